@@ -1,0 +1,256 @@
+"""The server's own endpoints: sign-in, administration, the kiosk API and the officers' API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi.security import OAuth2PasswordRequestForm
+from sqlalchemy import text
+
+from clearance import accounts, clearing, credentials, qr, schema, security, stations
+from clearance.crossings import CrossingFilters, list_crossings
+from clearance.db import utcnow
+from clearance.deps import (
+    ContextDep,
+    CurrentAdmin,
+    CurrentOfficer,
+    KioskDep,
+    SessionDep,
+    read_upload,
+)
+from clearance.errors import (
+    Conflict,
+    Forbidden,
+    InvalidCredentials,
+    InvalidImage,
+    InvalidInput,
+    MalformedCredential,
+    NotAuthenticated,
+    NotFound,
+    PayloadTooLarge,
+    responses,
+)
+from clearance.models import Crossing, Decision, Direction, Organisation, User
+from clearance.schemas import (
+    CheckpointCreate,
+    CheckpointOut,
+    CrossingOut,
+    Health,
+    KioskCreate,
+    KioskCreated,
+    OrganisationCreate,
+    OrganisationOut,
+    Token,
+    UserCreate,
+    UserOut,
+    VerifyResult,
+)
+from enrolment.photos import load_photo
+
+router = APIRouter()
+AUTH_ERRORS = (NotAuthenticated, Forbidden)
+
+
+@router.post("/auth/token", response_model=Token, tags=["auth"], responses=responses(InvalidCredentials))
+def sign_in(
+    session: SessionDep, context: ContextDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+) -> Token:
+    """Exchange a username and password for a bearer token (OAuth2 password flow)."""
+    user = accounts.authenticate(session, username=form.username, password=form.password)
+    settings = context.settings
+    token = security.create_access_token(
+        user_id=user.id,
+        role=user.role,
+        secret=settings.token_secret,
+        now=utcnow(),
+        lifetime=timedelta(minutes=settings.access_token_minutes),
+    )
+    return Token(access_token=token)
+
+
+@router.post(
+    "/organisations",
+    status_code=201,
+    response_model=OrganisationOut,
+    tags=["administration"],
+    responses=responses(*AUTH_ERRORS, Conflict),
+)
+def create_organisation(session: SessionDep, _admin: CurrentAdmin, body: OrganisationCreate) -> Organisation:
+    """Register a park tenant or the park operator."""
+    return accounts.create_organisation(session, name=body.name, park=body.park)
+
+
+@router.get(
+    "/organisations", response_model=list[OrganisationOut], tags=["administration"], responses=responses(*AUTH_ERRORS)
+)
+def list_organisations(session: SessionDep, _admin: CurrentAdmin) -> list[Organisation]:
+    """Every organisation, by name."""
+    return accounts.list_organisations(session)
+
+
+@router.post(
+    "/users",
+    status_code=201,
+    response_model=UserOut,
+    tags=["administration"],
+    responses=responses(*AUTH_ERRORS, Conflict, NotFound, InvalidInput),
+)
+def create_user(session: SessionDep, _admin: CurrentAdmin, body: UserCreate) -> User:
+    """Create a staff account; an enroller names its organisation."""
+    return accounts.create_user(
+        session,
+        username=body.username,
+        password=body.password,
+        role=body.role,
+        organisation_id=body.organisation_id,
+    )
+
+
+@router.post(
+    "/checkpoints",
+    status_code=201,
+    response_model=CheckpointOut,
+    tags=["administration"],
+    responses=responses(*AUTH_ERRORS, Conflict),
+)
+def create_checkpoint(session: SessionDep, _admin: CurrentAdmin, body: CheckpointCreate) -> object:
+    """Create a checkpoint on the east or west footbridge."""
+    return stations.create_checkpoint(session, name=body.name, bridge=body.bridge, face_only=body.face_only)
+
+
+@router.get(
+    "/checkpoints", response_model=list[CheckpointOut], tags=["administration"], responses=responses(*AUTH_ERRORS)
+)
+def list_checkpoints(session: SessionDep, _admin: CurrentAdmin) -> object:
+    """Every checkpoint, by name."""
+    return stations.list_checkpoints(session)
+
+
+@router.post(
+    "/checkpoints/{checkpoint_id}/kiosks",
+    status_code=201,
+    response_model=KioskCreated,
+    tags=["administration"],
+    responses=responses(*AUTH_ERRORS, NotFound, Conflict),
+)
+def create_kiosk(
+    checkpoint_id: uuid.UUID, session: SessionDep, _admin: CurrentAdmin, body: KioskCreate
+) -> KioskCreated:
+    """Add a kiosk facing one direction; its API key is in this answer and nowhere else."""
+    checkpoint = stations.get_checkpoint_or_raise(session, checkpoint_id)
+    kiosk, api_key = stations.create_kiosk(session, checkpoint=checkpoint, name=body.name, direction=body.direction)
+    return KioskCreated(
+        id=kiosk.id,
+        checkpoint_id=kiosk.checkpoint_id,
+        name=kiosk.name,
+        direction=kiosk.direction,
+        is_active=kiosk.is_active,
+        last_seen_at=kiosk.last_seen_at,
+        api_key=api_key,
+    )
+
+
+@router.post(
+    "/kiosk/verify",
+    response_model=VerifyResult,
+    tags=["kiosk"],
+    responses=responses(*AUTH_ERRORS, PayloadTooLarge, InvalidImage, MalformedCredential, InvalidInput),
+)
+def verify(
+    session: SessionDep,
+    context: ContextDep,
+    kiosk: KioskDep,
+    frame: Annotated[UploadFile | None, File(description="A camera frame holding the QR and the face")] = None,
+    qr_payload: Annotated[
+        str | None, Form(max_length=credentials.MAX_TEXT_CHARS, description="A QR text the kiosk decoded")
+    ] = None,
+    face: Annotated[UploadFile | None, File(description="The face image, sent with qr_payload")] = None,
+) -> VerifyResult:
+    """Decide one attempt online from a frame, or from a decoded QR text plus a face image."""
+    settings = context.settings
+    timings = clearing.Timings()
+    if frame is not None and (qr_payload is not None or face is not None):
+        raise InvalidInput("send either a frame, or qr_payload with a face, not both")
+    if frame is not None:
+        with timings.step("image_decode"):
+            image = load_photo(read_upload(frame, settings=settings), settings=settings)
+        with timings.step("qr_decode"):
+            qr_text = clearing.choose_qr_text(qr.decode_qr_texts(image))
+    elif qr_payload is not None and face is not None:
+        # A kiosk that sends a decoded text vouches that it read a credential: a text that is
+        # not one at all is a fault of the client, not an attempt to cross, and records nothing.
+        try:
+            credentials.parse_payload(qr_payload)
+        except credentials.MalformedPayload as exc:
+            raise MalformedCredential(f"qr_payload is not a Hetao credential: {exc}") from None
+        with timings.step("image_decode"):
+            image = load_photo(read_upload(face, settings=settings), settings=settings)
+        qr_text = qr_payload
+    else:
+        raise InvalidInput("send a frame, or qr_payload together with a face image")
+    attempt = clearing.clear_attempt(
+        session,
+        kiosk=kiosk,
+        qr_text=qr_text,
+        face_image=image,
+        settings=settings,
+        keyring=context.keyring,
+        timings=timings,
+        now=utcnow(),
+    )
+    for step, ms in timings.steps.items():
+        context.metrics.verify_seconds.labels(step=step).observe(ms / 1000)
+    context.metrics.decisions.labels(decision=attempt.outcome.decision.value, direction=kiosk.direction.value).inc()
+    return VerifyResult(
+        decision=attempt.outcome.decision,
+        reasons=[reason.value for reason in attempt.outcome.reasons],
+        commuter_id=attempt.crossing.commuter_id,
+        distance=None if attempt.distance is None else round(attempt.distance, 4),
+        crossing_id=attempt.crossing.id,
+        timings_ms={step: round(ms, 2) for step, ms in timings.steps.items()},
+    )
+
+
+@router.get("/crossings", response_model=list[CrossingOut], tags=["officers"], responses=responses(*AUTH_ERRORS))
+def read_crossings(
+    session: SessionDep,
+    _officer: CurrentOfficer,
+    commuter_id: uuid.UUID | None = None,
+    checkpoint_id: uuid.UUID | None = None,
+    kiosk_id: uuid.UUID | None = None,
+    decision: Decision | None = None,
+    direction: Direction | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[Crossing]:
+    """Crossing records, newest first, filtered by commuter, place, decision and time."""
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise InvalidInput(f"{name} needs a time zone, for example 2026-11-22T08:00:00+08:00")
+    filters = CrossingFilters(
+        commuter_id=commuter_id,
+        checkpoint_id=checkpoint_id,
+        kiosk_id=kiosk_id,
+        decision=decision,
+        direction=direction,
+        since=since,
+        until=until,
+    )
+    return list_crossings(session, filters=filters, limit=limit, offset=offset)
+
+
+health_router = APIRouter(tags=["operations"])
+
+
+@health_router.get("/healthz", response_model=Health)
+def healthz(session: SessionDep) -> Health:
+    """Liveness and readiness: the database answers and its schema is current."""
+    session.execute(text("SELECT 1"))
+    revision = schema.current_revision(session.connection())
+    ok = revision == schema.head_revision()
+    return Health(status="ok" if ok else "schema_outdated", database="ok", schema_revision=revision)

@@ -1,0 +1,165 @@
+"""The ``hetao`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+import uuid
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+
+from clearance.errors import HetaoError
+from clearance.models import Park, Role
+from clearance.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SystemExit(f"hetao: invalid settings: {exc}") from None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from clearance.app import create_app
+
+    settings = _settings()
+    app = create_app(settings)
+    print(f"Hetao Clearance on http://{args.host}:{args.port}  (API docs at /docs)", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from clearance import demo
+
+    return demo.run(settings=_settings(), serve=not args.no_serve, host=args.host, port=args.port)
+
+
+def cmd_db_upgrade(_args: argparse.Namespace) -> int:
+    from clearance import schema
+
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    schema.upgrade(url=settings.sqlalchemy_url)
+    print(f"database at revision {schema.head_revision()}")
+    return 0
+
+
+def cmd_db_revision(args: argparse.Namespace) -> int:
+    from alembic import command
+
+    from clearance import schema
+
+    settings = _settings()
+    command.revision(
+        schema.alembic_config(url=settings.sqlalchemy_url), message=args.message, autogenerate=True
+    )
+    return 0
+
+
+def _unit_of_work(action: str) -> AbstractContextManager[Session]:
+    """A session on the configured database that commits when the block ends."""
+    from clearance import schema
+    from clearance.db import make_engine, make_sessionmaker, session_scope
+
+    settings = _settings()
+    engine = make_engine(settings.sqlalchemy_url)
+    if not schema.is_current(engine):
+        raise SystemExit(f"hetao: cannot {action}: the database is not migrated; run `hetao db upgrade`")
+    return session_scope(make_sessionmaker(engine))
+
+
+def cmd_create_organisation(args: argparse.Namespace) -> int:
+    from clearance import accounts
+
+    with _unit_of_work("create an organisation") as session:
+        organisation = accounts.create_organisation(session, name=args.name, park=Park(args.park))
+        print(f"organisation {organisation.name!r} ({organisation.park.value}) id {organisation.id}")
+    return 0
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    from clearance import accounts, security
+
+    password = args.password
+    generated = False
+    if password is None:
+        if sys.stdin.isatty():
+            password = getpass.getpass("Password: ")
+            if getpass.getpass("Repeat password: ") != password:
+                raise SystemExit("hetao: the passwords differ")
+        else:
+            password, generated = security.generate_password(), True
+    organisation_id = uuid.UUID(args.organisation) if args.organisation else None
+    with _unit_of_work("create a user") as session:
+        user = accounts.create_user(
+            session,
+            username=args.username,
+            password=password,
+            role=Role(args.role),
+            organisation_id=organisation_id,
+        )
+        print(f"user {user.username!r} ({user.role.value}) id {user.id}")
+    if generated:
+        print(f"generated password: {password}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hetao", description="Hetao Clearance")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the server (API, docs) on 127.0.0.1:8000")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(func=cmd_serve)
+
+    demo = commands.add_parser("demo", help="the whole system on a fresh SQLite file, one scripted morning")
+    demo.add_argument("--no-serve", action="store_true", help="run the scenario and exit")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.set_defaults(func=cmd_demo)
+
+    db = commands.add_parser("db", help="the database schema").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="migrate to the newest schema").set_defaults(func=cmd_db_upgrade)
+    revision = db.add_parser("revision", help="(developers) autogenerate a migration")
+    revision.add_argument("-m", "--message", required=True)
+    revision.set_defaults(func=cmd_db_revision)
+
+    admin = commands.add_parser("admin", help="accounts").add_subparsers(dest="admin_command", required=True)
+    user = admin.add_parser("create-user", help="create a staff account")
+    user.add_argument("--username", required=True)
+    user.add_argument("--role", required=True, choices=[r.value for r in Role])
+    user.add_argument("--organisation", help="organisation id (enrollers only)")
+    user.add_argument("--password", help="prompted for, or generated and printed, if left out")
+    user.set_defaults(func=cmd_create_user)
+    organisation = admin.add_parser("create-organisation", help="create an organisation")
+    organisation.add_argument("--name", required=True)
+    organisation.add_argument("--park", required=True, choices=[p.value for p in Park])
+    organisation.set_defaults(func=cmd_create_organisation)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except HetaoError as exc:
+        print(f"hetao: {exc.detail}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except ValueError as exc:
+        print(f"hetao: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,224 @@
+"""``hetao demo``: the whole system on a fresh SQLite file, through one scripted morning.
+
+Everything goes over real HTTP to a real server: staff enrol the sample commuters from their
+photos, an officer approves them, credentials are issued, and a simulated kiosk sends camera
+frames (a QR card beside a face) to ``POST /api/v1/kiosk/verify``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import uvicorn
+from sqlalchemy import select
+
+from clearance import accounts, schema, security, stations
+from clearance.app import API_PREFIX, create_app
+from clearance.db import make_engine, make_sessionmaker, session_scope, utcnow
+from clearance.deps import AppContext
+from clearance.models import Bridge, Commuter, CredentialKind, Direction, Park, Role, User
+from clearance.samples import IMPOSTOR_PHOTO, SAMPLE_COMMUTERS, SampleCommuter
+from clearance.settings import Settings
+from enrolment import issuing
+from kiosk.frames import compose_frame, load_photo_file, to_jpeg
+
+
+@dataclass(frozen=True)
+class Staff:
+    username: str
+    password: str
+
+
+@dataclass(frozen=True)
+class Setup:
+    admin: Staff
+    enroller: Staff
+    officer: Staff
+    organisation_id: str
+    kiosk_key: str
+
+
+def free_port(host: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def start_server(settings: Settings, *, host: str, port: int) -> tuple[uvicorn.Server, threading.Thread, AppContext]:
+    app = create_app(settings)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="hetao-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise SystemExit(f"hetao demo: the server could not start on {host}:{port}")
+        time.sleep(0.05)
+    context: AppContext = app.state.context
+    return server, thread, context
+
+
+def bootstrap(settings: Settings) -> Setup:
+    """What an administrator does once: an organisation, staff accounts, a checkpoint, a kiosk."""
+    engine = make_engine(settings.sqlalchemy_url)
+    staff = {role: Staff(f"demo-{role.value}", security.generate_password()) for role in Role}
+    with session_scope(make_sessionmaker(engine)) as session:
+        organisation = accounts.create_organisation(session, name="Hetao Quantum Lab", park=Park.HK)
+        for role, account in staff.items():
+            accounts.create_user(
+                session,
+                username=account.username,
+                password=account.password,
+                role=role,
+                organisation_id=organisation.id if role is Role.ENROLLER else None,
+            )
+        checkpoint = stations.create_checkpoint(session, name="East footbridge, Shenzhen side", bridge=Bridge.EAST)
+        _kiosk, kiosk_key = stations.create_kiosk(
+            session, checkpoint=checkpoint, name="Lane 1", direction=Direction.TO_HK
+        )
+        organisation_id = str(organisation.id)
+    engine.dispose()
+    return Setup(staff[Role.ADMIN], staff[Role.ENROLLER], staff[Role.OFFICER], organisation_id, kiosk_key)
+
+
+def sign_in(client: httpx.Client, staff: Staff) -> dict[str, str]:
+    response = client.post(f"{API_PREFIX}/auth/token", data={"username": staff.username, "password": staff.password})
+    response.raise_for_status()
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def expect(response: httpx.Response, status: int) -> Any:
+    """The JSON of ``response``, which must have ``status``; anything else ends the demo."""
+    if response.status_code != status:
+        raise SystemExit(
+            f"hetao demo: {response.request.method} {response.request.url.path} answered "
+            f"{response.status_code}: {response.text}"
+        )
+    return response.json()
+
+
+def enrol(client: httpx.Client, headers: dict[str, str], sample: SampleCommuter, organisation_id: str) -> dict[str, Any]:
+    started = time.perf_counter()
+    response = client.post(
+        f"{API_PREFIX}/commuters",
+        headers=headers,
+        data={
+            "full_name": sample.label,
+            "document_type": "passport",
+            "document_number": sample.document_number,
+            "organisation_id": organisation_id,
+            "home_park": "sz",
+            "valid_until": str(date.today() + timedelta(days=365)),
+        },
+        files={"photo": (sample.enrolment_photo.name, sample.enrolment_photo.read_bytes(), "image/jpeg")},
+    )
+    commuter = expect(response, 201)
+    quality = commuter["photo_quality"]
+    print(f"  enrolled {sample.label}: face {quality['face_px']} px, sharpness {quality['sharpness']:.0f}, "
+          f"{(time.perf_counter() - started) * 1000:.0f} ms")
+    return commuter
+
+
+def run(*, settings: Settings, serve: bool, host: str, port: int) -> int:
+    demo_dir = settings.data_dir / "demo"
+    shutil.rmtree(demo_dir, ignore_errors=True)
+    demo_settings = settings.model_copy(update={"data_dir": demo_dir, "database_url": None})
+    demo_dir.mkdir(parents=True)
+    print(f"Hetao Clearance demo — fresh database {demo_settings.sqlalchemy_url}")
+    schema.upgrade(url=demo_settings.sqlalchemy_url)
+    setup = bootstrap(demo_settings)
+    port = port if serve else free_port(host)
+    server, thread, context = start_server(demo_settings, host=host, port=port)
+    base_url = f"http://{host}:{port}"
+    try:
+        with httpx.Client(base_url=base_url, timeout=60) as client:
+            run_morning(client, setup, context)
+        if serve:
+            print(f"\nServing on {base_url} (API docs at {base_url}/docs). Ctrl-C stops.")
+            for account in (setup.admin, setup.enroller, setup.officer):
+                print(f"  sign in as {account.username} / {account.password}")
+            while thread.is_alive():
+                thread.join(0.5)
+    except KeyboardInterrupt:
+        print("\nstopping")
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    return 0
+
+
+def run_morning(client: httpx.Client, setup: Setup, context: AppContext) -> None:
+    enroller = sign_in(client, setup.enroller)
+    officer = sign_in(client, setup.officer)
+    kiosk = {"Authorization": f"Bearer {setup.kiosk_key}"}
+
+    print("\nEnrolment staff pre-register the sample commuters from one photo each:")
+    enrolled = [enrol(client, enroller, sample, setup.organisation_id) for sample in SAMPLE_COMMUTERS]
+    payloads = {}
+    for sample, commuter in zip(SAMPLE_COMMUTERS, enrolled, strict=True):
+        expect(client.post(f"{API_PREFIX}/commuters/{commuter['id']}/approve", headers=officer), 200)
+        credential = expect(
+            client.post(f"{API_PREFIX}/commuters/{commuter['id']}/credentials", headers=enroller, json={"kind": "static"}),
+            201,
+        )
+        payloads[sample.label] = credential["payload"]
+    print("An officer approves them; each gets a signed QR credential.")
+
+    a, b, c = SAMPLE_COMMUTERS
+    # A credential that ran out yesterday, signed with the real key.
+    with session_scope(context.sessions) as session:
+        commuter_c = session.get(Commuter, uuid.UUID(enrolled[2]["id"]))
+        staff_user = session.scalar(select(User).where(User.username == setup.enroller.username))
+        assert commuter_c is not None and staff_user is not None
+        expired = issuing.issue_credential(
+            session,
+            commuter=commuter_c,
+            kind=CredentialKind.STATIC,
+            issued_by=staff_user,
+            keyring=context.keyring,
+            lifetime=timedelta(days=1),
+            now=utcnow() - timedelta(days=2),
+        ).payload
+    revoked = expect(
+        client.post(f"{API_PREFIX}/commuters/{enrolled[1]['id']}/credentials", headers=enroller, json={}), 201
+    )
+    expect(client.post(f"{API_PREFIX}/credentials/{revoked['id']}/revoke", headers=enroller), 200)
+    tampered = payloads[a.label][:-12] + ("0" if payloads[a.label][-12] != "0" else "1") + payloads[a.label][-11:]
+
+    face_a, face_b, face_c = (load_photo_file(s.live_photo) for s in (a, b, c))
+    impostor = load_photo_file(IMPOSTOR_PHOTO)
+    scenario = [
+        (f"{a.label} shows their QR", face_a, payloads[a.label]),
+        (f"{b.label} shows their QR", face_b, payloads[b.label]),
+        (f"{c.label} shows their QR", face_c, payloads[c.label]),
+        (f"someone else shows {c.label}'s QR", impostor, payloads[c.label]),
+        (f"{c.label} shows an expired credential", face_c, expired),
+        (f"{b.label} shows a revoked card", face_b, revoked["payload"]),
+        (f"{a.label}'s QR with one character altered", face_a, tampered),
+        ("a QR that is not a credential", face_a, "https://example.org/not-a-credential"),
+        (f"{a.label} forgets to show a QR", face_a, None),
+    ]
+    print("\nThe kiosk at the east footbridge (towards Hong Kong) sees:")
+    print(f"  {'time':8}  {'attempt':50}  {'decision':8}  {'reasons':18}  {'distance':>8}  {'ms':>6}")
+    for label, face, payload in scenario:
+        frame = to_jpeg(compose_frame(face=face, qr_text=payload))
+        started = time.perf_counter()
+        result = expect(
+            client.post(f"{API_PREFIX}/kiosk/verify", headers=kiosk, files={"frame": ("frame.jpg", frame, "image/jpeg")}),
+            200,
+        )
+        elapsed = (time.perf_counter() - started) * 1000
+        distance = "-" if result["distance"] is None else f"{result['distance']:.3f}"
+        reasons = ",".join(result["reasons"]) or "-"
+        print(f"  {time.strftime('%H:%M:%S')}  {label:50}  {result['decision']:8}  {reasons:18}  {distance:>8}  {elapsed:6.0f}")
+    crossings = expect(client.get(f"{API_PREFIX}/crossings", headers=officer, params={"limit": 1000}), 200)
+    print(f"\n{len(crossings)} crossings recorded (no images kept).")

@@ -1,0 +1,103 @@
+"""FastAPI dependencies: the request's unit of work, who is calling, and what they may touch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request, UploadFile
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from clearance import security, stations
+from clearance.db import session_scope
+from clearance.errors import Forbidden, NotAuthenticated, PayloadTooLarge
+from clearance.keys import Keyring
+from clearance.metrics import Metrics
+from clearance.models import Kiosk, Role, User
+from clearance.settings import Settings
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    keyring: Keyring
+    metrics: Metrics
+
+
+def get_context(request: Request) -> AppContext:
+    context: AppContext = request.app.state.context
+    return context
+
+
+ContextDep = Annotated[AppContext, Depends(get_context)]
+
+
+def get_session(context: ContextDep) -> Iterator[Session]:
+    """The request's unit of work: committed after the handler returns, before the response
+    is sent, and rolled back if anything raised, so a rejected request writes nothing."""
+    with session_scope(context.sessions) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+TokenDep = Annotated[str | None, Depends(_bearer)]
+
+
+def get_current_user(session: SessionDep, context: ContextDep, token: TokenDep) -> User:
+    if not token:
+        raise NotAuthenticated("sign in: send 'Authorization: Bearer <token>' from /api/v1/auth/token")
+    if security.is_kiosk_key(token):
+        raise Forbidden("a kiosk key reaches only the /api/v1/kiosk endpoints")
+    user_id = security.read_access_token(token, secret=context.settings.token_secret)
+    user = session.get(User, user_id) if user_id else None
+    if user is None or not user.is_active:
+        raise NotAuthenticated("the access token is invalid or expired: sign in again")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require_role(*roles: Role) -> Callable[[User], User]:
+    allowed = ", ".join(role.value for role in roles)
+
+    def check(user: CurrentUser) -> User:
+        if user.role not in roles:
+            raise Forbidden(f"this needs the role {allowed}; you are {user.role.value}")
+        return user
+
+    return check
+
+
+CurrentAdmin = Annotated[User, Depends(require_role(Role.ADMIN))]
+CurrentOfficer = Annotated[User, Depends(require_role(Role.OFFICER))]
+CurrentStaff = Annotated[User, Depends(require_role(Role.ENROLLER, Role.OFFICER))]
+
+
+def get_kiosk(session: SessionDep, token: TokenDep) -> Kiosk:
+    if not token:
+        raise NotAuthenticated("a kiosk sends 'Authorization: Bearer <kiosk key>'")
+    if not security.is_kiosk_key(token):
+        raise Forbidden("only a kiosk, with its own key, may call the kiosk endpoints")
+    return stations.authenticate_kiosk(session, api_key=token)
+
+
+KioskDep = Annotated[Kiosk, Depends(get_kiosk)]
+
+
+def read_upload(upload: UploadFile, *, settings: Settings) -> bytes:
+    """The bytes of an uploaded file, refused with 413 past the size limit."""
+    limit = settings.max_upload_bytes
+    data = upload.file.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(
+            f"{upload.filename or 'the file'} is over the {limit // (1024 * 1024)} MiB upload limit"
+        )
+    return data

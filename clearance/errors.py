@@ -1,0 +1,85 @@
+"""Domain errors. Services raise these; one handler in ``clearance.app`` turns them into HTTP.
+
+The response body is ``{"error": <class name>, "detail": <what and why>}`` plus any ``extra``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+
+class HetaoError(Exception):
+    status_code: ClassVar[int] = 400
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+
+class NotAuthenticated(HetaoError):
+    status_code = 401
+
+
+class InvalidCredentials(HetaoError):
+    status_code = 401
+
+
+class Forbidden(HetaoError):
+    status_code = 403
+
+
+class NotFound(HetaoError):
+    status_code = 404
+
+
+class Conflict(HetaoError):
+    status_code = 409
+
+
+class InvalidTransition(HetaoError):
+    """The object is not in a state that allows the action (approving an active commuter)."""
+
+    status_code = 409
+
+
+class PayloadTooLarge(HetaoError):
+    status_code = 413
+
+
+class InvalidInput(HetaoError):
+    status_code = 422
+
+
+class InvalidImage(HetaoError):
+    status_code = 422
+
+
+class FaceCheckFailed(HetaoError):
+    """The photo is an image, but not one a face template can be made from; ``check`` says why."""
+
+    status_code = 422
+
+
+class MalformedCredential(HetaoError):
+    status_code = 422
+
+
+class ErrorBody(BaseModel):
+    error: str
+    detail: str
+
+
+def responses(*errors: type[HetaoError]) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of a route that can raise ``errors``, for the OpenAPI page."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for error in errors:
+        entry = out.setdefault(error.status_code, {"model": ErrorBody, "description": ""})
+        entry["description"] = " or ".join(filter(None, [entry["description"], error.__name__]))
+    return out

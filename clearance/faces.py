@@ -1,0 +1,234 @@
+"""Face detection, quality, encoding and matching: small pure functions over numpy arrays.
+
+Images are RGB ``uint8`` arrays of shape (height, width, 3). Face boxes are
+``(top, right, bottom, left)`` in pixels of the image they were found in. Encodings are dlib's
+128-d face descriptors (``face_recognition``); their Euclidean distance is below about 0.6 for
+two photos of one person, and lower is stricter.
+
+``face_recognition`` loads its models when imported, so it is imported inside the functions that
+need it: the server and the command line start without paying for it.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+if TYPE_CHECKING:
+    from clearance.settings import Settings
+
+Box = tuple[int, int, int, int]
+RGBImage = NDArray[np.uint8]
+Encoding = NDArray[np.float32]
+
+MODEL_NAME = "dlib_face_recognition_resnet_model_v1"
+ENCODING_SIZE = 128
+
+
+class ImageRejected(ValueError):
+    """The bytes are not an image we can use; ``too_large`` means over the pixel limit."""
+
+    def __init__(self, detail: str, *, too_large: bool = False) -> None:
+        super().__init__(detail)
+        self.too_large = too_large
+
+
+@dataclass(frozen=True)
+class FaceQuality:
+    face_px: int
+    """Height of the face box in pixels."""
+    sharpness: float
+    """Variance of the Laplacian of the face resized to 128x128 grey; higher is sharper."""
+    brightness: float
+    """Mean grey level of the face, 0-255."""
+    clipped: float
+    """Share of face pixels at <= 10 or >= 245."""
+
+
+@dataclass(frozen=True)
+class QualityLimits:
+    min_face_px: int
+    min_sharpness: float
+    min_brightness: float
+    max_brightness: float
+    max_clipped_fraction: float
+
+    @classmethod
+    def for_enrolment(cls, settings: Settings) -> QualityLimits:
+        return cls(
+            min_face_px=settings.min_face_px,
+            min_sharpness=settings.min_sharpness,
+            min_brightness=settings.min_brightness,
+            max_brightness=settings.max_brightness,
+            max_clipped_fraction=settings.max_clipped_fraction,
+        )
+
+    @classmethod
+    def for_kiosk(cls, settings: Settings) -> QualityLimits:
+        # At the kiosk the camera decides the light; only size is held to a bar, since a
+        # small face is the one failure that makes a match unreliable rather than just worse.
+        return cls(
+            min_face_px=settings.kiosk_min_face_px,
+            min_sharpness=0.0,
+            min_brightness=0.0,
+            max_brightness=255.0,
+            max_clipped_fraction=1.0,
+        )
+
+
+def _face_recognition() -> ModuleType:
+    """The face_recognition module, imported on first use (it loads dlib's models)."""
+    with warnings.catch_warnings():
+        # face_recognition_models still imports pkg_resources, deprecated in setuptools.
+        warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+        import face_recognition
+    return face_recognition
+
+
+def decode_image(data: bytes, *, max_pixels: int) -> RGBImage:
+    """Decode JPEG/PNG/... bytes into an upright RGB array.
+
+    Raises ImageRejected for anything that is not a complete image, and (with ``too_large``) for
+    one over ``max_pixels``, checked from the header before any pixel is decoded.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            width, height = image.size
+            if width * height > max_pixels:
+                raise ImageRejected(
+                    f"image is {width}x{height} pixels; at most {max_pixels:,} are accepted",
+                    too_large=True,
+                )
+            image.load()
+            image = ImageOps.exif_transpose(image)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageRejected(f"image refused as a decompression bomb: {exc}", too_large=True) from None
+    except UnidentifiedImageError:
+        raise ImageRejected("file is not an image in a known format") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageRejected(f"image could not be decoded: {exc}") from None
+    return np.asarray(image.convert("RGB"), dtype=np.uint8)
+
+
+def encode_jpeg(image: RGBImage, *, max_side: int, quality: int = 85) -> bytes:
+    """A JPEG of ``image`` shrunk so its longest side is at most ``max_side`` pixels."""
+    shrunk, _ = shrink(image, max_side=max_side)
+    out = io.BytesIO()
+    Image.fromarray(shrunk).save(out, format="JPEG", quality=quality)
+    return out.getvalue()
+
+
+def shrink(image: RGBImage, *, max_side: int) -> tuple[RGBImage, float]:
+    """A copy whose longest side is at most ``max_side``, and the scale applied (<= 1)."""
+    height, width = image.shape[:2]
+    scale = min(1.0, max_side / max(height, width))
+    if scale == 1.0:
+        return image, 1.0
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), scale
+
+
+def detect_faces(image: RGBImage, *, max_side: int, upsample: int = 1) -> list[Box]:
+    """Face boxes found by dlib's HOG detector on a copy at most ``max_side`` pixels long.
+
+    Boxes are mapped back to ``image``'s pixels and clipped to it, largest first. With one
+    upsampling HOG finds faces from about 40 px at the working size.
+    """
+    face_recognition = _face_recognition()
+    small, scale = shrink(image, max_side=max_side)
+    height, width = image.shape[:2]
+    boxes = []
+    for top, right, bottom, left in face_recognition.face_locations(small, upsample, "hog"):
+        box = (
+            max(0, round(top / scale)),
+            min(width, round(right / scale)),
+            min(height, round(bottom / scale)),
+            max(0, round(left / scale)),
+        )
+        boxes.append(box)
+    boxes.sort(key=lambda b: (b[2] - b[0]) * (b[1] - b[3]), reverse=True)
+    return boxes
+
+
+def measure_quality(image: RGBImage, box: Box) -> FaceQuality:
+    top, right, bottom, left = box
+    grey = cv2.cvtColor(image[top:bottom, left:right], cv2.COLOR_RGB2GRAY)
+    # A fixed size makes sharpness comparable between a 100 px and a 600 px face.
+    grey = cv2.resize(grey, (128, 128), interpolation=cv2.INTER_AREA)
+    return FaceQuality(
+        face_px=bottom - top,
+        sharpness=float(cv2.Laplacian(grey, cv2.CV_64F).var()),
+        brightness=float(grey.mean()),
+        clipped=float(((grey <= 10) | (grey >= 245)).mean()),
+    )
+
+
+def quality_failures(quality: FaceQuality, limits: QualityLimits) -> list[tuple[str, str]]:
+    """The checks ``quality`` fails, as (reason code, advice) pairs; empty when usable."""
+    failures = []
+    if quality.face_px < limits.min_face_px:
+        failures.append(
+            (
+                "face_too_small",
+                f"the face is {quality.face_px} px tall, at least {limits.min_face_px} px is "
+                "needed: take the photo closer or at a higher resolution",
+            )
+        )
+    if quality.sharpness < limits.min_sharpness:
+        failures.append(
+            (
+                "face_blurred",
+                f"the face is blurred (sharpness {quality.sharpness:.0f}, at least "
+                f"{limits.min_sharpness:.0f} is needed): hold the camera still and focus on the face",
+            )
+        )
+    if not limits.min_brightness <= quality.brightness <= limits.max_brightness:
+        failures.append(
+            (
+                "face_badly_exposed",
+                f"the face is too {'dark' if quality.brightness < limits.min_brightness else 'bright'} "
+                f"(mean level {quality.brightness:.0f}, {limits.min_brightness:.0f}-"
+                f"{limits.max_brightness:.0f} is needed): light the face evenly",
+            )
+        )
+    elif quality.clipped > limits.max_clipped_fraction:
+        failures.append(
+            (
+                "face_badly_exposed",
+                f"{quality.clipped:.0%} of the face is pure black or white: avoid glare and hard shadows",
+            )
+        )
+    return failures
+
+
+def encode_face(image: RGBImage, box: Box) -> Encoding:
+    """dlib's 128-d descriptor of the face in ``box`` of the full-resolution ``image``."""
+    face_recognition = _face_recognition()
+    (encoding,) = face_recognition.face_encodings(image, [box], num_jitters=1, model="small")
+    return np.asarray(encoding, dtype=np.float32)
+
+
+def face_distance(a: Encoding, b: Encoding) -> float:
+    """Euclidean distance between two encodings; below ~0.6 is the same person."""
+    return float(np.linalg.norm(a.astype(np.float64) - b.astype(np.float64)))
+
+
+def encoding_to_bytes(encoding: Encoding) -> bytes:
+    return np.asarray(encoding, dtype="<f4").tobytes()
+
+
+def encoding_from_bytes(data: bytes) -> Encoding:
+    encoding = np.frombuffer(data, dtype="<f4")
+    if encoding.shape != (ENCODING_SIZE,):
+        raise ValueError(f"a face encoding is {ENCODING_SIZE} floats, got {encoding.size}")
+    return encoding.astype(np.float32)

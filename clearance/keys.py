@@ -1,0 +1,77 @@
+"""The server's keys: the credential signing key and the data encryption key.
+
+Both live in files outside the database. In development they are made on first use in the
+data directory; in production they must already be there (provisioned by the operator), and a
+missing one stops the server rather than silently minting a new identity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+    load_pem_private_key,
+)
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from clearance import credentials, vault
+from clearance.models import SigningKey
+from clearance.settings import Environment, Settings, write_private_file
+
+ALGORITHM = "Ed25519"
+
+
+@dataclass(frozen=True)
+class Keyring:
+    signing_key: Ed25519PrivateKey
+    data_key: vault.DataKey
+
+    @property
+    def kid(self) -> str:
+        return credentials.key_id(self.signing_key.public_key())
+
+
+def load_keyring(settings: Settings) -> Keyring:
+    create = settings.environment is Environment.DEVELOPMENT
+    return Keyring(
+        signing_key=load_or_create_signing_key(settings.signing_key_file, create=create),
+        data_key=vault.load_or_create_data_key(settings.data_key_file, create=create),
+    )
+
+
+def load_or_create_signing_key(path: Path, *, create: bool) -> Ed25519PrivateKey:
+    if not path.exists():
+        if not create:
+            raise FileNotFoundError(f"credential signing key not found at {path}")
+        pem = Ed25519PrivateKey.generate().private_bytes(
+            Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
+        )
+        write_private_file(path, pem)
+    key = load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{path} does not hold an Ed25519 private key")
+    return key
+
+
+def register_signing_key(session: Session, keyring: Keyring) -> SigningKey:
+    """Make sure the public half of the signing key is published for kiosks to verify with."""
+    row = session.get(SigningKey, keyring.kid)
+    if row is None:
+        public = keyring.signing_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        row = SigningKey(kid=keyring.kid, algorithm=ALGORITHM, public_key=public)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def load_public_keys(session: Session) -> dict[str, Ed25519PublicKey]:
+    """Every published key by id. Retired keys stop signing but still verify what they signed."""
+    rows = session.scalars(select(SigningKey).where(SigningKey.algorithm == ALGORITHM))
+    return {row.kid: credentials.public_key_from_raw(row.public_key) for row in rows}

@@ -1,0 +1,38 @@
+"""Prometheus metrics, one registry per application so tests and processes do not mix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+STEP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.35, 0.5, 1.0, 2.5, 5.0)
+
+
+@dataclass
+class Metrics:
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        self.decisions = Counter(
+            "hetao_decisions",
+            "Clearance decisions made by the server",
+            ["decision", "direction"],
+            registry=self.registry,
+        )
+        self.verify_seconds = Histogram(
+            "hetao_verify_step_seconds",
+            "Time spent in each step of POST /kiosk/verify",
+            ["step"],
+            buckets=STEP_BUCKETS,
+            registry=self.registry,
+        )
+        self.enrolments = Counter(
+            "hetao_enrolments", "Enrolment attempts", ["outcome"], registry=self.registry
+        )
+        self.requests = Counter(
+            "hetao_http_requests", "HTTP requests answered", ["method", "status"], registry=self.registry
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

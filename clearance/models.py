@@ -1,0 +1,190 @@
+"""The database models: who may cross, with what credential, and every attempt to cross."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Enum, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from clearance.db import Base, CreatedMixin, IdMixin, utcnow
+
+
+class Park(StrEnum):
+    HK = "hk"
+    SZ = "sz"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    ENROLLER = "enroller"
+    OFFICER = "officer"
+
+
+class Bridge(StrEnum):
+    EAST = "east"
+    WEST = "west"
+
+
+class Direction(StrEnum):
+    TO_HK = "to_hk"
+    TO_SZ = "to_sz"
+
+
+class CommuterStatus(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    REVOKED = "revoked"
+
+
+class CredentialKind(StrEnum):
+    STATIC = "static"
+    DYNAMIC = "dynamic"
+
+
+class Decision(StrEnum):
+    CLEARED = "cleared"
+    REJECTED = "rejected"
+    REFER = "refer"
+
+
+def _enum(cls: type[StrEnum]) -> Enum:
+    # Stored as plain strings (no native enum type) so SQLite and PostgreSQL hold the same.
+    return Enum(
+        cls,
+        native_enum=False,
+        create_constraint=False,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+class Organisation(IdMixin, CreatedMixin, Base):
+    __tablename__ = "organisations"
+
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    park: Mapped[Park] = mapped_column(_enum(Park))
+
+
+class User(IdMixin, CreatedMixin, Base):
+    __tablename__ = "users"
+
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"))
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+    organisation: Mapped[Organisation | None] = relationship()
+
+
+class Commuter(IdMixin, CreatedMixin, Base):
+    __tablename__ = "commuters"
+    __table_args__ = (UniqueConstraint("organisation_id", "document_type", "document_number"),)
+
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    document_type: Mapped[str] = mapped_column(String(32))
+    document_number: Mapped[str] = mapped_column(String(64))
+    home_park: Mapped[Park] = mapped_column(_enum(Park))
+    valid_until: Mapped[date]
+    status: Mapped[CommuterStatus] = mapped_column(
+        _enum(CommuterStatus), default=CommuterStatus.PENDING, index=True
+    )
+    status_reason: Mapped[str | None] = mapped_column(String(500))
+    enrolled_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    approved_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
+    template: Mapped[FaceTemplate | None] = relationship(
+        back_populates="commuter", cascade="all, delete-orphan"
+    )
+
+
+class FaceTemplate(IdMixin, CreatedMixin, Base):
+    """A commuter's biometrics, both sealed with the data key; deleted when they are revoked."""
+
+    __tablename__ = "face_templates"
+
+    commuter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("commuters.id"), unique=True)
+    model: Mapped[str] = mapped_column(String(64))
+    sealed_encoding: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed_reference_photo: Mapped[bytes] = mapped_column(LargeBinary)
+    quality: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    commuter: Mapped[Commuter] = relationship(back_populates="template")
+
+
+class SigningKey(CreatedMixin, Base):
+    """A public key that credentials are signed with; the private half never enters the database."""
+
+    __tablename__ = "signing_keys"
+
+    kid: Mapped[str] = mapped_column(String(16), primary_key=True)
+    algorithm: Mapped[str] = mapped_column(String(16))
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    retired_at: Mapped[datetime | None]
+
+
+class Credential(IdMixin, Base):
+    __tablename__ = "credentials"
+
+    commuter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("commuters.id"), index=True)
+    kind: Mapped[CredentialKind] = mapped_column(_enum(CredentialKind))
+    kid: Mapped[str] = mapped_column(ForeignKey("signing_keys.kid"))
+    payload: Mapped[str] = mapped_column(String(512))
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    issued_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    revoked_at: Mapped[datetime | None]
+
+    commuter: Mapped[Commuter] = relationship()
+
+
+class Checkpoint(IdMixin, CreatedMixin, Base):
+    __tablename__ = "checkpoints"
+
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    bridge: Mapped[Bridge] = mapped_column(_enum(Bridge))
+    face_only: Mapped[bool] = mapped_column(default=False)
+
+
+class Kiosk(IdMixin, CreatedMixin, Base):
+    __tablename__ = "kiosks"
+    __table_args__ = (UniqueConstraint("checkpoint_id", "name"),)
+
+    checkpoint_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("checkpoints.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    direction: Mapped[Direction] = mapped_column(_enum(Direction))
+    api_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    last_seen_at: Mapped[datetime | None]
+
+    checkpoint: Mapped[Checkpoint] = relationship()
+
+
+class Crossing(Base):
+    """One attempt to cross, cleared or not. Never holds an image."""
+
+    __tablename__ = "crossings"
+    __table_args__ = (Index("ix_crossings_commuter_id_decided_at", "commuter_id", "decided_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    """Made where the decision was made, so a kiosk can deliver the same record twice safely."""
+    kiosk_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("kiosks.id"))
+    checkpoint_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("checkpoints.id"), index=True)
+    direction: Mapped[Direction] = mapped_column(_enum(Direction))
+    commuter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("commuters.id"))
+    credential_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("credentials.id"))
+    decision: Mapped[Decision] = mapped_column(_enum(Decision))
+    reasons: Mapped[list[str]] = mapped_column(JSON)
+    distance: Mapped[float | None]
+    duration_ms: Mapped[float | None]
+    decided_at: Mapped[datetime] = mapped_column(index=True)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

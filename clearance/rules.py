@@ -1,0 +1,115 @@
+"""The clearance decision: a pure function from the evidence gathered at a kiosk to an outcome.
+
+- ``cleared``: the gate opens.
+- ``rejected``: the gate stays closed because the credential or the person is not entitled to
+  cross (no or invalid credential, not whitelisted, a different face).
+- ``refer``: the gate stays closed because the evidence is not good enough to decide either way
+  (no usable face, several faces, a distance too close to the threshold); an officer decides.
+
+Reasons are machine-readable codes, most important first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from clearance.credentials import CredentialCheck
+from clearance.models import CommuterStatus, Decision
+
+
+class Reason(StrEnum):
+    NO_QR = "no_qr"
+    MALFORMED_QR = "malformed_qr"
+    UNKNOWN_KEY = "unknown_key"
+    BAD_SIGNATURE = "bad_signature"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    UNKNOWN_CREDENTIAL = "unknown_credential"
+    NOT_WHITELISTED = "not_whitelisted"
+    NO_FACE = "no_face"
+    SEVERAL_FACES = "several_faces"
+    FACE_TOO_SMALL = "face_too_small"
+    FACE_BLURRED = "face_blurred"
+    FACE_BADLY_EXPOSED = "face_badly_exposed"
+    FACE_UNCERTAIN = "face_uncertain"
+    FACE_MISMATCH = "face_mismatch"
+
+
+_CREDENTIAL_REASONS = {
+    CredentialCheck.MALFORMED: Reason.MALFORMED_QR,
+    CredentialCheck.UNKNOWN_KEY: Reason.UNKNOWN_KEY,
+    CredentialCheck.BAD_SIGNATURE: Reason.BAD_SIGNATURE,
+    CredentialCheck.EXPIRED: Reason.EXPIRED,
+}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    match: float
+    """Largest face distance that clears (lower is stricter)."""
+    refer: float
+    """Largest distance that is referred to an officer rather than rejected."""
+
+
+@dataclass(frozen=True)
+class Evidence:
+    credential: CredentialCheck | None
+    """None when no QR was seen."""
+    credential_known: bool = False
+    """The credential id is one the server issued (or the kiosk's whitelist holds)."""
+    credential_revoked: bool = False
+    commuter_status: CommuterStatus | None = None
+    commuter_expired: bool = False
+    """The commuter's registration ended (valid_until passed) though the credential has not."""
+    has_template: bool = False
+    face_count: int | None = None
+    """None when the face was not examined because the credential already failed."""
+    face_quality_failures: tuple[str, ...] = ()
+    distance: float | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    decision: Decision
+    reasons: tuple[Reason, ...]
+
+
+def decide(evidence: Evidence, *, thresholds: Thresholds) -> Outcome:
+    """Decide one attempt. Credential problems reject before the face is considered."""
+    return credential_rejection(evidence) or decide_face(evidence, thresholds=thresholds)
+
+
+def credential_rejection(evidence: Evidence) -> Outcome | None:
+    """The rejection the credential and whitelist alone call for, or None if they are good
+    and the face decides."""
+    if evidence.credential is None:
+        return Outcome(Decision.REJECTED, (Reason.NO_QR,))
+    if evidence.credential is not CredentialCheck.VALID:
+        return Outcome(Decision.REJECTED, (_CREDENTIAL_REASONS[evidence.credential],))
+    if not evidence.credential_known:
+        return Outcome(Decision.REJECTED, (Reason.UNKNOWN_CREDENTIAL,))
+    if evidence.credential_revoked:
+        return Outcome(Decision.REJECTED, (Reason.REVOKED,))
+    if evidence.commuter_expired:
+        return Outcome(Decision.REJECTED, (Reason.EXPIRED,))
+    if evidence.commuter_status is not CommuterStatus.ACTIVE or not evidence.has_template:
+        return Outcome(Decision.REJECTED, (Reason.NOT_WHITELISTED,))
+    return None
+
+
+def decide_face(evidence: Evidence, *, thresholds: Thresholds) -> Outcome:
+    """The face part of the decision, for a credential already found good."""
+    if not evidence.face_count:
+        return Outcome(Decision.REFER, (Reason.NO_FACE,))
+    if evidence.face_count > 1:
+        return Outcome(Decision.REFER, (Reason.SEVERAL_FACES,))
+    if evidence.face_quality_failures:
+        return Outcome(Decision.REFER, tuple(Reason(r) for r in evidence.face_quality_failures))
+    if evidence.distance is None:
+        return Outcome(Decision.REFER, (Reason.NO_FACE,))
+    if evidence.distance <= thresholds.match:
+        return Outcome(Decision.CLEARED, ())
+    if evidence.distance <= thresholds.refer:
+        return Outcome(Decision.REFER, (Reason.FACE_UNCERTAIN,))
+    return Outcome(Decision.REJECTED, (Reason.FACE_MISMATCH,))

@@ -1,0 +1,113 @@
+"""One settings object for the server, the kiosk and the command line.
+
+Every field can be set from an environment variable with the ``HETAO_`` prefix, for example
+``HETAO_DATABASE_URL`` or ``HETAO_MATCH_THRESHOLD``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Secrets that ship in examples and must never guard a real deployment.
+PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "changeme", "secret", "dev", "development"})
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HETAO_", extra="ignore")
+
+    environment: Environment = Environment.DEVELOPMENT
+    data_dir: Path = Path("hetao-data")
+    database_url: str | None = None
+    secret_key: str | None = None
+    """Signs officers' and staff's access tokens. Generated into the data directory in development."""
+
+    access_token_minutes: int = 8 * 60
+
+    # Uploads: a phone photo is a few MB; a 40-megapixel limit refuses decompression bombs
+    # (a small PNG that inflates to gigabytes) before any pixel is decoded.
+    max_upload_bytes: int = 10 * 1024 * 1024
+    max_image_pixels: int = 40_000_000
+
+    # Enrolment photo quality, measured on the face box found by dlib's HOG detector.
+    # Calibrated on real photos (see README): every usable passport-style photo passed.
+    min_face_px: int = 80
+    """Height of the face box in pixels at full resolution; dlib's encoder degrades below ~80."""
+    min_sharpness: float = 35.0
+    """Variance of the Laplacian of the face resized to 128x128 grey; blurred faces score < 30."""
+    min_brightness: float = 40.0
+    max_brightness: float = 220.0
+    """Mean grey level (0-255) of the face box."""
+    max_clipped_fraction: float = 0.35
+    """Share of face pixels at <= 10 or >= 245: blown highlights or crushed shadows."""
+
+    # Kiosk frames: faces are detected on a copy whose longest side is at most this many pixels.
+    detection_max_side: int = 640
+    kiosk_min_face_px: int = 60
+
+    # 1:1 matching on dlib's 128-d encodings (Euclidean distance, lower is stricter).
+    match_threshold: float = 0.55
+    """At or below: the face matches the enrolled template."""
+    refer_threshold: float = 0.60
+    """Above match_threshold and at or below this: too close to call, an officer decides."""
+
+    credential_days: int = Field(default=365, ge=1)
+    reference_photo_px: int = 256
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if self.refer_threshold < self.match_threshold:
+            raise ValueError("refer_threshold must be at least match_threshold")
+        if self.environment is Environment.PRODUCTION:
+            if self.secret_key is None or self.secret_key.lower() in PLACEHOLDER_SECRETS:
+                raise ValueError("HETAO_SECRET_KEY must be set to a real secret in production")
+            if len(self.secret_key) < 32:
+                raise ValueError("HETAO_SECRET_KEY must be at least 32 characters in production")
+        return self
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    @property
+    def signing_key_file(self) -> Path:
+        return self.keys_dir / "signing-ed25519.pem"
+
+    @property
+    def data_key_file(self) -> Path:
+        return self.keys_dir / "data.key"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'hetao.sqlite3').resolve()}"
+
+    @cached_property
+    def token_secret(self) -> str:
+        """The secret for access tokens: the configured one, or in development one kept on disk."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.keys_dir / "token-secret"
+        if not path.exists():
+            write_private_file(path, secrets.token_urlsafe(48).encode())
+        return path.read_text().strip()
+
+
+def write_private_file(path: Path, content: bytes) -> None:
+    """Write a key file readable only by its owner, creating its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.touch(mode=0o600)
+    tmp.write_bytes(content)
+    tmp.replace(path)

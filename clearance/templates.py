@@ -1,0 +1,48 @@
+"""Face templates at rest: the encoding and the reference photo, each sealed to its commuter."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from clearance import faces, vault
+from clearance.models import FaceTemplate
+
+
+def _context(commuter_id: uuid.UUID, field: str) -> bytes:
+    return f"face_templates.{field}:{commuter_id}".encode()
+
+
+def seal_template(
+    data_key: vault.DataKey,
+    *,
+    commuter_id: uuid.UUID,
+    encoding: faces.Encoding,
+    reference_jpeg: bytes,
+    quality: dict[str, Any],
+) -> FaceTemplate:
+    return FaceTemplate(
+        commuter_id=commuter_id,
+        model=faces.MODEL_NAME,
+        sealed_encoding=vault.seal(
+            data_key, faces.encoding_to_bytes(encoding), context=_context(commuter_id, "encoding")
+        ),
+        sealed_reference_photo=vault.seal(
+            data_key, reference_jpeg, context=_context(commuter_id, "photo")
+        ),
+        quality=quality,
+    )
+
+
+def open_encoding(data_key: vault.DataKey, template: FaceTemplate) -> faces.Encoding:
+    return faces.encoding_from_bytes(
+        vault.unseal(
+            data_key, template.sealed_encoding, context=_context(template.commuter_id, "encoding")
+        )
+    )
+
+
+def open_reference_photo(data_key: vault.DataKey, template: FaceTemplate) -> bytes:
+    return vault.unseal(
+        data_key, template.sealed_reference_photo, context=_context(template.commuter_id, "photo")
+    )

@@ -1,0 +1,233 @@
+"""Pre-registering commuters and the approval workflow around them."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from clearance import templates, vault
+from clearance.accounts import get_organisation_or_raise
+from clearance.db import utcnow
+from clearance.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
+from clearance.models import (
+    Commuter,
+    CommuterStatus,
+    Credential,
+    Park,
+    Role,
+    User,
+)
+from clearance.zone import local_today
+from enrolment.photos import Template
+
+DOCUMENT_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9()\-]{3,31}$")
+
+
+class DocumentType(StrEnum):
+    PASSPORT = "passport"
+    HK_IDENTITY_CARD = "hk_identity_card"
+    HOME_RETURN_PERMIT = "home_return_permit"
+    """Mainland Travel Permit for Hong Kong and Macao Residents."""
+    EXIT_ENTRY_PERMIT = "exit_entry_permit"
+    """Exit-entry Permit for Travelling to and from Hong Kong and Macao."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    full_name: str
+    document_type: DocumentType
+    document_number: str
+    organisation_id: uuid.UUID
+    home_park: Park
+    valid_until: date
+
+
+def check_staff_access(user: User, commuter: Commuter) -> None:
+    """Enrollers see only their own organisation's commuters; officers see all."""
+    if user.role is Role.OFFICER:
+        return
+    if user.role is Role.ENROLLER and user.organisation_id == commuter.organisation_id:
+        return
+    # Same answer as for a missing commuter: another organisation's people are not disclosed.
+    raise NotFound(f"no commuter with id {commuter.id}")
+
+
+def get_commuter_or_raise(session: Session, commuter_id: uuid.UUID, *, user: User) -> Commuter:
+    commuter = session.get(Commuter, commuter_id)
+    if commuter is None:
+        raise NotFound(f"no commuter with id {commuter_id}")
+    check_staff_access(user, commuter)
+    return commuter
+
+
+def validate_registration(
+    session: Session, *, registration: Registration, enroller: User
+) -> Registration:
+    """The registration with its fields normalised, or an error saying which field is wrong."""
+    full_name = " ".join(registration.full_name.split())
+    if not 1 <= len(full_name) <= 200:
+        raise InvalidInput("full_name must be 1 to 200 characters")
+    number = registration.document_number.strip().upper().replace(" ", "")
+    if not DOCUMENT_NUMBER.match(number):
+        raise InvalidInput(
+            "document_number must be 4 to 32 letters, digits, brackets or hyphens"
+        )
+    if registration.valid_until <= local_today():
+        raise InvalidInput("valid_until must be a date in the future")
+    get_organisation_or_raise(session, registration.organisation_id)
+    if enroller.role is Role.ENROLLER and enroller.organisation_id != registration.organisation_id:
+        raise Forbidden("an enroller registers commuters of their own organisation only")
+    duplicate = select(Commuter.id).where(
+        Commuter.organisation_id == registration.organisation_id,
+        Commuter.document_type == registration.document_type.value,
+        Commuter.document_number == number,
+    )
+    if session.scalar(duplicate) is not None:
+        raise Conflict(
+            f"this organisation already registered {registration.document_type.value} {number}"
+        )
+    return Registration(
+        full_name=full_name,
+        document_type=registration.document_type,
+        document_number=number,
+        organisation_id=registration.organisation_id,
+        home_park=registration.home_park,
+        valid_until=registration.valid_until,
+    )
+
+
+def enrol_commuter(
+    session: Session,
+    *,
+    registration: Registration,
+    template: Template,
+    enroller: User,
+    data_key: vault.DataKey,
+) -> Commuter:
+    """A pending commuter with a sealed template; ``registration`` must be validated first."""
+    commuter = Commuter(
+        id=uuid.uuid4(),
+        organisation_id=registration.organisation_id,
+        full_name=registration.full_name,
+        document_type=registration.document_type.value,
+        document_number=registration.document_number,
+        home_park=registration.home_park,
+        valid_until=registration.valid_until,
+        status=CommuterStatus.PENDING,
+        enrolled_by_id=enroller.id,
+    )
+    commuter.template = templates.seal_template(
+        data_key,
+        commuter_id=commuter.id,
+        encoding=template.encoding,
+        reference_jpeg=template.reference_jpeg,
+        quality=template.quality_report(),
+    )
+    session.add(commuter)
+    session.flush()
+    return commuter
+
+
+def list_commuters(
+    session: Session,
+    *,
+    user: User,
+    status: CommuterStatus | None = None,
+    q: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[Commuter]:
+    query = select(Commuter)
+    if user.role is Role.ENROLLER:
+        query = query.where(Commuter.organisation_id == user.organisation_id)
+    if status is not None:
+        query = query.where(Commuter.status == status)
+    if q:
+        pattern = f"%{q.strip().lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Commuter.full_name).like(pattern),
+                func.lower(Commuter.document_number).like(pattern),
+            )
+        )
+    query = query.order_by(Commuter.created_at.desc(), Commuter.id).limit(limit).offset(offset)
+    return list(session.scalars(query))
+
+
+def _transition(
+    commuter: Commuter, *, allowed_from: set[CommuterStatus], to: CommuterStatus, action: str
+) -> None:
+    if commuter.status not in allowed_from:
+        raise InvalidTransition(
+            f"cannot {action} a commuter who is {commuter.status.value}",
+            status=commuter.status.value,
+        )
+    commuter.status = to
+
+
+def approve_commuter(session: Session, *, commuter: Commuter, officer: User) -> Commuter:
+    """Pending → active. Four eyes: never by the user who entered the registration."""
+    if commuter.enrolled_by_id == officer.id:
+        raise Forbidden("a registration must be approved by someone other than who entered it")
+    _transition(
+        commuter, allowed_from={CommuterStatus.PENDING}, to=CommuterStatus.ACTIVE, action="approve"
+    )
+    commuter.approved_by_id = officer.id
+    commuter.approved_at = utcnow()
+    commuter.status_reason = None
+    session.flush()
+    return commuter
+
+
+def suspend_commuter(session: Session, *, commuter: Commuter, reason: str) -> Commuter:
+    _transition(
+        commuter, allowed_from={CommuterStatus.ACTIVE}, to=CommuterStatus.SUSPENDED, action="suspend"
+    )
+    commuter.status_reason = reason
+    session.flush()
+    return commuter
+
+
+def reinstate_commuter(session: Session, *, commuter: Commuter) -> Commuter:
+    _transition(
+        commuter,
+        allowed_from={CommuterStatus.SUSPENDED},
+        to=CommuterStatus.ACTIVE,
+        action="reinstate",
+    )
+    commuter.status_reason = None
+    session.flush()
+    return commuter
+
+
+def revoke_commuter(session: Session, *, commuter: Commuter, reason: str | None) -> Commuter:
+    """Revoked for good: biometrics erased and every credential revoked."""
+    _transition(
+        commuter,
+        allowed_from={CommuterStatus.PENDING, CommuterStatus.ACTIVE, CommuterStatus.SUSPENDED},
+        to=CommuterStatus.REVOKED,
+        action="revoke",
+    )
+    commuter.status_reason = reason
+    commuter.template = None  # delete-orphan: the row holding encoding and photo is deleted
+    now = utcnow()
+    for credential in session.scalars(
+        select(Credential).where(
+            Credential.commuter_id == commuter.id, Credential.revoked_at.is_(None)
+        )
+    ):
+        credential.revoked_at = now
+    session.flush()
+    return commuter
+
+
+def reference_photo(commuter: Commuter, *, data_key: vault.DataKey) -> bytes:
+    if commuter.template is None:
+        raise NotFound("this commuter's biometrics were erased")
+    return templates.open_reference_photo(data_key, commuter.template)

@@ -1,0 +1,53 @@
+"""Request and response bodies of the enrolment endpoints."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from clearance.models import CommuterStatus, CredentialKind, Park
+from clearance.schemas import ORMModel
+
+
+class CommuterOut(ORMModel):
+    id: uuid.UUID
+    organisation_id: uuid.UUID
+    full_name: str
+    document_type: str
+    document_number: str
+    home_park: Park
+    valid_until: date
+    status: CommuterStatus
+    status_reason: str | None
+    enrolled_by_id: uuid.UUID
+    approved_by_id: uuid.UUID | None
+    approved_at: datetime | None
+    created_at: datetime
+    has_biometrics: bool
+    photo_quality: dict[str, Any] | None
+
+
+class StatusChange(BaseModel):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class ReasonRequired(BaseModel):
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class CredentialCreate(BaseModel):
+    kind: CredentialKind = CredentialKind.STATIC
+
+
+class CredentialOut(ORMModel):
+    id: uuid.UUID
+    commuter_id: uuid.UUID
+    kind: CredentialKind
+    kid: str
+    payload: str
+    issued_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
