@@ -84,7 +84,10 @@ def create_organisation(session: SessionDep, _admin: CurrentAdmin, body: Organis
 
 
 @router.get(
-    "/organisations", response_model=list[OrganisationOut], tags=["administration"], responses=responses(*AUTH_ERRORS)
+    "/organisations",
+    response_model=list[OrganisationOut],
+    tags=["administration"],
+    responses=responses(*AUTH_ERRORS),
 )
 def list_organisations(session: SessionDep, _admin: CurrentAdmin) -> list[Organisation]:
     """Every organisation, by name."""
@@ -122,7 +125,10 @@ def create_checkpoint(session: SessionDep, _admin: CurrentAdmin, body: Checkpoin
 
 
 @router.get(
-    "/checkpoints", response_model=list[CheckpointOut], tags=["administration"], responses=responses(*AUTH_ERRORS)
+    "/checkpoints",
+    response_model=list[CheckpointOut],
+    tags=["administration"],
+    responses=responses(*AUTH_ERRORS),
 )
 def list_checkpoints(session: SessionDep, _admin: CurrentAdmin) -> object:
     """Every checkpoint, by name."""
@@ -141,7 +147,9 @@ def create_kiosk(
 ) -> KioskCreated:
     """Add a kiosk facing one direction; its API key is in this answer and nowhere else."""
     checkpoint = stations.get_checkpoint_or_raise(session, checkpoint_id)
-    kiosk, api_key = stations.create_kiosk(session, checkpoint=checkpoint, name=body.name, direction=body.direction)
+    kiosk, api_key = stations.create_kiosk(
+        session, checkpoint=checkpoint, name=body.name, direction=body.direction
+    )
     return KioskCreated(
         id=kiosk.id,
         checkpoint_id=kiosk.checkpoint_id,
@@ -163,7 +171,9 @@ def verify(
     session: SessionDep,
     context: ContextDep,
     kiosk: KioskDep,
-    frame: Annotated[UploadFile | None, File(description="A camera frame holding the QR and the face")] = None,
+    frame: Annotated[
+        UploadFile | None, File(description="A camera frame holding the QR and the face")
+    ] = None,
     qr_payload: Annotated[
         str | None, Form(max_length=credentials.MAX_TEXT_CHARS, description="A QR text the kiosk decoded")
     ] = None,
@@ -203,7 +213,9 @@ def verify(
     )
     for step, ms in timings.steps.items():
         context.metrics.verify_seconds.labels(step=step).observe(ms / 1000)
-    context.metrics.decisions.labels(decision=attempt.outcome.decision.value, direction=kiosk.direction.value).inc()
+    context.metrics.decisions.labels(
+        decision=attempt.outcome.decision.value, direction=kiosk.direction.value
+    ).inc()
     return VerifyResult(
         decision=attempt.outcome.decision,
         reasons=[reason.value for reason in attempt.outcome.reasons],
@@ -214,7 +226,9 @@ def verify(
     )
 
 
-@router.get("/crossings", response_model=list[CrossingOut], tags=["officers"], responses=responses(*AUTH_ERRORS))
+@router.get(
+    "/crossings", response_model=list[CrossingOut], tags=["officers"], responses=responses(*AUTH_ERRORS)
+)
 def read_crossings(
     session: SessionDep,
     _officer: CurrentOfficer,

@@ -68,9 +68,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, check_schema
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if check_schema and not schema.is_current(engine):
-            raise RuntimeError(
-                "the database schema is not current: run `hetao db upgrade` first"
-            )
+            raise RuntimeError("the database schema is not current: run `hetao db upgrade` first")
         yield
 
     app = FastAPI(

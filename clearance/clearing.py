@@ -63,7 +63,9 @@ def examine_face(
         boxes = faces.detect_faces(image, max_side=max_side)
     if len(boxes) != 1:
         return FaceFindings(len(boxes), (), None)
-    failures = tuple(code for code, _ in faces.quality_failures(faces.measure_quality(image, boxes[0]), limits))
+    failures = tuple(
+        code for code, _ in faces.quality_failures(faces.measure_quality(image, boxes[0]), limits)
+    )
     if failures:
         return FaceFindings(1, failures, None)
     with timings.step("face_encode"):
@@ -141,9 +143,7 @@ def _credential_evidence(
 ) -> tuple[rules.Evidence, Credential | None]:
     if qr_text is None:
         return rules.Evidence(credential=None), None
-    verification = credentials.verify_credential(
-        qr_text, public_keys=keys.load_public_keys(session), now=now
-    )
+    verification = credentials.verify_credential(qr_text, public_keys=keys.load_public_keys(session), now=now)
     if verification.check is not CredentialCheck.VALID or verification.claims is None:
         return rules.Evidence(credential=verification.check), None
     credential = session.get(Credential, verification.claims.credential_id)

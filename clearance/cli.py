@@ -131,7 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=8000)
     demo.set_defaults(func=cmd_demo)
 
-    db = commands.add_parser("db", help="the database schema").add_subparsers(dest="db_command", required=True)
+    db = commands.add_parser("db", help="the database schema").add_subparsers(
+        dest="db_command", required=True
+    )
     db.add_parser("upgrade", help="migrate to the newest schema").set_defaults(func=cmd_db_upgrade)
     revision = db.add_parser("revision", help="(developers) autogenerate a migration")
     revision.add_argument("-m", "--message", required=True)

@@ -53,7 +53,9 @@ def free_port(host: str) -> int:
         return port
 
 
-def start_server(settings: Settings, *, host: str, port: int) -> tuple[uvicorn.Server, threading.Thread, AppContext]:
+def start_server(
+    settings: Settings, *, host: str, port: int
+) -> tuple[uvicorn.Server, threading.Thread, AppContext]:
     app = create_app(settings)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="hetao-server", daemon=True)
@@ -81,7 +83,9 @@ def bootstrap(settings: Settings) -> Setup:
                 role=role,
                 organisation_id=organisation.id if role is Role.ENROLLER else None,
             )
-        checkpoint = stations.create_checkpoint(session, name="East footbridge, Shenzhen side", bridge=Bridge.EAST)
+        checkpoint = stations.create_checkpoint(
+            session, name="East footbridge, Shenzhen side", bridge=Bridge.EAST
+        )
         _kiosk, kiosk_key = stations.create_kiosk(
             session, checkpoint=checkpoint, name="Lane 1", direction=Direction.TO_HK
         )
@@ -91,7 +95,9 @@ def bootstrap(settings: Settings) -> Setup:
 
 
 def sign_in(client: httpx.Client, staff: Staff) -> dict[str, str]:
-    response = client.post(f"{API_PREFIX}/auth/token", data={"username": staff.username, "password": staff.password})
+    response = client.post(
+        f"{API_PREFIX}/auth/token", data={"username": staff.username, "password": staff.password}
+    )
     response.raise_for_status()
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
@@ -106,7 +112,9 @@ def expect(response: httpx.Response, status: int) -> Any:
     return response.json()
 
 
-def enrol(client: httpx.Client, headers: dict[str, str], sample: SampleCommuter, organisation_id: str) -> dict[str, Any]:
+def enrol(
+    client: httpx.Client, headers: dict[str, str], sample: SampleCommuter, organisation_id: str
+) -> dict[str, Any]:
     started = time.perf_counter()
     response = client.post(
         f"{API_PREFIX}/commuters",
@@ -121,10 +129,12 @@ def enrol(client: httpx.Client, headers: dict[str, str], sample: SampleCommuter,
         },
         files={"photo": (sample.enrolment_photo.name, sample.enrolment_photo.read_bytes(), "image/jpeg")},
     )
-    commuter = expect(response, 201)
+    commuter: dict[str, Any] = expect(response, 201)
     quality = commuter["photo_quality"]
-    print(f"  enrolled {sample.label}: face {quality['face_px']} px, sharpness {quality['sharpness']:.0f}, "
-          f"{(time.perf_counter() - started) * 1000:.0f} ms")
+    print(
+        f"  enrolled {sample.label}: face {quality['face_px']} px, sharpness {quality['sharpness']:.0f}, "
+        f"{(time.perf_counter() - started) * 1000:.0f} ms"
+    )
     return commuter
 
 
@@ -167,7 +177,11 @@ def run_morning(client: httpx.Client, setup: Setup, context: AppContext) -> None
     for sample, commuter in zip(SAMPLE_COMMUTERS, enrolled, strict=True):
         expect(client.post(f"{API_PREFIX}/commuters/{commuter['id']}/approve", headers=officer), 200)
         credential = expect(
-            client.post(f"{API_PREFIX}/commuters/{commuter['id']}/credentials", headers=enroller, json={"kind": "static"}),
+            client.post(
+                f"{API_PREFIX}/commuters/{commuter['id']}/credentials",
+                headers=enroller,
+                json={"kind": "static"},
+            ),
             201,
         )
         payloads[sample.label] = credential["payload"]
@@ -192,7 +206,9 @@ def run_morning(client: httpx.Client, setup: Setup, context: AppContext) -> None
         client.post(f"{API_PREFIX}/commuters/{enrolled[1]['id']}/credentials", headers=enroller, json={}), 201
     )
     expect(client.post(f"{API_PREFIX}/credentials/{revoked['id']}/revoke", headers=enroller), 200)
-    tampered = payloads[a.label][:-12] + ("0" if payloads[a.label][-12] != "0" else "1") + payloads[a.label][-11:]
+    tampered = (
+        payloads[a.label][:-12] + ("0" if payloads[a.label][-12] != "0" else "1") + payloads[a.label][-11:]
+    )
 
     face_a, face_b, face_c = (load_photo_file(s.live_photo) for s in (a, b, c))
     impostor = load_photo_file(IMPOSTOR_PHOTO)
@@ -213,12 +229,17 @@ def run_morning(client: httpx.Client, setup: Setup, context: AppContext) -> None
         frame = to_jpeg(compose_frame(face=face, qr_text=payload))
         started = time.perf_counter()
         result = expect(
-            client.post(f"{API_PREFIX}/kiosk/verify", headers=kiosk, files={"frame": ("frame.jpg", frame, "image/jpeg")}),
+            client.post(
+                f"{API_PREFIX}/kiosk/verify",
+                headers=kiosk,
+                files={"frame": ("frame.jpg", frame, "image/jpeg")},
+            ),
             200,
         )
         elapsed = (time.perf_counter() - started) * 1000
         distance = "-" if result["distance"] is None else f"{result['distance']:.3f}"
         reasons = ",".join(result["reasons"]) or "-"
-        print(f"  {time.strftime('%H:%M:%S')}  {label:50}  {result['decision']:8}  {reasons:18}  {distance:>8}  {elapsed:6.0f}")
+        clock = time.strftime("%H:%M:%S")
+        print(f"  {clock}  {label:50}  {result['decision']:8}  {reasons:18}  {distance:>8}  {elapsed:6.0f}")
     crossings = expect(client.get(f"{API_PREFIX}/crossings", headers=officer, params={"limit": 1000}), 200)
     print(f"\n{len(crossings)} crossings recorded (no images kept).")

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 if TYPE_CHECKING:
     from clearance.settings import Settings
@@ -90,7 +90,11 @@ def _face_recognition() -> ModuleType:
         # face_recognition_models still imports pkg_resources, deprecated in setuptools.
         warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
         import face_recognition
-    return face_recognition
+    # Importing it switches on PIL's LOAD_TRUNCATED_IMAGES for the whole process; truncated
+    # uploads must keep failing, so switch it back off.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    module: ModuleType = face_recognition
+    return module
 
 
 def decode_image(data: bytes, *, max_pixels: int) -> RGBImage:
@@ -102,7 +106,7 @@ def decode_image(data: bytes, *, max_pixels: int) -> RGBImage:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image: Image.Image = Image.open(io.BytesIO(data))
             width, height = image.size
             if width * height > max_pixels:
                 raise ImageRejected(
@@ -135,7 +139,8 @@ def shrink(image: RGBImage, *, max_side: int) -> tuple[RGBImage, float]:
     if scale == 1.0:
         return image, 1.0
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), scale
+    resized = np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+    return resized, scale
 
 
 def detect_faces(image: RGBImage, *, max_side: int, upsample: int = 1) -> list[Box]:
@@ -184,14 +189,6 @@ def quality_failures(quality: FaceQuality, limits: QualityLimits) -> list[tuple[
                 "needed: take the photo closer or at a higher resolution",
             )
         )
-    if quality.sharpness < limits.min_sharpness:
-        failures.append(
-            (
-                "face_blurred",
-                f"the face is blurred (sharpness {quality.sharpness:.0f}, at least "
-                f"{limits.min_sharpness:.0f} is needed): hold the camera still and focus on the face",
-            )
-        )
     if not limits.min_brightness <= quality.brightness <= limits.max_brightness:
         failures.append(
             (
@@ -206,6 +203,15 @@ def quality_failures(quality: FaceQuality, limits: QualityLimits) -> list[tuple[
             (
                 "face_badly_exposed",
                 f"{quality.clipped:.0%} of the face is pure black or white: avoid glare and hard shadows",
+            )
+        )
+    # After exposure: a dark face has little contrast, so it also measures as blurred.
+    if quality.sharpness < limits.min_sharpness:
+        failures.append(
+            (
+                "face_blurred",
+                f"the face is blurred (sharpness {quality.sharpness:.0f}, at least "
+                f"{limits.min_sharpness:.0f} is needed): hold the camera still and focus on the face",
             )
         )
     return failures

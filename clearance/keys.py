@@ -50,9 +50,7 @@ def load_or_create_signing_key(path: Path, *, create: bool) -> Ed25519PrivateKey
     if not path.exists():
         if not create:
             raise FileNotFoundError(f"credential signing key not found at {path}")
-        pem = Ed25519PrivateKey.generate().private_bytes(
-            Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
-        )
+        pem = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
         write_private_file(path, pem)
     key = load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):

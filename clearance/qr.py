@@ -18,15 +18,13 @@ def decode_qr_texts(image: RGBImage) -> list[str]:
     Decoding runs on the grey image: zxing binarises anyway, and it saves a colour conversion.
     """
     grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-    results = zxingcpp.read_barcodes(grey, formats=zxingcpp.BarcodeFormat.QRCode)
+    results = zxingcpp.read_barcodes(grey, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode))
     return [result.text for result in results if result.valid and result.text]
 
 
 def render_qr_png(text: str, *, box_size: int = 8) -> bytes:
     """A PNG of ``text`` as a QR code at error correction M, with the standard 4-module margin."""
-    code = qrcode.QRCode(
-        error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box_size, border=4
-    )
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box_size, border=4)
     code.add_data(text, optimize=0)
     code.make(fit=True)
     out = io.BytesIO()

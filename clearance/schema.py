@@ -17,9 +17,7 @@ def alembic_config(*, url: str | None = None, connection: Connection | None = No
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     # Migration files start with their date so the folder reads in order.
-    config.set_main_option(
-        "file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s"
-    )
+    config.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s")
     config.attributes["url"] = url
     config.attributes["connection"] = connection
     return config

@@ -16,7 +16,7 @@ class ORMModel(BaseModel):
 
 class Token(BaseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 (the OAuth2 token type, not a secret)
 
 
 class OrganisationCreate(BaseModel):

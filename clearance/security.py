@@ -14,7 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from clearance.models import Role
 
 _hasher = PasswordHasher()
-TOKEN_ALGORITHM = "HS256"
+TOKEN_ALGORITHM = "HS256"  # noqa: S105 (an algorithm name)
 KIOSK_KEY_PREFIX = "hk_"
 # Verifying against this keeps the time of a login for an unknown user close to a real one.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))

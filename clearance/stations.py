@@ -13,9 +13,7 @@ from clearance.errors import Conflict, NotAuthenticated, NotFound
 from clearance.models import Bridge, Checkpoint, Direction, Kiosk
 
 
-def create_checkpoint(
-    session: Session, *, name: str, bridge: Bridge, face_only: bool = False
-) -> Checkpoint:
+def create_checkpoint(session: Session, *, name: str, bridge: Bridge, face_only: bool = False) -> Checkpoint:
     name = name.strip()
     if session.scalar(select(Checkpoint).where(Checkpoint.name == name)):
         raise Conflict(f"a checkpoint named {name!r} already exists")
@@ -57,9 +55,7 @@ def create_kiosk(
 
 
 def authenticate_kiosk(session: Session, *, api_key: str) -> Kiosk:
-    kiosk = session.scalar(
-        select(Kiosk).where(Kiosk.api_key_hash == security.hash_kiosk_key(api_key))
-    )
+    kiosk = session.scalar(select(Kiosk).where(Kiosk.api_key_hash == security.hash_kiosk_key(api_key)))
     if kiosk is None or not kiosk.is_active:
         raise NotAuthenticated("unknown or disabled kiosk key")
     kiosk.last_seen_at = utcnow()

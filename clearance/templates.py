@@ -27,18 +27,14 @@ def seal_template(
         sealed_encoding=vault.seal(
             data_key, faces.encoding_to_bytes(encoding), context=_context(commuter_id, "encoding")
         ),
-        sealed_reference_photo=vault.seal(
-            data_key, reference_jpeg, context=_context(commuter_id, "photo")
-        ),
+        sealed_reference_photo=vault.seal(data_key, reference_jpeg, context=_context(commuter_id, "photo")),
         quality=quality,
     )
 
 
 def open_encoding(data_key: vault.DataKey, template: FaceTemplate) -> faces.Encoding:
     return faces.encoding_from_bytes(
-        vault.unseal(
-            data_key, template.sealed_encoding, context=_context(template.commuter_id, "encoding")
-        )
+        vault.unseal(data_key, template.sealed_encoding, context=_context(template.commuter_id, "encoding"))
     )
 
 

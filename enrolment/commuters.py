@@ -66,18 +66,14 @@ def get_commuter_or_raise(session: Session, commuter_id: uuid.UUID, *, user: Use
     return commuter
 
 
-def validate_registration(
-    session: Session, *, registration: Registration, enroller: User
-) -> Registration:
+def validate_registration(session: Session, *, registration: Registration, enroller: User) -> Registration:
     """The registration with its fields normalised, or an error saying which field is wrong."""
     full_name = " ".join(registration.full_name.split())
     if not 1 <= len(full_name) <= 200:
         raise InvalidInput("full_name must be 1 to 200 characters")
     number = registration.document_number.strip().upper().replace(" ", "")
     if not DOCUMENT_NUMBER.match(number):
-        raise InvalidInput(
-            "document_number must be 4 to 32 letters, digits, brackets or hyphens"
-        )
+        raise InvalidInput("document_number must be 4 to 32 letters, digits, brackets or hyphens")
     if registration.valid_until <= local_today():
         raise InvalidInput("valid_until must be a date in the future")
     get_organisation_or_raise(session, registration.organisation_id)
@@ -89,9 +85,7 @@ def validate_registration(
         Commuter.document_number == number,
     )
     if session.scalar(duplicate) is not None:
-        raise Conflict(
-            f"this organisation already registered {registration.document_type.value} {number}"
-        )
+        raise Conflict(f"this organisation already registered {registration.document_type.value} {number}")
     return Registration(
         full_name=full_name,
         document_type=registration.document_type,
@@ -175,9 +169,7 @@ def approve_commuter(session: Session, *, commuter: Commuter, officer: User) -> 
     """Pending → active. Four eyes: never by the user who entered the registration."""
     if commuter.enrolled_by_id == officer.id:
         raise Forbidden("a registration must be approved by someone other than who entered it")
-    _transition(
-        commuter, allowed_from={CommuterStatus.PENDING}, to=CommuterStatus.ACTIVE, action="approve"
-    )
+    _transition(commuter, allowed_from={CommuterStatus.PENDING}, to=CommuterStatus.ACTIVE, action="approve")
     commuter.approved_by_id = officer.id
     commuter.approved_at = utcnow()
     commuter.status_reason = None
@@ -186,9 +178,7 @@ def approve_commuter(session: Session, *, commuter: Commuter, officer: User) -> 
 
 
 def suspend_commuter(session: Session, *, commuter: Commuter, reason: str) -> Commuter:
-    _transition(
-        commuter, allowed_from={CommuterStatus.ACTIVE}, to=CommuterStatus.SUSPENDED, action="suspend"
-    )
+    _transition(commuter, allowed_from={CommuterStatus.ACTIVE}, to=CommuterStatus.SUSPENDED, action="suspend")
     commuter.status_reason = reason
     session.flush()
     return commuter
@@ -218,9 +208,7 @@ def revoke_commuter(session: Session, *, commuter: Commuter, reason: str | None)
     commuter.template = None  # delete-orphan: the row holding encoding and photo is deleted
     now = utcnow()
     for credential in session.scalars(
-        select(Credential).where(
-            Credential.commuter_id == commuter.id, Credential.revoked_at.is_(None)
-        )
+        select(Credential).where(Credential.commuter_id == commuter.id, Credential.revoked_at.is_(None))
     ):
         credential.revoked_at = now
     session.flush()

@@ -78,9 +78,7 @@ def get_credential_or_raise(session: Session, credential_id: uuid.UUID, *, user:
 
 def list_credentials(session: Session, *, commuter: Commuter) -> list[Credential]:
     query = (
-        select(Credential)
-        .where(Credential.commuter_id == commuter.id)
-        .order_by(Credential.issued_at.desc())
+        select(Credential).where(Credential.commuter_id == commuter.id).order_by(Credential.issued_at.desc())
     )
     return list(session.scalars(query))
 

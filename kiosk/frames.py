@@ -43,8 +43,8 @@ def compose_frame(
         left = (area_w - fitted.shape[1]) // 2
         frame[top : top + fitted.shape[0], left : left + fitted.shape[1]] = fitted
     if qr_text is not None:
-        card = faces.decode_image(qr.render_qr_png(qr_text, box_size=4), max_pixels=10_000_000)
-        card = cv2.resize(card, (qr_side, qr_side), interpolation=cv2.INTER_NEAREST)
+        rendered = faces.decode_image(qr.render_qr_png(qr_text, box_size=4), max_pixels=10_000_000)
+        card = cv2.resize(rendered, (qr_side, qr_side), interpolation=cv2.INTER_NEAREST)
         top = (height - qr_side) // 2
         left = width - qr_side - 10
         frame[top : top + qr_side, left : left + qr_side] = card

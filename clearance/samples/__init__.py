@@ -27,7 +27,9 @@ def photo(identity: str, number: int) -> Path:
 
 
 SAMPLE_COMMUTERS = (
-    SampleCommuter("Sample Commuter A", "barack_obama", photo("barack_obama", 1), photo("barack_obama", 2), "K1234567"),
+    SampleCommuter(
+        "Sample Commuter A", "barack_obama", photo("barack_obama", 1), photo("barack_obama", 2), "K1234567"
+    ),
     SampleCommuter(
         "Sample Commuter B",
         "scarlett_johansson",
@@ -35,7 +37,9 @@ SAMPLE_COMMUTERS = (
         photo("scarlett_johansson", 3),
         "H7654321",
     ),
-    SampleCommuter("Sample Commuter C", "sundar_pichai", photo("sundar_pichai", 1), photo("sundar_pichai", 2), "E0042424"),
+    SampleCommuter(
+        "Sample Commuter C", "sundar_pichai", photo("sundar_pichai", 1), photo("sundar_pichai", 2), "E0042424"
+    ),
 )
 IMPOSTOR_PHOTO = photo("elon_musk", 1)
 """Someone who is not enrolled."""

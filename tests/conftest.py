@@ -1,0 +1,84 @@
+"""Fixtures: a migrated database (SQLite, or PostgreSQL via HETAO_TEST_DATABASE_URL), each test
+inside a transaction rolled back at its end, and the app with its session dependency bound to it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from clearance import schema
+from clearance.app import create_app
+from clearance.db import make_engine, session_scope
+from clearance.deps import get_session
+from clearance.settings import Settings
+from tests.support import World, make_world
+
+TEST_DATABASE_URL = os.environ.get("HETAO_TEST_DATABASE_URL") or None
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    data_dir: Path = tmp_path_factory.mktemp("hetao-data")
+    return Settings(data_dir=data_dir, database_url=TEST_DATABASE_URL, environment="development")
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Iterator[Engine]:
+    url = settings.sqlalchemy_url
+    engine = make_engine(url)
+    if engine.dialect.name == "postgresql":
+        # The test database is the suite's own: start it empty, then migrate.
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    schema.upgrade(url=url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        transaction.rollback()
+
+
+@pytest.fixture
+def sessions(connection: Connection) -> sessionmaker[Session]:
+    """Sessions inside the test's transaction: their commits release savepoints only."""
+    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, engine: Engine) -> FastAPI:
+    return create_app(settings, engine=engine)
+
+
+@pytest.fixture
+def client(app: FastAPI, sessions: sessionmaker[Session]) -> Iterator[TestClient]:
+    def test_session() -> Iterator[Session]:
+        with session_scope(sessions) as session:
+            yield session
+
+    app.dependency_overrides[get_session] = test_session
+    with TestClient(app) as client:
+        yield client
+    app.dependency_overrides.clear()
+
+
+@pytest.fixture
+def world(sessions: sessionmaker[Session], settings: Settings) -> World:
+    return make_world(sessions, settings)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    url = TEST_DATABASE_URL or "a fresh SQLite file"
+    return f"hetao database: {url}"

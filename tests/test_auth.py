@@ -1,0 +1,133 @@
+"""Sign-in, tokens, roles and kiosk keys over HTTP."""
+
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from clearance import security
+from clearance.db import utcnow
+from clearance.models import Kiosk, Role
+from tests.support import API, PASSWORD, World, table_counts
+
+
+def test_sign_in_gives_a_token_that_works(client: TestClient, world: World) -> None:
+    response = client.post(f"{API}/auth/token", data={"username": "officer", "password": PASSWORD})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"] == "bearer"
+    listed = client.get(f"{API}/crossings", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert listed.status_code == 200
+
+
+def test_wrong_password_is_refused_and_writes_nothing(
+    client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    before = table_counts(sessions)
+    for username in ("officer", "nobody"):
+        response = client.post(f"{API}/auth/token", data={"username": username, "password": "wrong password"})
+        assert response.status_code == 401
+        assert response.json() == {"error": "InvalidCredentials", "detail": "wrong username or password"}
+    assert table_counts(sessions) == before
+
+
+def test_missing_and_forged_tokens_are_refused(client: TestClient, world: World) -> None:
+    missing = client.get(f"{API}/commuters")
+    assert missing.status_code == 401
+    assert missing.json()["error"] == "NotAuthenticated"
+    forged = client.get(f"{API}/commuters", headers={"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.e30.x"})
+    assert forged.status_code == 401
+    # A well-formed token for a real user, signed by someone else.
+    foreign = security.create_access_token(
+        user_id=world.officer.user_id,
+        role=Role.OFFICER,
+        secret="another server's secret, long enough",
+        now=utcnow(),
+        lifetime=timedelta(hours=1),
+    )
+    assert client.get(f"{API}/commuters", headers={"Authorization": f"Bearer {foreign}"}).status_code == 401
+
+
+def test_roles_are_enforced(client: TestClient, world: World) -> None:
+    body = {"name": "New Tenant", "park": "hk"}
+    for actor in (world.enroller_a, world.officer):
+        response = client.post(f"{API}/organisations", headers=actor.headers, json=body)
+        assert response.status_code == 403
+        assert response.json()["error"] == "Forbidden"
+    assert client.post(f"{API}/organisations", headers=world.admin.headers, json=body).status_code == 201
+    assert client.get(f"{API}/crossings", headers=world.enroller_a.headers).status_code == 403
+    assert client.get(f"{API}/commuters", headers=world.admin.headers).status_code == 403
+
+
+def test_kiosk_key_reaches_only_kiosk_routes(client: TestClient, world: World) -> None:
+    for path in ("/commuters", "/crossings"):
+        response = client.get(f"{API}{path}", headers=world.kiosk)
+        assert response.status_code == 403, path
+    staff = client.post(
+        f"{API}/kiosk/verify", headers=world.officer.headers, files={"frame": ("f.jpg", b"x")}
+    )
+    assert staff.status_code == 403
+    unknown = client.post(
+        f"{API}/kiosk/verify",
+        headers={"Authorization": "Bearer hk_not-a-real-key"},
+        files={"frame": ("f.jpg", b"x")},
+    )
+    assert unknown.status_code == 401
+
+
+def test_admin_sets_up_a_checkpoint_and_kiosk_whose_key_is_shown_once(
+    client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    checkpoint = client.post(
+        f"{API}/checkpoints", headers=world.admin.headers, json={"name": "West bridge", "bridge": "west"}
+    )
+    assert checkpoint.status_code == 201
+    created = client.post(
+        f"{API}/checkpoints/{checkpoint.json()['id']}/kiosks",
+        headers=world.admin.headers,
+        json={"name": "Lane 2", "direction": "to_sz"},
+    )
+    assert created.status_code == 201
+    api_key = created.json()["api_key"]
+    assert api_key.startswith("hk_")
+    with sessions() as session:
+        kiosk = session.scalar(select(Kiosk).where(Kiosk.name == "Lane 2"))
+        assert kiosk is not None
+        assert kiosk.api_key_hash == security.hash_kiosk_key(api_key)
+        assert api_key not in kiosk.api_key_hash
+    duplicate = client.post(
+        f"{API}/checkpoints/{checkpoint.json()['id']}/kiosks",
+        headers=world.admin.headers,
+        json={"name": "Lane 2", "direction": "to_sz"},
+    )
+    assert duplicate.status_code == 409
+
+
+def test_admin_creates_users_with_sound_rules(client: TestClient, world: World) -> None:
+    ok = client.post(
+        f"{API}/users",
+        headers=world.admin.headers,
+        json={
+            "username": "enroller-new",
+            "password": "long enough",
+            "role": "enroller",
+            "organisation_id": str(world.org_a),
+        },
+    )
+    assert ok.status_code == 201
+    assert "password" not in ok.text
+    no_org = client.post(
+        f"{API}/users",
+        headers=world.admin.headers,
+        json={"username": "x-enroller", "password": "long enough", "role": "enroller"},
+    )
+    assert no_org.status_code == 422
+    taken = client.post(
+        f"{API}/users",
+        headers=world.admin.headers,
+        json={"username": "officer", "password": "long enough", "role": "officer"},
+    )
+    assert taken.status_code == 409
+    signed_in = client.post(f"{API}/auth/token", data={"username": "enroller-new", "password": "long enough"})
+    assert signed_in.status_code == 200

@@ -1,0 +1,137 @@
+"""The ``hetao`` command line, run as a user runs it: a subprocess on a fresh data directory."""
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from clearance.demo import free_port
+
+HETAO = str(Path(sys.executable).parent / "hetao")
+
+
+def run(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [HETAO, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("HETAO_")}
+    return {**clean, "HETAO_DATA_DIR": str(tmp_path / "data")}
+
+
+@pytest.fixture
+def server(env: dict[str, str]) -> Iterator[str]:
+    assert run(["db", "upgrade"], env).returncode == 0
+    port = free_port("127.0.0.1")
+    process = subprocess.Popen(
+        [HETAO, "serve", "--port", str(port), "--log-level", "warning"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(10)
+        if process.stdout:
+            process.stdout.close()
+
+
+def test_administrator_sets_up_accounts_from_the_command_line(env: dict[str, str], server: str) -> None:
+    created = run(["admin", "create-organisation", "--name", "Hetao Lab", "--park", "sz"], env)
+    assert created.returncode == 0, created.stderr
+    organisation_id = re.search(r"id ([0-9a-f-]{36})", created.stdout)
+    assert organisation_id
+    user = run(
+        [
+            "admin",
+            "create-user",
+            "--username",
+            "enrol-1",
+            "--role",
+            "enroller",
+            "--organisation",
+            organisation_id[1],
+        ],
+        env,
+    )
+    assert user.returncode == 0, user.stderr
+    password = re.search(r"generated password: (\S+)", user.stdout)
+    assert password, user.stdout
+    token = httpx.post(f"{server}/api/v1/auth/token", data={"username": "enrol-1", "password": password[1]})
+    assert token.status_code == 200
+    duplicate = run(
+        ["admin", "create-user", "--username", "enrol-1", "--role", "officer", "--password", "long enough"],
+        env,
+    )
+    assert duplicate.returncode == 1
+    assert "taken" in duplicate.stderr
+    assert httpx.get(f"{server}/docs").status_code == 200
+
+
+def test_server_refuses_an_unmigrated_database(env: dict[str, str]) -> None:
+    result = run(["serve", "--port", str(free_port("127.0.0.1"))], env, timeout=60)
+    assert result.returncode != 0
+    assert "hetao db upgrade" in result.stdout + result.stderr
+    user = run(
+        ["admin", "create-user", "--username", "x", "--role", "admin", "--password", "long enough"], env
+    )
+    assert user.returncode != 0
+    assert "hetao db upgrade" in user.stderr
+
+
+@pytest.mark.slow
+def test_demo_runs_the_scripted_morning(env: dict[str, str], tmp_path: Path) -> None:
+    result = subprocess.run(
+        [HETAO, "demo", "--no-serve"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+
+    def decision_of(attempt: str) -> list[str]:
+        (line,) = [line for line in lines if attempt in line]
+        return line.split()
+
+    assert "cleared" in decision_of("Sample Commuter A shows their QR")
+    assert "face_mismatch" in decision_of("someone else shows")
+    assert "expired" in decision_of("expired credential")
+    assert "revoked" in decision_of("revoked card")
+    assert "bad_signature" in decision_of("one character altered")
+    assert "malformed_qr" in decision_of("not a credential")
+    assert "no_qr" in decision_of("forgets to show a QR")
+    assert "9 crossings recorded" in result.stdout
+    assert (Path(env["HETAO_DATA_DIR"]) / "demo" / "hetao.sqlite3").exists()

@@ -1,0 +1,220 @@
+"""Pre-registration over HTTP: photos to templates, bad input refused cleanly, the workflow."""
+
+import uuid
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from clearance.models import Commuter, CommuterStatus, Credential, FaceTemplate
+from clearance.samples import SAMPLE_COMMUTERS
+from tests.support import API, DATA, World, enrol_active, post_commuter, table_counts
+from tests.test_faces import png_bomb
+
+A = SAMPLE_COMMUTERS[0]
+
+
+def test_enrolment_makes_a_pending_commuter_with_sealed_biometrics(
+    client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    response = post_commuter(
+        client, world.enroller_a, world.org_a, A.enrolment_photo, document_number="k 123 4567"
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["status"] == "pending"
+    assert body["document_number"] == "K1234567"
+    assert body["has_biometrics"] is True
+    assert body["photo_quality"]["face_px"] >= 80
+    with sessions() as session:
+        template = session.scalar(
+            select(FaceTemplate).where(FaceTemplate.commuter_id == uuid.UUID(body["id"]))
+        )
+        assert template is not None
+        assert len(template.sealed_encoding) == 1 + 4 + 12 + 512 + 16
+    photo = client.get(f"{API}/commuters/{body['id']}/photo", headers=world.officer.headers)
+    assert photo.status_code == 200
+    assert photo.headers["content-type"] == "image/jpeg"
+    assert photo.content[:2] == b"\xff\xd8"
+
+
+def big_file() -> bytes:
+    return b"\xff\xd8" + b"\x00" * (10 * 1024 * 1024 + 1)
+
+
+@pytest.mark.parametrize(
+    ("photo", "status", "error", "check"),
+    [
+        (b"this is not an image", 422, "InvalidImage", None),
+        (A.enrolment_photo.read_bytes()[:4000], 422, "InvalidImage", None),
+        (png_bomb(30_000, 30_000), 413, "PayloadTooLarge", None),
+        (big_file(), 413, "PayloadTooLarge", None),
+        (DATA / "no_face_3.jpg", 422, "FaceCheckFailed", "no_face"),
+        (DATA / "multi_face_4.jpg", 422, "FaceCheckFailed", "several_faces"),
+        (DATA / "low_resolution_1.jpg", 422, "FaceCheckFailed", "face_too_small"),
+    ],
+    ids=[
+        "not-an-image",
+        "truncated",
+        "decompression-bomb",
+        "over-size-limit",
+        "no-face",
+        "two-faces",
+        "tiny-face",
+    ],
+)
+def test_unusable_photos_are_refused_and_nothing_is_written(
+    client: TestClient,
+    world: World,
+    sessions: sessionmaker[Session],
+    photo: bytes | Path,
+    status: int,
+    error: str,
+    check: str | None,
+) -> None:
+    before = table_counts(sessions)
+    response = post_commuter(client, world.enroller_a, world.org_a, photo)
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["error"] == error
+    assert body["detail"]
+    if check:
+        assert body["check"] == check
+    assert table_counts(sessions) == before
+
+
+@pytest.mark.parametrize(
+    ("overrides", "status", "error"),
+    [
+        ({"organisation_id": "00000000-0000-4000-8000-000000000000"}, 404, "NotFound"),
+        ({"valid_until": "2001-01-01"}, 422, "InvalidInput"),
+        ({"valid_until": "soon"}, 422, "ValidationFailed"),
+        ({"document_type": "library_card"}, 422, "ValidationFailed"),
+        ({"document_number": "<script>"}, 422, "InvalidInput"),
+        ({"full_name": "x" * 201}, 422, "ValidationFailed"),
+        ({"home_park": "mars"}, 422, "ValidationFailed"),
+    ],
+)
+def test_bad_fields_are_refused_and_nothing_is_written(
+    client: TestClient,
+    world: World,
+    sessions: sessionmaker[Session],
+    overrides: dict[str, str],
+    status: int,
+    error: str,
+) -> None:
+    before = table_counts(sessions)
+    response = post_commuter(client, world.enroller_a, world.org_a, A.enrolment_photo, **overrides)
+    assert response.status_code == status, response.text
+    assert response.json()["error"] == error
+    assert table_counts(sessions) == before
+
+
+def test_duplicate_travel_document_in_one_organisation_conflicts(
+    client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    first = post_commuter(
+        client, world.enroller_a, world.org_a, A.enrolment_photo, document_number="E1234567"
+    )
+    assert first.status_code == 201
+    before = table_counts(sessions)
+    again = post_commuter(
+        client, world.enroller_a, world.org_a, A.enrolment_photo, document_number="e1234567"
+    )
+    assert again.status_code == 409
+    assert again.json()["error"] == "Conflict"
+    assert table_counts(sessions) == before
+    # Another organisation may register the same person (they can work for both).
+    elsewhere = post_commuter(
+        client, world.enroller_b, world.org_b, A.enrolment_photo, document_number="E1234567"
+    )
+    assert elsewhere.status_code == 201
+
+
+def test_enrollers_see_and_change_only_their_own_organisation(client: TestClient, world: World) -> None:
+    created = post_commuter(client, world.enroller_a, world.org_a, A.enrolment_photo, full_name="Only In A")
+    commuter_id = created.json()["id"]
+    other = world.enroller_b.headers
+    assert client.get(f"{API}/commuters/{commuter_id}", headers=other).status_code == 404
+    assert client.get(f"{API}/commuters/{commuter_id}/photo", headers=other).status_code == 404
+    assert (
+        client.post(f"{API}/commuters/{commuter_id}/credentials", headers=other, json={}).status_code == 404
+    )
+    assert client.get(f"{API}/commuters", headers=other, params={"q": "only in a"}).json() == []
+    own = client.get(f"{API}/commuters", headers=world.enroller_a.headers, params={"q": "only in a"}).json()
+    assert [c["id"] for c in own] == [commuter_id]
+    foreign_org = post_commuter(client, world.enroller_b, world.org_a, A.enrolment_photo)
+    assert foreign_org.status_code == 403
+
+
+def test_approval_takes_a_second_pair_of_eyes(client: TestClient, world: World) -> None:
+    # An officer may enter a registration at the counter, but not approve it.
+    created = post_commuter(client, world.officer, world.org_a, A.enrolment_photo)
+    assert created.status_code == 201
+    commuter_id = created.json()["id"]
+    url = f"{API}/commuters/{commuter_id}/approve"
+    assert client.post(url, headers=world.enroller_a.headers).status_code == 403
+    self_approval = client.post(url, headers=world.officer.headers)
+    assert self_approval.status_code == 403
+    assert "someone other" in self_approval.json()["detail"]
+    approved = client.post(url, headers=world.officer_2.headers)
+    assert approved.status_code == 200
+    assert approved.json()["status"] == "active"
+    assert approved.json()["approved_by_id"] == str(world.officer_2.user_id)
+    assert client.post(url, headers=world.officer_2.headers).status_code == 409
+
+
+def test_suspend_reinstate_and_revoke(
+    client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    commuter, credential = enrol_active(client, world, A)
+    url = f"{API}/commuters/{commuter['id']}"
+    officer = world.officer.headers
+    assert client.post(f"{url}/suspend", headers=officer, json={}).status_code == 422  # a reason is required
+    suspended = client.post(f"{url}/suspend", headers=officer, json={"reason": "left the company"})
+    assert suspended.json()["status"] == "suspended"
+    assert client.post(f"{url}/suspend", headers=officer, json={"reason": "again"}).status_code == 409
+    assert client.post(f"{url}/reinstate", headers=officer).json()["status"] == "active"
+    revoked = client.post(f"{url}/revoke", headers=officer, json={"reason": "visa ended"})
+    assert revoked.status_code == 200
+    assert revoked.json()["status"] == "revoked"
+    assert revoked.json()["has_biometrics"] is False
+    assert client.get(f"{url}/photo", headers=officer).status_code == 404
+    with sessions() as session:
+        assert (
+            session.scalar(select(FaceTemplate).where(FaceTemplate.commuter_id == uuid.UUID(commuter["id"])))
+            is None
+        )
+        stored = session.scalar(select(Credential).where(Credential.id == uuid.UUID(credential["id"])))
+        assert stored is not None and stored.revoked_at is not None
+        assert (
+            session.scalar(select(Commuter.status).where(Commuter.full_name == A.label))
+            is CommuterStatus.REVOKED
+        )
+    assert client.post(f"{url}/reinstate", headers=officer).status_code == 409
+    assert client.post(f"{url}/credentials", headers=world.enroller_a.headers, json={}).status_code == 409
+
+
+def test_credentials_issue_render_and_revoke(client: TestClient, world: World) -> None:
+    _commuter, credential = enrol_active(client, world, A)
+    assert credential["payload"].startswith("HC1:")
+    png = client.get(f"{API}/credentials/{credential['id']}/qr.png", headers=world.enroller_a.headers)
+    assert png.status_code == 200
+    assert png.content.startswith(b"\x89PNG")
+    assert (
+        client.get(
+            f"{API}/credentials/{credential['id']}/qr.png", headers=world.enroller_b.headers
+        ).status_code
+        == 404
+    )
+    revoked = client.post(f"{API}/credentials/{credential['id']}/revoke", headers=world.enroller_a.headers)
+    assert revoked.status_code == 200
+    assert revoked.json()["revoked_at"] is not None
+    pending = post_commuter(client, world.enroller_a, world.org_a, A.enrolment_photo).json()
+    not_yet = client.post(
+        f"{API}/commuters/{pending['id']}/credentials", headers=world.enroller_a.headers, json={}
+    )
+    assert not_yet.status_code == 409
+    assert "active" in not_yet.json()["detail"]

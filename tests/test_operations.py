@@ -1,0 +1,92 @@
+"""Health, metrics, the error contract, settings and the schema."""
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+from sqlalchemy import Engine
+
+from clearance import schema
+from clearance.db import Base, make_engine
+from clearance.samples import SAMPLE_COMMUTERS
+from clearance.settings import Settings
+from tests.support import World, enrol_active, frame_jpeg, verify_frame
+
+
+def test_healthz_reports_a_current_schema(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "schema_revision": schema.head_revision()}
+
+
+def test_metrics_count_decisions_and_time_steps(client: TestClient, world: World) -> None:
+    _commuter, credential = enrol_active(client, world, SAMPLE_COMMUTERS[0])
+    before = client.get("/metrics").text
+    verify_frame(client, world, frame_jpeg(SAMPLE_COMMUTERS[0].live_photo, credential["payload"]))
+    after = client.get("/metrics").text
+
+    def value(text: str, line_start: str) -> float:
+        lines = [line for line in text.splitlines() if line.startswith(line_start)]
+        return float(lines[0].rsplit(" ", 1)[1]) if lines else 0.0
+
+    cleared = 'hetao_decisions_total{decision="cleared",direction="to_hk"}'
+    assert value(after, cleared) == value(before, cleared) + 1
+    assert 'hetao_verify_step_seconds_bucket{le="0.005",step="face_encode"}' in after
+
+
+def test_unknown_paths_and_methods_answer_in_the_error_shape(client: TestClient) -> None:
+    missing = client.get("/api/v1/nothing-here")
+    assert missing.status_code == 404
+    assert missing.json() == {"error": "NotFound", "detail": "Not Found"}
+    wrong_method = client.delete("/api/v1/commuters")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["error"] == "MethodNotAllowed"
+
+
+def test_openapi_documents_the_error_answers(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    create = spec["paths"]["/api/v1/commuters"]["post"]["responses"]
+    assert {"201", "401", "403", "404", "409", "413", "422"} <= set(create)
+    assert client.get("/docs").status_code == 200
+
+
+def test_oversized_request_is_refused_from_its_header(client: TestClient, world: World) -> None:
+    response = client.post(
+        "/api/v1/kiosk/verify",
+        headers={
+            **world.kiosk,
+            "content-length": str(500 * 1024 * 1024),
+            "content-type": "multipart/form-data; boundary=x",
+        },
+        content=b"--x--",
+    )
+    assert response.status_code == 413
+    assert response.json()["error"] == "PayloadTooLarge"
+
+
+@pytest.mark.parametrize("secret", [None, "changethis", "short-but-not-placeholder"])
+def test_production_refuses_a_placeholder_secret(secret: str | None) -> None:
+    with pytest.raises(ValidationError, match="HETAO_SECRET_KEY"):
+        Settings(environment="production", secret_key=secret)
+    Settings(environment="production", secret_key="x" * 40)
+
+
+def test_migrated_schema_matches_the_models(engine: Engine) -> None:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_migration_downgrades_and_upgrades_cleanly(tmp_path: object) -> None:
+    from alembic import command
+
+    url = f"sqlite:///{tmp_path}/cycle.sqlite3"
+    schema.upgrade(url=url)
+    command.downgrade(schema.alembic_config(url=url), "base")
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        assert schema.current_revision(connection) is None
+    schema.upgrade(url=url)
+    assert schema.is_current(engine)
+    engine.dispose()

@@ -1,0 +1,53 @@
+import pytest
+
+from clearance.credentials import CredentialCheck
+from clearance.models import CommuterStatus, Decision
+from clearance.rules import Evidence, Reason, Thresholds, decide
+
+THRESHOLDS = Thresholds(match=0.55, refer=0.60)
+GOOD = Evidence(
+    credential=CredentialCheck.VALID,
+    credential_known=True,
+    commuter_status=CommuterStatus.ACTIVE,
+    has_template=True,
+    face_count=1,
+    distance=0.35,
+)
+
+
+def with_(**changes: object) -> Evidence:
+    return Evidence(**{**GOOD.__dict__, **changes})
+
+
+@pytest.mark.parametrize(
+    ("evidence", "decision", "reasons"),
+    [
+        (GOOD, Decision.CLEARED, ()),
+        (with_(distance=0.55), Decision.CLEARED, ()),
+        (with_(distance=0.57), Decision.REFER, (Reason.FACE_UNCERTAIN,)),
+        (with_(distance=0.61), Decision.REJECTED, (Reason.FACE_MISMATCH,)),
+        (with_(credential=None), Decision.REJECTED, (Reason.NO_QR,)),
+        (with_(credential=CredentialCheck.MALFORMED), Decision.REJECTED, (Reason.MALFORMED_QR,)),
+        (with_(credential=CredentialCheck.BAD_SIGNATURE), Decision.REJECTED, (Reason.BAD_SIGNATURE,)),
+        (with_(credential=CredentialCheck.UNKNOWN_KEY), Decision.REJECTED, (Reason.UNKNOWN_KEY,)),
+        (with_(credential=CredentialCheck.EXPIRED), Decision.REJECTED, (Reason.EXPIRED,)),
+        (with_(credential_known=False), Decision.REJECTED, (Reason.UNKNOWN_CREDENTIAL,)),
+        (with_(credential_revoked=True), Decision.REJECTED, (Reason.REVOKED,)),
+        (with_(commuter_expired=True), Decision.REJECTED, (Reason.EXPIRED,)),
+        (with_(commuter_status=CommuterStatus.PENDING), Decision.REJECTED, (Reason.NOT_WHITELISTED,)),
+        (with_(commuter_status=CommuterStatus.SUSPENDED), Decision.REJECTED, (Reason.NOT_WHITELISTED,)),
+        (with_(has_template=False), Decision.REJECTED, (Reason.NOT_WHITELISTED,)),
+        (with_(face_count=0, distance=None), Decision.REFER, (Reason.NO_FACE,)),
+        (with_(face_count=2, distance=None), Decision.REFER, (Reason.SEVERAL_FACES,)),
+        (
+            with_(face_quality_failures=("face_too_small",), distance=None),
+            Decision.REFER,
+            (Reason.FACE_TOO_SMALL,),
+        ),
+        # A bad credential rejects whatever the face shows.
+        (with_(credential_revoked=True, distance=0.1), Decision.REJECTED, (Reason.REVOKED,)),
+    ],
+)
+def test_decision_table(evidence: Evidence, decision: Decision, reasons: tuple[Reason, ...]) -> None:
+    outcome = decide(evidence, thresholds=THRESHOLDS)
+    assert (outcome.decision, outcome.reasons) == (decision, reasons)
