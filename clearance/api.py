@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import text
 
-from clearance import accounts, clearing, credentials, qr, schema, security, stations
-from clearance.crossings import CrossingFilters, list_crossings
+from clearance import accounts, clearing, credentials, keys, qr, schema, security, stations, whitelist
+from clearance.crossings import CrossingFilters, ingest_crossings, list_crossings
 from clearance.db import utcnow
 from clearance.deps import (
     ContextDep,
     CurrentAdmin,
     CurrentOfficer,
     KioskDep,
+    SerializedWrites,
     SessionDep,
     read_upload,
 )
@@ -33,20 +36,25 @@ from clearance.errors import (
     PayloadTooLarge,
     responses,
 )
-from clearance.models import Crossing, Decision, Direction, Organisation, User
+from clearance.models import Commuter, Crossing, Decision, Direction, Organisation, User
 from clearance.schemas import (
     CheckpointCreate,
     CheckpointOut,
+    CrossingBatch,
     CrossingOut,
+    CrossingUploadResult,
+    CrossingUploadResults,
     Health,
     KioskCreate,
     KioskCreated,
     OrganisationCreate,
     OrganisationOut,
+    PresenceOut,
     Token,
     UserCreate,
     UserOut,
     VerifyResult,
+    WhitelistPage,
 )
 from enrolment.photos import load_photo
 
@@ -165,6 +173,7 @@ def create_kiosk(
     "/kiosk/verify",
     response_model=VerifyResult,
     tags=["kiosk"],
+    dependencies=[SerializedWrites],
     responses=responses(*AUTH_ERRORS, PayloadTooLarge, InvalidImage, MalformedCredential, InvalidInput),
 )
 def verify(
@@ -268,3 +277,67 @@ def healthz(session: SessionDep) -> Health:
     revision = schema.current_revision(session.connection())
     ok = revision == schema.head_revision()
     return Health(status="ok" if ok else "schema_outdated", database="ok", schema_revision=revision)
+
+
+@router.get(
+    "/kiosk/whitelist",
+    response_model=WhitelistPage,
+    tags=["kiosk"],
+    responses=responses(*AUTH_ERRORS),
+)
+def kiosk_whitelist(
+    session: SessionDep,
+    context: ContextDep,
+    kiosk: KioskDep,
+    since: Annotated[
+        int, Query(ge=0, description="The cursor of the last page applied; 0 for a snapshot")
+    ] = 0,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 2_000,
+) -> Response:
+    """Whitelist changes after a cursor (removals included), oldest first, with the public keys."""
+    entries, cursor, more = whitelist.changes_since(
+        session, since=since, limit=limit, data_key=context.keyring.data_key
+    )
+    body = {
+        "cursor": cursor,
+        "more": more,
+        "checkpoint": {"id": str(kiosk.checkpoint_id), "face_only": kiosk.checkpoint.face_only},
+        "keys": [
+            {"kid": kid, "algorithm": keys.ALGORITHM, "public_key": base64.b64encode(raw).decode()}
+            for kid, raw in keys.load_public_key_bytes(session).items()
+        ],
+        "entries": [entry.to_json() for entry in entries],
+    }
+    # Built by hand: a 100,000-commuter snapshot is too large to pass through response models.
+    return Response(json.dumps(body, separators=(",", ":")), media_type="application/json")
+
+
+@router.post(
+    "/kiosk/crossings",
+    response_model=CrossingUploadResults,
+    tags=["kiosk"],
+    dependencies=[SerializedWrites],
+    responses=responses(*AUTH_ERRORS),
+)
+def kiosk_crossings(session: SessionDep, kiosk: KioskDep, body: CrossingBatch) -> CrossingUploadResults:
+    """Deliver crossings decided at the kiosk; each is created, a duplicate, or invalid."""
+    results = ingest_crossings(session, kiosk=kiosk, items=body.crossings, now=utcnow())
+    return CrossingUploadResults(
+        results=[CrossingUploadResult(id=r.id, status=r.status.value, detail=r.detail) for r in results]
+    )
+
+
+@router.get(
+    "/kiosk/presence/{commuter_id}",
+    response_model=PresenceOut,
+    tags=["kiosk"],
+    responses=responses(*AUTH_ERRORS, NotFound),
+)
+def kiosk_presence(commuter_id: uuid.UUID, session: SessionDep, _kiosk: KioskDep) -> PresenceOut:
+    """Which park a commuter is recorded in now, for anti-passback across both bridges."""
+    commuter = session.get(Commuter, commuter_id)
+    if commuter is None:
+        raise NotFound(f"no commuter with id {commuter_id}")
+    return PresenceOut(
+        commuter_id=commuter.id, last_side=commuter.last_side, last_crossed_at=commuter.last_crossed_at
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from http import HTTPStatus
@@ -63,6 +64,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, check_schema
         sessions=make_sessionmaker(engine),
         keyring=load_keyring(settings),
         metrics=Metrics(),
+        write_lock=threading.Lock() if engine.dialect.name == "sqlite" else None,
     )
 
     @asynccontextmanager

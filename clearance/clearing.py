@@ -13,12 +13,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
-from clearance import credentials, faces, keys, rules, templates
+from clearance import credentials, faces, keys, presence, rules, templates, vault, whitelist
 from clearance.credentials import CredentialCheck
 from clearance.crossings import record_crossing
-from clearance.models import Commuter, Credential, Crossing, Kiosk
+from clearance.models import Commuter, Credential, Crossing, Decision, Kiosk
 from clearance.settings import Settings
 from clearance.zone import local_today
 
@@ -99,9 +100,16 @@ def clear_attempt(
     timings: Timings,
     now: datetime,
 ) -> Attempt:
-    """Decide an attempt at ``kiosk`` and record it as a crossing."""
+    """Decide an attempt at ``kiosk`` and record it as a crossing.
+
+    A would-be clearance then consumes the dynamic code (if any) and claims the passage into
+    the next park, each with one atomic update, so a replayed code or a second clearance of the
+    same person elsewhere loses even when both arrive at once.
+    """
     with timings.step("credential"):
-        evidence, credential = _credential_evidence(session, qr_text=qr_text, now=now)
+        evidence, credential, verification = _credential_evidence(
+            session, qr_text=qr_text, keyring=keyring, now=now
+        )
     commuter = credential.commuter if credential is not None else None
     distance = None
     # The face is examined only when the credential leaves it to the face to decide.
@@ -124,6 +132,15 @@ def clear_attempt(
     thresholds = rules.Thresholds(match=settings.match_threshold, refer=settings.refer_threshold)
     outcome = rules.decide(evidence, thresholds=thresholds)
     with timings.step("record"):
+        if outcome.decision is Decision.CLEARED:
+            assert commuter is not None and credential is not None
+            if verification.dynamic is not None and not consume_code(
+                session, credential=credential, step=verification.dynamic.step
+            ):
+                evidence = replace(evidence, replayed=True)
+            elif not presence.claim_passage(session, commuter=commuter, direction=kiosk.direction, at=now):
+                evidence = replace(evidence, passback=True)
+            outcome = rules.decide(evidence, thresholds=thresholds)
         crossing = record_crossing(
             session,
             crossing_id=uuid.uuid4(),
@@ -138,26 +155,53 @@ def clear_attempt(
     return Attempt(crossing=crossing, outcome=outcome, distance=distance)
 
 
+def consume_code(session: Session, *, credential: Credential, step: int) -> bool:
+    """Mark a dynamic code's time step as used; False if it (or a later one) already was."""
+    used = session.execute(
+        update(Credential)
+        .where(
+            Credential.id == credential.id,
+            or_(Credential.last_counter.is_(None), Credential.last_counter < step),
+        )
+        .values(last_counter=step),
+        execution_options={"synchronize_session": False},
+    )
+    return bool(used.rowcount)  # type: ignore[attr-defined]
+
+
 def _credential_evidence(
-    session: Session, *, qr_text: str | None, now: datetime
-) -> tuple[rules.Evidence, Credential | None]:
+    session: Session, *, qr_text: str | None, keyring: keys.Keyring, now: datetime
+) -> tuple[rules.Evidence, Credential | None, credentials.Verification]:
     if qr_text is None:
-        return rules.Evidence(credential=None), None
+        return (
+            rules.Evidence(credential=None),
+            None,
+            credentials.Verification(CredentialCheck.MALFORMED, None),
+        )
     verification = credentials.verify_credential(qr_text, public_keys=keys.load_public_keys(session), now=now)
     if verification.check is not CredentialCheck.VALID or verification.claims is None:
-        return rules.Evidence(credential=verification.check), None
+        return rules.Evidence(credential=verification.check), None, verification
     credential = session.get(Credential, verification.claims.credential_id)
     if credential is None or credential.commuter_id != verification.claims.commuter_id:
-        return rules.Evidence(credential=verification.check), None
+        return rules.Evidence(credential=verification.check), None, verification
+    check: CredentialCheck = verification.check
+    replayed = False
+    # A revoked credential has lost its secret; it is refused as revoked, code unchecked.
+    if verification.dynamic is not None and credential.sealed_secret is not None:
+        secret = vault.unseal(
+            keyring.data_key, credential.sealed_secret, context=whitelist.secret_context(credential.id)
+        )
+        check = credentials.check_dynamic_code(verification, secret=secret, now=now)
+        last = credential.last_counter
+        replayed = last is not None and verification.dynamic.step <= last
     commuter: Commuter = credential.commuter
-    return (
-        rules.Evidence(
-            credential=verification.check,
-            credential_known=True,
-            credential_revoked=credential.revoked_at is not None,
-            commuter_status=commuter.status,
-            commuter_expired=commuter.valid_until < local_today(now),
-            has_template=commuter.template is not None,
-        ),
-        credential,
+    evidence = rules.Evidence(
+        credential=check,
+        credential_known=True,
+        credential_revoked=credential.revoked_at is not None,
+        replayed=replayed,
+        commuter_status=commuter.status,
+        commuter_expired=commuter.valid_until < local_today(now),
+        has_template=commuter.template is not None,
     )
+    return evidence, credential, verification

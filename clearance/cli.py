@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+import tempfile
 import uuid
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
@@ -60,10 +61,12 @@ def cmd_db_revision(args: argparse.Namespace) -> int:
 
     from clearance import schema
 
-    settings = _settings()
-    command.revision(
-        schema.alembic_config(url=settings.sqlalchemy_url), message=args.message, autogenerate=True
-    )
+    # Compare the models with a scratch database at the newest revision, not with whatever
+    # state the developer's own database is in.
+    with tempfile.TemporaryDirectory() as scratch:
+        url = f"sqlite:///{scratch}/revision.sqlite3"
+        schema.upgrade(url=url)
+        command.revision(schema.alembic_config(url=url), message=args.message, autogenerate=True)
     return 0
 
 

@@ -11,12 +11,29 @@ arm's length from a phone screen or a printed card.
 The key id is the first 8 bytes of SHA-256 of the raw public key, so keys can rotate: a kiosk
 holds every public key that still signs live credentials.
 
+A *dynamic* credential (shown on a phone) is the same signed payload with kind = dynamic, shown
+as ``HD1:`` + base45 of ``payload (110) | time step (4) | code (8)``. The time step is
+``floor(unix time / 30)``; the code is the first 8 bytes of HMAC-SHA256 under a 32-byte secret that
+belongs to this credential alone (given to the holder's phone once, at issue, and to kiosks through
+the whitelist). Why this shape:
+
+- The signature still proves the server issued the credential, offline, with public keys only.
+- The code proves the holder has the secret *now*: a screenshot stops working after its window
+  (the current step, one before and one after for clock skew: at most 90 s).
+- Binding the code to the credential id means a secret cannot serve another credential, and
+  the signed kind byte means a dynamic credential's payload cannot be shown without its code.
+- A code accepted once is not accepted again: a kiosk (and the server, online) keeps the newest
+  step it cleared per credential, and refuses a code at or before it (``replayed``). That state is
+  per kiosk when offline: a code replayed at a *different* kiosk within its window is caught only
+  when the server is reachable, which is why the window is short.
+
 Everything here is pure: no database, no clock (``now`` is passed in).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import struct
 import uuid
 from collections.abc import Mapping
@@ -31,7 +48,12 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from clearance.models import CredentialKind
 
 PREFIX = "HC1:"
+DYNAMIC_PREFIX = "HD1:"
 VERSION = 1
+STEP_SECONDS = 30
+CODE_BYTES = 8
+_STEP = struct.Struct(">I")
+SECRET_BYTES = 32
 _BODY = struct.Struct(">BB8s16s16sI")
 SIGNATURE_BYTES = 64
 PAYLOAD_BYTES = _BODY.size + SIGNATURE_BYTES
@@ -52,6 +74,11 @@ class CredentialCheck(StrEnum):
     UNKNOWN_KEY = "unknown_key"
     BAD_SIGNATURE = "bad_signature"
     EXPIRED = "expired"
+    CODE_MISSING = "code_missing"
+    """A dynamic credential shown without its time-based code."""
+    CODE_EXPIRED = "code_expired"
+    """The time-based code is outside its window: a screenshot, or a phone with a wrong clock."""
+    BAD_CODE = "bad_code"
 
 
 @dataclass(frozen=True)
@@ -64,10 +91,27 @@ class Claims:
 
 
 @dataclass(frozen=True)
+class DynamicCode:
+    step: int
+    code: bytes
+
+
+@dataclass(frozen=True)
+class Presented:
+    """A QR text split into its parts; nothing verified yet."""
+
+    claims: Claims
+    body: bytes
+    signature: bytes
+    dynamic: DynamicCode | None
+
+
+@dataclass(frozen=True)
 class Verification:
     check: CredentialCheck
     claims: Claims | None
     """Present once the payload parsed, even if its signature or expiry failed."""
+    dynamic: DynamicCode | None = None
 
 
 class MalformedPayload(ValueError):
@@ -140,11 +184,18 @@ def sign_credential(
     return PREFIX + base45_encode(body + signature)
 
 
-def parse_payload(text: str) -> tuple[Claims, bytes, bytes]:
-    """Split a QR text into claims, signed bytes and signature; raises MalformedPayload."""
-    if len(text) > MAX_TEXT_CHARS or not text.startswith(PREFIX):
+def parse_payload(text: str) -> Presented:
+    """Split a QR text (static or dynamic) into its parts; raises MalformedPayload."""
+    if len(text) > MAX_TEXT_CHARS or not text.startswith((PREFIX, DYNAMIC_PREFIX)):
         raise MalformedPayload("not a Hetao credential (wrong prefix or too long)")
     raw = base45_decode(text[len(PREFIX) :])
+    dynamic = None
+    if text.startswith(DYNAMIC_PREFIX):
+        if len(raw) != PAYLOAD_BYTES + _STEP.size + CODE_BYTES:
+            raise MalformedPayload(f"dynamic credential is {len(raw)} bytes")
+        (step,) = _STEP.unpack(raw[PAYLOAD_BYTES : PAYLOAD_BYTES + _STEP.size])
+        dynamic = DynamicCode(step, raw[PAYLOAD_BYTES + _STEP.size :])
+        raw = raw[:PAYLOAD_BYTES]
     if len(raw) != PAYLOAD_BYTES:
         raise MalformedPayload(f"credential is {len(raw)} bytes, expected {PAYLOAD_BYTES}")
     body, signature = raw[: _BODY.size], raw[_BODY.size :]
@@ -158,24 +209,64 @@ def parse_payload(text: str) -> tuple[Claims, bytes, bytes]:
         commuter_id=uuid.UUID(bytes=commuter_id),
         expires_at=datetime.fromtimestamp(expires, UTC),
     )
-    return claims, body, signature
+    if dynamic is not None and claims.kind is not CredentialKind.DYNAMIC:
+        raise MalformedPayload("a time-based code on a static credential")
+    return Presented(claims, body, signature, dynamic)
 
 
 def verify_credential(
     text: str, *, public_keys: Mapping[str, Ed25519PublicKey], now: datetime
 ) -> Verification:
-    """Check a QR text's form, signature and expiry against ``public_keys`` (by key id)."""
+    """Check a QR text's form, signature and expiry against ``public_keys`` (by key id).
+
+    A dynamic credential's code is not checked here (that needs its secret): see
+    ``check_dynamic_code``. One shown without a code is ``code_missing``.
+    """
     try:
-        claims, body, signature = parse_payload(text)
+        presented = parse_payload(text)
     except MalformedPayload:
         return Verification(CredentialCheck.MALFORMED, None)
+    claims = presented.claims
     public_key = public_keys.get(claims.kid)
     if public_key is None:
         return Verification(CredentialCheck.UNKNOWN_KEY, claims)
     try:
-        public_key.verify(signature, _DOMAIN + body)
+        public_key.verify(presented.signature, _DOMAIN + presented.body)
     except InvalidSignature:
         return Verification(CredentialCheck.BAD_SIGNATURE, claims)
     if now >= claims.expires_at:
         return Verification(CredentialCheck.EXPIRED, claims)
-    return Verification(CredentialCheck.VALID, claims)
+    if claims.kind is CredentialKind.DYNAMIC and presented.dynamic is None:
+        return Verification(CredentialCheck.CODE_MISSING, claims)
+    return Verification(CredentialCheck.VALID, claims, presented.dynamic)
+
+
+def time_step(now: datetime) -> int:
+    return int(now.timestamp()) // STEP_SECONDS
+
+
+def dynamic_code(secret: bytes, *, credential_id: uuid.UUID, step: int) -> bytes:
+    message = _DOMAIN + b"/dynamic" + credential_id.bytes + _STEP.pack(step)
+    return hmac.new(secret, message, hashlib.sha256).digest()[:CODE_BYTES]
+
+
+def dynamic_qr_text(payload: str, *, secret: bytes, now: datetime) -> str:
+    """What the holder's phone shows at ``now``: the signed payload and the current code."""
+    presented = parse_payload(payload)
+    step = time_step(now)
+    code = dynamic_code(secret, credential_id=presented.claims.credential_id, step=step)
+    raw = presented.body + presented.signature + _STEP.pack(step) + code
+    return DYNAMIC_PREFIX + base45_encode(raw)
+
+
+def check_dynamic_code(verification: Verification, *, secret: bytes, now: datetime) -> CredentialCheck:
+    """Check the time-based code of a verified dynamic credential: it must be made with the
+    credential's ``secret`` for a step within one of now's."""
+    assert verification.claims is not None and verification.dynamic is not None
+    shown = verification.dynamic
+    if abs(shown.step - time_step(now)) > 1:
+        return CredentialCheck.CODE_EXPIRED
+    expected = dynamic_code(secret, credential_id=verification.claims.credential_id, step=shown.step)
+    if not hmac.compare_digest(expected, shown.code):
+        return CredentialCheck.BAD_CODE
+    return CredentialCheck.VALID

@@ -201,7 +201,7 @@ def run_morning(client: httpx.Client, setup: Setup, context: AppContext) -> None
             keyring=context.keyring,
             lifetime=timedelta(days=1),
             now=utcnow() - timedelta(days=2),
-        ).payload
+        ).credential.payload
     revoked = expect(
         client.post(f"{API_PREFIX}/commuters/{enrolled[1]['id']}/credentials", headers=enroller, json={}), 201
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -27,6 +28,8 @@ class AppContext:
     sessions: sessionmaker[Session]
     keyring: Keyring
     metrics: Metrics
+    write_lock: threading.Lock | None = None
+    """SQLite only: kiosk writes run one at a time (see ``serialize_writes``)."""
 
 
 def get_context(request: Request) -> AppContext:
@@ -45,6 +48,25 @@ def get_session(context: ContextDep) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def serialize_writes(context: ContextDep) -> Iterator[None]:
+    """On SQLite, hold the app's write lock around the whole unit of work.
+
+    SQLite has one writer at a time, and a transaction that read before another one committed
+    cannot start writing (its snapshot is stale). Routes that read, decide and write (verify,
+    crossing uploads) therefore run one at a time on SQLite. PostgreSQL needs no such lock.
+    Declared in a route's ``dependencies`` so it is entered before the session and left after
+    the commit.
+    """
+    if context.write_lock is None:
+        yield
+        return
+    with context.write_lock:
+        yield
+
+
+SerializedWrites = Depends(serialize_writes, scope="function")
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 TokenDep = Annotated[str | None, Depends(_bearer)]

@@ -69,7 +69,14 @@ def register_signing_key(session: Session, keyring: Keyring) -> SigningKey:
     return row
 
 
+def load_public_key_bytes(session: Session) -> dict[str, bytes]:
+    """Every published raw public key by id. Retired keys stop signing but still verify what
+    they signed."""
+    rows = session.execute(
+        select(SigningKey.kid, SigningKey.public_key).where(SigningKey.algorithm == ALGORITHM)
+    )
+    return {row.kid: row.public_key for row in rows}
+
+
 def load_public_keys(session: Session) -> dict[str, Ed25519PublicKey]:
-    """Every published key by id. Retired keys stop signing but still verify what they signed."""
-    rows = session.scalars(select(SigningKey).where(SigningKey.algorithm == ALGORITHM))
-    return {row.kid: credentials.public_key_from_raw(row.public_key) for row in rows}
+    return {kid: credentials.public_key_from_raw(raw) for kid, raw in load_public_key_bytes(session).items()}

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clearance.db import Base, CreatedMixin, IdMixin, utcnow
@@ -52,13 +52,13 @@ class Decision(StrEnum):
     REFER = "refer"
 
 
-def _enum(cls: type[StrEnum]) -> Enum:
+def _enum(cls: type[StrEnum], *, length: int = 16) -> Enum:
     # Stored as plain strings (no native enum type) so SQLite and PostgreSQL hold the same.
     return Enum(
         cls,
         native_enum=False,
         create_constraint=False,
-        length=16,
+        length=length,
         values_callable=lambda members: [m.value for m in members],
     )
 
@@ -100,6 +100,13 @@ class Commuter(IdMixin, CreatedMixin, Base):
     approved_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     approved_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    face_only: Mapped[bool] = mapped_column(default=False)
+    """Opted in to face-only walk-through at checkpoints that offer it."""
+    last_side: Mapped[Park | None] = mapped_column(_enum(Park))
+    """The park the commuter was last cleared into; None before their first crossing."""
+    last_crossed_at: Mapped[datetime | None]
+    sync_version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    """Position in the whitelist change feed: bumped on every change a kiosk must learn of."""
 
     organisation: Mapped[Organisation] = relationship()
     template: Mapped[FaceTemplate | None] = relationship(
@@ -143,6 +150,10 @@ class Credential(IdMixin, Base):
     expires_at: Mapped[datetime]
     issued_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     revoked_at: Mapped[datetime | None]
+    sealed_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """Dynamic credentials: the key of their time-based code, sealed with the data key."""
+    last_counter: Mapped[int | None] = mapped_column(BigInteger)
+    """Dynamic credentials: the newest time step accepted online, to refuse a replayed code."""
 
     commuter: Mapped[Commuter] = relationship()
 
@@ -188,3 +199,32 @@ class Crossing(Base):
     duration_ms: Mapped[float | None]
     decided_at: Mapped[datetime] = mapped_column(index=True)
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SyncCounter(Base):
+    """Monotonic counters. Taking the next value locks the row until the transaction ends, so
+    versions become visible in the order they were handed out, and a kiosk's cursor never
+    skips a change that commits late."""
+
+    __tablename__ = "sync_counters"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+class AlertKind(StrEnum):
+    ANTI_PASSBACK_CONFLICT = "anti_passback_conflict"
+
+
+class Alert(IdMixin, CreatedMixin, Base):
+    """Something an officer must look at that is not a single refused attempt."""
+
+    __tablename__ = "alerts"
+
+    kind: Mapped[AlertKind] = mapped_column(_enum(AlertKind, length=32))
+    commuter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("commuters.id"))
+    crossing_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("crossings.id"))
+    kiosk_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("kiosks.id"))
+    detail: Mapped[str] = mapped_column(String(500))
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))

@@ -24,6 +24,10 @@ class Reason(StrEnum):
     UNKNOWN_KEY = "unknown_key"
     BAD_SIGNATURE = "bad_signature"
     EXPIRED = "expired"
+    CODE_MISSING = "code_missing"
+    CODE_EXPIRED = "code_expired"
+    BAD_CODE = "bad_code"
+    REPLAYED = "replayed"
     REVOKED = "revoked"
     UNKNOWN_CREDENTIAL = "unknown_credential"
     NOT_WHITELISTED = "not_whitelisted"
@@ -34,6 +38,7 @@ class Reason(StrEnum):
     FACE_BADLY_EXPOSED = "face_badly_exposed"
     FACE_UNCERTAIN = "face_uncertain"
     FACE_MISMATCH = "face_mismatch"
+    ANTI_PASSBACK = "anti_passback"
 
 
 _CREDENTIAL_REASONS = {
@@ -41,6 +46,9 @@ _CREDENTIAL_REASONS = {
     CredentialCheck.UNKNOWN_KEY: Reason.UNKNOWN_KEY,
     CredentialCheck.BAD_SIGNATURE: Reason.BAD_SIGNATURE,
     CredentialCheck.EXPIRED: Reason.EXPIRED,
+    CredentialCheck.CODE_MISSING: Reason.CODE_MISSING,
+    CredentialCheck.CODE_EXPIRED: Reason.CODE_EXPIRED,
+    CredentialCheck.BAD_CODE: Reason.BAD_CODE,
 }
 
 
@@ -59,6 +67,8 @@ class Evidence:
     credential_known: bool = False
     """The credential id is one the server issued (or the kiosk's whitelist holds)."""
     credential_revoked: bool = False
+    replayed: bool = False
+    """A dynamic code at or before the newest one already cleared for this credential."""
     commuter_status: CommuterStatus | None = None
     commuter_expired: bool = False
     """The commuter's registration ended (valid_until passed) though the credential has not."""
@@ -67,6 +77,8 @@ class Evidence:
     """None when the face was not examined because the credential already failed."""
     face_quality_failures: tuple[str, ...] = ()
     distance: float | None = None
+    passback: bool = False
+    """The commuter is already recorded in the park this crossing leads into."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +103,8 @@ def credential_rejection(evidence: Evidence) -> Outcome | None:
         return Outcome(Decision.REJECTED, (Reason.UNKNOWN_CREDENTIAL,))
     if evidence.credential_revoked:
         return Outcome(Decision.REJECTED, (Reason.REVOKED,))
+    if evidence.replayed:
+        return Outcome(Decision.REJECTED, (Reason.REPLAYED,))
     if evidence.commuter_expired:
         return Outcome(Decision.REJECTED, (Reason.EXPIRED,))
     if evidence.commuter_status is not CommuterStatus.ACTIVE or not evidence.has_template:
@@ -109,6 +123,10 @@ def decide_face(evidence: Evidence, *, thresholds: Thresholds) -> Outcome:
     if evidence.distance is None:
         return Outcome(Decision.REFER, (Reason.NO_FACE,))
     if evidence.distance <= thresholds.match:
+        if evidence.passback:
+            # The right person, but the record says they are already on the other side:
+            # a shared credential, a missed exit or a tailgate. An officer looks.
+            return Outcome(Decision.REFER, (Reason.ANTI_PASSBACK,))
         return Outcome(Decision.CLEARED, ())
     if evidence.distance <= thresholds.refer:
         return Outcome(Decision.REFER, (Reason.FACE_UNCERTAIN,))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -109,3 +110,67 @@ class Health(BaseModel):
     status: str
     database: str
     schema_revision: str | None
+
+
+class PublicKeyOut(BaseModel):
+    kid: str
+    algorithm: str
+    public_key: str = Field(description="Raw public key, base64")
+
+
+class WhitelistCredential(BaseModel):
+    id: uuid.UUID
+    kind: str
+    revoked: bool
+    expires_at: datetime
+    secret: str | None = Field(description="Dynamic credentials: the code key, base64")
+
+
+class WhitelistEntry(BaseModel):
+    commuter_id: uuid.UUID
+    version: int
+    removed: bool = Field(description="True: drop this commuter; the other fields are absent")
+    full_name: str | None = None
+    valid_until: date | None = None
+    face_only: bool | None = None
+    template: str | None = Field(default=None, description="128 little-endian float32, base64")
+    credentials: list[WhitelistCredential] | None = None
+    last_side: Park | None = None
+    last_crossed_at: datetime | None = None
+
+
+class CheckpointFlags(BaseModel):
+    id: uuid.UUID
+    face_only: bool
+
+
+class WhitelistPage(BaseModel):
+    cursor: int = Field(description="Pass as `since` next time")
+    more: bool = Field(description="True: ask again at once with the new cursor")
+    checkpoint: CheckpointFlags
+    keys: list[PublicKeyOut]
+    entries: list[WhitelistEntry]
+
+
+class CrossingBatch(BaseModel):
+    crossings: list[Any] = Field(
+        max_length=1000,
+        description="Items as in CrossingUpload; each is checked on its own, so one bad item "
+        "does not refuse the batch",
+    )
+
+
+class CrossingUploadResult(BaseModel):
+    id: str
+    status: str = Field(description="created | duplicate | invalid")
+    detail: str | None = None
+
+
+class CrossingUploadResults(BaseModel):
+    results: list[CrossingUploadResult]
+
+
+class PresenceOut(BaseModel):
+    commuter_id: uuid.UUID
+    last_side: Park | None
+    last_crossed_at: datetime | None

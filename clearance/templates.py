@@ -34,8 +34,13 @@ def seal_template(
 
 def open_encoding(data_key: vault.DataKey, template: FaceTemplate) -> faces.Encoding:
     return faces.encoding_from_bytes(
-        vault.unseal(data_key, template.sealed_encoding, context=_context(template.commuter_id, "encoding"))
+        open_encoding_blob(data_key, template.sealed_encoding, commuter_id=template.commuter_id)
     )
+
+
+def open_encoding_blob(data_key: vault.DataKey, sealed: bytes, *, commuter_id: uuid.UUID) -> bytes:
+    """The raw little-endian float32 bytes of a sealed encoding."""
+    return vault.unseal(data_key, sealed, context=_context(commuter_id, "encoding"))
 
 
 def open_reference_photo(data_key: vault.DataKey, template: FaceTemplate) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from datetime import date, timedelta
 from typing import Annotated
@@ -9,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import Response
 
-from clearance import qr
+from clearance import credentials, qr, vault, whitelist
 from clearance.db import utcnow
 from clearance.deps import (
     ContextDep,
@@ -36,6 +37,7 @@ from enrolment.commuters import DocumentType, Registration
 from enrolment.schemas import (
     CommuterOut,
     CredentialCreate,
+    CredentialIssued,
     CredentialOut,
     ReasonRequired,
     StatusChange,
@@ -92,6 +94,7 @@ def create_commuter(
     home_park: Annotated[Park, Form()],
     valid_until: Annotated[date, Form()],
     photo: Annotated[UploadFile, File(description="JPEG or PNG with the commuter's face alone")],
+    face_only: Annotated[bool, Form(description="Opted in to face-only walk-through")] = False,
 ) -> CommuterOut:
     """Pre-register a commuter from their details and one photo; they start pending approval."""
     registration = commuters.validate_registration(
@@ -103,6 +106,7 @@ def create_commuter(
             organisation_id=organisation_id,
             home_park=home_park,
             valid_until=valid_until,
+            face_only=face_only,
         ),
         enroller=user,
     )
@@ -205,7 +209,7 @@ def revoke(
 @router.post(
     "/commuters/{commuter_id}/credentials",
     status_code=201,
-    response_model=CredentialOut,
+    response_model=CredentialIssued,
     responses=responses(*AUTH_ERRORS, NotFound, InvalidTransition, InvalidInput),
 )
 def create_credential(
@@ -214,9 +218,9 @@ def create_credential(
     context: ContextDep,
     user: CurrentStaff,
     body: CredentialCreate | None = None,
-) -> Credential:
-    """Issue a signed credential to an active commuter."""
-    return issuing.issue_credential(
+) -> CredentialIssued:
+    """Issue a signed credential to an active commuter (a dynamic one comes with its code key)."""
+    issued = issuing.issue_credential(
         session,
         commuter=commuter,
         kind=(body or CredentialCreate()).kind,
@@ -225,6 +229,9 @@ def create_credential(
         lifetime=timedelta(days=context.settings.credential_days),
         now=utcnow(),
     )
+    out = CredentialIssued.model_validate(issued.credential)
+    out.secret = base64.b64encode(issued.secret).decode() if issued.secret else None
+    return out
 
 
 @router.get(
@@ -250,11 +257,17 @@ def read_credential(credential: CredentialDep) -> Credential:
     response_class=Response,
     responses={200: {"content": {"image/png": {}}}, **responses(*AUTH_ERRORS, NotFound)},
 )
-def credential_qr(credential: CredentialDep) -> Response:
-    """The credential as a QR code (PNG) to print or show on a phone."""
-    return Response(
-        qr.render_qr_png(credential.payload), media_type="image/png", headers={"Cache-Control": "no-store"}
-    )
+def credential_qr(credential: CredentialDep, context: ContextDep) -> Response:
+    """The credential as a QR code (PNG); for a dynamic one, the code of the current 30 s."""
+    text = credential.payload
+    if credential.sealed_secret is not None:
+        secret = vault.unseal(
+            context.keyring.data_key,
+            credential.sealed_secret,
+            context=whitelist.secret_context(credential.id),
+        )
+        text = credentials.dynamic_qr_text(text, secret=secret, now=utcnow())
+    return Response(qr.render_qr_png(text), media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
 @router.post(

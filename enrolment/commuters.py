@@ -11,7 +11,7 @@ from enum import StrEnum
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from clearance import templates, vault
+from clearance import templates, vault, whitelist
 from clearance.accounts import get_organisation_or_raise
 from clearance.db import utcnow
 from clearance.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
@@ -46,6 +46,7 @@ class Registration:
     organisation_id: uuid.UUID
     home_park: Park
     valid_until: date
+    face_only: bool = False
 
 
 def check_staff_access(user: User, commuter: Commuter) -> None:
@@ -93,6 +94,7 @@ def validate_registration(session: Session, *, registration: Registration, enrol
         organisation_id=registration.organisation_id,
         home_park=registration.home_park,
         valid_until=registration.valid_until,
+        face_only=registration.face_only,
     )
 
 
@@ -113,6 +115,7 @@ def enrol_commuter(
         document_number=registration.document_number,
         home_park=registration.home_park,
         valid_until=registration.valid_until,
+        face_only=registration.face_only,
         status=CommuterStatus.PENDING,
         enrolled_by_id=enroller.id,
     )
@@ -173,6 +176,7 @@ def approve_commuter(session: Session, *, commuter: Commuter, officer: User) -> 
     commuter.approved_by_id = officer.id
     commuter.approved_at = utcnow()
     commuter.status_reason = None
+    whitelist.touch(session, commuter)
     session.flush()
     return commuter
 
@@ -180,6 +184,7 @@ def approve_commuter(session: Session, *, commuter: Commuter, officer: User) -> 
 def suspend_commuter(session: Session, *, commuter: Commuter, reason: str) -> Commuter:
     _transition(commuter, allowed_from={CommuterStatus.ACTIVE}, to=CommuterStatus.SUSPENDED, action="suspend")
     commuter.status_reason = reason
+    whitelist.touch(session, commuter)
     session.flush()
     return commuter
 
@@ -192,6 +197,7 @@ def reinstate_commuter(session: Session, *, commuter: Commuter) -> Commuter:
         action="reinstate",
     )
     commuter.status_reason = None
+    whitelist.touch(session, commuter)
     session.flush()
     return commuter
 
@@ -211,6 +217,8 @@ def revoke_commuter(session: Session, *, commuter: Commuter, reason: str | None)
         select(Credential).where(Credential.commuter_id == commuter.id, Credential.revoked_at.is_(None))
     ):
         credential.revoked_at = now
+        credential.sealed_secret = None
+    whitelist.touch(session, commuter)
     session.flush()
     return commuter
 

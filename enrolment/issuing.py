@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clearance import credentials, keys
-from clearance.errors import InvalidInput, InvalidTransition, NotFound
+from clearance import credentials, keys, vault, whitelist
+from clearance.errors import InvalidTransition, NotFound
 from clearance.models import Commuter, CommuterStatus, Credential, CredentialKind, User
 from clearance.zone import end_of_day
 from enrolment.commuters import check_staff_access
+
+
+@dataclass(frozen=True)
+class Issued:
+    credential: Credential
+    secret: bytes | None
+    """A dynamic credential's code key, for the holder's phone; returned once, never again."""
 
 
 def issue_credential(
@@ -24,13 +33,9 @@ def issue_credential(
     keyring: keys.Keyring,
     lifetime: timedelta,
     now: datetime,
-) -> Credential:
+) -> Issued:
     """A signed credential for an active commuter, valid until the earlier of ``now + lifetime``
     and the end of the commuter's registration."""
-    if kind is CredentialKind.DYNAMIC:
-        raise InvalidInput(
-            "dynamic credentials need the time-based code of the kiosk station; issue a static one"
-        )
     if commuter.status is not CommuterStatus.ACTIVE:
         raise InvalidTransition(
             f"credentials are issued to active commuters; this one is {commuter.status.value}",
@@ -50,6 +55,7 @@ def issue_credential(
     )
     # The payload carries whole seconds; store the same instant it states.
     expires_at = expires_at.replace(microsecond=0)
+    secret = secrets.token_bytes(credentials.SECRET_BYTES) if kind is CredentialKind.DYNAMIC else None
     credential = Credential(
         id=credential_id,
         commuter_id=commuter.id,
@@ -59,10 +65,16 @@ def issue_credential(
         issued_at=now,
         expires_at=expires_at,
         issued_by_id=issued_by.id,
+        sealed_secret=(
+            vault.seal(keyring.data_key, secret, context=whitelist.secret_context(credential_id))
+            if secret
+            else None
+        ),
     )
     session.add(credential)
+    whitelist.touch(session, commuter)
     session.flush()
-    return credential
+    return Issued(credential=credential, secret=secret)
 
 
 def get_credential_or_raise(session: Session, credential_id: uuid.UUID, *, user: User) -> Credential:
@@ -87,5 +99,7 @@ def revoke_credential(session: Session, *, credential: Credential, now: datetime
     if credential.revoked_at is not None:
         raise InvalidTransition("this credential is already revoked")
     credential.revoked_at = now
+    credential.sealed_secret = None
+    whitelist.touch(session, credential.commuter)
     session.flush()
     return credential

@@ -26,6 +26,8 @@ class CommuterOut(ORMModel):
     approved_by_id: uuid.UUID | None
     approved_at: datetime | None
     created_at: datetime
+    face_only: bool
+    last_side: Park | None
     has_biometrics: bool
     photo_quality: dict[str, Any] | None
 
@@ -51,3 +53,11 @@ class CredentialOut(ORMModel):
     issued_at: datetime
     expires_at: datetime
     revoked_at: datetime | None
+
+
+class CredentialIssued(CredentialOut):
+    secret: str | None = Field(
+        default=None,
+        description="Dynamic credentials: the base64 key of the time-based code, for the holder's "
+        "phone. Returned once, at issue.",
+    )

@@ -64,9 +64,10 @@ def test_tampered_credential_is_rejected_and_recorded(
     _commuter, credential = enrol_active(client, world, A)
     payload = credential["payload"]
     # Re-encode the payload with one byte of the credential id changed: still well-formed.
-    _claims, body, signature = credentials.parse_payload(payload)
+    presented = credentials.parse_payload(payload)
+    body = presented.body
     altered = body[:12] + bytes([body[12] ^ 0x01]) + body[13:]
-    tampered = credentials.PREFIX + credentials.base45_encode(altered + signature)
+    tampered = credentials.PREFIX + credentials.base45_encode(altered + presented.signature)
     result = verify_frame(client, world, frame_jpeg(A.live_photo, tampered)).json()
     assert (result["decision"], result["reasons"]) == ("rejected", ["bad_signature"])
     with sessions() as session:
@@ -88,7 +89,7 @@ def test_expired_credential_is_rejected(
             keyring=keyring,
             lifetime=timedelta(hours=1),
             now=utcnow() - timedelta(hours=2),
-        )
+        ).credential
         session.commit()
     result = verify_frame(client, world, frame_jpeg(A.live_photo, expired.payload)).json()
     assert (result["decision"], result["reasons"]) == ("rejected", ["expired"])

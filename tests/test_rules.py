@@ -44,6 +44,12 @@ def with_(**changes: object) -> Evidence:
             Decision.REFER,
             (Reason.FACE_TOO_SMALL,),
         ),
+        (with_(credential=CredentialCheck.CODE_EXPIRED), Decision.REJECTED, (Reason.CODE_EXPIRED,)),
+        (with_(credential=CredentialCheck.CODE_MISSING), Decision.REJECTED, (Reason.CODE_MISSING,)),
+        (with_(credential=CredentialCheck.BAD_CODE), Decision.REJECTED, (Reason.BAD_CODE,)),
+        (with_(replayed=True), Decision.REJECTED, (Reason.REPLAYED,)),
+        (with_(passback=True), Decision.REFER, (Reason.ANTI_PASSBACK,)),
+        (with_(passback=True, distance=0.7), Decision.REJECTED, (Reason.FACE_MISMATCH,)),
         # A bad credential rejects whatever the face shows.
         (with_(credential_revoked=True, distance=0.1), Decision.REJECTED, (Reason.REVOKED,)),
     ],

@@ -1,0 +1,143 @@
+"""The kiosk-facing API: whitelist feed, idempotent crossing delivery, presence, dynamic codes."""
+
+import base64
+import uuid
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from clearance import credentials
+from clearance.db import utcnow
+from clearance.models import Alert, Crossing
+from clearance.samples import SAMPLE_COMMUTERS
+from tests.support import API, World, enrol_active, frame_jpeg, verify_frame
+
+A, B = SAMPLE_COMMUTERS[0], SAMPLE_COMMUTERS[1]
+
+
+def whitelist(client: TestClient, world: World, since: int = 0, limit: int = 2000) -> dict:  # type: ignore[type-arg]
+    response = client.get(
+        f"{API}/kiosk/whitelist", headers=world.kiosk, params={"since": since, "limit": limit}
+    )
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def test_whitelist_snapshot_then_only_changes_with_removals(client: TestClient, world: World) -> None:
+    a, credential_a = enrol_active(client, world, A)
+    b, _ = enrol_active(client, world, B)
+    snapshot = whitelist(client, world)
+    entries = {e["commuter_id"]: e for e in snapshot["entries"]}
+    assert set(entries) == {a["id"], b["id"]}
+    assert snapshot["more"] is False
+    assert len(base64.b64decode(entries[a["id"]]["template"])) == 512
+    assert [c["id"] for c in entries[a["id"]]["credentials"]] == [credential_a["id"]]
+    assert snapshot["keys"] and snapshot["keys"][0]["kid"] == credential_a["kid"]
+    assert whitelist(client, world, since=snapshot["cursor"])["entries"] == []
+    client.post(f"{API}/commuters/{a['id']}/suspend", headers=world.officer.headers, json={"reason": "check"})
+    change = whitelist(client, world, since=snapshot["cursor"])
+    assert change["entries"] == [{"commuter_id": a["id"], "version": change["cursor"], "removed": True}]
+    # Paging: one entry per page still reaches everything, in order.
+    first = whitelist(client, world, limit=1)
+    assert first["more"] is True
+    assert len(first["entries"]) == 1
+
+
+def test_crossing_delivery_is_idempotent_and_checks_each_item(
+    client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    a, credential = enrol_active(client, world, A)
+    item = {
+        "id": str(uuid.uuid4()),
+        "decided_at": utcnow().isoformat(),
+        "decision": "cleared",
+        "reasons": [],
+        "commuter_id": a["id"],
+        "credential_id": credential["id"],
+        "distance": 0.31,
+        "duration_ms": 120.5,
+    }
+    bad = [
+        {**item, "id": str(uuid.uuid4()), "decided_at": "2026-01-01T08:00:00"},
+        {**item, "id": str(uuid.uuid4()), "commuter_id": str(uuid.uuid4())},
+        {**item, "id": str(uuid.uuid4()), "decision": "waved_through"},
+        {**item, "id": str(uuid.uuid4()), "decided_at": (utcnow() + timedelta(hours=1)).isoformat()},
+        "not an object",
+    ]
+    response = client.post(
+        f"{API}/kiosk/crossings", headers=world.kiosk, json={"crossings": [item, item, *bad]}
+    )
+    assert response.status_code == 200
+    statuses = [r["status"] for r in response.json()["results"]]
+    assert statuses == ["created", "duplicate", "invalid", "invalid", "invalid", "invalid", "invalid"]
+    assert all(r["detail"] for r in response.json()["results"][2:])
+    again = client.post(f"{API}/kiosk/crossings", headers=world.kiosk, json={"crossings": [item]})
+    assert again.json()["results"] == [{"id": item["id"], "status": "duplicate", "detail": None}]
+    with sessions() as session:
+        stored = session.get_one(Crossing, uuid.UUID(item["id"]))
+        assert stored.kiosk_id == world.kiosk_id
+        assert stored.direction.value == "to_hk"
+    presence = client.get(f"{API}/kiosk/presence/{a['id']}", headers=world.kiosk).json()
+    assert presence["last_side"] == "hk"
+
+
+def test_offline_passback_found_on_arrival_raises_an_alert(
+    client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    a, _ = enrol_active(client, world, A)
+    now = utcnow()
+    items = [
+        {
+            "id": str(uuid.uuid4()),
+            "decided_at": (now - timedelta(minutes=m)).isoformat(),
+            "decision": "cleared",
+            "commuter_id": a["id"],
+        }
+        for m in (10, 5)
+    ]
+    results = client.post(f"{API}/kiosk/crossings", headers=world.kiosk, json={"crossings": items}).json()[
+        "results"
+    ]
+    assert [r["status"] for r in results] == ["created", "created"]
+    with sessions() as session:
+        alerts = list(session.scalars(select(Alert)))
+        assert [(alert.kind.value, str(alert.crossing_id)) for alert in alerts] == [
+            ("anti_passback_conflict", items[1]["id"])
+        ]
+
+
+def test_online_anti_passback_refers_the_second_entry(client: TestClient, world: World) -> None:
+    _a, credential = enrol_active(client, world, A)
+    frame = frame_jpeg(A.live_photo, credential["payload"])
+    assert verify_frame(client, world, frame).json()["decision"] == "cleared"
+    second = verify_frame(client, world, frame).json()
+    assert (second["decision"], second["reasons"]) == ("refer", ["anti_passback"])
+
+
+def test_dynamic_code_clears_once_and_a_replay_is_rejected(client: TestClient, world: World) -> None:
+    a, _ = enrol_active(client, world, A)
+    issued = client.post(
+        f"{API}/commuters/{a['id']}/credentials", headers=world.enroller_a.headers, json={"kind": "dynamic"}
+    )
+    assert issued.status_code == 201
+    body = issued.json()
+    assert body["kind"] == "dynamic" and body["secret"]
+    secret = base64.b64decode(body["secret"])
+    shown = credentials.dynamic_qr_text(body["payload"], secret=secret, now=utcnow())
+    assert verify_frame(client, world, frame_jpeg(A.live_photo, shown)).json()["decision"] == "cleared"
+    # The same code again (a photo of the phone): replayed, before any face work.
+    replay = verify_frame(client, world, frame_jpeg(A.live_photo, shown)).json()
+    assert (replay["decision"], replay["reasons"]) == ("rejected", ["replayed"])
+    stale = credentials.dynamic_qr_text(body["payload"], secret=secret, now=utcnow() - timedelta(minutes=3))
+    result = verify_frame(client, world, frame_jpeg(A.live_photo, stale)).json()
+    assert (result["decision"], result["reasons"]) == ("rejected", ["code_expired"])
+    wrong = credentials.dynamic_qr_text(body["payload"], secret=b"\0" * 32, now=utcnow())
+    result = verify_frame(client, world, frame_jpeg(A.live_photo, wrong)).json()
+    assert (result["decision"], result["reasons"]) == ("rejected", ["bad_code"])
+    bare = verify_frame(client, world, frame_jpeg(A.live_photo, body["payload"])).json()
+    assert (bare["decision"], bare["reasons"]) == ("rejected", ["code_missing"])
+    # A staff member can show the current code as a QR image.
+    png = client.get(f"{API}/credentials/{body['id']}/qr.png", headers=world.enroller_a.headers)
+    assert png.status_code == 200
