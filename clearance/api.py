@@ -301,7 +301,12 @@ def kiosk_whitelist(
     body = {
         "cursor": cursor,
         "more": more,
-        "checkpoint": {"id": str(kiosk.checkpoint_id), "face_only": kiosk.checkpoint.face_only},
+        "kiosk": {
+            "id": str(kiosk.id),
+            "checkpoint_id": str(kiosk.checkpoint_id),
+            "direction": kiosk.direction.value,
+            "face_only": kiosk.checkpoint.face_only,
+        },
         "keys": [
             {"kid": kid, "algorithm": keys.ALGORITHM, "public_key": base64.b64encode(raw).decode()}
             for kid, raw in keys.load_public_key_bytes(session).items()

@@ -46,6 +46,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return demo.run(settings=_settings(), serve=not args.no_serve, host=args.host, port=args.port)
 
 
+def cmd_kiosk(args: argparse.Namespace) -> int:
+    from kiosk import runner
+
+    return runner.run(
+        settings=_settings(),
+        server=args.server,
+        key=args.key,
+        source=args.source,
+        once=args.once,
+        headless=args.headless,
+        sync_interval=args.sync_interval,
+    )
+
+
 def cmd_db_upgrade(_args: argparse.Namespace) -> int:
     from clearance import schema
 
@@ -133,6 +147,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8000)
     demo.set_defaults(func=cmd_demo)
+
+    kiosk = commands.add_parser("kiosk", help="a checkpoint station: frames in, one JSON line per decision")
+    kiosk.add_argument("--server", required=True, help="the server's URL, e.g. http://127.0.0.1:8000")
+    kiosk.add_argument("--key", required=True, help="this kiosk's API key")
+    kiosk.add_argument("--source", required=True, help="camera index (0), video file or folder of images")
+    kiosk.add_argument("--once", action="store_true", help="stop at the end of the file or folder")
+    kiosk.add_argument("--headless", action="store_true", help="no screen, only the JSON lines")
+    kiosk.add_argument("--sync-interval", type=float, default=15.0, help="seconds between whitelist syncs")
+    kiosk.set_defaults(func=cmd_kiosk)
 
     db = commands.add_parser("db", help="the database schema").add_subparsers(
         dest="db_command", required=True

@@ -14,6 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,7 +29,7 @@ from clearance.models import Bridge, Commuter, CredentialKind, Direction, Park, 
 from clearance.samples import IMPOSTOR_PHOTO, SAMPLE_COMMUTERS, SampleCommuter
 from clearance.settings import Settings
 from enrolment import issuing
-from kiosk.frames import compose_frame, load_photo_file, to_jpeg
+from kiosk.frames import compose_frame, load_photo_file, to_jpeg, write_walk_up
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,9 @@ class Setup:
     officer: Staff
     organisation_id: str
     kiosk_key: str
+    """East footbridge, towards Hong Kong."""
+    return_kiosk_key: str
+    """West footbridge, towards Shenzhen."""
 
 
 def free_port(host: str) -> int:
@@ -89,9 +93,15 @@ def bootstrap(settings: Settings) -> Setup:
         _kiosk, kiosk_key = stations.create_kiosk(
             session, checkpoint=checkpoint, name="Lane 1", direction=Direction.TO_HK
         )
+        west = stations.create_checkpoint(session, name="West footbridge, Hong Kong side", bridge=Bridge.WEST)
+        _kiosk, return_key = stations.create_kiosk(
+            session, checkpoint=west, name="Lane 1", direction=Direction.TO_SZ
+        )
         organisation_id = str(organisation.id)
     engine.dispose()
-    return Setup(staff[Role.ADMIN], staff[Role.ENROLLER], staff[Role.OFFICER], organisation_id, kiosk_key)
+    return Setup(
+        staff[Role.ADMIN], staff[Role.ENROLLER], staff[Role.OFFICER], organisation_id, kiosk_key, return_key
+    )
 
 
 def sign_in(client: httpx.Client, staff: Staff) -> dict[str, str]:
@@ -151,11 +161,16 @@ def run(*, settings: Settings, serve: bool, host: str, port: int) -> int:
     base_url = f"http://{host}:{port}"
     try:
         with httpx.Client(base_url=base_url, timeout=60) as client:
-            run_morning(client, setup, context)
+            frames_folder = run_morning(client, setup, context, demo_dir=demo_dir)
         if serve:
             print(f"\nServing on {base_url} (API docs at {base_url}/docs). Ctrl-C stops.")
             for account in (setup.admin, setup.enroller, setup.officer):
                 print(f"  sign in as {account.username} / {account.password}")
+            print("In the evening, run the west footbridge's station (towards Shenzhen) on recorded frames:")
+            print(
+                f"  uv run hetao kiosk --server {base_url} --key {setup.return_kiosk_key} "
+                f"--source {frames_folder.resolve()} --once --headless"
+            )
             while thread.is_alive():
                 thread.join(0.5)
     except KeyboardInterrupt:
@@ -166,7 +181,8 @@ def run(*, settings: Settings, serve: bool, host: str, port: int) -> int:
     return 0
 
 
-def run_morning(client: httpx.Client, setup: Setup, context: AppContext) -> None:
+def run_morning(client: httpx.Client, setup: Setup, context: AppContext, *, demo_dir: Path) -> Path:
+    """The scripted morning; returns a folder of frames for a kiosk station to replay."""
     enroller = sign_in(client, setup.enroller)
     officer = sign_in(client, setup.officer)
     kiosk = {"Authorization": f"Bearer {setup.kiosk_key}"}
@@ -243,3 +259,8 @@ def run_morning(client: httpx.Client, setup: Setup, context: AppContext) -> None
         print(f"  {clock}  {label:50}  {result['decision']:8}  {reasons:18}  {distance:>8}  {elapsed:6.0f}")
     crossings = expect(client.get(f"{API_PREFIX}/crossings", headers=officer, params={"limit": 1000}), 200)
     print(f"\n{len(crossings)} crossings recorded (no images kept).")
+    # The evening: B walks back to Shenzhen, then someone tries C's card, at a station.
+    folder = demo_dir / "kiosk-frames"
+    index = write_walk_up(folder, start=0, face=face_b, qr_text=payloads[b.label])
+    write_walk_up(folder, start=index, face=impostor, qr_text=payloads[c.label])
+    return folder

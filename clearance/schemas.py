@@ -139,15 +139,17 @@ class WhitelistEntry(BaseModel):
     last_crossed_at: datetime | None = None
 
 
-class CheckpointFlags(BaseModel):
+class KioskSelf(BaseModel):
     id: uuid.UUID
-    face_only: bool
+    checkpoint_id: uuid.UUID
+    direction: Direction
+    face_only: bool = Field(description="The checkpoint offers face-only walk-through")
 
 
 class WhitelistPage(BaseModel):
     cursor: int = Field(description="Pass as `since` next time")
     more: bool = Field(description="True: ask again at once with the new cursor")
-    checkpoint: CheckpointFlags
+    kiosk: KioskSelf
     keys: list[PublicKeyOut]
     entries: list[WhitelistEntry]
 

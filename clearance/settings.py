@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     """At or below: the face matches the enrolled template."""
     refer_threshold: float = 0.60
     """Above match_threshold and at or below this: too close to call, an officer decides."""
+    face_only_threshold: float = 0.45
+    """Face-only walk-through (1:N, no QR): stricter, since every enrolled face is a candidate."""
 
     credential_days: int = Field(default=365, ge=1)
     reference_photo_px: int = 256

@@ -60,3 +60,31 @@ def to_jpeg(image: faces.RGBImage, *, quality: int = 90) -> bytes:
 def load_photo_file(path: Path) -> faces.RGBImage:
     """An RGB array of an image file on disk."""
     return faces.decode_image(path.read_bytes(), max_pixels=100_000_000)
+
+
+def write_walk_up(
+    folder: Path,
+    *,
+    start: int,
+    face: faces.RGBImage | None,
+    qr_text: str | None,
+    frames: int = 5,
+    gap: int = 10,
+) -> int:
+    """Write the frames of one person walking up to the kiosk into ``folder`` as JPEGs named in
+    order from ``start``: ``frames`` frames of the face and QR drifting across the picture, then
+    ``gap`` empty frames while they walk on. Returns the next free index."""
+    folder.mkdir(parents=True, exist_ok=True)
+    index = start
+    for step in range(frames):
+        frame = compose_frame(face=face, qr_text=qr_text)
+        shifted = np.full_like(frame, 96)
+        dx = 4 * step
+        shifted[:, : frame.shape[1] - dx] = frame[:, dx:]
+        (folder / f"{index:05d}.jpg").write_bytes(to_jpeg(shifted))
+        index += 1
+    empty = to_jpeg(compose_frame(face=None, qr_text=None))
+    for _ in range(gap):
+        (folder / f"{index:05d}.jpg").write_bytes(empty)
+        index += 1
+    return index

@@ -1,0 +1,214 @@
+"""``hetao kiosk``: the station, its background sync and delivery, and its output."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from clearance import vault
+from clearance.models import Direction
+from clearance.settings import Settings
+from kiosk import sources
+from kiosk.link import Refused, ServerLink, Unreachable
+from kiosk.station import LinkStatus, Station, StationConfig
+from kiosk.store import LocalStore
+
+BATCH = 100
+MAX_BACKOFF = 30.0
+
+
+class Worker(threading.Thread):
+    """A background loop with exponential backoff while the server is unreachable."""
+
+    def __init__(self, name: str, *, interval: float, status: LinkStatus) -> None:
+        super().__init__(name=name, daemon=True)
+        self.interval = interval
+        self.status = status
+        self.stopping = threading.Event()
+        self.wake = threading.Event()
+
+    def step(self) -> bool:
+        """One round; True if there is more to do at once."""
+        raise NotImplementedError
+
+    def run(self) -> None:
+        backoff = 0.5
+        while not self.stopping.is_set():
+            try:
+                more = self.step()
+                self.status.ok()
+                backoff = 0.5
+                if more:
+                    continue
+                delay = self.interval
+            except Unreachable as exc:
+                self.status.failed(str(exc))
+                delay, backoff = backoff, min(backoff * 2, MAX_BACKOFF)
+            except Refused as exc:
+                print(f"hetao kiosk: the server refused {self.name}: {exc}", file=sys.stderr, flush=True)
+                delay = MAX_BACKOFF
+            self.wake.wait(delay)
+            self.wake.clear()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wake.set()
+        self.join(10)
+
+
+class Syncer(Worker):
+    def __init__(self, store: LocalStore, link: ServerLink, *, interval: float, status: LinkStatus) -> None:
+        super().__init__("whitelist-sync", interval=interval, status=status)
+        self.store, self.link = store, link
+
+    def step(self) -> bool:
+        page = self.link.whitelist_page(since=self.store.cursor)
+        self.store.apply_whitelist_page(page)
+        return bool(page["more"])
+
+    def sync_all(self) -> None:
+        while self.step():
+            pass
+
+
+class Deliverer(Worker):
+    def __init__(self, store: LocalStore, link: ServerLink, *, status: LinkStatus) -> None:
+        super().__init__("crossing-delivery", interval=1.0, status=status)
+        self.store, self.link = store, link
+
+    def step(self) -> bool:
+        batch = self.store.pending(BATCH)
+        if not batch:
+            return False
+        self.store.mark_delivered(self.link.deliver(batch))
+        return len(batch) == BATCH
+
+    def drain(self, *, timeout: float) -> bool:
+        """Deliver everything pending (for ``--once``); False if the server stayed away."""
+        deadline = threading.Event()
+        timer = threading.Timer(timeout, deadline.set)
+        timer.start()
+        try:
+            while not deadline.is_set():
+                try:
+                    if not self.step() and not self.store.pending(1):
+                        return True
+                except Unreachable:
+                    deadline.wait(1.0)
+            return False
+        finally:
+            timer.cancel()
+
+
+def kiosk_dir(settings: Settings, key: str) -> Path:
+    # One folder per kiosk key, so two kiosks on one machine (or in tests) never share a store.
+    return settings.data_dir / f"kiosk-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+
+
+def open_store(settings: Settings, key: str) -> LocalStore:
+    folder = kiosk_dir(settings, key)
+    data_key = vault.load_or_create_data_key(folder / "data.key", create=True)
+    return LocalStore(folder / "kiosk.sqlite3", data_key=data_key)
+
+
+def run(
+    *,
+    settings: Settings,
+    server: str,
+    key: str,
+    source: str,
+    once: bool,
+    headless: bool,
+    sync_interval: float = 15.0,
+) -> int:
+    store = open_store(settings, key)
+    link = ServerLink(server, key=key)
+    status = LinkStatus()
+    syncer = Syncer(store, link, interval=sync_interval, status=status)
+    deliverer = Deliverer(store, link, status=status)
+    try:
+        syncer.sync_all()
+        status.ok()
+    except Unreachable as exc:
+        status.failed(str(exc))
+        print(f"hetao kiosk: server unreachable, deciding from the local whitelist: {exc}", file=sys.stderr)
+    except Refused as exc:
+        print(f"hetao kiosk: the server refused this kiosk: {exc}", file=sys.stderr)
+        return 2
+    info = store.kiosk_info()
+    if info is None:
+        print("hetao kiosk: never synchronised with the server; cannot know whom to clear", file=sys.stderr)
+        return 2
+    station = Station(
+        store=store,
+        link=link,
+        status=status,
+        config=StationConfig.from_settings(settings),
+        direction=Direction(info["direction"]),
+        face_only=bool(info["face_only"]),
+    )
+    screen = None
+    if not headless:
+        from kiosk.screen import Screen
+
+        screen = Screen()
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    syncer.start()
+    deliverer.start()
+    print(
+        json.dumps(
+            {
+                "event": "started",
+                "source": sources.describe(source),
+                "direction": info["direction"],
+                "whitelist": store.count_whitelist(),
+                "outbox": store.outbox_counts(),
+                "server_reachable": status.reachable,
+            }
+        ),
+        flush=True,
+    )
+
+    def announce(decision: dict[str, Any] | None) -> None:
+        if decision is not None:
+            print(json.dumps(decision), flush=True)
+            deliverer.wake.set()
+
+    try:
+        for frame in sources.frames(source, loop=not once):
+            announce(station.handle(frame.image, frame.t))
+            if screen is not None and not screen.show(
+                frame.image, station.guidance, station.state.last_decision
+            ):
+                break
+            if stop.is_set():
+                break
+        announce(station.finish())
+    except sources.SourceError as exc:
+        print(f"hetao kiosk: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    finally:
+        syncer.stop()
+        deliverer.stop()
+        station.close()
+        if screen is not None:
+            screen.close()
+    delivered = deliverer.drain(timeout=10.0) if once else True
+    print(
+        json.dumps({"event": "stopped", "outbox": store.outbox_counts(), "delivered": delivered}), flush=True
+    )
+    link.close()
+    return 0

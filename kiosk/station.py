@@ -1,0 +1,423 @@
+"""The checkpoint station: from a stream of frames to one decision per person.
+
+A commuter walks up holding a QR and looking at the camera. The station sees the QR in one
+frame, checks the credential against its own whitelist copy (offline: signature, expiry,
+revocation, dynamic code, replay), picks the best face it sees while the QR is up, encodes it
+once at full resolution, applies the shared rules, writes the decision to its outbox and only
+then announces it. It then waits for the person to leave before starting a new attempt, so a
+person standing in front of the camera is decided once, not once per frame.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from clearance import credentials, faces, qr, rules
+from clearance.clearing import Timings, choose_qr_text
+from clearance.credentials import CredentialCheck
+from clearance.db import utcnow
+from clearance.models import CommuterStatus, Decision, Direction
+from clearance.presence import DESTINATION
+from clearance.settings import Settings
+from clearance.zone import local_today
+from kiosk.link import Refused, ServerLink, Unreachable
+from kiosk.store import CommuterEntry, LocalStore
+
+
+@dataclass(frozen=True)
+class StationConfig:
+    match_threshold: float
+    refer_threshold: float
+    face_only_threshold: float
+    detection_max_side: int
+    min_face_px: int
+    face_timeout: float = 4.0
+    """Seconds (of source time) to wait for a usable face once the QR was seen."""
+    leave_after: float = 0.8
+    """Seconds with neither QR nor face after which the person has left."""
+    face_only_frames: int = 3
+    presence_timeout: float = 0.3
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> StationConfig:
+        return cls(
+            match_threshold=settings.match_threshold,
+            refer_threshold=settings.refer_threshold,
+            face_only_threshold=settings.face_only_threshold,
+            detection_max_side=settings.detection_max_side,
+            min_face_px=settings.kiosk_min_face_px,
+        )
+
+
+class Guidance(StrEnum):
+    SHOW_QR = "show_qr"
+    LOOK = "look"
+    CLEARED = "cleared"
+    SEE_OFFICER = "see_officer"
+
+
+@dataclass
+class LinkStatus:
+    """Whether the server answered the last time anyone asked."""
+
+    reachable: bool = False
+    last_error: str | None = None
+
+    def ok(self) -> None:
+        self.reachable, self.last_error = True, None
+
+    def failed(self, error: str) -> None:
+        self.reachable, self.last_error = False, error
+
+
+@dataclass
+class FaceCandidate:
+    score: float
+    image: faces.RGBImage
+    box: faces.Box
+
+
+@dataclass
+class Attempt:
+    started: float
+    """perf_counter() when the QR (or, face-only, the face) was first seen."""
+    first_seen: float
+    """Source time of that frame, for the face timeout."""
+    qr_text: str | None
+    evidence: rules.Evidence
+    commuter: CommuterEntry | None
+    credential_id: uuid.UUID | None
+    dynamic_step: int | None
+    timings: Timings
+    best: FaceCandidate | None = None
+    several_faces: int = 0
+    small_faces: int = 0
+    face_frames: int = 0
+
+
+@dataclass
+class StationState:
+    attempt: Attempt | None = None
+    decided_text: str | None = None
+    """The QR text of the attempt just decided; seeing it again is the same person."""
+    last_presence: float | None = None
+    guidance: Guidance = Guidance.SHOW_QR
+    last_decision: dict[str, Any] | None = None
+    face_streak: list[FaceCandidate] = field(default_factory=list)
+
+
+class Station:
+    def __init__(
+        self,
+        *,
+        store: LocalStore,
+        link: ServerLink | None,
+        status: LinkStatus,
+        config: StationConfig,
+        direction: Direction,
+        face_only: bool,
+    ) -> None:
+        self.store = store
+        self.link = link
+        self.status = status
+        self.config = config
+        self.direction = direction
+        self.face_only = face_only
+        self.state = StationState()
+        self.pool = ThreadPoolExecutor(2, thread_name_prefix="hetao-frame")
+        faces.load_models()  # before the first commuter, not during their attempt
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+
+    # --- per frame -----------------------------------------------------------------------
+
+    def handle(self, image: faces.RGBImage, t: float) -> dict[str, Any] | None:
+        """Look at one frame taken at source time ``t``; a decision when an attempt ends."""
+        started = time.perf_counter()
+        timings = Timings()
+        # Both cores: zxing and dlib's HOG detector release the GIL.
+        qr_future = self.pool.submit(_timed, qr.decode_qr_texts, image)
+        face_future = self.pool.submit(
+            _timed, faces.detect_faces, image, max_side=self.config.detection_max_side
+        )
+        texts, qr_ms = qr_future.result()
+        boxes, face_ms = face_future.result()
+        timings.steps["qr_decode"] = qr_ms
+        timings.steps["face_detect"] = face_ms
+        text = choose_qr_text(texts)
+        state = self.state
+
+        if text is not None or boxes:
+            state.last_presence = t
+        elif state.last_presence is not None and t - state.last_presence >= self.config.leave_after:
+            # The person has left: whatever was pending is decided, and the next one starts fresh.
+            decision = self._finish_pending()
+            state.decided_text, state.last_presence, state.face_streak = None, None, []
+            state.guidance = Guidance.SHOW_QR
+            return decision
+
+        if text is not None and text != state.decided_text:
+            if state.attempt is None or state.attempt.qr_text != text:
+                pending = self._finish_pending()
+                state.attempt = self._begin(text, started=started, t=t, timings=timings)
+                if pending is not None:
+                    return pending
+            else:
+                _merge(state.attempt.timings, timings)
+        elif state.attempt is not None:
+            _merge(state.attempt.timings, timings)
+        elif text is None and state.decided_text is None and self.face_only and boxes:
+            return self._face_only(image, boxes, started=started, timings=timings)
+        else:
+            return None
+
+        attempt = state.attempt
+        assert attempt is not None
+        if rules.credential_rejection(attempt.evidence) is not None:
+            return self._decide(attempt)
+        state.guidance = Guidance.LOOK
+        self._consider_faces(attempt, image, boxes)
+        if attempt.best is not None:
+            return self._decide(attempt)
+        if t - attempt.first_seen >= self.config.face_timeout:
+            return self._decide(attempt)
+        return None
+
+    def finish(self) -> dict[str, Any] | None:
+        """The source ended: decide what is pending."""
+        return self._finish_pending()
+
+    @property
+    def guidance(self) -> Guidance:
+        return self.state.guidance
+
+    # --- attempts ------------------------------------------------------------------------
+
+    def _begin(self, text: str, *, started: float, t: float, timings: Timings) -> Attempt:
+        now = utcnow()
+        with timings.step("credential"):
+            evidence, commuter, credential_id, step = self._credential_evidence(text, now=now)
+        return Attempt(
+            started=started,
+            first_seen=t,
+            qr_text=text,
+            evidence=evidence,
+            commuter=commuter,
+            credential_id=credential_id,
+            dynamic_step=step,
+            timings=timings,
+        )
+
+    def _credential_evidence(
+        self, text: str, *, now: datetime
+    ) -> tuple[rules.Evidence, CommuterEntry | None, uuid.UUID | None, int | None]:
+        public_keys = {
+            kid: credentials.public_key_from_raw(raw) for kid, raw in self.store.public_keys().items()
+        }
+        verification = credentials.verify_credential(text, public_keys=public_keys, now=now)
+        if verification.check is not CredentialCheck.VALID or verification.claims is None:
+            return rules.Evidence(credential=verification.check), None, None, None
+        claims = verification.claims
+        credential = self.store.credential(claims.credential_id)
+        if credential is None or credential.commuter_id != claims.commuter_id:
+            removed = self.store.was_removed(claims.credential_id)
+            # A credential of a commuter taken off the whitelist: known, but not whitelisted.
+            evidence = rules.Evidence(credential=verification.check, credential_known=removed)
+            return evidence, None, claims.credential_id if removed else None, None
+        commuter = self.store.commuter(credential.commuter_id)
+        check: CredentialCheck = verification.check
+        replayed = False
+        step = None
+        if verification.dynamic is not None and credential.secret is not None and not credential.revoked:
+            check = credentials.check_dynamic_code(verification, secret=credential.secret, now=now)
+            step = verification.dynamic.step
+            replayed = credential.last_step is not None and step <= credential.last_step
+        evidence = rules.Evidence(
+            credential=check,
+            credential_known=True,
+            credential_revoked=credential.revoked,
+            replayed=replayed,
+            commuter_status=CommuterStatus.ACTIVE if commuter else None,
+            commuter_expired=commuter is not None and commuter.valid_until < local_today(now),
+            has_template=commuter is not None,
+        )
+        return evidence, commuter, credential.id, step
+
+    def _consider_faces(self, attempt: Attempt, image: faces.RGBImage, boxes: list[faces.Box]) -> None:
+        if len(boxes) > 1:
+            attempt.several_faces += 1
+            return
+        if not boxes:
+            return
+        attempt.face_frames += 1
+        (box,) = boxes
+        quality = faces.measure_quality(image, box)
+        if quality.face_px < self.config.min_face_px:
+            attempt.small_faces += 1
+            return
+        # Bigger and sharper is better; sharpness counts up to the point where it stops mattering.
+        score = quality.face_px * min(1.0, quality.sharpness / 200)
+        if attempt.best is None or score > attempt.best.score:
+            attempt.best = FaceCandidate(score, image, box)
+
+    def _face_evidence(self, attempt: Attempt) -> rules.Evidence:
+        evidence = attempt.evidence
+        if attempt.best is None:
+            if attempt.several_faces:
+                return replace(evidence, face_count=2)
+            if attempt.small_faces:
+                return replace(evidence, face_count=1, face_quality_failures=("face_too_small",))
+            return replace(evidence, face_count=0)
+        assert attempt.commuter is not None
+        with attempt.timings.step("face_encode"):
+            encoding = faces.encode_face(attempt.best.image, attempt.best.box)
+        with attempt.timings.step("match"):
+            distance = faces.face_distance(encoding, attempt.commuter.encoding)
+        return replace(evidence, face_count=1, distance=distance)
+
+    def _decide(self, attempt: Attempt, *, thresholds: rules.Thresholds | None = None) -> dict[str, Any]:
+        thresholds = thresholds or rules.Thresholds(self.config.match_threshold, self.config.refer_threshold)
+        evidence = attempt.evidence
+        if rules.credential_rejection(evidence) is None:
+            evidence = self._face_evidence(attempt)
+        with attempt.timings.step("rules"):
+            outcome = rules.decide(evidence, thresholds=thresholds)
+        if outcome.decision is Decision.CLEARED and attempt.commuter is not None:
+            with attempt.timings.step("passback"):
+                side = self._current_side(attempt.commuter)
+            if side == DESTINATION[self.direction].value:
+                outcome = rules.decide(replace(evidence, passback=True), thresholds=thresholds)
+        return self._record(attempt, outcome, distance=evidence.distance)
+
+    def _current_side(self, commuter: CommuterEntry) -> str | None:
+        """The server's record when it answers quickly (it sees both bridges), else our copy."""
+        if self.link is not None and self.status.reachable:
+            try:
+                side = self.link.last_side(commuter.commuter_id, timeout=self.config.presence_timeout)
+                self.status.ok()
+                return side
+            except (Unreachable, Refused) as exc:
+                self.status.failed(str(exc))
+        return commuter.last_side
+
+    def _record(self, attempt: Attempt, outcome: rules.Outcome, *, distance: float | None) -> dict[str, Any]:
+        cleared = outcome.decision is Decision.CLEARED
+        crossing = {
+            "id": str(uuid.uuid4()),
+            "decided_at": utcnow().isoformat(),
+            "decision": outcome.decision.value,
+            "reasons": [reason.value for reason in outcome.reasons],
+            "commuter_id": str(attempt.commuter.commuter_id) if attempt.commuter else None,
+            "credential_id": str(attempt.credential_id) if attempt.credential_id else None,
+            "distance": None if distance is None else round(distance, 4),
+        }
+        with attempt.timings.step("local_write"):
+            crossing["duration_ms"] = round((time.perf_counter() - attempt.started) * 1000, 2)
+            self.store.record_decision(
+                crossing,
+                new_side=DESTINATION[self.direction].value if cleared else None,
+                dynamic_step=attempt.dynamic_step if cleared else None,
+            )
+        # Only now, with the record safe on disk, is the decision announced.
+        state = self.state
+        state.attempt = None
+        state.decided_text = attempt.qr_text
+        state.guidance = Guidance.CLEARED if cleared else Guidance.SEE_OFFICER
+        decision = {
+            "crossing_id": crossing["id"],
+            "commuter_id": crossing["commuter_id"],
+            "decision": crossing["decision"],
+            "reasons": crossing["reasons"],
+            "distance": crossing["distance"],
+            "ms": round((time.perf_counter() - attempt.started) * 1000, 1),
+            "server_reachable": self.status.reachable,
+            "steps_ms": {name: round(ms, 2) for name, ms in attempt.timings.steps.items()},
+        }
+        state.last_decision = decision
+        return decision
+
+    def _finish_pending(self) -> dict[str, Any] | None:
+        attempt = self.state.attempt
+        if attempt is None:
+            return None
+        return self._decide(attempt)
+
+    # --- face-only walk-through ------------------------------------------------------------
+
+    def _face_only(
+        self, image: faces.RGBImage, boxes: list[faces.Box], *, started: float, timings: Timings
+    ) -> dict[str, Any] | None:
+        """No QR at a checkpoint that offers walk-through: after a few frames of one face, search
+        the opted-in commuters (1:N) with the stricter threshold."""
+        state = self.state
+        if len(boxes) != 1:
+            state.face_streak = []
+            return None
+        quality = faces.measure_quality(image, boxes[0])
+        if quality.face_px < self.config.min_face_px:
+            return None
+        state.face_streak.append(
+            FaceCandidate(quality.face_px * min(1.0, quality.sharpness / 200), image, boxes[0])
+        )
+        if len(state.face_streak) < self.config.face_only_frames:
+            return None
+        best = max(state.face_streak, key=lambda c: c.score)
+        state.face_streak = []
+        with timings.step("face_encode"):
+            encoding = faces.encode_face(best.image, best.box)
+        with timings.step("search"):
+            gallery = self.store.face_only_gallery()
+            index, distance = faces.nearest(gallery.matrix, encoding)
+        threshold = self.config.face_only_threshold
+        commuter = self.store.commuter(gallery.commuter_ids[index]) if distance <= threshold else None
+        if commuter is None:
+            evidence = rules.Evidence(credential=None)
+        else:
+            evidence = rules.Evidence(
+                credential=CredentialCheck.VALID,
+                credential_known=True,
+                commuter_status=CommuterStatus.ACTIVE,
+                commuter_expired=commuter.valid_until < local_today(),
+                has_template=True,
+                face_count=1,
+                distance=distance,
+            )
+        attempt = Attempt(
+            started=started,
+            first_seen=0.0,
+            qr_text=f"face-only:{commuter.commuter_id if commuter else uuid.uuid4()}",
+            evidence=evidence,
+            commuter=commuter,
+            credential_id=None,
+            dynamic_step=None,
+            timings=timings,
+        )
+        # No refer band in walk-through: it either recognises someone surely or asks for the QR.
+        strict = rules.Thresholds(match=threshold, refer=threshold)
+        outcome = rules.decide(evidence, thresholds=strict)
+        passback = (
+            outcome.decision is Decision.CLEARED
+            and commuter is not None
+            and self._current_side(commuter) == DESTINATION[self.direction].value
+        )
+        if passback:
+            outcome = rules.decide(replace(evidence, passback=True), thresholds=strict)
+        return self._record(attempt, outcome, distance=evidence.distance)
+
+
+def _timed(function: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
+    start = time.perf_counter()
+    result = function(*args, **kwargs)
+    return result, (time.perf_counter() - start) * 1000
+
+
+def _merge(into: Timings, more: Timings) -> None:
+    for name, ms in more.steps.items():
+        into.steps[name] = into.steps.get(name, 0.0) + ms

@@ -1,0 +1,360 @@
+"""The kiosk's own SQLite file: its copy of the whitelist and the outbox of crossings.
+
+Every decision is committed here (WAL, ``synchronous=FULL``) before the gate is told, so a
+``kill -9`` or a power cut at any instant loses nothing that was announced. Templates and
+dynamic-code secrets are sealed with the kiosk's own data key, bound to their row.
+
+Each thread gets its own connection; writes take the lock at BEGIN (IMMEDIATE) so a sync and a
+decision never trip over each other's snapshots.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from clearance import faces, vault
+
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE whitelist (
+    commuter_id TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    full_name TEXT NOT NULL,
+    valid_until TEXT NOT NULL,
+    face_only INTEGER NOT NULL,
+    sealed_template BLOB NOT NULL,
+    last_side TEXT,
+    last_crossed_at TEXT
+);
+CREATE TABLE credentials (
+    id TEXT PRIMARY KEY,
+    commuter_id TEXT NOT NULL REFERENCES whitelist(commuter_id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    revoked INTEGER NOT NULL,
+    expires_at TEXT NOT NULL,
+    sealed_secret BLOB,
+    last_step INTEGER
+);
+CREATE INDEX credentials_commuter ON credentials(commuter_id);
+CREATE TABLE public_keys (kid TEXT PRIMARY KEY, public_key BLOB NOT NULL);
+CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    crossing_id TEXT NOT NULL UNIQUE,
+    body TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    delivered_at TEXT,
+    status TEXT
+);
+CREATE INDEX outbox_pending ON outbox(delivered_at, seq);
+CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE removed_credentials (id TEXT PRIMARY KEY);
+"""
+
+
+@dataclass(frozen=True)
+class CommuterEntry:
+    commuter_id: uuid.UUID
+    full_name: str
+    valid_until: date
+    face_only: bool
+    encoding: faces.Encoding
+    last_side: str | None
+
+
+@dataclass(frozen=True)
+class CredentialEntry:
+    id: uuid.UUID
+    commuter_id: uuid.UUID
+    kind: str
+    revoked: bool
+    secret: bytes | None
+    last_step: int | None
+
+
+@dataclass(frozen=True)
+class Gallery:
+    """The face-only commuters' encodings as one float32 matrix, for 1:N search."""
+
+    commuter_ids: list[uuid.UUID]
+    matrix: NDArray[np.float32]
+
+
+class LocalStore:
+    def __init__(self, path: Path, *, data_key: vault.DataKey) -> None:
+        self.path = path
+        self.data_key = data_key
+        self._local = threading.local()
+        self._gallery: tuple[int, Gallery] | None = None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = self._connection()
+        (version,) = db.execute("PRAGMA user_version").fetchone()
+        if version == 0:
+            # executescript runs its own transaction; the version is set in the same script.
+            db.executescript(f"BEGIN IMMEDIATE;{SCHEMA}PRAGMA user_version = {SCHEMA_VERSION};COMMIT;")
+        elif version != SCHEMA_VERSION:
+            raise RuntimeError(f"{path} has kiosk schema {version}; this kiosk knows {SCHEMA_VERSION}")
+
+    def _connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=True)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=FULL")
+            connection.execute("PRAGMA foreign_keys=ON")
+            self._local.connection = connection
+        return connection
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        db = self._connection()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def read(self) -> sqlite3.Connection:
+        return self._connection()
+
+    def close(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
+
+    # --- state ---------------------------------------------------------------------------
+
+    def get_state(self, key: str, default: str | None = None) -> str | None:
+        row = self.read().execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    @staticmethod
+    def _set_state(db: sqlite3.Connection, key: str, value: str) -> None:
+        db.execute(
+            "INSERT INTO state (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    @property
+    def cursor(self) -> int:
+        return int(self.get_state("cursor", "0") or 0)
+
+    # --- whitelist -----------------------------------------------------------------------
+
+    def apply_whitelist_page(self, page: dict[str, Any]) -> int:
+        """Apply one page of ``GET /kiosk/whitelist`` atomically; returns entries applied."""
+        with self.write() as db:
+            for key in page["keys"]:
+                db.execute(
+                    "INSERT OR REPLACE INTO public_keys (kid, public_key) VALUES (?, ?)",
+                    (key["kid"], base64.b64decode(key["public_key"])),
+                )
+            for entry in page["entries"]:
+                commuter_id = entry["commuter_id"]
+                if entry["removed"]:
+                    # Remembered so their QR is refused as "not whitelisted", not as unknown.
+                    db.execute(
+                        "INSERT OR IGNORE INTO removed_credentials "
+                        "SELECT id FROM credentials WHERE commuter_id = ?",
+                        (commuter_id,),
+                    )
+                db.execute("DELETE FROM credentials WHERE commuter_id = ?", (commuter_id,))
+                if entry["removed"]:
+                    db.execute("DELETE FROM whitelist WHERE commuter_id = ?", (commuter_id,))
+                    continue
+                template = vault.seal(
+                    self.data_key,
+                    base64.b64decode(entry["template"]),
+                    context=_context("template", commuter_id),
+                )
+                db.execute(
+                    "INSERT OR REPLACE INTO whitelist VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        commuter_id,
+                        entry["version"],
+                        entry["full_name"],
+                        entry["valid_until"],
+                        int(entry["face_only"]),
+                        template,
+                        entry["last_side"],
+                        entry["last_crossed_at"],
+                    ),
+                )
+                for credential in entry["credentials"]:
+                    secret = credential["secret"]
+                    sealed = (
+                        vault.seal(
+                            self.data_key,
+                            base64.b64decode(secret),
+                            context=_context("secret", credential["id"]),
+                        )
+                        if secret
+                        else None
+                    )
+                    db.execute(
+                        "INSERT INTO credentials "
+                        "(id, commuter_id, kind, revoked, expires_at, sealed_secret, last_step) "
+                        "VALUES (?, ?, ?, ?, ?, ?, (SELECT value FROM state WHERE key = 'step:' || ?))",
+                        (
+                            credential["id"],
+                            commuter_id,
+                            credential["kind"],
+                            int(credential["revoked"]),
+                            credential["expires_at"],
+                            sealed,
+                            credential["id"],
+                        ),
+                    )
+            self._set_state(db, "cursor", str(page["cursor"]))
+            self._set_state(db, "kiosk", json.dumps(page["kiosk"]))
+            self._set_state(db, "synced_at", datetime.now().astimezone().isoformat())
+        self._gallery = None
+        return len(page["entries"])
+
+    def kiosk_info(self) -> dict[str, Any] | None:
+        raw = self.get_state("kiosk")
+        return json.loads(raw) if raw else None
+
+    def public_keys(self) -> dict[str, bytes]:
+        rows = self.read().execute("SELECT kid, public_key FROM public_keys").fetchall()
+        return {str(kid): bytes(raw) for kid, raw in rows}
+
+    def credential(self, credential_id: uuid.UUID) -> CredentialEntry | None:
+        row = (
+            self.read()
+            .execute(
+                "SELECT id, commuter_id, kind, revoked, sealed_secret, last_step "
+                "FROM credentials WHERE id = ?",
+                (str(credential_id),),
+            )
+            .fetchone()
+        )
+        if row is None:
+            return None
+        secret = vault.unseal(self.data_key, row[4], context=_context("secret", row[0])) if row[4] else None
+        return CredentialEntry(uuid.UUID(row[0]), uuid.UUID(row[1]), row[2], bool(row[3]), secret, row[5])
+
+    def was_removed(self, credential_id: uuid.UUID) -> bool:
+        row = (
+            self.read()
+            .execute("SELECT 1 FROM removed_credentials WHERE id = ?", (str(credential_id),))
+            .fetchone()
+        )
+        return row is not None
+
+    def commuter(self, commuter_id: uuid.UUID) -> CommuterEntry | None:
+        row = (
+            self.read()
+            .execute(
+                "SELECT commuter_id, full_name, valid_until, face_only, sealed_template, last_side "
+                "FROM whitelist WHERE commuter_id = ?",
+                (str(commuter_id),),
+            )
+            .fetchone()
+        )
+        return self._commuter_entry(row) if row else None
+
+    def _commuter_entry(self, row: tuple[Any, ...]) -> CommuterEntry:
+        encoding = vault.unseal(self.data_key, row[4], context=_context("template", row[0]))
+        return CommuterEntry(
+            commuter_id=uuid.UUID(row[0]),
+            full_name=row[1],
+            valid_until=date.fromisoformat(row[2]),
+            face_only=bool(row[3]),
+            encoding=faces.encoding_from_bytes(encoding),
+            last_side=row[5],
+        )
+
+    def face_only_gallery(self) -> Gallery:
+        """Opted-in commuters' encodings, unsealed once per whitelist change and kept in memory."""
+        cursor = self.cursor
+        if self._gallery is None or self._gallery[0] != cursor:
+            rows = (
+                self.read()
+                .execute(
+                    "SELECT commuter_id, full_name, valid_until, face_only, sealed_template, last_side "
+                    "FROM whitelist WHERE face_only = 1"
+                )
+                .fetchall()
+            )
+            entries = [self._commuter_entry(row) for row in rows]
+            matrix = (
+                np.stack([e.encoding for e in entries]).astype(np.float32)
+                if entries
+                else np.zeros((0, faces.ENCODING_SIZE), dtype=np.float32)
+            )
+            self._gallery = (cursor, Gallery([e.commuter_id for e in entries], matrix))
+        return self._gallery[1]
+
+    def count_whitelist(self) -> int:
+        (count,) = self.read().execute("SELECT count(*) FROM whitelist").fetchone()
+        return int(count)
+
+    # --- decisions and the outbox ----------------------------------------------------------
+
+    def record_decision(
+        self,
+        crossing: dict[str, Any],
+        *,
+        new_side: str | None = None,
+        dynamic_step: int | None = None,
+    ) -> None:
+        """Commit a decision to the outbox, with what it changes locally (the commuter's side,
+        the dynamic code's step), in one durable transaction."""
+        with self.write() as db:
+            db.execute(
+                "INSERT INTO outbox (crossing_id, body, created_at) VALUES (?, ?, ?)",
+                (crossing["id"], json.dumps(crossing), crossing["decided_at"]),
+            )
+            commuter_id = crossing.get("commuter_id")
+            if new_side is not None and commuter_id:
+                db.execute(
+                    "UPDATE whitelist SET last_side = ?, last_crossed_at = ? WHERE commuter_id = ?",
+                    (new_side, crossing["decided_at"], commuter_id),
+                )
+            credential_id = crossing.get("credential_id")
+            if dynamic_step is not None and credential_id:
+                db.execute("UPDATE credentials SET last_step = ? WHERE id = ?", (dynamic_step, credential_id))
+                # Kept apart from the credential row, which a sync rewrites.
+                self._set_state(db, f"step:{credential_id}", str(dynamic_step))
+
+    def pending(self, limit: int) -> list[dict[str, Any]]:
+        rows = (
+            self.read()
+            .execute("SELECT body FROM outbox WHERE delivered_at IS NULL ORDER BY seq LIMIT ?", (limit,))
+            .fetchall()
+        )
+        return [json.loads(body) for (body,) in rows]
+
+    def mark_delivered(self, results: list[dict[str, Any]]) -> None:
+        now = datetime.now().astimezone().isoformat()
+        with self.write() as db:
+            db.executemany(
+                "UPDATE outbox SET delivered_at = ?, status = ? WHERE crossing_id = ?",
+                [(now, r["status"], r["id"]) for r in results],
+            )
+
+    def outbox_counts(self) -> dict[str, int]:
+        (pending,) = self.read().execute("SELECT count(*) FROM outbox WHERE delivered_at IS NULL").fetchone()
+        (total,) = self.read().execute("SELECT count(*) FROM outbox").fetchone()
+        return {"pending": int(pending), "total": int(total)}
+
+
+def _context(field: str, row_id: str) -> bytes:
+    return f"kiosk.{field}:{row_id}".encode()

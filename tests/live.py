@@ -1,0 +1,190 @@
+"""A real server in a subprocess, on its own database, for tests that need real processes:
+kiosks that talk HTTP, servers that die and come back.
+
+The database is a fresh SQLite file, or with HETAO_TEST_DATABASE_URL a PostgreSQL database of
+its own (the suite's transactional tests keep the main test database).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import make_url, text
+
+from clearance import schema, stations
+from clearance.db import make_engine, make_sessionmaker, session_scope
+from clearance.demo import free_port
+from clearance.models import Bridge, Direction, Organisation, Park, Role, User
+from clearance.samples import SampleCommuter
+from tests.support import API, PASSWORD, password_hash, registration
+
+HETAO = str(Path(sys.executable).parent / "hetao")
+
+
+def fresh_database(tmp: Path, name: str) -> str:
+    base = os.environ.get("HETAO_TEST_DATABASE_URL")
+    if not base:
+        return f"sqlite:///{tmp / (name + '.sqlite3')}"
+    url = make_url(base)
+    database = f"{url.database}_{name}"
+    admin = make_engine(
+        url.set(database="postgres").render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{database}"'))
+    admin.dispose()
+    return url.set(database=database).render_as_string(hide_password=False)
+
+
+@dataclass
+class LiveServer:
+    data_dir: Path
+    database_url: str
+    port: int = field(default_factory=lambda: free_port("127.0.0.1"))
+    process: subprocess.Popen[bytes] | None = None
+    kiosks: dict[str, str] = field(default_factory=dict)
+    org_id: uuid.UUID | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("HETAO_")}
+        return {**clean, "HETAO_DATA_DIR": str(self.data_dir), "HETAO_DATABASE_URL": self.database_url}
+
+    def setup(self) -> None:
+        """Migrate, and add what an administrator would: staff, two bridges, three kiosks."""
+        schema.upgrade(url=self.database_url)
+        engine = make_engine(self.database_url)
+        with session_scope(make_sessionmaker(engine)) as session:
+            organisation = Organisation(name="Live Org", park=Park.HK)
+            session.add(organisation)
+            session.flush()
+            self.org_id = organisation.id
+            for name, role, org in (
+                ("enroller", Role.ENROLLER, organisation.id),
+                ("officer", Role.OFFICER, None),
+            ):
+                session.add(
+                    User(username=name, password_hash=password_hash(), role=role, organisation_id=org)
+                )
+            east = stations.create_checkpoint(session, name="East", bridge=Bridge.EAST)
+            west = stations.create_checkpoint(session, name="West", bridge=Bridge.WEST, face_only=True)
+            for name, checkpoint, direction in (
+                ("east_to_hk", east, Direction.TO_HK),
+                ("west_to_hk", west, Direction.TO_HK),
+                ("west_to_sz", west, Direction.TO_SZ),
+            ):
+                _kiosk, key = stations.create_kiosk(
+                    session, checkpoint=checkpoint, name=name, direction=direction
+                )
+                self.kiosks[name] = key
+        engine.dispose()
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [HETAO, "serve", "--port", str(self.port), "--log-level", "warning"],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            assert self.process.poll() is None, "server exited"
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        """SIGKILL: no graceful shutdown, as in a crash."""
+        if self.process is not None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+            self.process = None
+
+    def headers(self, username: str) -> dict[str, str]:
+        token = httpx.post(f"{self.url}{API}/auth/token", data={"username": username, "password": PASSWORD})
+        token.raise_for_status()
+        return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+    def enrol_active(self, sample: SampleCommuter, **overrides: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        enroller, officer = self.headers("enroller"), self.headers("officer")
+        assert self.org_id is not None
+        created = httpx.post(
+            f"{self.url}{API}/commuters",
+            headers=enroller,
+            data=registration(self.org_id, full_name=sample.label, **overrides),
+            files={"photo": ("p.jpg", sample.enrolment_photo.read_bytes(), "image/jpeg")},
+            timeout=30,
+        )
+        assert created.status_code == 201, created.text
+        commuter = created.json()
+        assert (
+            httpx.post(f"{self.url}{API}/commuters/{commuter['id']}/approve", headers=officer).status_code
+            == 200
+        )
+        return commuter, self.issue(commuter["id"])
+
+    def issue(self, commuter_id: str, kind: str = "static") -> dict[str, Any]:
+        issued = httpx.post(
+            f"{self.url}{API}/commuters/{commuter_id}/credentials",
+            headers=self.headers("enroller"),
+            json={"kind": kind},
+        )
+        assert issued.status_code == 201, issued.text
+        body: dict[str, Any] = issued.json()
+        return body
+
+    def crossings(self, **params: Any) -> list[dict[str, Any]]:
+        response = httpx.get(
+            f"{self.url}{API}/crossings", headers=self.headers("officer"), params={"limit": 1000, **params}
+        )
+        response.raise_for_status()
+        result: list[dict[str, Any]] = response.json()
+        return result
+
+
+def run_kiosk(
+    server: LiveServer, kiosk: str, source: Path, *, timeout: float = 240
+) -> tuple[list[dict[str, Any]], subprocess.CompletedProcess[str]]:
+    """Run ``hetao kiosk --once --headless`` to the end of ``source``; its decisions and process."""
+    import json
+
+    result = subprocess.run(
+        [
+            HETAO,
+            "kiosk",
+            "--server",
+            server.url,
+            "--key",
+            server.kiosks[kiosk],
+            "--source",
+            str(source),
+            "--once",
+            "--headless",
+        ],
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    return [line for line in lines if "decision" in line], result

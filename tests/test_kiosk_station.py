@@ -1,0 +1,247 @@
+"""The checkpoint station end to end: ``hetao kiosk`` processes on image folders and a video made
+from real photos, talking to a real server process that the tests stop, kill and restart."""
+
+import base64
+import json
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import httpx
+import pytest
+
+from clearance import credentials
+from clearance.db import utcnow
+from clearance.samples import IMPOSTOR_PHOTO, SAMPLE_COMMUTERS
+from clearance.settings import Settings
+from kiosk.frames import load_photo_file, write_walk_up
+from kiosk.link import ServerLink
+from kiosk.runner import Deliverer, open_store
+from kiosk.station import LinkStatus
+from tests.live import HETAO, LiveServer, fresh_database, run_kiosk
+from tests.support import API, DATA
+
+A, B, C = SAMPLE_COMMUTERS
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def live(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    name = "live_" + request.node.name.replace("test_", "")[:20]
+    server = LiveServer(data_dir=tmp_path / "server", database_url=fresh_database(tmp_path, name))
+    server.setup()
+    server.start()
+    yield server
+    server.kill()
+
+
+def face(path: Path) -> object:
+    return load_photo_file(path)
+
+
+def test_one_decision_per_attempt_from_a_folder(live: LiveServer, tmp_path: Path) -> None:
+    a, credential_a = live.enrol_active(A)
+    c, credential_c = live.enrol_active(C)
+    folder = tmp_path / "frames"
+    i = write_walk_up(folder, start=0, face=face(A.live_photo), qr_text=credential_a["payload"])
+    i = write_walk_up(folder, start=i, face=face(IMPOSTOR_PHOTO), qr_text=credential_c["payload"])
+    i = write_walk_up(folder, start=i, face=face(DATA / "multi_face_4.jpg"), qr_text=credential_c["payload"])
+    write_walk_up(folder, start=i, face=None, qr_text=credential_c["payload"])
+    decisions, _ = run_kiosk(live, "east_to_hk", folder)
+    assert [(d["decision"], d["reasons"]) for d in decisions] == [
+        ("cleared", []),
+        ("rejected", ["face_mismatch"]),
+        ("refer", ["several_faces"]),
+        ("refer", ["no_face"]),
+    ]
+    assert decisions[0]["commuter_id"] == a["id"]
+    assert all(d["server_reachable"] for d in decisions)
+    assert decisions[0]["steps_ms"]["face_encode"] > 0
+    stored = {x["id"]: x for x in live.crossings()}
+    assert set(stored) == {d["crossing_id"] for d in decisions}
+    assert stored[decisions[1]["crossing_id"]]["commuter_id"] == c["id"]
+
+
+def test_video_file_source(live: LiveServer, tmp_path: Path) -> None:
+    _a, credential = live.enrol_active(A)
+    folder = tmp_path / "frames"
+    write_walk_up(folder, start=0, face=face(A.live_photo), qr_text=credential["payload"])
+    video = tmp_path / "walk.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (640, 480))
+    for image in sorted(folder.iterdir()):
+        writer.write(cv2.imread(str(image)))
+    writer.release()
+    decisions, _ = run_kiosk(live, "east_to_hk", video)
+    assert [d["decision"] for d in decisions] == ["cleared"]
+
+
+def test_revoked_commuter_is_rejected_after_one_sync(live: LiveServer, tmp_path: Path) -> None:
+    a, credential = live.enrol_active(A)
+    empty = tmp_path / "empty"
+    write_walk_up(empty, start=0, face=None, qr_text=None, frames=0, gap=2)
+    run_kiosk(live, "east_to_hk", empty)  # the kiosk now holds A
+    revoked = httpx.post(f"{live.url}{API}/commuters/{a['id']}/revoke", headers=live.headers("officer"))
+    assert revoked.status_code == 200
+    folder = tmp_path / "frames"
+    write_walk_up(folder, start=0, face=face(A.live_photo), qr_text=credential["payload"])
+    live.kill()  # offline: only the kiosk's own copy, as of its last sync, can refuse A
+    decisions, _ = run_kiosk(live, "east_to_hk", folder)
+    assert [(d["decision"], d["reasons"]) for d in decisions] == [("cleared", [])]  # it never synced
+    live.start()
+    decisions, _ = run_kiosk(live, "east_to_hk", folder)
+    assert [(d["decision"], d["reasons"]) for d in decisions] == [("rejected", ["not_whitelisted"])]
+
+
+def test_replayed_dynamic_code_is_rejected_offline_and_delivered_later(
+    live: LiveServer, tmp_path: Path
+) -> None:
+    a, _ = live.enrol_active(A)
+    dynamic = live.issue(a["id"], kind="dynamic")
+    empty = tmp_path / "empty"
+    write_walk_up(empty, start=0, face=None, qr_text=None, frames=0, gap=2)
+    run_kiosk(live, "east_to_hk", empty)
+    shown = credentials.dynamic_qr_text(
+        dynamic["payload"], secret=base64.b64decode(dynamic["secret"]), now=utcnow()
+    )
+    folder = tmp_path / "frames"
+    i = write_walk_up(folder, start=0, face=face(A.live_photo), qr_text=shown)
+    write_walk_up(folder, start=i, face=face(A.live_photo), qr_text=shown)  # a photo of the phone
+    live.kill()
+    decisions, _ = run_kiosk(live, "east_to_hk", folder)
+    assert [(d["decision"], d["reasons"], d["server_reachable"]) for d in decisions] == [
+        ("cleared", [], False),
+        ("rejected", ["replayed"], False),
+    ]
+    live.start()
+    _, process = run_kiosk(live, "east_to_hk", empty)
+    assert '"pending": 0' in process.stdout.splitlines()[-1]
+    stored = live.crossings()
+    assert sorted(x["id"] for x in stored) == sorted(d["crossing_id"] for d in decisions)
+
+
+def test_anti_passback_across_the_two_bridges(live: LiveServer, tmp_path: Path) -> None:
+    _a, credential = live.enrol_active(A)
+    folder = tmp_path / "frames"
+    write_walk_up(folder, start=0, face=face(A.live_photo), qr_text=credential["payload"])
+    east, _ = run_kiosk(live, "east_to_hk", folder)
+    assert [d["decision"] for d in east] == ["cleared"]
+    west, _ = run_kiosk(live, "west_to_hk", folder)
+    assert [(d["decision"], d["reasons"]) for d in west] == [("refer", ["anti_passback"])]
+    home, _ = run_kiosk(live, "west_to_sz", folder)
+    assert [d["decision"] for d in home] == ["cleared"]
+
+
+def test_kiosk_killed_after_deciding_loses_nothing(live: LiveServer, tmp_path: Path) -> None:
+    _a, credential = live.enrol_active(A)
+    _c, credential_c = live.enrol_active(C)
+    empty = tmp_path / "empty"
+    write_walk_up(empty, start=0, face=None, qr_text=None, frames=0, gap=2)
+    run_kiosk(live, "east_to_hk", empty)
+    folder = tmp_path / "frames"
+    i = 0
+    for _ in range(3):
+        i = write_walk_up(folder, start=i, face=face(IMPOSTOR_PHOTO), qr_text=credential["payload"])
+        i = write_walk_up(folder, start=i, face=face(IMPOSTOR_PHOTO), qr_text=credential_c["payload"])
+    live.kill()
+    process = subprocess.Popen(
+        [
+            HETAO,
+            "kiosk",
+            "--server",
+            live.url,
+            "--key",
+            live.kiosks["east_to_hk"],
+            "--source",
+            str(folder),
+            "--headless",
+        ],
+        env=live.env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    announced = []
+    assert process.stdout is not None
+    deadline = time.monotonic() + 120
+    while len(announced) < 4 and time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if '"decision"' in line:
+            announced.append(json.loads(line)["crossing_id"])
+    process.send_signal(signal.SIGKILL)
+    process.wait(10)
+    process.stdout.close()
+    assert len(announced) == 4
+    live.start()
+    run_kiosk(live, "east_to_hk", empty)
+    stored = {x["id"] for x in live.crossings()}
+    assert set(announced) <= stored
+
+
+def test_face_only_walk_through(live: LiveServer, tmp_path: Path) -> None:
+    a, _ = live.enrol_active(A, face_only="true")
+    live.enrol_active(B)  # enrolled but not opted in: never recognised without a QR
+    folder = tmp_path / "frames"
+    i = write_walk_up(folder, start=0, face=face(A.live_photo), qr_text=None)
+    write_walk_up(folder, start=i, face=face(B.live_photo), qr_text=None)
+    decisions, _ = run_kiosk(live, "west_to_hk", folder)  # the west checkpoint offers walk-through
+    assert [(d["decision"], d["reasons"], d["commuter_id"]) for d in decisions] == [
+        ("cleared", [], a["id"]),
+        ("rejected", ["no_qr"], None),
+    ]
+    none, _ = run_kiosk(live, "east_to_hk", folder)  # the east one does not
+    assert none == []
+
+
+def test_every_crossing_delivered_exactly_once_across_server_crashes(
+    live: LiveServer, tmp_path: Path
+) -> None:
+    store = open_store(Settings(data_dir=tmp_path / "kiosk"), live.kiosks["east_to_hk"])
+    link = ServerLink(live.url, key=live.kiosks["east_to_hk"], timeout=5)
+    ids = []
+    for n in range(450):
+        crossing = {
+            "id": str(uuid.uuid4()),
+            "decided_at": utcnow().isoformat(),
+            "decision": "rejected",
+            "reasons": ["no_qr"],
+            "commuter_id": None,
+            "credential_id": None,
+            "distance": None,
+            "duration_ms": float(n),
+        }
+        store.record_decision(crossing)
+        ids.append(crossing["id"])
+    # After a batch: the server stored it but the answer was lost, so the kiosk will send it again.
+    link.deliver(store.pending(100))
+    live.kill()  # before the next batch: the server is down when delivery starts
+    status = LinkStatus()
+    deliverer = Deliverer(store, link, status=status)
+    deliverer.start()
+    time.sleep(1.5)
+    assert store.outbox_counts()["pending"] == 450
+    assert not status.reachable
+    live.start()
+    # During: kill the server while batches are in flight, twice, then let it finish.
+    for _ in range(2):
+        deadline = time.monotonic() + 30
+        while store.outbox_counts()["pending"] > 300 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        live.kill()
+        time.sleep(0.5)
+        live.start()
+        deliverer.wake.set()
+    deadline = time.monotonic() + 60
+    while store.outbox_counts()["pending"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    deliverer.stop()
+    link.close()
+    assert store.outbox_counts() == {"pending": 0, "total": 450}
+    stored = [x["id"] for x in live.crossings()]
+    assert len(stored) == len(set(stored)) == 450
+    assert set(stored) == set(ids)
+    statuses = dict(store.read().execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall())
+    assert statuses.get("duplicate", 0) >= 100  # the first batch came back as duplicates
+    assert statuses.get("invalid", 0) == 0
