@@ -18,17 +18,13 @@ from pathlib import Path
 
 import httpx
 
+from bench.common import percentile
 from clearance import faces, schema
 from clearance.app import API_PREFIX
 from clearance.demo import bootstrap, enrol, expect, free_port, sign_in, start_server
 from clearance.samples import SAMPLE_COMMUTERS
 from clearance.settings import Settings
 from kiosk.frames import compose_frame, load_photo_file, to_jpeg
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:

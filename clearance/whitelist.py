@@ -13,15 +13,13 @@ from __future__ import annotations
 import base64
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from clearance import templates, vault
-from clearance.models import Commuter, CommuterStatus, Credential, CredentialKind, FaceTemplate, SyncCounter
+from clearance.models import Commuter, CommuterStatus, Credential, FaceTemplate, SyncCounter
 
 COUNTER = "whitelist"
 
@@ -45,59 +43,16 @@ def touch(session: Session, commuter: Commuter) -> None:
     commuter.sync_version = next_version(session)
 
 
-@dataclass(frozen=True)
-class CredentialEntry:
-    id: uuid.UUID
-    kind: CredentialKind
-    revoked: bool
-    expires_at: datetime
-    secret: bytes | None
-
-
-@dataclass(frozen=True)
-class Entry:
-    commuter_id: uuid.UUID
-    version: int
-    active: bool
-    full_name: str = ""
-    valid_until: date | None = None
-    face_only: bool = False
-    encoding: bytes | None = None
-    credentials: tuple[CredentialEntry, ...] = ()
-    last_side: str | None = None
-    last_crossed_at: datetime | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        if not self.active:
-            return {"commuter_id": str(self.commuter_id), "version": self.version, "removed": True}
-        return {
-            "commuter_id": str(self.commuter_id),
-            "version": self.version,
-            "removed": False,
-            "full_name": self.full_name,
-            "valid_until": self.valid_until.isoformat() if self.valid_until else None,
-            "face_only": self.face_only,
-            "template": base64.b64encode(self.encoding or b"").decode(),
-            "credentials": [
-                {
-                    "id": str(c.id),
-                    "kind": c.kind.value,
-                    "revoked": c.revoked,
-                    "expires_at": c.expires_at.isoformat(),
-                    "secret": base64.b64encode(c.secret).decode() if c.secret else None,
-                }
-                for c in self.credentials
-            ],
-            "last_side": self.last_side,
-            "last_crossed_at": self.last_crossed_at.isoformat() if self.last_crossed_at else None,
-        }
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
 
 
 def changes_since(
     session: Session, *, since: int, limit: int, data_key: vault.DataKey
-) -> tuple[list[Entry], int, bool]:
-    """Entries for commuters changed after ``since`` (oldest change first), the new cursor and
-    whether more remain. With ``since`` 0 (a fresh kiosk) removals are left out."""
+) -> tuple[list[dict[str, Any]], int, bool]:
+    """Entries (as JSON-ready dicts) for commuters changed after ``since``, oldest change first;
+    the new cursor; and whether more remain. With ``since`` 0 (a fresh kiosk) removals are left
+    out. Built as plain dicts: a 100,000-commuter snapshot goes through here."""
     rows = session.execute(
         select(
             Commuter.id,
@@ -118,9 +73,9 @@ def changes_since(
     more = len(rows) > limit
     rows = rows[:limit]
     cursor = rows[-1].sync_version if rows else since
-    active_ids = [row.id for row in rows if row.status is CommuterStatus.ACTIVE and row.sealed_encoding]
-    by_commuter: dict[uuid.UUID, list[CredentialEntry]] = defaultdict(list)
-    if active_ids:
+    active = {row.id for row in rows if row.status is CommuterStatus.ACTIVE and row.sealed_encoding}
+    by_commuter: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+    if active:
         for credential in session.execute(
             select(
                 Credential.id,
@@ -129,41 +84,45 @@ def changes_since(
                 Credential.revoked_at,
                 Credential.expires_at,
                 Credential.sealed_secret,
-            ).where(Credential.commuter_id.in_(active_ids))
+            )
+            .join(Commuter, Commuter.id == Credential.commuter_id)
+            .where(Commuter.sync_version > since, Commuter.sync_version <= cursor)
         ):
-            secret = (
-                vault.unseal(data_key, credential.sealed_secret, context=secret_context(credential.id))
-                if credential.sealed_secret
-                else None
-            )
+            if credential.commuter_id not in active:
+                continue
+            secret = credential.sealed_secret
             by_commuter[credential.commuter_id].append(
-                CredentialEntry(
-                    id=credential.id,
-                    kind=credential.kind,
-                    revoked=credential.revoked_at is not None,
-                    expires_at=credential.expires_at,
-                    secret=secret,
-                )
+                {
+                    "id": str(credential.id),
+                    "kind": credential.kind.value,
+                    "revoked": credential.revoked_at is not None,
+                    "expires_at": credential.expires_at.isoformat(),
+                    "secret": _b64(vault.unseal(data_key, secret, context=secret_context(credential.id)))
+                    if secret
+                    else None,
+                }
             )
-    entries = []
+    entries: list[dict[str, Any]] = []
     for row in rows:
-        if row.status is not CommuterStatus.ACTIVE or not row.sealed_encoding:
+        commuter_id = str(row.id)
+        if row.id not in active:
             if since > 0:
-                entries.append(Entry(commuter_id=row.id, version=row.sync_version, active=False))
+                entries.append({"commuter_id": commuter_id, "version": row.sync_version, "removed": True})
             continue
+        encoding = templates.open_encoding_blob(data_key, row.sealed_encoding, commuter_id=row.id)
         entries.append(
-            Entry(
-                commuter_id=row.id,
-                version=row.sync_version,
-                active=True,
-                full_name=row.full_name,
-                valid_until=row.valid_until,
-                face_only=row.face_only,
-                encoding=templates.open_encoding_blob(data_key, row.sealed_encoding, commuter_id=row.id),
-                credentials=tuple(by_commuter[row.id]),
-                last_side=row.last_side.value if row.last_side else None,
-                last_crossed_at=row.last_crossed_at,
-            )
+            {
+                "commuter_id": commuter_id,
+                "version": row.sync_version,
+                "removed": False,
+                "full_name": row.full_name,
+                "valid_until": row.valid_until.isoformat(),
+                "face_only": row.face_only,
+                "template": _b64(encoding),
+                "credentials": by_commuter[row.id],
+                "last_side": row.last_side.value if row.last_side else None,
+                "last_crossed_at": row.last_crossed_at.isoformat() if row.last_crossed_at else None,
+            }
         )
     return entries, cursor, more
 

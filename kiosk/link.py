@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 import httpx
+import orjson
 
 API = "/api/v1"
 
@@ -38,7 +39,7 @@ class ServerLink:
             raise Unreachable(f"{method} {path}: server answered {response.status_code}")
         if response.status_code >= 400:
             raise Refused(f"{method} {path}: {response.status_code} {response.text[:300]}")
-        return response.json()
+        return orjson.loads(response.content)
 
     def whitelist_page(self, *, since: int, limit: int = 5000) -> dict[str, Any]:
         page: dict[str, Any] = self._call("GET", "/kiosk/whitelist", params={"since": since, "limit": limit})

@@ -7,6 +7,7 @@ import json
 import signal
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -68,13 +69,21 @@ class Syncer(Worker):
         self.store, self.link = store, link
 
     def step(self) -> bool:
-        page = self.link.whitelist_page(since=self.store.cursor)
-        self.store.apply_whitelist_page(page)
-        return bool(page["more"])
+        self.sync_all()
+        return False
 
     def sync_all(self) -> None:
-        while self.step():
-            pass
+        """Pull every page after the cursor; the next page is fetched while this one is applied."""
+        with ThreadPoolExecutor(1, thread_name_prefix="whitelist-fetch") as fetcher:
+            page = self.link.whitelist_page(since=self.store.cursor)
+            while True:
+                following = (
+                    fetcher.submit(self.link.whitelist_page, since=page["cursor"]) if page["more"] else None
+                )
+                self.store.apply_whitelist_page(page)
+                if following is None:
+                    return
+                page = following.result()
 
 
 class Deliverer(Worker):

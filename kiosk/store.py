@@ -165,62 +165,60 @@ class LocalStore:
                     "INSERT OR REPLACE INTO public_keys (kid, public_key) VALUES (?, ?)",
                     (key["kid"], base64.b64decode(key["public_key"])),
                 )
-            for entry in page["entries"]:
-                commuter_id = entry["commuter_id"]
-                if entry["removed"]:
-                    # Remembered so their QR is refused as "not whitelisted", not as unknown.
-                    db.execute(
-                        "INSERT OR IGNORE INTO removed_credentials "
-                        "SELECT id FROM credentials WHERE commuter_id = ?",
-                        (commuter_id,),
-                    )
-                db.execute("DELETE FROM credentials WHERE commuter_id = ?", (commuter_id,))
-                if entry["removed"]:
-                    db.execute("DELETE FROM whitelist WHERE commuter_id = ?", (commuter_id,))
-                    continue
-                template = vault.seal(
-                    self.data_key,
-                    base64.b64decode(entry["template"]),
-                    context=_context("template", commuter_id),
-                )
-                db.execute(
-                    "INSERT OR REPLACE INTO whitelist VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            entries = page["entries"]
+            removed = [(e["commuter_id"],) for e in entries if e["removed"]]
+            # Remembered so their QR is refused as "not whitelisted", not as unknown.
+            db.executemany(
+                "INSERT OR IGNORE INTO removed_credentials SELECT id FROM credentials WHERE commuter_id = ?",
+                removed,
+            )
+            db.executemany(
+                "DELETE FROM credentials WHERE commuter_id = ?", [(e["commuter_id"],) for e in entries]
+            )
+            db.executemany("DELETE FROM whitelist WHERE commuter_id = ?", removed)
+            present = [e for e in entries if not e["removed"]]
+            db.executemany(
+                "INSERT OR REPLACE INTO whitelist VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
                     (
-                        commuter_id,
-                        entry["version"],
-                        entry["full_name"],
-                        entry["valid_until"],
-                        int(entry["face_only"]),
-                        template,
-                        entry["last_side"],
-                        entry["last_crossed_at"],
-                    ),
-                )
-                for credential in entry["credentials"]:
-                    secret = credential["secret"]
-                    sealed = (
+                        e["commuter_id"],
+                        e["version"],
+                        e["full_name"],
+                        e["valid_until"],
+                        int(e["face_only"]),
                         vault.seal(
                             self.data_key,
-                            base64.b64decode(secret),
-                            context=_context("secret", credential["id"]),
-                        )
-                        if secret
-                        else None
-                    )
-                    db.execute(
-                        "INSERT INTO credentials "
-                        "(id, commuter_id, kind, revoked, expires_at, sealed_secret, last_step) "
-                        "VALUES (?, ?, ?, ?, ?, ?, (SELECT value FROM state WHERE key = 'step:' || ?))",
-                        (
-                            credential["id"],
-                            commuter_id,
-                            credential["kind"],
-                            int(credential["revoked"]),
-                            credential["expires_at"],
-                            sealed,
-                            credential["id"],
+                            base64.b64decode(e["template"]),
+                            context=_context("template", e["commuter_id"]),
                         ),
+                        e["last_side"],
+                        e["last_crossed_at"],
                     )
+                    for e in present
+                ],
+            )
+            db.executemany(
+                "INSERT INTO credentials "
+                "(id, commuter_id, kind, revoked, expires_at, sealed_secret, last_step) "
+                "VALUES (?, ?, ?, ?, ?, ?, (SELECT value FROM state WHERE key = 'step:' || ?))",
+                [
+                    (
+                        c["id"],
+                        e["commuter_id"],
+                        c["kind"],
+                        int(c["revoked"]),
+                        c["expires_at"],
+                        vault.seal(
+                            self.data_key, base64.b64decode(c["secret"]), context=_context("secret", c["id"])
+                        )
+                        if c["secret"]
+                        else None,
+                        c["id"],
+                    )
+                    for e in present
+                    for c in e["credentials"]
+                ],
+            )
             self._set_state(db, "cursor", str(page["cursor"]))
             self._set_state(db, "kiosk", json.dumps(page["kiosk"]))
             self._set_state(db, "synced_at", datetime.now().astimezone().isoformat())

@@ -1,0 +1,45 @@
+"""What the benchmarks share: percentiles, the JSON line and the table."""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+from typing import Any
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {
+        "median": round(statistics.median(values), 2),
+        "p95": round(percentile(values, 0.95), 2),
+        "n": len(values),
+    }
+
+
+def machine() -> dict[str, Any]:
+    import os
+
+    return {"python": platform.python_version(), "cpus": os.cpu_count(), "machine": platform.machine()}
+
+
+def emit(figures: dict[str, Any]) -> None:
+    """One JSON line of figures, for scripts and for BENCHMARKS.md."""
+    print(json.dumps({**figures, "machine": machine()}))
+
+
+def table(title: str, rows: list[tuple[str, ...]], header: tuple[str, ...]) -> None:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    print(f"\n{title}")
+    for row in [header, *rows]:
+        print(
+            "  "
+            + "  ".join(
+                str(cell).rjust(w) if i else str(cell).ljust(w)
+                for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )

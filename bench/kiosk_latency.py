@@ -1,0 +1,184 @@
+"""Kiosk station latency: from the first frame with a QR to the recorded decision.
+
+Runs the real station (offline, its own SQLite store, no server) over walk-up attempts of the
+sample commuters composed into frames of the chosen size, and in the same run times the models
+alone (one face detection at the working size + one encoding) on the same frames, so the ratio
+says what the pipeline adds on top of them.
+
+    uv run python -m bench.kiosk_latency [--attempts 60] [--size 640x480]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from bench.common import emit, summary, table
+from clearance import credentials, faces, vault
+from clearance.db import utcnow
+from clearance.models import CredentialKind, Direction
+from clearance.samples import SAMPLE_COMMUTERS
+from clearance.settings import Settings
+from kiosk.frames import compose_frame, load_photo_file
+from kiosk.station import LinkStatus, Station, StationConfig
+from kiosk.store import LocalStore
+
+
+def whitelist_page(key: Ed25519PrivateKey) -> tuple[dict[str, object], list[str]]:
+    """A whitelist page for the sample commuters, and their credentials' QR texts."""
+    entries, payloads = [], []
+    for sample in SAMPLE_COMMUTERS:
+        image = load_photo_file(sample.enrolment_photo)
+        (box,) = faces.detect_faces(image, max_side=1000)
+        encoding = faces.encode_face(image, box)
+        commuter_id, credential_id = uuid.uuid4(), uuid.uuid4()
+        expires = utcnow() + timedelta(days=30)
+        payloads.append(
+            credentials.sign_credential(
+                key,
+                kind=CredentialKind.STATIC,
+                credential_id=credential_id,
+                commuter_id=commuter_id,
+                expires_at=expires,
+            )
+        )
+        entries.append(
+            {
+                "commuter_id": str(commuter_id),
+                "version": len(entries) + 1,
+                "removed": False,
+                "full_name": sample.label,
+                "valid_until": str(date.today() + timedelta(days=30)),
+                "face_only": False,
+                "template": base64.b64encode(faces.encoding_to_bytes(encoding)).decode(),
+                "credentials": [
+                    {
+                        "id": str(credential_id),
+                        "kind": "static",
+                        "revoked": False,
+                        "expires_at": expires.isoformat(),
+                        "secret": None,
+                    }
+                ],
+                "last_side": None,
+                "last_crossed_at": None,
+            }
+        )
+    raw = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    page = {
+        "cursor": len(entries),
+        "more": False,
+        "kiosk": {
+            "id": str(uuid.uuid4()),
+            "checkpoint_id": str(uuid.uuid4()),
+            "direction": "to_hk",
+            "face_only": False,
+        },
+        "keys": [
+            {
+                "kid": credentials.key_id(key.public_key()),
+                "algorithm": "Ed25519",
+                "public_key": base64.b64encode(raw).decode(),
+            }
+        ],
+        "entries": entries,
+    }
+    return page, payloads
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--attempts", type=int, default=60)
+    parser.add_argument("--size", default="640x480")
+    args = parser.parse_args()
+    width, height = (int(v) for v in args.size.split("x"))
+    settings = Settings()
+    config = StationConfig.from_settings(settings)
+    faces.load_models()
+    page, payloads = whitelist_page(Ed25519PrivateKey.generate())
+    lives = [load_photo_file(sample.live_photo) for sample in SAMPLE_COMMUTERS]
+    frames = [
+        compose_frame(face=live, qr_text=payload, size=(width, height))
+        for live, payload in zip(lives, payloads, strict=True)
+    ]
+    empty = compose_frame(face=None, qr_text=None, size=(width, height))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = LocalStore(Path(tmp) / "kiosk.sqlite3", data_key=vault.DataKey(b"k" * 32))
+        store.apply_whitelist_page(page)
+        # Two stations on one store, one each way, so each commuter goes in and comes back and
+        # every attempt is a clearance (not an anti-passback refer).
+        stations = [
+            Station(store=store, link=None, status=LinkStatus(), config=config, direction=d, face_only=False)
+            for d in (Direction.TO_HK, Direction.TO_SZ)
+        ]
+        decisions = []
+        t = 0.0
+        for n in range(args.attempts):
+            frame = frames[n % len(frames)]
+            station = stations[(n // len(frames)) % 2]
+            decision = None
+            while decision is None:
+                decision = station.handle(frame, t)
+                t += 0.1
+            decisions.append(decision)
+            # The person walks on; the station resets (no decision expected).
+            for _ in range(int(config.leave_after / 0.1) + 2):
+                assert station.handle(empty, t) is None
+                t += 0.1
+        for station in stations:
+            station.close()
+
+    models = []
+    for n in range(args.attempts):
+        frame = frames[n % len(frames)]
+        started = time.perf_counter()
+        (box,) = faces.detect_faces(frame, max_side=config.detection_max_side)
+        faces.encode_face(frame, box)
+        models.append((time.perf_counter() - started) * 1000)
+
+    total = [d["ms"] for d in decisions]
+    steps: dict[str, list[float]] = {}
+    for d in decisions:
+        for name, ms in d["steps_ms"].items():
+            steps.setdefault(name, []).append(ms)
+    ratio = statistics.median(total) / statistics.median(models)
+    figures = {
+        "benchmark": "kiosk_latency",
+        "frame": f"{width}x{height}",
+        "detection_max_side": config.detection_max_side,
+        "attempts": args.attempts,
+        "decisions": {
+            k: sum(1 for d in decisions if d["decision"] == k) for k in ("cleared", "rejected", "refer")
+        },
+        "first_qr_to_decision_ms": summary(total),
+        "steps_ms_median": {name: round(statistics.median(v), 2) for name, v in steps.items()},
+        "models_alone_ms": summary(models),
+        "ratio_pipeline_to_models": round(ratio, 3),
+    }
+    emit(figures)
+    rows = [(name, f"{statistics.median(v):.2f}") for name, v in steps.items()]
+    rows += [
+        ("first QR -> decision (median)", f"{figures['first_qr_to_decision_ms']['median']:.1f}"),
+        ("first QR -> decision (p95)", f"{figures['first_qr_to_decision_ms']['p95']:.1f}"),
+        ("models alone (median)", f"{figures['models_alone_ms']['median']:.1f}"),
+        ("ratio", f"{ratio:.3f}"),
+    ]
+    table(
+        f"Kiosk, {args.attempts} attempts, {width}x{height} frames (QR decode and detection run in parallel)",
+        rows,
+        ("step", "ms"),
+    )
+
+
+if __name__ == "__main__":
+    main()

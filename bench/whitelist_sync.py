@@ -1,0 +1,240 @@
+"""Whitelist sync for a kiosk: a full snapshot of N commuters, then an incremental of 100 changes.
+
+Fills a fresh database with N active commuters (random 128-d templates, sealed as in
+production, one credential each), starts ``hetao serve`` in its own process, and times a real
+kiosk store pulling ``GET /api/v1/kiosk/whitelist`` page by page over loopback HTTP, sealing and
+writing every entry. Then 100 commuters change (50 suspended, 50 new credentials) and the
+incremental sync is timed.
+
+    uv run python -m bench.whitelist_sync [--commuters 100000] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+import numpy as np
+from sqlalchemy import insert, select, text
+
+from bench.common import emit, table
+from clearance import faces, keys, schema, security, stations, templates, vault, whitelist
+from clearance.db import make_engine, make_sessionmaker, session_scope, utcnow
+from clearance.demo import free_port
+from clearance.models import (
+    Bridge,
+    Commuter,
+    CommuterStatus,
+    Credential,
+    CredentialKind,
+    Direction,
+    FaceTemplate,
+    Organisation,
+    Park,
+    Role,
+    User,
+)
+from clearance.settings import Settings
+from kiosk.link import ServerLink
+from kiosk.runner import Syncer
+from kiosk.station import LinkStatus
+from kiosk.store import LocalStore
+
+CHUNK = 5000
+
+
+def fill(settings: Settings, count: int) -> str:
+    """N active commuters with sealed templates and a credential each; returns a kiosk key."""
+    keyring = keys.load_keyring(settings)
+    engine = make_engine(settings.sqlalchemy_url)
+    rng = np.random.default_rng(7)
+    with session_scope(make_sessionmaker(engine)) as session:
+        keys.register_signing_key(session, keyring)
+        organisation = Organisation(name="Bench Org", park=Park.SZ)
+        user = User(
+            username="bench", password_hash=security.hash_password("bench-password"), role=Role.OFFICER
+        )
+        session.add_all([organisation, user])
+        session.flush()
+        checkpoint = stations.create_checkpoint(session, name="Bench", bridge=Bridge.EAST)
+        _kiosk, kiosk_key = stations.create_kiosk(
+            session, checkpoint=checkpoint, name="k", direction=Direction.TO_HK
+        )
+        now = utcnow()
+        valid = date.today() + timedelta(days=300)
+        for start in range(0, count, CHUNK):
+            n = min(CHUNK, count - start)
+            encodings = rng.normal(0, 0.1, size=(n, faces.ENCODING_SIZE)).astype(np.float32)
+            commuters, face_rows, credential_rows = [], [], []
+            for i in range(n):
+                commuter_id = uuid.uuid4()
+                commuters.append(
+                    {
+                        "id": commuter_id,
+                        "organisation_id": organisation.id,
+                        "full_name": f"Commuter {start + i}",
+                        "document_type": "passport",
+                        "document_number": f"B{start + i:09d}",
+                        "home_park": Park.SZ,
+                        "valid_until": valid,
+                        "status": CommuterStatus.ACTIVE,
+                        "enrolled_by_id": user.id,
+                        "created_at": now,
+                        "updated_at": now,
+                        "face_only": False,
+                        "sync_version": start + i + 1,
+                    }
+                )
+                template = templates.seal_template(
+                    keyring.data_key,
+                    commuter_id=commuter_id,
+                    encoding=encodings[i],
+                    reference_jpeg=b"-",
+                    quality={},
+                )
+                face_rows.append(
+                    {
+                        "id": uuid.uuid4(),
+                        "commuter_id": commuter_id,
+                        "model": template.model,
+                        "sealed_encoding": template.sealed_encoding,
+                        "sealed_reference_photo": template.sealed_reference_photo,
+                        "quality": {},
+                        "created_at": now,
+                    }
+                )
+                credential_rows.append(
+                    {
+                        "id": uuid.uuid4(),
+                        "commuter_id": commuter_id,
+                        "kind": CredentialKind.STATIC,
+                        "kid": keyring.kid,
+                        "payload": "bench",
+                        "issued_at": now,
+                        "expires_at": now + timedelta(days=30),
+                        "issued_by_id": user.id,
+                    }
+                )
+            session.execute(insert(Commuter), commuters)
+            session.execute(insert(FaceTemplate), face_rows)
+            session.execute(insert(Credential), credential_rows)
+            print(f"  filled {start + n:,}/{count:,}", file=sys.stderr, flush=True)
+        session.execute(
+            text("UPDATE sync_counters SET value = :v WHERE name = 'whitelist'"), {"v": count + 1}
+        )
+    engine.dispose()
+    return kiosk_key
+
+
+def change_hundred(settings: Settings) -> None:
+    keyring = keys.load_keyring(settings)
+    engine = make_engine(settings.sqlalchemy_url)
+    with session_scope(make_sessionmaker(engine)) as session:
+        picked = list(session.scalars(select(Commuter).order_by(Commuter.sync_version).limit(100)))
+        for n, commuter in enumerate(picked):
+            if n % 2:
+                commuter.status = CommuterStatus.SUSPENDED
+            else:
+                session.add(
+                    Credential(
+                        commuter_id=commuter.id,
+                        kind=CredentialKind.STATIC,
+                        kid=keyring.kid,
+                        payload="bench",
+                        expires_at=utcnow() + timedelta(days=30),
+                        issued_by_id=commuter.enrolled_by_id,
+                    )
+                )
+            whitelist.touch(session, commuter)
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--commuters", type=int, default=100_000)
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp) / "server", database_url=args.database_url)
+        settings.data_dir.mkdir(parents=True)
+        if args.database_url and args.database_url.startswith("postgresql"):
+            engine = make_engine(args.database_url)
+            with engine.begin() as connection:
+                connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+            engine.dispose()
+        schema.upgrade(url=settings.sqlalchemy_url)
+        started = time.perf_counter()
+        kiosk_key = fill(settings, args.commuters)
+        fill_s = time.perf_counter() - started
+        port = free_port("127.0.0.1")
+        env = {
+            **os.environ,
+            "HETAO_DATA_DIR": str(settings.data_dir),
+            "HETAO_DATABASE_URL": settings.sqlalchemy_url,
+        }
+        server = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "hetao"),
+                "serve",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            for _ in range(100):
+                try:
+                    if httpx.get(f"{url}/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            store = LocalStore(Path(tmp) / "kiosk" / "kiosk.sqlite3", data_key=vault.DataKey(os.urandom(32)))
+            link = ServerLink(url, key=kiosk_key, timeout=120)
+            syncer = Syncer(store, link, interval=60, status=LinkStatus())
+            started = time.perf_counter()
+            syncer.sync_all()
+            full_s = time.perf_counter() - started
+            assert store.count_whitelist() == args.commuters, store.count_whitelist()
+            change_hundred(settings)
+            started = time.perf_counter()
+            syncer.sync_all()
+            incremental_s = time.perf_counter() - started
+            assert store.count_whitelist() == args.commuters - 50
+            link.close()
+        finally:
+            server.terminate()
+            server.wait(10)
+    database = "postgresql" if args.database_url else "sqlite"
+    figures = {
+        "benchmark": "whitelist_sync",
+        "database": database,
+        "commuters": args.commuters,
+        "full_sync_s": round(full_s, 3),
+        "incremental_100_s": round(incremental_s, 4),
+        "fill_s": round(fill_s, 1),
+    }
+    emit(figures)
+    table(
+        f"Whitelist sync, {args.commuters:,} commuters, server on {database}",
+        [
+            ("full snapshot", f"{full_s:.2f} s"),
+            ("incremental, 100 changes", f"{incremental_s * 1000:.0f} ms"),
+        ],
+        ("sync", "time"),
+    )
+
+
+if __name__ == "__main__":
+    main()
