@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
+
+import httpx
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -22,8 +29,6 @@ def summary(values: list[float]) -> dict[str, float]:
 
 
 def machine() -> dict[str, Any]:
-    import os
-
     return {"python": platform.python_version(), "cpus": os.cpu_count(), "machine": platform.machine()}
 
 
@@ -43,3 +48,41 @@ def table(title: str, rows: list[tuple[str, ...]], header: tuple[str, ...]) -> N
                 for i, (cell, w) in enumerate(zip(row, widths, strict=True))
             )
         )
+
+
+def serve(data_dir: Path, database_url: str) -> tuple[subprocess.Popen[bytes], str]:
+    """``hetao serve`` in its own process on a free loopback port; returns it and its URL."""
+    from clearance.demo import free_port
+
+    port = free_port("127.0.0.1")
+    env = {**os.environ, "HETAO_DATA_DIR": str(data_dir), "HETAO_DATABASE_URL": database_url}
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "hetao"), "serve", "--port", str(port), "--log-level", "warning"],
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz").status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("the server did not start")
+
+
+def fresh_schema(database_url: str) -> None:
+    """Empty a PostgreSQL database's public schema (never SQLite's file: it is new), then migrate."""
+    from sqlalchemy import text
+
+    from clearance import schema
+    from clearance.db import make_engine
+
+    if database_url.startswith("postgresql"):
+        engine = make_engine(database_url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    schema.upgrade(url=database_url)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,14 +20,12 @@ import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
-import httpx
 import numpy as np
 from sqlalchemy import insert, select, text
 
-from bench.common import emit, table
-from clearance import faces, keys, schema, security, stations, templates, vault, whitelist
+from bench.common import emit, fresh_schema, serve, table
+from clearance import faces, keys, security, stations, templates, vault, whitelist
 from clearance.db import make_engine, make_sessionmaker, session_scope, utcnow
-from clearance.demo import free_port
 from clearance.models import (
     Bridge,
     Commuter,
@@ -165,41 +162,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp) / "server", database_url=args.database_url)
         settings.data_dir.mkdir(parents=True)
-        if args.database_url and args.database_url.startswith("postgresql"):
-            engine = make_engine(args.database_url)
-            with engine.begin() as connection:
-                connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-                connection.execute(text("CREATE SCHEMA public"))
-            engine.dispose()
-        schema.upgrade(url=settings.sqlalchemy_url)
+        fresh_schema(settings.sqlalchemy_url)
         started = time.perf_counter()
         kiosk_key = fill(settings, args.commuters)
         fill_s = time.perf_counter() - started
-        port = free_port("127.0.0.1")
-        env = {
-            **os.environ,
-            "HETAO_DATA_DIR": str(settings.data_dir),
-            "HETAO_DATABASE_URL": settings.sqlalchemy_url,
-        }
-        server = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "hetao"),
-                "serve",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-        )
+        server, url = serve(settings.data_dir, settings.sqlalchemy_url)
         try:
-            url = f"http://127.0.0.1:{port}"
-            for _ in range(100):
-                try:
-                    if httpx.get(f"{url}/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.2)
             store = LocalStore(Path(tmp) / "kiosk" / "kiosk.sqlite3", data_key=vault.DataKey(os.urandom(32)))
             link = ServerLink(url, key=kiosk_key, timeout=120)
             syncer = Syncer(store, link, interval=60, status=LinkStatus())

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-import subprocess
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -29,19 +29,15 @@ COLOURS = {  # RGB
 }
 
 
+FONTS = Path(__file__).resolve().parent / "static" / "fonts"
+# Subsets of Noto Sans CJK holding just the guidance lines (see static/fonts/LICENSE.txt):
+# Traditional forms for English and 繁體中文, Simplified forms for 简体中文.
+LINE_FONTS = ("NotoSansCJKtc-kiosk.otf", "NotoSansCJKtc-kiosk.otf", "NotoSansCJKsc-kiosk.otf")
+
+
 @cache
-def cjk_font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    """A font with Chinese glyphs from the system (fontconfig), or PIL's default."""
-    try:
-        command = ["fc-match", "-f", "%{file}", ":lang=zh-hk"]  # fontconfig, wherever installed
-        found = subprocess.run(  # noqa: S603
-            command, capture_output=True, text=True, timeout=5, check=False
-        ).stdout.strip()
-        if found:
-            return ImageFont.truetype(found, size)
-    except (OSError, subprocess.SubprocessError):
-        pass
-    return ImageFont.load_default(size)
+def font(name: str, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(FONTS / name), size)
 
 
 def render(image: faces.RGBImage, guidance: Guidance, decision: dict[str, Any] | None) -> faces.RGBImage:
@@ -51,10 +47,11 @@ def render(image: faces.RGBImage, guidance: Guidance, decision: dict[str, Any] |
     canvas = Image.new("RGB", (width, height + banner_h), COLOURS[guidance])
     canvas.paste(Image.fromarray(image), (0, 0))
     draw = ImageDraw.Draw(canvas)
-    font = cjk_font(max(16, banner_h // 5))
-    lines = GUIDANCE[guidance]
-    for i, line in enumerate(lines):
-        draw.text((16, height + 8 + i * (banner_h - 16) // 3), line, fill=(255, 255, 255), font=font)
+    size = max(16, banner_h // 5)
+    for i, (line, name) in enumerate(zip(GUIDANCE[guidance], LINE_FONTS, strict=True)):
+        draw.text(
+            (16, height + 8 + i * (banner_h - 16) // 3), line, fill=(255, 255, 255), font=font(name, size)
+        )
     return np.asarray(canvas, dtype=np.uint8)
 
 
