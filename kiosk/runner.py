@@ -136,6 +136,9 @@ def run(
     headless: bool,
     sync_interval: float = 15.0,
 ) -> int:
+    if not source.isdigit() and not Path(source).exists():
+        print(f"hetao kiosk: no camera, folder or video file at {source!r}", file=sys.stderr)
+        return 2
     store = open_store(settings, key)
     link = ServerLink(server, key=key)
     status = LinkStatus()
