@@ -324,9 +324,13 @@ def kiosk_whitelist(
     dependencies=[SerializedWrites],
     responses=responses(*AUTH_ERRORS),
 )
-def kiosk_crossings(session: SessionDep, kiosk: KioskDep, body: CrossingBatch) -> CrossingUploadResults:
+def kiosk_crossings(
+    session: SessionDep, context: ContextDep, kiosk: KioskDep, body: CrossingBatch
+) -> CrossingUploadResults:
     """Deliver crossings decided at the kiosk; each is created, a duplicate, or invalid."""
     results = ingest_crossings(session, kiosk=kiosk, items=body.crossings, now=utcnow())
+    for result in results:
+        context.metrics.crossings_delivered.labels(status=result.status.value).inc()
     return CrossingUploadResults(
         results=[CrossingUploadResult(id=r.id, status=r.status.value, detail=r.detail) for r in results]
     )

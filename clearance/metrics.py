@@ -30,6 +30,12 @@ class Metrics:
         self.enrolments = Counter(
             "hetao_enrolments", "Enrolment attempts", ["outcome"], registry=self.registry
         )
+        self.crossings_delivered = Counter(
+            "hetao_kiosk_crossings",
+            "Crossings delivered by kiosks, by outcome (created, duplicate, invalid)",
+            ["status"],
+            registry=self.registry,
+        )
         self.requests = Counter(
             "hetao_http_requests", "HTTP requests answered", ["method", "status"], registry=self.registry
         )

@@ -75,6 +75,8 @@ def test_crossing_delivery_is_idempotent_and_checks_each_item(
     assert all(r["detail"] for r in response.json()["results"][2:])
     again = client.post(f"{API}/kiosk/crossings", headers=world.kiosk, json={"crossings": [item]})
     assert again.json()["results"] == [{"id": item["id"], "status": "duplicate", "detail": None}]
+    metrics = client.get("/metrics").text
+    assert 'hetao_kiosk_crossings_total{status="duplicate"}' in metrics
     with sessions() as session:
         stored = session.get_one(Crossing, uuid.UUID(item["id"]))
         assert stored.kiosk_id == world.kiosk_id
