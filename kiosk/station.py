@@ -374,7 +374,7 @@ class Station:
             encoding = faces.encode_face(best.image, best.box)
         with timings.step("search"):
             gallery = self.store.face_only_gallery()
-            index, distance = faces.nearest(gallery.matrix, encoding)
+            index, distance = gallery.index.nearest(encoding)
         threshold = self.config.face_only_threshold
         commuter = self.store.commuter(gallery.commuter_ids[index]) if distance <= threshold else None
         if commuter is None:

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from clearance import faces, vault
 
@@ -89,7 +88,7 @@ class Gallery:
     """The face-only commuters' encodings as one float32 matrix, for 1:N search."""
 
     commuter_ids: list[uuid.UUID]
-    matrix: NDArray[np.float32]
+    index: faces.GalleryIndex
 
 
 class LocalStore:
@@ -297,7 +296,7 @@ class LocalStore:
                 if entries
                 else np.zeros((0, faces.ENCODING_SIZE), dtype=np.float32)
             )
-            self._gallery = (cursor, Gallery([e.commuter_id for e in entries], matrix))
+            self._gallery = (cursor, Gallery([e.commuter_id for e in entries], faces.GalleryIndex(matrix)))
         return self._gallery[1]
 
     def count_whitelist(self) -> int:
