@@ -86,3 +86,20 @@ def fresh_schema(database_url: str) -> None:
             connection.execute(text("CREATE SCHEMA public"))
         engine.dispose()
     schema.upgrade(url=database_url)
+
+
+def fresh_postgres_database(url: str) -> str:
+    """Create (or re-create) the database named in ``url`` on its server; returns ``url``."""
+    from sqlalchemy import make_url, text
+
+    from clearance.db import make_engine
+
+    parsed = make_url(url)
+    admin = make_engine(
+        parsed.set(database="postgres").render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+    return url

@@ -20,7 +20,6 @@ from clearance.deps import (
     CurrentAdmin,
     CurrentOfficer,
     KioskDep,
-    SerializedWrites,
     SessionDep,
     read_upload,
 )
@@ -173,7 +172,6 @@ def create_kiosk(
     "/kiosk/verify",
     response_model=VerifyResult,
     tags=["kiosk"],
-    dependencies=[SerializedWrites],
     responses=responses(*AUTH_ERRORS, PayloadTooLarge, InvalidImage, MalformedCredential, InvalidInput),
 )
 def verify(
@@ -321,7 +319,6 @@ def kiosk_whitelist(
     "/kiosk/crossings",
     response_model=CrossingUploadResults,
     tags=["kiosk"],
-    dependencies=[SerializedWrites],
     responses=responses(*AUTH_ERRORS),
 )
 def kiosk_crossings(

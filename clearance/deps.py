@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -29,7 +30,7 @@ class AppContext:
     keyring: Keyring
     metrics: Metrics
     write_lock: threading.Lock | None = None
-    """SQLite only: kiosk writes run one at a time (see ``serialize_writes``)."""
+    """SQLite only: units of work run one at a time (see ``get_session``)."""
 
 
 def get_context(request: Request) -> AppContext:
@@ -42,31 +43,17 @@ ContextDep = Annotated[AppContext, Depends(get_context)]
 
 def get_session(context: ContextDep) -> Iterator[Session]:
     """The request's unit of work: committed after the handler returns, before the response
-    is sent, and rolled back if anything raised, so a rejected request writes nothing."""
-    with session_scope(context.sessions) as session:
+    is sent, and rolled back if anything raised, so a rejected request writes nothing.
+
+    On SQLite the whole unit of work holds the app's lock. SQLite has one writer at a time, and
+    a transaction that read before another one committed cannot start writing (its snapshot is
+    stale: "database is locked"), so requests there run one at a time. PostgreSQL needs no lock.
+    """
+    with context.write_lock or nullcontext(), session_scope(context.sessions) as session:
         yield session
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-
-
-def serialize_writes(context: ContextDep) -> Iterator[None]:
-    """On SQLite, hold the app's write lock around the whole unit of work.
-
-    SQLite has one writer at a time, and a transaction that read before another one committed
-    cannot start writing (its snapshot is stale). Routes that read, decide and write (verify,
-    crossing uploads) therefore run one at a time on SQLite. PostgreSQL needs no such lock.
-    Declared in a route's ``dependencies`` so it is entered before the session and left after
-    the commit.
-    """
-    if context.write_lock is None:
-        yield
-        return
-    with context.write_lock:
-        yield
-
-
-SerializedWrites = Depends(serialize_writes, scope="function")
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 TokenDep = Annotated[str | None, Depends(_bearer)]

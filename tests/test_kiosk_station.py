@@ -8,6 +8,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -23,7 +24,7 @@ from kiosk.link import ServerLink
 from kiosk.runner import Deliverer, open_store
 from kiosk.station import LinkStatus
 from tests.live import HETAO, LiveServer, fresh_database, run_kiosk
-from tests.support import API, DATA
+from tests.support import API, DATA, registration
 
 A, B, C = SAMPLE_COMMUTERS
 pytestmark = pytest.mark.slow
@@ -245,3 +246,40 @@ def test_every_crossing_delivered_exactly_once_across_server_crashes(
     statuses = dict(store.read().execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall())
     assert statuses.get("duplicate", 0) >= 100  # the first batch came back as duplicates
     assert statuses.get("invalid", 0) == 0
+
+
+def test_concurrent_enrolments_and_deliveries_never_fail(live: LiveServer) -> None:
+    headers = live.headers("enroller")
+    assert live.org_id is not None
+    photo = A.enrolment_photo.read_bytes()
+
+    def enrol(n: int) -> int:
+        response = httpx.post(
+            f"{live.url}{API}/commuters",
+            headers=headers,
+            data=registration(live.org_id, document_number=f"C{n:07d}"),
+            files={"photo": ("p.jpg", photo, "image/jpeg")},
+            timeout=60,
+        )
+        return response.status_code
+
+    def deliver(n: int) -> int:
+        item = {
+            "id": str(uuid.uuid4()),
+            "decided_at": utcnow().isoformat(),
+            "decision": "rejected",
+            "reasons": [],
+        }
+        response = httpx.post(
+            f"{live.url}{API}/kiosk/crossings",
+            headers={"Authorization": f"Bearer {live.kiosks['east_to_hk']}"},
+            json={"crossings": [item]},
+            timeout=60,
+        )
+        return response.status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        enrolled = pool.map(enrol, range(6))
+        delivered = pool.map(deliver, range(20))
+        assert list(enrolled) == [201] * 6
+        assert list(delivered) == [200] * 20

@@ -1,0 +1,114 @@
+"""Crossing ingest: kiosks delivering to ``POST /api/v1/kiosk/crossings`` on PostgreSQL, with two
+server processes sharing the database, in batches of 100 and of 1.
+
+Eight client threads (in this process) spread over 20 kiosks and both servers; every item is a
+new crossing, so each is inserted. Prints sustained crossings per second.
+
+    uv run python -m bench.ingest [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/hetao_bench]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, select
+
+from bench.common import emit, fresh_postgres_database, fresh_schema, serve, table
+from clearance import stations
+from clearance.db import make_engine, make_sessionmaker, session_scope, utcnow
+from clearance.models import Bridge, Crossing, Direction
+from clearance.settings import Settings
+
+THREADS = 8
+
+
+def crossing() -> dict[str, object]:
+    return {
+        "id": str(uuid.uuid4()),
+        "decided_at": utcnow().isoformat(),
+        "decision": "rejected",
+        "reasons": ["no_qr"],
+        "duration_ms": 120.0,
+    }
+
+
+def run(urls: list[str], keys: list[str], *, batch: int, total: int) -> float:
+    requests = total // batch
+    clients = [httpx.Client(base_url=url, timeout=60) for url in urls]
+
+    def send(n: int) -> None:
+        response = clients[n % len(clients)].post(
+            "/api/v1/kiosk/crossings",
+            headers={"Authorization": f"Bearer {keys[n % len(keys)]}"},
+            json={"crossings": [crossing() for _ in range(batch)]},
+        )
+        response.raise_for_status()
+        assert all(r["status"] == "created" for r in response.json()["results"])
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(THREADS) as pool:
+        list(pool.map(send, range(requests)))
+    elapsed = time.perf_counter() - started
+    for client in clients:
+        client.close()
+    return requests * batch / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/hetao_bench")
+    parser.add_argument("--batched", type=int, default=50_000, help="crossings sent in batches of 100")
+    parser.add_argument("--single", type=int, default=3_000, help="crossings sent one per request")
+    args = parser.parse_args()
+    url = fresh_postgres_database(args.database_url)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp), database_url=url)
+        fresh_schema(url)
+        engine = make_engine(url)
+        with session_scope(make_sessionmaker(engine)) as session:
+            checkpoint = stations.create_checkpoint(session, name="Bench", bridge=Bridge.EAST)
+            keys = [
+                stations.create_kiosk(
+                    session, checkpoint=checkpoint, name=f"k{n}", direction=Direction.TO_HK
+                )[1]
+                for n in range(20)
+            ]
+        servers = [serve(settings.data_dir, url) for _ in range(2)]
+        try:
+            urls = [server_url for _process, server_url in servers]
+            run(urls, keys, batch=100, total=2_000)  # warm-up
+            batched = run(urls, keys, batch=100, total=args.batched)
+            single = run(urls, keys, batch=1, total=args.single)
+        finally:
+            for process, _url in servers:
+                process.terminate()
+                process.wait(10)
+        with session_scope(make_sessionmaker(engine)) as session:
+            stored = session.scalar(select(func.count()).select_from(Crossing))
+        engine.dispose()
+    assert stored == 2_000 + args.batched + args.single, stored
+    figures = {
+        "benchmark": "ingest",
+        "database": "postgresql",
+        "server_processes": 2,
+        "client_threads": THREADS,
+        "batched_100_per_s": round(batched),
+        "single_per_s": round(single),
+        "stored": stored,
+    }
+    emit(figures)
+    table(
+        "Crossing ingest, two server processes on PostgreSQL",
+        [("batches of 100", f"{batched:,.0f}"), ("one per request", f"{single:,.0f}")],
+        ("delivery", "crossings/s"),
+    )
+
+
+if __name__ == "__main__":
+    main()
