@@ -12,10 +12,11 @@ need it: the server and the command line start without paying for it.
 from __future__ import annotations
 
 import io
+import threading
 import warnings
 from dataclasses import dataclass
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -97,6 +98,22 @@ def _face_recognition() -> ModuleType:
     return module
 
 
+_ENCODER_LOCK = threading.Lock()
+_THREAD = threading.local()
+
+
+def _detector() -> Any:
+    """This thread's HOG detector. dlib's detector object is not safe to share between threads
+    (concurrent calls returned hundreds of phantom faces); one per thread is cheap and lets
+    detections run in parallel, since dlib releases the GIL while it scans."""
+    detector = getattr(_THREAD, "detector", None)
+    if detector is None:
+        import dlib
+
+        detector = _THREAD.detector = dlib.get_frontal_face_detector()
+    return detector
+
+
 def load_models() -> None:
     """Load dlib's models now (about 1.5 s) rather than on the first face."""
     _face_recognition()
@@ -154,16 +171,15 @@ def detect_faces(image: RGBImage, *, max_side: int, upsample: int = 1) -> list[B
     Boxes are mapped back to ``image``'s pixels and clipped to it, largest first. With one
     upsampling HOG finds faces from about 40 px at the working size.
     """
-    face_recognition = _face_recognition()
     small, scale = shrink(image, max_side=max_side)
     height, width = image.shape[:2]
     boxes = []
-    for top, right, bottom, left in face_recognition.face_locations(small, upsample, "hog"):
+    for rect in _detector()(small, upsample):
         box = (
-            max(0, round(top / scale)),
-            min(width, round(right / scale)),
-            min(height, round(bottom / scale)),
-            max(0, round(left / scale)),
+            max(0, round(rect.top() / scale)),
+            min(width, round(rect.right() / scale)),
+            min(height, round(rect.bottom() / scale)),
+            max(0, round(rect.left() / scale)),
         )
         boxes.append(box)
     boxes.sort(key=lambda b: (b[2] - b[0]) * (b[1] - b[3]), reverse=True)
@@ -225,7 +241,11 @@ def quality_failures(quality: FaceQuality, limits: QualityLimits) -> list[tuple[
 def encode_face(image: RGBImage, box: Box) -> Encoding:
     """dlib's 128-d descriptor of the face in ``box`` of the full-resolution ``image``."""
     face_recognition = _face_recognition()
-    (encoding,) = face_recognition.face_encodings(image, [box], num_jitters=1, model="small")
+    # face_recognition's landmark and ResNet models are process-wide objects that must not run
+    # in two threads at once (a server process crashed with SIGSEGV under concurrent
+    # enrolments). The encoder holds the GIL anyway, so the lock costs no parallelism.
+    with _ENCODER_LOCK:
+        (encoding,) = face_recognition.face_encodings(image, [box], num_jitters=1, model="small")
     return np.asarray(encoding, dtype=np.float32)
 
 

@@ -116,3 +116,27 @@ def test_exif_orientation_is_applied() -> None:
     out = io.BytesIO()
     image.save(out, format="JPEG", exif=exif)
     assert faces.decode_image(out.getvalue(), max_pixels=1000).shape == (40, 20, 3)
+
+
+def test_detection_and_encoding_give_the_same_answers_from_many_threads() -> None:
+    # Servers and kiosks run face work in threads; dlib's shared detector once returned hundreds
+    # of phantom faces under concurrent calls, and its shared encoder crashed the process.
+    from concurrent.futures import ThreadPoolExecutor
+
+    images = [load_photo_file(sample.enrolment_photo) for sample in SAMPLE_COMMUTERS]
+    expected = [faces.detect_faces(image, max_side=1000) for image in images]
+    encodings = [faces.encode_face(image, boxes[0]) for image, boxes in zip(images, expected, strict=True)]
+
+    def work(n: int) -> tuple[int, list[faces.Box], float]:
+        image = images[n % len(images)]
+        boxes = faces.detect_faces(image, max_side=1000)
+        return (
+            n % len(images),
+            boxes,
+            faces.face_distance(faces.encode_face(image, boxes[0]), encodings[n % 3]),
+        )
+
+    with ThreadPoolExecutor(3) as pool:
+        for index, boxes, distance in pool.map(work, range(24)):
+            assert boxes == expected[index]
+            assert distance < 1e-5
