@@ -26,8 +26,10 @@ DEFAULT_FACES = Path(__file__).resolve().parent.parent.parent / "shared" / "face
 THRESHOLDS = np.round(np.arange(0.30, 0.801, 0.01), 2)
 
 
-def encode_folder(folder: Path, settings: Settings) -> tuple[list[str], np.ndarray, dict[str, int]]:  # type: ignore[type-arg]
-    identities, encodings = [], []
+def encode_folder(
+    folder: Path, settings: Settings
+) -> tuple[list[str], np.ndarray, dict[str, int], list[bool]]:  # type: ignore[type-arg]
+    identities, encodings, usable = [], [], []
     skipped = {"no_face": 0, "unreadable": 0, "fails_enrolment_quality": 0}
     limits = faces.QualityLimits.for_enrolment(settings)
     for person in sorted(p for p in folder.iterdir() if p.is_dir()):
@@ -43,11 +45,13 @@ def encode_folder(folder: Path, settings: Settings) -> tuple[list[str], np.ndarr
             if not boxes:
                 skipped["no_face"] += 1
                 continue
-            if faces.quality_failures(faces.measure_quality(image, boxes[0]), limits):
+            passes = not faces.quality_failures(faces.measure_quality(image, boxes[0]), limits)
+            if not passes:
                 skipped["fails_enrolment_quality"] += 1  # counted, but still compared below
+            usable.append(passes)
             identities.append(person.name)
             encodings.append(faces.encode_face(image, boxes[0]))
-    return identities, np.stack(encodings), skipped
+    return identities, np.stack(encodings), skipped, usable
 
 
 def rates(genuine: np.ndarray, impostor: np.ndarray, threshold: float) -> tuple[float, float]:  # type: ignore[type-arg]
@@ -68,13 +72,20 @@ def main() -> None:
     parser.add_argument("--plots", type=Path, default=Path(__file__).resolve().parent / "plots")
     args = parser.parse_args()
     settings = Settings()
-    identities, encodings, skipped = encode_folder(args.faces, settings)
+    identities, encodings, skipped, usable = encode_folder(args.faces, settings)
     names = np.array(identities)
-    genuine, impostor = [], []
+    genuine, impostor, genuine_usable, impostor_usable = [], [], [], []
     for i, j in itertools.combinations(range(len(names)), 2):
         distance = float(np.linalg.norm(encodings[i] - encodings[j]))
-        (genuine if names[i] == names[j] else impostor).append(distance)
+        same = names[i] == names[j]
+        (genuine if same else impostor).append(distance)
+        if usable[i] and usable[j]:
+            (genuine_usable if same else impostor_usable).append(distance)
     g, imp = np.array(genuine), np.array(impostor)
+    # The same rates with only photos that pass the enrolment quality checks.
+    quality_far, quality_frr = rates(
+        np.array(genuine_usable), np.array(impostor_usable), settings.match_threshold
+    )
 
     curve = [(float(t), *rates(g, imp, float(t))) for t in THRESHOLDS]
     match_far, match_frr = rates(g, imp, settings.match_threshold)
@@ -121,6 +132,11 @@ def main() -> None:
         "at_match_threshold": {"threshold": settings.match_threshold, "far": match_far, "frr": match_frr},
         "at_refer_threshold": {"threshold": settings.refer_threshold, "far": refer_far, "frr": refer_frr},
         "genuine_referred_share": round(referred_genuine, 4),
+        "at_match_threshold_quality_passing_only": {
+            "images": sum(usable),
+            "far": quality_far,
+            "frr": quality_frr,
+        },
         "best_threshold_far_le_0.1pct": None
         if best is None
         else {"threshold": best[0], "far": best[1], "frr": best[2]},
