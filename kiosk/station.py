@@ -287,6 +287,12 @@ class Station:
         evidence = attempt.evidence
         if rules.credential_rejection(evidence) is None:
             evidence = self._face_evidence(attempt)
+        return self._conclude(attempt, evidence, thresholds=thresholds)
+
+    def _conclude(
+        self, attempt: Attempt, evidence: rules.Evidence, *, thresholds: rules.Thresholds
+    ) -> dict[str, Any]:
+        """Apply the rules; a clearance into the park the commuter is already in is referred."""
         with attempt.timings.step("rules"):
             outcome = rules.decide(evidence, thresholds=thresholds)
         if outcome.decision is Decision.CLEARED and attempt.commuter is not None:
@@ -400,16 +406,9 @@ class Station:
             timings=timings,
         )
         # No refer band in walk-through: it either recognises someone surely or asks for the QR.
-        strict = rules.Thresholds(match=threshold, refer=threshold)
-        outcome = rules.decide(evidence, thresholds=strict)
-        passback = (
-            outcome.decision is Decision.CLEARED
-            and commuter is not None
-            and self._current_side(commuter) == DESTINATION[self.direction].value
+        return self._conclude(
+            attempt, evidence, thresholds=rules.Thresholds(match=threshold, refer=threshold)
         )
-        if passback:
-            outcome = rules.decide(replace(evidence, passback=True), thresholds=strict)
-        return self._record(attempt, outcome, distance=evidence.distance)
 
 
 def _timed(function: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:

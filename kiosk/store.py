@@ -44,8 +44,7 @@ CREATE TABLE credentials (
     kind TEXT NOT NULL,
     revoked INTEGER NOT NULL,
     expires_at TEXT NOT NULL,
-    sealed_secret BLOB,
-    last_step INTEGER
+    sealed_secret BLOB
 );
 CREATE INDEX credentials_commuter ON credentials(commuter_id);
 CREATE TABLE public_keys (kid TEXT PRIMARY KEY, public_key BLOB NOT NULL);
@@ -198,8 +197,7 @@ class LocalStore:
             )
             db.executemany(
                 "INSERT INTO credentials "
-                "(id, commuter_id, kind, revoked, expires_at, sealed_secret, last_step) "
-                "VALUES (?, ?, ?, ?, ?, ?, (SELECT value FROM state WHERE key = 'step:' || ?))",
+                "(id, commuter_id, kind, revoked, expires_at, sealed_secret) VALUES (?, ?, ?, ?, ?, ?)",
                 [
                     (
                         c["id"],
@@ -212,7 +210,6 @@ class LocalStore:
                         )
                         if c["secret"]
                         else None,
-                        c["id"],
                     )
                     for e in present
                     for c in e["credentials"]
@@ -236,7 +233,9 @@ class LocalStore:
         row = (
             self.read()
             .execute(
-                "SELECT id, commuter_id, kind, revoked, sealed_secret, last_step "
+                # The last step cleared is kept in `state`, apart from the row a sync rewrites.
+                "SELECT id, commuter_id, kind, revoked, sealed_secret, "
+                "(SELECT CAST(value AS INTEGER) FROM state WHERE key = 'step:' || id) "
                 "FROM credentials WHERE id = ?",
                 (str(credential_id),),
             )
@@ -327,8 +326,6 @@ class LocalStore:
                 )
             credential_id = crossing.get("credential_id")
             if dynamic_step is not None and credential_id:
-                db.execute("UPDATE credentials SET last_step = ? WHERE id = ?", (dynamic_step, credential_id))
-                # Kept apart from the credential row, which a sync rewrites.
                 self._set_state(db, f"step:{credential_id}", str(dynamic_step))
 
     def pending(self, limit: int) -> list[dict[str, Any]]:
