@@ -50,26 +50,39 @@ def table(title: str, rows: list[tuple[str, ...]], header: tuple[str, ...]) -> N
         )
 
 
-def serve(data_dir: Path, database_url: str) -> tuple[subprocess.Popen[bytes], str]:
-    """``hetao serve`` in its own process on a free loopback port; returns it and its URL."""
+def serve(
+    data_dir: Path, database_url: str | None = None, *, port: int | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``hetao serve`` in its own process (on ``port``, or a free loopback one), once it answers
+    ``/healthz``; returns the process and its URL. Used by the benchmarks and by the tests that
+    need a real server to kill and restart."""
     from clearance.demo import free_port
 
-    port = free_port("127.0.0.1")
-    env = {**os.environ, "HETAO_DATA_DIR": str(data_dir), "HETAO_DATABASE_URL": database_url}
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "hetao"), "serve", "--port", str(port), "--log-level", "warning"],
-        env=env,
-    )
+    port = port or free_port("127.0.0.1")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HETAO_")}
+    env["HETAO_DATA_DIR"] = str(data_dir)
+    if database_url:
+        env["HETAO_DATABASE_URL"] = database_url
+    command = [
+        str(Path(sys.executable).parent / "hetao"),
+        "serve",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and process.poll() is None:
         try:
-            if httpx.get(f"{url}/healthz").status_code == 200:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
                 return process, url
         except httpx.TransportError:
-            time.sleep(0.2)
+            time.sleep(0.1)
     process.kill()
-    raise RuntimeError("the server did not start")
+    process.wait(10)
+    raise RuntimeError(f"the server did not start (exit code {process.returncode})")
 
 
 def fresh_schema(database_url: str) -> None:

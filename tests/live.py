@@ -11,15 +11,15 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import make_url, text
+from sqlalchemy import make_url
 
+from bench.common import fresh_postgres_database, serve
 from clearance import schema, stations
 from clearance.db import make_engine, make_sessionmaker, session_scope
 from clearance.demo import free_port
@@ -35,15 +35,9 @@ def fresh_database(tmp: Path, name: str) -> str:
     if not base:
         return f"sqlite:///{tmp / (name + '.sqlite3')}"
     url = make_url(base)
-    database = f"{url.database}_{name}"
-    admin = make_engine(
-        url.set(database="postgres").render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
+    return fresh_postgres_database(
+        url.set(database=f"{url.database}_{name}").render_as_string(hide_password=False)
     )
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{database}"'))
-    admin.dispose()
-    return url.set(database=database).render_as_string(hide_password=False)
 
 
 @dataclass
@@ -94,22 +88,7 @@ class LiveServer:
         engine.dispose()
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [HETAO, "serve", "--port", str(self.port), "--log-level", "warning"],
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            assert self.process.poll() is None, "server exited"
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.1)
+        self.process, _url = serve(self.data_dir, self.database_url, port=self.port)
 
     def kill(self) -> None:
         """SIGKILL: no graceful shutdown, as in a crash."""

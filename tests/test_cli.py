@@ -4,13 +4,13 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from bench.common import serve
 from clearance.demo import free_port
 
 HETAO = str(Path(sys.executable).parent / "hetao")
@@ -37,32 +37,12 @@ def env(tmp_path: Path) -> dict[str, str]:
 @pytest.fixture
 def server(env: dict[str, str]) -> Iterator[str]:
     assert run(["db", "upgrade"], env).returncode == 0
-    port = free_port("127.0.0.1")
-    process = subprocess.Popen(
-        [HETAO, "serve", "--port", str(port), "--log-level", "warning"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+    process, url = serve(Path(env["HETAO_DATA_DIR"]))
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, process.stdout.read() if process.stdout else ""
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.2)
-        yield base
+        yield url
     finally:
         process.terminate()
         process.wait(10)
-        if process.stdout:
-            process.stdout.close()
 
 
 def test_administrator_sets_up_accounts_from_the_command_line(env: dict[str, str], server: str) -> None:
