@@ -8,12 +8,35 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi.responses import StreamingResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import text
 
-from clearance import accounts, clearing, credentials, keys, qr, schema, security, stations, whitelist
-from clearance.crossings import CrossingFilters, ingest_crossings, list_crossings
+from clearance import (
+    accounts,
+    alerts,
+    audit,
+    clearing,
+    credentials,
+    events,
+    keys,
+    qr,
+    schema,
+    security,
+    stations,
+    whitelist,
+)
+from clearance import stats as statistics
+from clearance.crossings import (
+    CrossingFilters,
+    crossings_recorded_after,
+    describe_crossings,
+    get_crossing_or_raise,
+    ingest_crossings,
+    list_crossings,
+    override_crossing,
+)
 from clearance.db import utcnow
 from clearance.deps import (
     ContextDep,
@@ -29,6 +52,7 @@ from clearance.errors import (
     InvalidCredentials,
     InvalidImage,
     InvalidInput,
+    InvalidTransition,
     MalformedCredential,
     NotAuthenticated,
     NotFound,
@@ -37,10 +61,15 @@ from clearance.errors import (
 )
 from clearance.models import Commuter, Crossing, Decision, Direction, Organisation, User
 from clearance.schemas import (
+    AlertAcknowledge,
+    AlertOut,
+    AuditEventOut,
     CheckpointCreate,
     CheckpointOut,
     CrossingBatch,
     CrossingOut,
+    CrossingOverridden,
+    CrossingOverride,
     CrossingUploadResult,
     CrossingUploadResults,
     Health,
@@ -49,6 +78,7 @@ from clearance.schemas import (
     OrganisationCreate,
     OrganisationOut,
     PresenceOut,
+    Stats,
     Token,
     UserCreate,
     UserOut,
@@ -263,6 +293,122 @@ def read_crossings(
         until=until,
     )
     return list_crossings(session, filters=filters, limit=limit, offset=offset)
+
+
+@router.post(
+    "/crossings/{crossing_id}/override",
+    response_model=CrossingOverridden,
+    tags=["officers"],
+    responses=responses(*AUTH_ERRORS, NotFound, InvalidTransition, InvalidInput),
+)
+def override(
+    crossing_id: uuid.UUID,
+    body: CrossingOverride,
+    session: SessionDep,
+    officer: CurrentOfficer,
+    request: Request,
+) -> Crossing:
+    """Decide an attempt in place of the kiosk, with a reason; the kiosk's decision is kept."""
+    crossing = override_crossing(
+        session,
+        crossing=get_crossing_or_raise(session, crossing_id),
+        decision=body.decision,
+        reason=body.reason,
+        officer=officer,
+        now=utcnow(),
+    )
+    audit.record_event(
+        session,
+        actor=audit.Actor(officer, request.client.host if request.client else None),
+        action="override_crossing",
+        object_type="crossing",
+        object_id=crossing.id,
+        detail=f"{crossing.decision.value} -> {body.decision.value}: {body.reason}",
+    )
+    return crossing
+
+
+@router.get("/alerts", response_model=list[AlertOut], tags=["officers"], responses=responses(*AUTH_ERRORS))
+def read_alerts(session: SessionDep, _officer: CurrentOfficer) -> list[object]:
+    """Alerts no officer has acknowledged yet, newest first."""
+    return list(alerts.list_open_alerts(session))
+
+
+@router.post(
+    "/alerts/{alert_id}/acknowledge",
+    response_model=AlertOut,
+    tags=["officers"],
+    responses=responses(*AUTH_ERRORS, NotFound, InvalidTransition),
+)
+def acknowledge(
+    alert_id: uuid.UUID, session: SessionDep, officer: CurrentOfficer, body: AlertAcknowledge | None = None
+) -> object:
+    """Acknowledge an alert, with an optional note."""
+    return alerts.acknowledge_alert(
+        session,
+        alert=alerts.get_alert_or_raise(session, alert_id),
+        officer=officer,
+        note=body.note if body else None,
+        now=utcnow(),
+    )
+
+
+@router.get("/stats", response_model=Stats, tags=["officers"], responses=responses(*AUTH_ERRORS))
+def read_stats(
+    session: SessionDep, _officer: CurrentOfficer, hours: Annotated[int, Query(ge=1, le=72)] = 12
+) -> dict[str, object]:
+    """Commuters in each park now, crossings per checkpoint and direction by hour, today's refusals."""
+    return statistics.overview(session, now=utcnow(), hours=hours)
+
+
+def replay_since(context: ContextDep, last_event_id: str | None) -> list[dict[str, object]]:
+    """What a reconnecting browser missed: crossings recorded after the last event it saw."""
+    try:
+        after = datetime.fromisoformat(last_event_id) if last_event_id else None
+    except ValueError:
+        after = None
+    if after is None or after.tzinfo is None:
+        return []
+    with context.sessions() as session:
+        return describe_crossings(session, crossings_recorded_after(session, after=after))
+
+
+@router.get(
+    "/events",
+    tags=["officers"],
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}, **responses(*AUTH_ERRORS)},
+)
+def event_stream(context: ContextDep, _officer: CurrentOfficer, request: Request) -> StreamingResponse:
+    """Server-sent events: each crossing (event ``crossing``) and alert (``alert``) as it happens."""
+    last_event_id = request.headers.get("last-event-id")
+
+    def encode(item: dict[str, object]) -> str:
+        event_id = str(item["recorded_at"]) if item["type"] == "crossing" else None
+        return events.format_sse(orjson.dumps(item).decode(), name=str(item["type"]), event_id=event_id)
+
+    return StreamingResponse(
+        events.stream(context.events, replay=lambda: replay_since(context, last_event_id), encode=encode),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.get(
+    "/audit", response_model=list[AuditEventOut], tags=["officers"], responses=responses(*AUTH_ERRORS)
+)
+def read_audit(
+    session: SessionDep,
+    _officer: CurrentOfficer,
+    object_id: Annotated[str | None, Query(max_length=64)] = None,
+    username: Annotated[str | None, Query(max_length=100)] = None,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[object]:
+    """The audit trail, newest first: who did or looked at what, when, from where and why."""
+    return list(
+        audit.list_events(session, object_id=object_id, username=username, action=action, limit=limit)
+    )
 
 
 health_router = APIRouter(tags=["operations"])

@@ -13,9 +13,20 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from clearance import presence
-from clearance.models import Alert, AlertKind, Commuter, Credential, Crossing, Decision, Direction, Kiosk
-from clearance.rules import Outcome
+from clearance import alerts, events, presence
+from clearance.errors import InvalidInput, InvalidTransition, NotFound
+from clearance.models import (
+    AlertKind,
+    Checkpoint,
+    Commuter,
+    Credential,
+    Crossing,
+    Decision,
+    Direction,
+    Kiosk,
+    User,
+)
+from clearance.rules import Outcome, Reason
 
 
 def record_crossing(
@@ -45,6 +56,108 @@ def record_crossing(
     )
     session.add(crossing)
     session.flush()
+    if credential_id is not None and Reason.FACE_MISMATCH in outcome.reasons:
+        alerts.check_face_mismatches(session, credential_ids=[credential_id], now=decided_at)
+    announce_crossings(session, [crossing])
+    return crossing
+
+
+def describe_crossings(session: Session, crossings: list[Crossing]) -> list[dict[str, Any]]:
+    """Crossings as the dashboard and the event feed show them, with the names of who and where."""
+    commuter_ids = {c.commuter_id for c in crossings if c.commuter_id}
+    names = {
+        row.id: row.full_name
+        for row in session.execute(
+            select(Commuter.id, Commuter.full_name).where(Commuter.id.in_(commuter_ids))
+        )
+    }
+    kiosk_ids = {c.kiosk_id for c in crossings}
+    places = {
+        kiosk_id: (checkpoint, kiosk)
+        for kiosk_id, checkpoint, kiosk in session.execute(
+            select(Kiosk.id, Checkpoint.name, Kiosk.name)
+            .join(Checkpoint, Kiosk.checkpoint_id == Checkpoint.id)
+            .where(Kiosk.id.in_(kiosk_ids))
+        )
+    }
+    return [
+        {
+            "type": "crossing",
+            "id": str(c.id),
+            "decided_at": c.decided_at.isoformat(),
+            "recorded_at": c.recorded_at.isoformat(),
+            "decision": c.decision.value,
+            "final_decision": c.final_decision.value,
+            "reasons": list(c.reasons),
+            "distance": c.distance,
+            "direction": c.direction.value,
+            "checkpoint_id": str(c.checkpoint_id),
+            "checkpoint": places[c.kiosk_id][0],
+            "kiosk": places[c.kiosk_id][1],
+            "commuter_id": str(c.commuter_id) if c.commuter_id else None,
+            "commuter_name": names.get(c.commuter_id) if c.commuter_id else None,
+            "override_decision": c.override_decision.value if c.override_decision else None,
+            "override_reason": c.override_reason,
+        }
+        for c in crossings
+    ]
+
+
+def announce_crossings(session: Session, crossings: list[Crossing]) -> None:
+    events.publish(session, *describe_crossings(session, crossings))
+
+
+def crossings_recorded_after(session: Session, *, after: datetime, limit: int = 200) -> list[Crossing]:
+    """Crossings recorded after ``after``, oldest first: what a reconnecting live view missed."""
+    query = select(Crossing).where(Crossing.recorded_at > after).order_by(Crossing.recorded_at, Crossing.id)
+    return list(session.scalars(query.limit(limit)))
+
+
+def get_crossing_or_raise(session: Session, crossing_id: uuid.UUID) -> Crossing:
+    crossing = session.get(Crossing, crossing_id)
+    if crossing is None:
+        raise NotFound(f"no crossing with id {crossing_id}")
+    return crossing
+
+
+def list_referred(session: Session, *, limit: int = 200) -> list[Crossing]:
+    """Attempts the kiosks referred to an officer that no officer has decided yet, newest first."""
+    query = select(Crossing).where(Crossing.decision == Decision.REFER, Crossing.override_decision.is_(None))
+    return list(session.scalars(query.order_by(Crossing.decided_at.desc()).limit(limit)))
+
+
+def override_crossing(
+    session: Session, *, crossing: Crossing, decision: Decision, reason: str, officer: User, now: datetime
+) -> Crossing:
+    """An officer's decision in place of the kiosk's, with a reason; the kiosk's is kept.
+
+    Clearing a commuter this way moves them to the park the kiosk leads into, as if the kiosk
+    had cleared them (unless a later crossing of theirs is already recorded)."""
+    if crossing.override_decision is not None:
+        raise InvalidTransition(
+            f"this crossing was already overridden ({crossing.override_decision.value}) at "
+            f"{crossing.overridden_at:%Y-%m-%d %H:%M} UTC"
+        )
+    if decision is Decision.REFER:
+        raise InvalidInput("an override decides: cleared or rejected")
+    if not reason.strip():
+        raise InvalidInput("an override needs a reason")
+    crossing.override_decision = decision
+    crossing.override_reason = reason.strip()
+    crossing.overridden_by_id = officer.id
+    crossing.overridden_at = now
+    if (
+        decision is Decision.CLEARED
+        and crossing.commuter_id is not None
+        and crossing.decision is not Decision.CLEARED
+    ):
+        commuter = session.get(Commuter, crossing.commuter_id)
+        assert commuter is not None
+        presence.record_passage(
+            session, commuter=commuter, direction=crossing.direction, at=crossing.decided_at
+        )
+    session.flush()
+    announce_crossings(session, [crossing])
     return crossing
 
 
@@ -178,17 +291,24 @@ def ingest_crossings(
         if presence.record_passage(
             session, commuter=commuter, direction=kiosk.direction, at=upload.decided_at
         ):
-            session.add(
-                Alert(
-                    kind=AlertKind.ANTI_PASSBACK_CONFLICT,
-                    commuter_id=commuter.id,
-                    crossing_id=upload.id,
-                    kiosk_id=kiosk.id,
-                    detail=f"cleared {kiosk.direction.value} while already recorded in "
-                    f"{presence.DESTINATION[kiosk.direction].value} (decided offline)",
-                )
+            alerts.raise_alert(
+                session,
+                kind=AlertKind.ANTI_PASSBACK_CONFLICT,
+                commuter_id=commuter.id,
+                crossing_id=upload.id,
+                kiosk_id=kiosk.id,
+                detail=f"cleared {kiosk.direction.value} while already recorded in "
+                f"{presence.DESTINATION[kiosk.direction].value} (decided offline)",
             )
     session.flush()
+    stored = [u for u in valid.values() if u.id in created]
+    mismatched = {
+        u.credential_id for u in stored if u.credential_id and Reason.FACE_MISMATCH.value in u.reasons
+    }
+    if mismatched:
+        alerts.check_face_mismatches(session, credential_ids=mismatched, now=now)
+    if stored:
+        announce_crossings(session, list(session.scalars(select(Crossing).where(Crossing.id.in_(created)))))
     return [results[index] for index in range(len(items))]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -93,6 +93,15 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+AFTER_COMMIT = "after_commit"
+
+
+def after_commit(session: Session, action: Callable[[], object]) -> None:
+    """Run ``action`` once the unit of work ``session`` belongs to has committed (never if it
+    rolls back): work handed to another thread must not start before its rows are visible."""
+    session.info.setdefault(AFTER_COMMIT, []).append(action)
+
+
 @contextmanager
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit when the block ends normally, roll back on any error."""
@@ -103,3 +112,5 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+        for action in session.info.pop(AFTER_COMMIT, []):
+            action()

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from clearance import security, stations
 from clearance.db import session_scope
 from clearance.errors import Forbidden, NotAuthenticated, PayloadTooLarge
+from clearance.events import EventHub
 from clearance.keys import Keyring
 from clearance.metrics import Metrics
 from clearance.models import Kiosk, Role, User
@@ -29,6 +30,7 @@ class AppContext:
     sessions: sessionmaker[Session]
     keyring: Keyring
     metrics: Metrics
+    events: EventHub
     write_lock: threading.Lock | None = None
     """SQLite only: units of work run one at a time (see ``get_session``)."""
 

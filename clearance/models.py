@@ -78,8 +78,23 @@ class User(IdMixin, CreatedMixin, Base):
     role: Mapped[Role] = mapped_column(_enum(Role))
     organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"))
     is_active: Mapped[bool] = mapped_column(default=True)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    """The language of the web pages for this user: en, zh-Hant or zh-Hans."""
 
     organisation: Mapped[Organisation | None] = relationship()
+
+
+class WebSession(CreatedMixin, Base):
+    """A signed-in browser. The cookie holds a random token; only its hash is stored here."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime]
+
+    user: Mapped[User] = relationship()
 
 
 class Commuter(IdMixin, CreatedMixin, Base):
@@ -198,7 +213,16 @@ class Crossing(Base):
     distance: Mapped[float | None]
     duration_ms: Mapped[float | None]
     decided_at: Mapped[datetime] = mapped_column(index=True)
-    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    override_decision: Mapped[Decision | None] = mapped_column(_enum(Decision))
+    """An officer's decision that replaces the kiosk's; the kiosk's stays as it was."""
+    override_reason: Mapped[str | None] = mapped_column(String(500))
+    overridden_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    overridden_at: Mapped[datetime | None]
+
+    @property
+    def final_decision(self) -> Decision:
+        return self.override_decision or self.decision
 
 
 class SyncCounter(Base):
@@ -214,6 +238,8 @@ class SyncCounter(Base):
 
 class AlertKind(StrEnum):
     ANTI_PASSBACK_CONFLICT = "anti_passback_conflict"
+    REPEATED_FACE_MISMATCH = "repeated_face_mismatch"
+    KIOSK_SILENT = "kiosk_silent"
 
 
 class Alert(IdMixin, CreatedMixin, Base):
@@ -226,5 +252,69 @@ class Alert(IdMixin, CreatedMixin, Base):
     crossing_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("crossings.id"))
     kiosk_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("kiosks.id"))
     detail: Mapped[str] = mapped_column(String(500))
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    """Alerts raised by more than one process for one cause share this key; one is stored."""
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    acknowledge_note: Mapped[str | None] = mapped_column(String(500))
+
+
+class AuditEvent(Base):
+    """Who did or looked at what, when and why. Rows are only ever added."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
+    username: Mapped[str | None] = mapped_column(String(100))
+    role: Mapped[str | None] = mapped_column(String(16))
+    organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    object_type: Mapped[str | None] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    purpose: Mapped[str | None] = mapped_column(String(500))
+    detail: Mapped[str | None] = mapped_column(String(500))
+
+
+class ImportStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ImportJob(IdMixin, CreatedMixin, Base):
+    """A bulk import of commuters from a CSV and a zip of photos, worked through row by row."""
+
+    __tablename__ = "import_jobs"
+
+    organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"))
+    created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    filename: Mapped[str] = mapped_column(String(200))
+    status: Mapped[ImportStatus] = mapped_column(_enum(ImportStatus), default=ImportStatus.QUEUED)
+    total: Mapped[int] = mapped_column(default=0)
+    processed: Mapped[int] = mapped_column(default=0)
+    enrolled: Mapped[int] = mapped_column(default=0)
+    failed: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(String(500))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
+class ImportRow(Base):
+    """What became of one row of an import: enrolled (with the commuter) or failed (with why)."""
+
+    __tablename__ = "import_rows"
+
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("import_jobs.id", ondelete="CASCADE"), primary_key=True
+    )
+    line: Mapped[int] = mapped_column(primary_key=True)
+    """The row's line in the CSV, counting the header as line 1."""
+    full_name: Mapped[str] = mapped_column(String(200))
+    enrolled: Mapped[bool]
+    commuter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("commuters.id"))
+    field: Mapped[str | None] = mapped_column(String(40))
+    error: Mapped[str | None] = mapped_column(String(500))

@@ -176,3 +176,54 @@ class PresenceOut(BaseModel):
     commuter_id: uuid.UUID
     last_side: Park | None
     last_crossed_at: datetime | None
+
+
+class CrossingOverride(BaseModel):
+    decision: Decision = Field(description="cleared or rejected: an override decides")
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class CrossingOverridden(CrossingOut):
+    override_decision: Decision | None
+    override_reason: str | None
+    overridden_by_id: uuid.UUID | None
+    overridden_at: datetime | None
+
+
+class AlertOut(ORMModel):
+    id: uuid.UUID
+    kind: str
+    detail: str
+    created_at: datetime
+    commuter_id: uuid.UUID | None
+    crossing_id: uuid.UUID | None
+    kiosk_id: uuid.UUID | None
+    acknowledged_at: datetime | None
+    acknowledged_by_id: uuid.UUID | None
+    acknowledge_note: str | None
+
+
+class AlertAcknowledge(BaseModel):
+    note: str | None = Field(default=None, max_length=500)
+
+
+class AuditEventOut(ORMModel):
+    id: uuid.UUID
+    at: datetime
+    user_id: uuid.UUID | None
+    username: str | None
+    role: str | None
+    organisation_id: uuid.UUID | None
+    ip: str | None
+    action: str
+    object_type: str | None
+    object_id: str | None
+    purpose: str | None
+    detail: str | None
+
+
+class Stats(BaseModel):
+    generated_at: datetime
+    in_park: dict[str, int] = Field(description="Active commuters by the park they are in: hk, sz, unknown")
+    hourly: dict[str, Any] = Field(description="hours (zone time) and, per checkpoint and direction, counts")
+    today: dict[str, Any] = Field(description="Today's attempts, decisions and refusal reasons with rates")

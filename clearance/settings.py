@@ -33,6 +33,15 @@ class Settings(BaseSettings):
     """Signs officers' and staff's access tokens. Generated into the data directory in development."""
 
     access_token_minutes: int = 8 * 60
+    """Lifetime of an API access token and of a signed-in browser session."""
+    cookie_secure: bool = True
+    """Send the session cookie over HTTPS only. Browsers also keep such cookies for
+    http://localhost and http://127.0.0.1; set false only for plain HTTP on another host."""
+    kiosk_silent_minutes: int = Field(default=10, ge=1)
+    """Alert officers when an active kiosk has not called the server for this long."""
+    max_import_bytes: int = 200 * 1024 * 1024
+    """Bulk import: the largest zip of photos (with its CSV) one import may upload."""
+    max_import_rows: int = 5000
 
     # Uploads: a phone photo is a few MB; a 40-megapixel limit refuses decompression bombs
     # (a small PNG that inflates to gigabytes) before any pixel is decoded.

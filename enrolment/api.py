@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 import uuid
 from datetime import date, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 
-from clearance import credentials, qr, vault, whitelist
-from clearance.db import utcnow
+from clearance import audit, credentials, qr, vault, whitelist
+from clearance.db import after_commit, utcnow
 from clearance.deps import (
     ContextDep,
     CurrentOfficer,
@@ -31,14 +31,16 @@ from clearance.errors import (
     PayloadTooLarge,
     responses,
 )
-from clearance.models import Commuter, CommuterStatus, Credential, Park
-from enrolment import commuters, issuing, photos
+from clearance.models import Commuter, CommuterStatus, Credential, ImportJob, Park, User
+from enrolment import cards, commuters, imports, issuing, photos
 from enrolment.commuters import DocumentType, Registration
 from enrolment.schemas import (
     CommuterOut,
     CredentialCreate,
     CredentialIssued,
     CredentialOut,
+    ImportJobOut,
+    ImportRowOut,
     ReasonRequired,
     StatusChange,
 )
@@ -155,9 +157,26 @@ def read_commuter(commuter: CommuterDep) -> CommuterOut:
     response_class=Response,
     responses={200: {"content": {"image/jpeg": {}}}, **responses(*AUTH_ERRORS, NotFound)},
 )
-def read_reference_photo(commuter: CommuterDep, context: ContextDep) -> Response:
-    """The downscaled reference photo, for a manual check by an officer."""
+def read_reference_photo(
+    commuter: CommuterDep,
+    context: ContextDep,
+    session: SessionDep,
+    user: CurrentStaff,
+    request: Request,
+    purpose: Annotated[str, Query(description="Why it is needed: " + ", ".join(audit.PURPOSES))],
+) -> Response:
+    """The downscaled reference photo, for a manual check; each view is audited with its purpose."""
+    if purpose not in audit.PURPOSES:
+        raise InvalidInput(f"purpose must be one of {', '.join(audit.PURPOSES)}")
     jpeg = commuters.reference_photo(commuter, data_key=context.keyring.data_key)
+    audit.record_event(
+        session,
+        actor=audit.Actor(user, request.client.host if request.client else None),
+        action="view_reference_photo",
+        object_type="commuter",
+        object_id=commuter.id,
+        purpose=purpose,
+    )
     return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
@@ -278,3 +297,117 @@ def credential_qr(credential: CredentialDep, context: ContextDep) -> Response:
 def revoke_credential(credential: CredentialDep, session: SessionDep) -> Credential:
     """Revoke one credential (lost card, new phone); the commuter stays whitelisted."""
     return issuing.revoke_credential(session, credential=credential, now=utcnow())
+
+
+def get_import_runner(request: Request) -> imports.ImportRunner:
+    runner: imports.ImportRunner = request.app.state.imports
+    return runner
+
+
+ImportRunnerDep = Annotated[imports.ImportRunner, Depends(get_import_runner)]
+
+
+def start_import(
+    session: SessionDep,
+    context: ContextDep,
+    runner: imports.ImportRunner,
+    user: User,
+    *,
+    csv_upload: UploadFile | None,
+    zip_upload: UploadFile,
+) -> ImportJob:
+    """Check an upload whole, store its job and hand it to the import worker after the commit."""
+    limit = context.settings.max_import_bytes
+    zip_bytes = zip_upload.file.read(limit + 1)
+    if len(zip_bytes) > limit:
+        raise PayloadTooLarge(f"the zip is over the {limit // (1024 * 1024)} MiB import limit")
+    csv_bytes = (
+        read_upload(csv_upload, settings=context.settings) if csv_upload and csv_upload.filename else None
+    )
+    request = imports.read_upload(
+        csv_bytes=csv_bytes,
+        zip_bytes=zip_bytes,
+        filename=(csv_upload.filename if csv_bytes is not None and csv_upload else zip_upload.filename)
+        or "import",
+        user=user,
+        settings=context.settings,
+    )
+    job = imports.create_job(session, request=request, user=user)
+    # The worker reads the job in its own transaction: it may start only once this one commits.
+    after_commit(session, lambda: runner.submit(job_id=job.id, user_id=user.id, request=request))
+    return job
+
+
+@router.post(
+    "/commuters/import",
+    status_code=202,
+    response_model=ImportJobOut,
+    responses=responses(*AUTH_ERRORS, InvalidInput, PayloadTooLarge),
+)
+def import_commuters(
+    session: SessionDep,
+    context: ContextDep,
+    runner: ImportRunnerDep,
+    user: CurrentStaff,
+    photos: Annotated[
+        UploadFile, File(description="A zip of the photos the CSV names (it may hold the CSV)")
+    ],
+    csv: Annotated[UploadFile | None, File(description="The CSV, if it is not inside the zip")] = None,
+) -> ImportJob:
+    """Start a bulk import; follow its progress and per-row report at /imports/{id}."""
+    return start_import(session, context, runner, user, csv_upload=csv, zip_upload=photos)
+
+
+@router.get("/imports/{job_id}", response_model=ImportJobOut, responses=responses(*AUTH_ERRORS, NotFound))
+def read_import(job_id: uuid.UUID, session: SessionDep, user: CurrentStaff) -> ImportJobOut:
+    """An import's progress and, row by row, what was enrolled and what failed and why."""
+    job = imports.get_job_or_raise(session, job_id, user=user)
+    out = ImportJobOut.model_validate(job)
+    out.rows = [ImportRowOut.model_validate(row) for row in imports.job_rows(session, job)]
+    return out
+
+
+@router.get(
+    "/credentials/{credential_id}/card.{fmt}",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/png": {}, "application/pdf": {}}},
+        **responses(*AUTH_ERRORS, NotFound, InvalidInput, InvalidTransition),
+    },
+)
+def credential_card(
+    credential: CredentialDep,
+    fmt: Literal["png", "pdf"],
+    context: ContextDep,
+    session: SessionDep,
+    user: CurrentStaff,
+    request: Request,
+) -> Response:
+    """A printable card (85.6 x 54 mm) with name, photo and QR, as PNG or PDF."""
+    return card_response(
+        credential,
+        fmt=fmt,
+        context=context,
+        session=session,
+        actor=audit.Actor(user, request.client.host if request.client else None),
+    )
+
+
+def card_response(
+    credential: Credential, *, fmt: str, context: ContextDep, session: SessionDep, actor: audit.Actor
+) -> Response:
+    card = cards.render_card(cards.card_content(credential, data_key=context.keyring.data_key))
+    audit.record_event(
+        session,
+        actor=actor,
+        action="print_card",
+        object_type="commuter",
+        object_id=credential.commuter_id,
+        purpose="card_printing",
+        detail=f"credential {credential.id} as {fmt}",
+    )
+    if fmt == "pdf":
+        return Response(
+            cards.card_pdf(card), media_type="application/pdf", headers={"Cache-Control": "no-store"}
+        )
+    return Response(cards.card_png(card), media_type="image/png", headers={"Cache-Control": "no-store"})

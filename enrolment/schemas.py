@@ -6,9 +6,9 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from clearance.models import CommuterStatus, CredentialKind, Park
+from clearance.models import CommuterStatus, CredentialKind, ImportStatus, Park
 from clearance.schemas import ORMModel
 
 
@@ -61,3 +61,30 @@ class CredentialIssued(CredentialOut):
         description="Dynamic credentials: the base64 key of the time-based code, for the holder's "
         "phone. Returned once, at issue.",
     )
+
+
+class ImportRowOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    line: int = Field(description="The row's line in the CSV; the header is line 1")
+    full_name: str
+    enrolled: bool
+    commuter_id: uuid.UUID | None
+    field: str | None = Field(description="The column that failed, when one did")
+    error: str | None
+
+
+class ImportJobOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    filename: str
+    status: ImportStatus
+    total: int
+    processed: int
+    enrolled: int
+    failed: int
+    error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+    rows: list[ImportRowOut] = Field(default_factory=list)

@@ -75,6 +75,13 @@ def client(app: FastAPI, sessions: sessionmaker[Session]) -> Iterator[TestClient
 
 
 @pytest.fixture
+def page_client(client: TestClient, app: FastAPI) -> Iterator[TestClient]:
+    """A client for the web pages: over HTTPS, as the session cookie is Secure."""
+    with TestClient(app, base_url="https://testserver") as pages:
+        yield pages
+
+
+@pytest.fixture
 def world(sessions: sessionmaker[Session], settings: Settings) -> World:
     return make_world(sessions, settings)
 

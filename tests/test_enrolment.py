@@ -34,10 +34,18 @@ def test_enrolment_makes_a_pending_commuter_with_sealed_biometrics(
         )
         assert template is not None
         assert len(template.sealed_encoding) == 1 + 4 + 12 + 512 + 16
-    photo = client.get(f"{API}/commuters/{body['id']}/photo", headers=world.officer.headers)
+    url = f"{API}/commuters/{body['id']}/photo"
+    without_purpose = client.get(url, headers=world.officer.headers)
+    assert without_purpose.status_code == 422
+    photo = client.get(url, params={"purpose": "identity_check"}, headers=world.officer.headers)
     assert photo.status_code == 200
     assert photo.headers["content-type"] == "image/jpeg"
     assert photo.content[:2] == b"\xff\xd8"
+    # Each view of the photo is in the audit trail, with who looked and why.
+    trail = client.get(f"{API}/audit", params={"object_id": body["id"]}, headers=world.officer.headers).json()
+    assert [(e["action"], e["username"], e["purpose"]) for e in trail] == [
+        ("view_reference_photo", world.officer.username, "identity_check")
+    ]
 
 
 def big_file() -> bytes:
@@ -138,7 +146,9 @@ def test_enrollers_see_and_change_only_their_own_organisation(client: TestClient
     commuter_id = created.json()["id"]
     other = world.enroller_b.headers
     assert client.get(f"{API}/commuters/{commuter_id}", headers=other).status_code == 404
-    assert client.get(f"{API}/commuters/{commuter_id}/photo", headers=other).status_code == 404
+    assert (
+        client.get(f"{API}/commuters/{commuter_id}/photo?purpose=complaint", headers=other).status_code == 404
+    )
     assert (
         client.post(f"{API}/commuters/{commuter_id}/credentials", headers=other, json={}).status_code == 404
     )
@@ -181,7 +191,7 @@ def test_suspend_reinstate_and_revoke(
     assert revoked.status_code == 200
     assert revoked.json()["status"] == "revoked"
     assert revoked.json()["has_biometrics"] is False
-    assert client.get(f"{url}/photo", headers=officer).status_code == 404
+    assert client.get(f"{url}/photo?purpose=complaint", headers=officer).status_code == 404
     with sessions() as session:
         assert (
             session.scalar(select(FaceTemplate).where(FaceTemplate.commuter_id == uuid.UUID(commuter["id"])))

@@ -1,0 +1,171 @@
+"""Alerts: what an officer must look at that is not a single refused attempt.
+
+- ``anti_passback_conflict``: a commuter cleared into the park they were already recorded in
+  (decided offline by a kiosk, found when its records arrived).
+- ``repeated_face_mismatch``: one credential refused for a face mismatch three times within ten
+  minutes: someone is trying another person's credential.
+- ``kiosk_silent``: a kiosk has not called the server for ``kiosk_silent_minutes``: it is off,
+  or cut off and deciding from an ageing whitelist.
+
+Several server processes may notice the same cause at once; alerts carry a ``dedupe_key`` so only
+one is stored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from clearance import events
+from clearance.db import utcnow
+from clearance.errors import InvalidTransition, NotFound
+from clearance.models import Alert, AlertKind, Commuter, Crossing, Kiosk, User
+from clearance.rules import Reason
+
+MISMATCH_WINDOW = timedelta(minutes=10)
+MISMATCH_LIMIT = 3
+
+
+def raise_alert(
+    session: Session,
+    *,
+    kind: AlertKind,
+    detail: str,
+    commuter_id: uuid.UUID | None = None,
+    crossing_id: uuid.UUID | None = None,
+    kiosk_id: uuid.UUID | None = None,
+    dedupe_key: str | None = None,
+) -> Alert | None:
+    """Store and announce an alert; None if one with the same ``dedupe_key`` exists."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(Alert)
+        .values(
+            id=uuid.uuid4(),
+            kind=kind,
+            detail=detail[:500],
+            commuter_id=commuter_id,
+            crossing_id=crossing_id,
+            kiosk_id=kiosk_id,
+            dedupe_key=dedupe_key,
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(Alert.id)
+    )
+    alert_id = session.scalar(statement)
+    if alert_id is None:
+        return None
+    alert = session.get(Alert, alert_id)
+    assert alert is not None
+    events.publish(session, describe_alerts(session, [alert])[0])
+    return alert
+
+
+def describe_alerts(session: Session, alerts: Iterable[Alert]) -> list[dict[str, Any]]:
+    """Alerts as the dashboard and the event feed show them."""
+    alerts = list(alerts)
+    commuter_ids = {a.commuter_id for a in alerts if a.commuter_id}
+    kiosk_ids = {a.kiosk_id for a in alerts if a.kiosk_id}
+    names = {
+        row.id: row.full_name
+        for row in session.execute(
+            select(Commuter.id, Commuter.full_name).where(Commuter.id.in_(commuter_ids))
+        )
+    }
+    kiosks = {k.id: k for k in session.scalars(select(Kiosk).where(Kiosk.id.in_(kiosk_ids)))}
+    return [
+        {
+            "type": "alert",
+            "id": str(alert.id),
+            "kind": alert.kind.value,
+            "detail": alert.detail,
+            "created_at": alert.created_at.isoformat(),
+            "commuter_id": str(alert.commuter_id) if alert.commuter_id else None,
+            "commuter_name": names.get(alert.commuter_id) if alert.commuter_id else None,
+            "crossing_id": str(alert.crossing_id) if alert.crossing_id else None,
+            "kiosk": (
+                f"{kiosks[alert.kiosk_id].checkpoint.name} / {kiosks[alert.kiosk_id].name}"
+                if alert.kiosk_id in kiosks
+                else None
+            ),
+            "acknowledged_at": alert.acknowledged_at.isoformat() if alert.acknowledged_at else None,
+            "acknowledge_note": alert.acknowledge_note,
+        }
+        for alert in alerts
+    ]
+
+
+def check_face_mismatches(session: Session, *, credential_ids: Iterable[uuid.UUID], now: datetime) -> None:
+    """Raise ``repeated_face_mismatch`` for each credential refused for its face
+    ``MISMATCH_LIMIT`` times within ``MISMATCH_WINDOW`` up to ``now``."""
+    for credential_id in set(credential_ids):
+        recent = session.execute(
+            select(Crossing.reasons, Crossing.commuter_id, Crossing.id).where(
+                Crossing.credential_id == credential_id, Crossing.decided_at >= now - MISMATCH_WINDOW
+            )
+        ).all()
+        mismatches = [row for row in recent if Reason.FACE_MISMATCH.value in row.reasons]
+        if len(mismatches) >= MISMATCH_LIMIT:
+            raise_alert(
+                session,
+                kind=AlertKind.REPEATED_FACE_MISMATCH,
+                detail=f"{len(mismatches)} face mismatches on one credential within "
+                f"{int(MISMATCH_WINDOW.total_seconds() // 60)} minutes",
+                commuter_id=mismatches[-1].commuter_id,
+                crossing_id=mismatches[-1].id,
+                dedupe_key=f"repeated_face_mismatch:{credential_id}:{now:%Y%m%d%H}",
+            )
+
+
+def check_silent_kiosks(session: Session, *, now: datetime, silent_after: timedelta) -> list[Alert]:
+    """Raise ``kiosk_silent`` once for each active kiosk not heard from since ``silent_after``
+    (a kiosk never heard from is not installed yet, and is left alone)."""
+    raised = []
+    stale = select(Kiosk).where(
+        Kiosk.is_active.is_(True), Kiosk.last_seen_at.is_not(None), Kiosk.last_seen_at < now - silent_after
+    )
+    for kiosk in session.scalars(stale):
+        assert kiosk.last_seen_at is not None
+        alert = raise_alert(
+            session,
+            kind=AlertKind.KIOSK_SILENT,
+            detail=f"kiosk {kiosk.checkpoint.name} / {kiosk.name} last called the server at "
+            f"{kiosk.last_seen_at:%Y-%m-%d %H:%M:%S} UTC",
+            kiosk_id=kiosk.id,
+            dedupe_key=f"kiosk_silent:{kiosk.id}:{kiosk.last_seen_at.isoformat()}",
+        )
+        if alert is not None:
+            raised.append(alert)
+    return raised
+
+
+def list_open_alerts(session: Session, *, limit: int = 200) -> list[Alert]:
+    query = select(Alert).where(Alert.acknowledged_at.is_(None)).order_by(Alert.created_at.desc())
+    return list(session.scalars(query.limit(limit)))
+
+
+def get_alert_or_raise(session: Session, alert_id: uuid.UUID) -> Alert:
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        raise NotFound(f"no alert with id {alert_id}")
+    return alert
+
+
+def acknowledge_alert(
+    session: Session, *, alert: Alert, officer: User, note: str | None, now: datetime
+) -> Alert:
+    if alert.acknowledged_at is not None:
+        raise InvalidTransition("this alert was already acknowledged")
+    alert.acknowledged_at = now
+    alert.acknowledged_by_id = officer.id
+    alert.acknowledge_note = note
+    session.flush()
+    events.publish(session, describe_alerts(session, [alert])[0])
+    return alert

@@ -1,0 +1,341 @@
+"""The web pages' languages: English, Traditional Chinese (as written in Hong Kong) and Simplified
+Chinese (as written in Shenzhen).
+
+Text in templates and page code is English and doubles as the key: ``_("Sign in")``. Machine
+values shown to people (decisions, reasons, statuses, parks...) are keyed by their value:
+``_("face_mismatch")``. A test checks that every key used has both translations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Translate = Callable[..., str]
+
+DEFAULT_LANGUAGE = "en"
+LANGUAGES = {"en": "English", "zh-Hant": "繁體中文", "zh-Hans": "简体中文"}
+HTML_LANG = {"en": "en", "zh-Hant": "zh-Hant-HK", "zh-Hans": "zh-Hans-CN"}
+
+# English (or a machine value) -> (Traditional, Simplified).
+MESSAGES: dict[str, tuple[str, str]] = {
+    # Frame and navigation
+    "Hetao Clearance": ("河套通關", "河套通关"),
+    "Live": ("即時", "实时"),
+    "Queue": ("待處理", "待处理"),
+    "Commuters": ("通勤人員", "通勤人员"),
+    "Register": ("登記", "登记"),
+    "Bulk import": ("批量匯入", "批量导入"),
+    "Audit trail": ("審計記錄", "审计记录"),
+    "Sign in": ("登入", "登录"),
+    "Sign out": ("登出", "退出登录"),
+    "Username": ("用戶名稱", "用户名"),
+    "Password": ("密碼", "密码"),
+    "Wrong username or password.": ("用戶名稱或密碼錯誤。", "用户名或密码错误。"),
+    "Back to the start page": ("返回首頁", "返回首页"),
+    "Search": ("搜尋", "搜索"),
+    # Roles
+    "admin": ("管理員", "管理员"),
+    "enroller": ("登記人員", "登记人员"),
+    "officer": ("關員", "关员"),
+    # Errors
+    "Not signed in": ("未登入", "未登录"),
+    "Not allowed": ("沒有權限", "没有权限"),
+    "Not found": ("找不到", "找不到"),
+    "Something went wrong": ("出現問題", "出现问题"),
+    # Live view and statistics
+    "Live crossings": ("即時通關記錄", "实时通关记录"),
+    "connecting…": ("連線中…", "连接中…"),
+    "connected": ("已連線", "已连接"),
+    "reconnecting…": ("重新連線中…", "重新连接中…"),
+    "Time": ("時間", "时间"),
+    "Commuter": ("通勤人員", "通勤人员"),
+    "Checkpoint": ("管制站", "管制站"),
+    "Direction": ("方向", "方向"),
+    "Decision": ("決定", "决定"),
+    "Reasons": ("原因", "原因"),
+    "Distance": ("距離", "距离"),
+    "distance": ("距離", "距离"),
+    "unknown": ("不明", "不明"),
+    "No crossings yet.": ("暫無通關記錄。", "暂无通关记录。"),
+    "In each park now": ("目前各園區人數", "目前各园区人数"),
+    "Hong Kong Park": ("香港園區", "香港园区"),
+    "Shenzhen Park": ("深圳園區", "深圳园区"),
+    "Not yet crossed": ("尚未通關", "尚未通关"),
+    "Crossings per hour": ("每小時通關次數", "每小时通关次数"),
+    "Crossings per hour, last {hours} hours": (
+        "每小時通關次數（過去 {hours} 小時）",
+        "每小时通关次数（过去 {hours} 小时）",
+    ),
+    "No crossings in these hours.": ("這段時間沒有通關記錄。", "这段时间没有通关记录。"),
+    "Refusals today by reason": ("今日拒絕原因", "今日拒绝原因"),
+    "{n} attempts today": ("今日共 {n} 次嘗試", "今日共 {n} 次尝试"),
+    "No refusals today.": ("今日沒有拒絕。", "今日没有拒绝。"),
+    # Queue
+    "Referred attempts": ("轉介人工處理", "转人工处理"),
+    "Nothing is waiting for a decision.": ("沒有待決定的個案。", "没有待决定的个案。"),
+    "Reason for the override": ("更改決定的原因", "更改决定的原因"),
+    "Override": ("更改決定", "更改决定"),
+    "Decision recorded: {decision}.": ("已記錄決定：{decision}。", "已记录决定：{decision}。"),
+    "Alerts": ("警報", "警报"),
+    "No open alerts.": ("沒有未處理的警報。", "没有未处理的警报。"),
+    "Note (optional)": ("備註（選填）", "备注（选填）"),
+    "Acknowledge": ("確認", "确认"),
+    "Alert acknowledged.": ("警報已確認。", "警报已确认。"),
+    # Audit
+    "Object id": ("對象編號", "对象编号"),
+    "Action": ("操作", "操作"),
+    "Who": ("操作人", "操作人"),
+    "Object": ("對象", "对象"),
+    "Purpose": ("目的", "目的"),
+    "Detail": ("詳情", "详情"),
+    # Commuters
+    "Name or document number": ("姓名或證件號碼", "姓名或证件号码"),
+    "Status": ("狀態", "状态"),
+    "Any status": ("所有狀態", "所有状态"),
+    "Name": ("姓名", "姓名"),
+    "Document": ("證件", "证件"),
+    "Organisation": ("機構", "机构"),
+    "Valid until": ("有效期至", "有效期至"),
+    "Registered": ("登記日期", "登记日期"),
+    "No commuters match.": ("沒有符合的通勤人員。", "没有符合的通勤人员。"),
+    "Home park": ("所屬園區", "所属园区"),
+    "Face-only walk-through": ("刷臉通行", "刷脸通行"),
+    "yes": ("是", "是"),
+    "no": ("否", "否"),
+    "Now in": ("目前所在", "目前所在"),
+    "Registered by": ("登記人", "登记人"),
+    "Reason": ("原因", "原因"),
+    "Give a reason.": ("請填寫原因。", "请填写原因。"),
+    "Approve": ("批准", "批准"),
+    "You entered this registration: another officer must approve it.": (
+        "此登記由你輸入，須由另一名關員批准。",
+        "此登记由你录入，须由另一名关员批准。",
+    ),
+    "Suspend": ("暫停", "暂停"),
+    "Reinstate": ("恢復", "恢复"),
+    "Revoke": ("撤銷", "撤销"),
+    "Revoke for good and erase the biometrics?": (
+        "永久撤銷並刪除生物特徵資料？",
+        "永久撤销并删除生物特征数据？",
+    ),
+    "Reference photo": ("參考相片", "参考照片"),
+    "The biometrics of this commuter were erased.": (
+        "此通勤人員的生物特徵資料已刪除。",
+        "此通勤人员的生物特征数据已删除。",
+    ),
+    "This view was recorded in the audit trail.": ("此次查看已記入審計記錄。", "此次查看已记入审计记录。"),
+    "Why do you need to see it?": ("查看的原因？", "查看的原因？"),
+    "Show the reference photo": ("顯示參考相片", "显示参考照片"),
+    "Each view is recorded in the audit trail with its purpose.": (
+        "每次查看均連同目的記入審計記錄。",
+        "每次查看均连同目的记入审计记录。",
+    ),
+    "Choose why you need to see the photo.": ("請選擇查看相片的原因。", "请选择查看照片的原因。"),
+    "Credentials": ("通行憑證", "通行凭证"),
+    "Kind": ("類型", "类型"),
+    "Issued": ("簽發時間", "签发时间"),
+    "Expires": ("到期", "到期"),
+    "valid": ("有效", "有效"),
+    "revoked": ("已撤銷", "已撤销"),
+    "Card (PNG)": ("證卡（PNG）", "证卡（PNG）"),
+    "Card (PDF)": ("證卡（PDF）", "证卡（PDF）"),
+    "No credentials yet.": ("尚未簽發憑證。", "尚未签发凭证。"),
+    "Issue a credential": ("簽發憑證", "签发凭证"),
+    "Crossing history": ("通關記錄", "通关记录"),
+    # Registration
+    "Register a commuter": ("登記通勤人員", "登记通勤人员"),
+    "Full name": ("全名", "全名"),
+    "Document type": ("證件類型", "证件类型"),
+    "Document number": ("證件號碼", "证件号码"),
+    "Opted in to face-only walk-through": ("同意使用刷臉通行", "同意使用刷脸通行"),
+    "Photo": ("相片", "照片"),
+    "Use the camera": ("使用鏡頭", "使用摄像头"),
+    "Take the photo": ("拍照", "拍照"),
+    "Checking the photo…": ("正在檢查相片…", "正在检查照片…"),
+    "The photo passes every check.": ("相片通過所有檢查。", "照片通过所有检查。"),
+    "Face {px} px high, sharpness {sharp}, brightness {bright}.": (
+        "臉部高 {px} 像素，清晰度 {sharp}，亮度 {bright}。",
+        "脸部高 {px} 像素，清晰度 {sharp}，亮度 {bright}。",
+    ),
+    "Check the form: a field is not valid.": ("請檢查表格：有欄位無效。", "请检查表单：有字段无效。"),
+    "Photograph the face from the front, fully visible, with nothing covering it.": (
+        "請從正面拍攝，臉部須完整可見，不可遮擋。",
+        "请从正面拍摄，脸部须完整可见，不可遮挡。",
+    ),
+    "Only the commuter may be in the photo: crop or retake it.": (
+        "相片中只可有通勤人員本人：請裁剪或重拍。",
+        "照片中只可有通勤人员本人：请裁剪或重拍。",
+    ),
+    "Move closer or crop: the face must fill more of the photo.": (
+        "請靠近或裁剪：臉部須佔相片更大比例。",
+        "请靠近或裁剪：脸部须占照片更大比例。",
+    ),
+    "Hold the camera still and focus on the face.": (
+        "請保持鏡頭穩定並對焦臉部。",
+        "请保持镜头稳定并对焦脸部。",
+    ),
+    "Use even light on the face: no strong backlight, no flash glare.": (
+        "臉部光線須均勻：避免強烈背光或閃光燈反光。",
+        "脸部光线须均匀：避免强烈背光或闪光灯反光。",
+    ),
+    "Upload a JPEG or PNG photo.": ("請上載 JPEG 或 PNG 相片。", "请上传 JPEG 或 PNG 照片。"),
+    "Use a smaller photo (at most 10 MB and 40 megapixels).": (
+        "請使用較小的相片（最多 10 MB 及 4000 萬像素）。",
+        "请使用较小的照片（最多 10 MB 和 4000 万像素）。",
+    ),
+    "invalid_image": ("不是有效的圖像", "不是有效的图像"),
+    "too_large": ("相片太大", "照片太大"),
+    # Bulk import
+    "Upload a CSV with one commuter per row and a zip of their photos (or one zip holding both).": (
+        "上載 CSV（每行一名通勤人員）及相片 zip 檔（或把兩者放在同一個 zip 檔）。",
+        "上传 CSV（每行一名通勤人员）及照片 zip 文件（或把两者放在同一个 zip 文件）。",
+    ),
+    "Columns:": ("欄位：", "字段："),
+    "and optionally": ("及可選的", "及可选的"),
+    "Each row is enrolled whole or not at all; the report says why a row failed.": (
+        "每行要麼完整登記，要麼完全不登記；報告會說明失敗原因。",
+        "每行要么完整登记，要么完全不登记；报告会说明失败原因。",
+    ),
+    "CSV file": ("CSV 檔案", "CSV 文件"),
+    "Zip of photos": ("相片 zip 檔", "照片 zip 文件"),
+    "Import": ("匯入", "导入"),
+    "Line": ("行", "行"),
+    "Result": ("結果", "结果"),
+    "enrolled": ("已登記", "已登记"),
+    "failed": ("失敗", "失败"),
+    "queued": ("排隊中", "排队中"),
+    "running": ("處理中", "处理中"),
+    "done": ("完成", "完成"),
+    # Decisions, directions, parks
+    "cleared": ("放行", "放行"),
+    "rejected": ("拒絕", "拒绝"),
+    "refer": ("轉介人工", "转人工"),
+    "to_hk": ("往香港", "往香港"),
+    "to_sz": ("往深圳", "往深圳"),
+    "hk": ("香港園區", "香港园区"),
+    "sz": ("深圳園區", "深圳园区"),
+    # Commuter statuses and credential kinds
+    "pending": ("待批准", "待批准"),
+    "active": ("有效", "有效"),
+    "suspended": ("已暫停", "已暂停"),
+    "static": ("靜態（證卡）", "静态（证卡）"),
+    "dynamic": ("動態（手機）", "动态（手机）"),
+    # Document types
+    "passport": ("護照", "护照"),
+    "hk_identity_card": ("香港身份證", "香港身份证"),
+    "home_return_permit": ("回鄉證", "回乡证"),
+    "exit_entry_permit": ("往來港澳通行證", "往来港澳通行证"),
+    # Reasons a kiosk gives
+    "no_qr": ("沒有二維碼", "没有二维码"),
+    "malformed_qr": ("二維碼格式錯誤", "二维码格式错误"),
+    "unknown_key": ("未知簽署密鑰", "未知签名密钥"),
+    "bad_signature": ("簽署無效", "签名无效"),
+    "expired": ("憑證過期", "凭证过期"),
+    "code_missing": ("缺少動態碼", "缺少动态码"),
+    "code_expired": ("動態碼過期", "动态码过期"),
+    "bad_code": ("動態碼錯誤", "动态码错误"),
+    "replayed": ("重用的動態碼", "重复使用的动态码"),
+    "unknown_credential": ("未知憑證", "未知凭证"),
+    "not_whitelisted": ("不在名單內", "不在名单内"),
+    "no_face": ("找不到臉部", "找不到脸部"),
+    "several_faces": ("多於一張臉", "多于一张脸"),
+    "face_too_small": ("臉部太小", "脸部太小"),
+    "face_blurred": ("臉部模糊", "脸部模糊"),
+    "face_badly_exposed": ("臉部曝光不當", "脸部曝光不当"),
+    "face_uncertain": ("臉部比對不確定", "脸部比对不确定"),
+    "face_mismatch": ("臉部不符", "脸部不符"),
+    "anti_passback": ("防回傳：已在該園區", "防回传：已在该园区"),
+    # Alert kinds
+    "anti_passback_conflict": ("防回傳衝突", "防回传冲突"),
+    "repeated_face_mismatch": ("同一憑證多次臉部不符", "同一凭证多次脸部不符"),
+    "kiosk_silent": ("自助機失去聯絡", "自助机失去联系"),
+    # Purposes of reading personal data
+    "identity_check": ("身份核實", "身份核实"),
+    "referred_attempt": ("處理轉介個案", "处理转介个案"),
+    "alert_investigation": ("調查警報", "调查警报"),
+    "complaint": ("處理投訴", "处理投诉"),
+    "card_printing": ("列印證卡", "打印证卡"),
+}
+
+
+# Machine values as English readers see them.
+ENGLISH: dict[str, str] = {
+    "to_hk": "to Hong Kong",
+    "to_sz": "to Shenzhen",
+    "hk": "Hong Kong Park",
+    "sz": "Shenzhen Park",
+    "refer": "refer to officer",
+    "static": "static (card)",
+    "dynamic": "dynamic (phone)",
+    "passport": "Passport",
+    "hk_identity_card": "Hong Kong Identity Card",
+    "home_return_permit": "Home Return Permit",
+    "exit_entry_permit": "Exit-entry Permit (HK/Macao)",
+    "no_qr": "no QR code",
+    "malformed_qr": "not a credential",
+    "unknown_key": "unknown signing key",
+    "bad_signature": "bad signature",
+    "expired": "expired",
+    "code_missing": "code missing",
+    "code_expired": "code expired",
+    "bad_code": "wrong code",
+    "replayed": "replayed code",
+    "unknown_credential": "unknown credential",
+    "not_whitelisted": "not on the whitelist",
+    "no_face": "no face found",
+    "several_faces": "several faces",
+    "face_too_small": "face too small",
+    "face_blurred": "face blurred",
+    "face_badly_exposed": "face badly exposed",
+    "face_uncertain": "face uncertain",
+    "face_mismatch": "face mismatch",
+    "anti_passback": "anti-passback: already in that park",
+    "anti_passback_conflict": "Anti-passback conflict",
+    "repeated_face_mismatch": "Repeated face mismatches on one credential",
+    "kiosk_silent": "Kiosk stopped calling the server",
+    "identity_check": "Identity check",
+    "referred_attempt": "Referred attempt",
+    "alert_investigation": "Alert investigation",
+    "complaint": "Complaint",
+    "card_printing": "Card printing",
+    "invalid_image": "Not an image",
+    "too_large": "Photo too large",
+}
+
+
+def translate(language: str, text: str, **values: Any) -> str:
+    """``text`` in ``language`` (English if there is no translation), with ``{name}`` filled in."""
+    if language != DEFAULT_LANGUAGE and text in MESSAGES:
+        text = MESSAGES[text][0 if language == "zh-Hant" else 1]
+    elif language == DEFAULT_LANGUAGE:
+        text = ENGLISH.get(text, text)
+    return text.format(**values) if values else text
+
+
+def translator(language: str) -> Translate:
+    def bound(text: str, **values: Any) -> str:
+        return translate(language, text, **values)
+
+    return bound
+
+
+def from_accept_language(header: str) -> str:
+    """The best of our languages for a browser's Accept-Language header (zh-HK, zh-TW and
+    zh-Hant read Traditional; other Chinese reads Simplified)."""
+    ranked = []
+    for position, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        ranked.append((-quality, position, tag.strip().lower()))
+    for _quality, _position, tag in sorted(ranked):
+        if tag.startswith("en"):
+            return "en"
+        if tag.startswith("zh"):
+            return "zh-Hant" if any(mark in tag for mark in ("hant", "-hk", "-tw", "-mo")) else "zh-Hans"
+    return DEFAULT_LANGUAGE

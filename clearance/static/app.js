@@ -1,0 +1,205 @@
+// Hetao Clearance: the little script the pages need. No library, nothing loaded from elsewhere.
+"use strict";
+
+const csrf = () => document.body.dataset.csrf || "";
+
+// --- Live view: server-sent events, reconnecting by itself -------------------------------
+function startLiveView(table) {
+  const body = table.tBodies[0];
+  const state = document.getElementById("live-state");
+  const frame = document.getElementById("stats-frame");
+  const maxRows = 200;
+  let source = null;
+  let statsTimer = null;
+
+  const setState = (connected) => {
+    if (!state) return;
+    state.textContent = connected ? state.dataset.connected : state.dataset.connecting;
+    state.classList.toggle("up", connected);
+  };
+
+  const refreshStats = () => {
+    if (!frame) return;
+    fetch(frame.dataset.src, { headers: { Accept: "text/html" }, redirect: "manual" })
+      .then((r) => (r.ok ? r.text() : Promise.reject(r)))
+      .then((html) => { frame.innerHTML = html; })
+      .catch(() => {});
+  };
+  const refreshStatsSoon = () => {
+    if (statsTimer) return;
+    statsTimer = setTimeout(() => { statsTimer = null; refreshStats(); }, 1500);
+  };
+  setInterval(refreshStats, 30000);
+
+  const showCrossing = (html, id) => {
+    const template = document.createElement("template");
+    template.innerHTML = html.trim();
+    const row = template.content.firstElementChild;
+    const existing = document.getElementById("crossing-" + id);
+    if (existing) {
+      existing.replaceWith(row);
+    } else {
+      body.insertBefore(row, body.firstChild);
+      while (body.rows.length > maxRows) body.deleteRow(body.rows.length - 1);
+    }
+    row.classList.add("new");
+    const empty = document.getElementById("live-empty");
+    if (empty) empty.remove();
+  };
+
+  const showAlert = (text) => {
+    let list = document.getElementById("live-alerts");
+    if (!list) {
+      list = document.createElement("ul");
+      list.id = "live-alerts";
+      list.className = "live-alerts";
+      table.parentElement.insertBefore(list, table);
+    }
+    const item = document.createElement("li");
+    const link = document.createElement("a");
+    link.href = "/queue";
+    link.textContent = text;
+    item.appendChild(link);
+    list.insertBefore(item, list.firstChild);
+  };
+
+  const connect = () => {
+    source = new EventSource(table.dataset.events);
+    source.onopen = () => setState(true);
+    source.onmessage = (message) => {
+      const event = JSON.parse(message.data);
+      if (event.type === "crossing") showCrossing(event.html, event.id);
+      if (event.type === "alert") showAlert(event.text);
+      refreshStatsSoon();
+    };
+    source.onerror = () => {
+      setState(false);
+      // The browser retries a dropped stream by itself; it gives up only when the answer is
+      // not a stream (a server error, or a sign-in page after the session ended).
+      if (source.readyState === EventSource.CLOSED) setTimeout(recover, 2000);
+    };
+  };
+
+  const recover = () => {
+    fetch(frame ? frame.dataset.src : "/dashboard/stats", { redirect: "manual" })
+      .then((r) => {
+        if (r.type === "opaqueredirect" || r.status === 401) {
+          window.location.href = "/login?next=" + encodeURIComponent(window.location.pathname);
+        } else if (r.ok) {
+          connect();
+          refreshStats();
+        } else {
+          setTimeout(recover, 2000);
+        }
+      })
+      .catch(() => setTimeout(recover, 2000));
+  };
+
+  connect();
+}
+
+// --- Registration: check the photo the moment it is chosen -----------------------------
+function startPhotoCheck(input) {
+  const result = document.getElementById("photo-result");
+  const preview = document.getElementById("preview");
+  const video = document.getElementById("camera");
+  const start = document.getElementById("camera-start");
+  const take = document.getElementById("camera-take");
+
+  const show = (answer) => {
+    result.classList.toggle("ok", answer.ok);
+    result.classList.toggle("failed", !answer.ok);
+    result.replaceChildren();
+    const title = document.createElement("strong");
+    title.textContent = answer.title;
+    result.appendChild(title);
+    for (const [key, tag] of [["detail", "span"], ["advice", "em"]]) {
+      if (!answer[key]) continue;
+      const part = document.createElement(tag);
+      part.textContent = " " + answer[key];
+      result.appendChild(part);
+    }
+  };
+
+  input.addEventListener("change", () => {
+    const file = input.files[0];
+    if (!file) return;
+    preview.src = URL.createObjectURL(file);
+    preview.hidden = false;
+    result.className = "photo-result";
+    result.textContent = result.dataset.checking;
+    const form = new FormData();
+    form.append("photo", file);
+    fetch(input.dataset.check, { method: "POST", body: form, headers: { "X-CSRF-Token": csrf() } })
+      .then((r) => r.json())
+      .then(show)
+      .catch(() => { result.textContent = ""; });
+  });
+
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    start.hidden = true;
+    return;
+  }
+  start.addEventListener("click", () => {
+    navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 960 } }).then((stream) => {
+      video.srcObject = stream;
+      video.hidden = false;
+      take.hidden = false;
+      video.play();
+    }).catch(() => { start.disabled = true; });
+  });
+  take.addEventListener("click", () => {
+    const canvas = document.createElement("canvas");
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    canvas.getContext("2d").drawImage(video, 0, 0);
+    canvas.toBlob((blob) => {
+      const files = new DataTransfer();
+      files.items.add(new File([blob], "camera.jpg", { type: "image/jpeg" }));
+      input.files = files.files;
+      input.dispatchEvent(new Event("change"));
+      video.srcObject.getTracks().forEach((track) => track.stop());
+      video.hidden = true;
+      take.hidden = true;
+    }, "image/jpeg", 0.92);
+  });
+}
+
+// --- Bulk import: follow the job until it is done --------------------------------------
+function followImport(section) {
+  if (section.dataset.status === "done" || section.dataset.status === "failed") return;
+  const bar = document.getElementById("import-progress");
+  const poll = () => {
+    fetch(section.dataset.progress, { headers: { Accept: "application/json" } })
+      .then((r) => r.json())
+      .then((job) => {
+        bar.max = Math.max(job.total, 1);
+        bar.value = job.processed;
+        for (const field of ["processed", "total", "enrolled", "failed"]) {
+          section.querySelector(`[data-field="${field}"]`).textContent = job[field];
+        }
+        section.querySelector('[data-field="status"]').textContent = job.status_label;
+        if (job.status === "done" || job.status === "failed") {
+          window.location.reload();
+        } else {
+          setTimeout(poll, 700);
+        }
+      })
+      .catch(() => setTimeout(poll, 2000));
+  };
+  poll();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const live = document.getElementById("live");
+  if (live) startLiveView(live);
+  const photo = document.getElementById("photo");
+  if (photo) startPhotoCheck(photo);
+  const job = document.getElementById("import-job");
+  if (job) followImport(job);
+  for (const form of document.querySelectorAll("form[data-confirm]")) {
+    form.addEventListener("submit", (event) => {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  }
+});

@@ -1,0 +1,103 @@
+"""Now and today, for the officers' dashboard: who is in which park, crossings per checkpoint and
+direction hour by hour, and why attempts were refused."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from clearance.models import Checkpoint, Commuter, CommuterStatus, Crossing, Decision, Park
+from clearance.zone import ZONE_TIME
+
+
+def _hour_of(column: Any, dialect: str) -> ColumnElement[str]:
+    """The UTC hour of a timestamp column as text ``YYYY-MM-DD HH`` (zone time is UTC+8, so
+    UTC hours and local hours share their boundaries)."""
+    if dialect == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24")
+    return func.substr(column, 1, 13)
+
+
+def in_park_now(session: Session) -> dict[str, int]:
+    """Active commuters by the park they were last cleared into; ``unknown`` before a first crossing."""
+    rows = session.execute(
+        select(Commuter.last_side, func.count())
+        .where(Commuter.status == CommuterStatus.ACTIVE)
+        .group_by(Commuter.last_side)
+    )
+    counts = {Park.HK.value: 0, Park.SZ.value: 0, "unknown": 0}
+    for side, count in rows:
+        counts[side.value if side else "unknown"] += count
+    return counts
+
+
+def hourly_crossings(session: Session, *, now: datetime, hours: int) -> dict[str, Any]:
+    """Attempts per checkpoint and direction in each of the last ``hours`` hours, oldest first."""
+    end = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    start = end - timedelta(hours=hours)
+    labels = [(start + timedelta(hours=i)).strftime("%Y-%m-%d %H") for i in range(hours)]
+    hour = _hour_of(Crossing.decided_at, session.get_bind().dialect.name)
+    rows = session.execute(
+        select(Checkpoint.name, Crossing.direction, hour, func.count())
+        .join(Checkpoint, Crossing.checkpoint_id == Checkpoint.id)
+        .where(Crossing.decided_at >= start, Crossing.decided_at < end)
+        .group_by(Checkpoint.name, Crossing.direction, hour)
+    )
+    series: dict[tuple[str, str], list[int]] = {}
+    index = {label: i for i, label in enumerate(labels)}
+    for checkpoint, direction, label, count in rows:
+        counts = series.setdefault((checkpoint, direction.value), [0] * hours)
+        if label in index:
+            counts[index[label]] += count
+    return {
+        "hours": [
+            datetime.strptime(label, "%Y-%m-%d %H").replace(tzinfo=UTC).astimezone(ZONE_TIME).isoformat()
+            for label in labels
+        ],
+        "series": [
+            {"checkpoint": checkpoint, "direction": direction, "counts": counts}
+            for (checkpoint, direction), counts in sorted(series.items())
+        ],
+    }
+
+
+def refusals_today(session: Session, *, now: datetime) -> dict[str, Any]:
+    """Today's attempts (zone time) and, for each reason, how many were refused or referred for
+    it and what share of all attempts that is. An attempt can carry several reasons."""
+    start = now.astimezone(ZONE_TIME).replace(hour=0, minute=0, second=0, microsecond=0)
+    decisions = dict(
+        session.execute(
+            select(Crossing.decision, func.count())
+            .where(Crossing.decided_at >= start)
+            .group_by(Crossing.decision)
+        ).all()
+    )
+    attempts = sum(decisions.values())
+    reasons: Counter[str] = Counter()
+    refused = select(Crossing.reasons).where(
+        Crossing.decided_at >= start, Crossing.decision != Decision.CLEARED
+    )
+    for (row_reasons,) in session.execute(refused):
+        reasons.update(row_reasons)
+    return {
+        "since": start.isoformat(),
+        "attempts": attempts,
+        "decisions": {decision.value: decisions.get(decision, 0) for decision in Decision},
+        "reasons": [
+            {"reason": reason, "count": count, "rate": round(count / attempts, 4)}
+            for reason, count in reasons.most_common()
+        ],
+    }
+
+
+def overview(session: Session, *, now: datetime, hours: int = 12) -> dict[str, Any]:
+    return {
+        "generated_at": now.isoformat(),
+        "in_park": in_park_now(session),
+        "hourly": hourly_crossings(session, now=now, hours=hours),
+        "today": refusals_today(session, now=now),
+    }

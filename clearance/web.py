@@ -1,0 +1,251 @@
+"""What every web page shares: templates, languages, signed-in browsers and CSRF protection.
+
+A browser signs in with a username and password and gets a random session token in a secure,
+http-only, same-site cookie; the database keeps only the token's hash, so signing out (or an
+administrator deleting the row) ends the session at once. Every form carries the session's
+CSRF token, and every request that changes something must send it back (form field
+``csrf_token`` or header ``X-CSRF-Token``); before sign-in the login form uses a random cookie
+of its own the same way (double submit).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from clearance import i18n
+from clearance.audit import Actor
+from clearance.db import utcnow
+from clearance.deps import SessionDep
+from clearance.errors import Forbidden, HetaoError
+from clearance.models import Role, User, WebSession
+from clearance.settings import Settings
+from clearance.zone import ZONE_TIME
+
+SESSION_COOKIE = "hetao_session"
+LOGIN_COOKIE = "hetao_login"
+LANGUAGE_COOKIE = "hetao_lang"
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_DIRS = [PACKAGE_ROOT / "clearance" / "templates", PACKAGE_ROOT / "enrolment" / "templates"]
+STATIC_DIR = PACKAGE_ROOT / "clearance" / "static"
+
+# Pages load nothing from elsewhere and run no inline script.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+    "style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+templates = Environment(
+    loader=FileSystemLoader([str(d) for d in TEMPLATE_DIRS]),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+class LoginRequired(HetaoError):
+    """A page that needs a signed-in user was asked for without one (the browser is sent to /login)."""
+
+    status_code = 401
+
+
+class CsrfFailed(HetaoError):
+    """A form or request that changes something came without this session's CSRF token."""
+
+    status_code = 403
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_web_session(session: Session, *, user: User, lifetime: timedelta, now: datetime) -> str:
+    """Sign ``user`` in; the returned token goes into the cookie and nowhere else."""
+    token = secrets.token_urlsafe(32)
+    session.execute(delete(WebSession).where(WebSession.expires_at < now))
+    session.add(
+        WebSession(
+            token_hash=_hash_token(token),
+            user_id=user.id,
+            csrf_token=secrets.token_urlsafe(32),
+            expires_at=now + lifetime,
+        )
+    )
+    session.flush()
+    return token
+
+
+def read_web_session(session: Session, *, token: str, now: datetime) -> WebSession | None:
+    found = session.scalar(select(WebSession).where(WebSession.token_hash == _hash_token(token)))
+    if found is None or found.expires_at <= now or not found.user.is_active:
+        return None
+    return found
+
+
+def end_web_session(session: Session, *, token: str) -> None:
+    session.execute(delete(WebSession).where(WebSession.token_hash == _hash_token(token)))
+
+
+@dataclass(frozen=True)
+class PageAuth:
+    user: User
+    web_session: WebSession
+    ip: str | None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(user=self.user, ip=self.ip)
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def get_page_auth(request: Request, session: SessionDep) -> PageAuth:
+    token = request.cookies.get(SESSION_COOKIE)
+    web_session = read_web_session(session, token=token, now=utcnow()) if token else None
+    if web_session is None:
+        raise LoginRequired("sign in to see this page")
+    return PageAuth(user=web_session.user, web_session=web_session, ip=client_ip(request))
+
+
+def require_page_role(*roles: Role) -> Callable[[PageAuth], PageAuth]:
+    def check(auth: Annotated[PageAuth, Depends(get_page_auth)]) -> PageAuth:
+        if auth.user.role not in roles:
+            allowed = ", ".join(role.value for role in roles)
+            raise Forbidden(f"this page needs the role {allowed}; you are {auth.user.role.value}")
+        return auth
+
+    return check
+
+
+async def submitted_csrf_token(request: Request) -> str:
+    header = request.headers.get("x-csrf-token")
+    if header is not None:
+        return header
+    if request.headers.get("content-type", "").startswith(("multipart/form-data", "application/x-www-form")):
+        value = (await request.form()).get("csrf_token")
+        return value if isinstance(value, str) else ""
+    return ""
+
+
+def check_csrf(expected: str, submitted: str) -> None:
+    if not submitted or not secrets.compare_digest(expected.encode(), submitted.encode()):
+        raise CsrfFailed("the form's security token is missing or stale: reload the page and try again")
+
+
+def form_guard(*roles: Role) -> Callable[..., Any]:
+    """A dependency for requests that change something: signed in with one of ``roles`` (any
+    role if none is given) and carrying this session's CSRF token."""
+    role_check = require_page_role(*(roles or tuple(Role)))
+
+    # A default rather than an Annotated hint: the hint would name a local, which FastAPI
+    # cannot resolve from this module's globals.
+    async def guard(request: Request, auth: PageAuth = Depends(role_check)) -> PageAuth:  # noqa: B008
+        check_csrf(auth.web_session.csrf_token, await submitted_csrf_token(request))
+        return auth
+
+    return guard
+
+
+PageUser = Annotated[PageAuth, Depends(get_page_auth)]
+PageOfficer = Annotated[PageAuth, Depends(require_page_role(Role.OFFICER))]
+PageStaff = Annotated[PageAuth, Depends(require_page_role(Role.ENROLLER, Role.OFFICER))]
+FormUser = Annotated[PageAuth, Depends(form_guard())]
+FormOfficer = Annotated[PageAuth, Depends(form_guard(Role.OFFICER))]
+FormStaff = Annotated[PageAuth, Depends(form_guard(Role.ENROLLER, Role.OFFICER))]
+
+
+def request_language(request: Request, user: User | None) -> str:
+    """The signed-in user's language; before sign-in, the cookie, then the browser's preference."""
+    if user is not None and user.language in i18n.LANGUAGES:
+        return user.language
+    cookie = request.cookies.get(LANGUAGE_COOKIE, "")
+    if cookie in i18n.LANGUAGES:
+        return cookie
+    return i18n.from_accept_language(request.headers.get("accept-language", ""))
+
+
+def render(
+    request: Request,
+    name: str,
+    *,
+    auth: PageAuth | None,
+    status_code: int = 200,
+    csrf_token: str | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """A page from ``templates``, in the viewer's language, with the security headers."""
+    user = auth.user if auth else None
+    language = request_language(request, user)
+    html = templates.get_template(name).render(
+        request=request,
+        user=user,
+        lang=language,
+        html_lang=i18n.HTML_LANG[language],
+        languages=i18n.LANGUAGES,
+        csrf_token=csrf_token or (auth.web_session.csrf_token if auth else ""),
+        path=request.url.path,
+        query=str(request.url.query),
+        _=i18n.translator(language),
+        **context,
+    )
+    return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
+
+
+def login_redirect_target(request: Request) -> str:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return f"/login?next={quote(target, safe='')}"
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: never an open redirect to another host."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def session_lifetime(settings: Settings) -> timedelta:
+    return timedelta(minutes=settings.access_token_minutes)
+
+
+def set_cookie(
+    response: Any, name: str, value: str, *, settings: Settings, max_age: int | None = None
+) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="lax",
+        path="/",
+    )
+
+
+def new_login_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def localtime(value: str | datetime) -> str:
+    """A timestamp in zone time, to the second, as officers read it."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(ZONE_TIME).strftime("%Y-%m-%d %H:%M:%S")
+
+
+templates.filters["localtime"] = localtime

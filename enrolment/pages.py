@@ -1,0 +1,413 @@
+"""The enrolment staff's pages, and the commuter pages officers share with them: registering with
+a photo checked at once, the organisation's commuters, bulk import with progress, credential
+cards, and a commuter's page with its workflow actions."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from clearance import audit, i18n, web
+from clearance.accounts import get_organisation_or_raise
+from clearance.crossings import CrossingFilters, describe_crossings, list_crossings
+from clearance.db import utcnow
+from clearance.deps import ContextDep, SessionDep, read_upload
+from clearance.errors import FaceCheckFailed, HetaoError, InvalidImage, PayloadTooLarge
+from clearance.models import Commuter, CommuterStatus, CredentialKind, Organisation, Park, Role, User
+from clearance.web import FormOfficer, FormStaff, PageStaff, render
+from clearance.zone import local_today
+from enrolment import commuters, imports, issuing, photos
+from enrolment.api import ImportRunnerDep, card_response, start_import
+from enrolment.commuters import DocumentType, Registration
+
+router = APIRouter(include_in_schema=False)
+
+HISTORY_ROWS = 100
+# What an enroller can do about each failed photo check.
+PHOTO_ADVICE = {
+    "no_face": "Photograph the face from the front, fully visible, with nothing covering it.",
+    "several_faces": "Only the commuter may be in the photo: crop or retake it.",
+    "face_too_small": "Move closer or crop: the face must fill more of the photo.",
+    "face_blurred": "Hold the camera still and focus on the face.",
+    "face_badly_exposed": "Use even light on the face: no strong backlight, no flash glare.",
+    "invalid_image": "Upload a JPEG or PNG photo.",
+    "too_large": "Use a smaller photo (at most 10 MB and 40 megapixels).",
+}
+
+
+def _translator(request: Request, user: User) -> i18n.Translate:
+    return i18n.translator(web.request_language(request, user))
+
+
+@router.get("/commuters")
+def commuter_list(
+    request: Request,
+    session: SessionDep,
+    auth: PageStaff,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    status: Annotated[str | None, Query(max_length=16)] = None,
+) -> Response:
+    chosen = CommuterStatus(status) if status in {s.value for s in CommuterStatus} else None
+    found = commuters.list_commuters(session, user=auth.user, status=chosen, q=q, limit=200)
+    organisation = auth.user.organisation if auth.user.role is Role.ENROLLER else None
+    return render(
+        request,
+        "commuters.html",
+        auth=auth,
+        commuters=found,
+        q=q,
+        status=chosen.value if chosen else "",
+        statuses=[s.value for s in CommuterStatus],
+        organisation=organisation,
+    )
+
+
+def _commuter_page(
+    request: Request, session: SessionDep, auth: web.PageAuth, commuter: Commuter, **extra: Any
+) -> Response:
+    history: list[dict[str, Any]] = []
+    if auth.user.role is Role.OFFICER:
+        rows = list_crossings(session, filters=CrossingFilters(commuter_id=commuter.id), limit=HISTORY_ROWS)
+        history = describe_crossings(session, rows)
+        audit.record_event(
+            session,
+            actor=auth.actor,
+            action="view_crossing_history",
+            object_type="commuter",
+            object_id=commuter.id,
+            purpose="identity_check",
+        )
+    enrolled_by = session.get(User, commuter.enrolled_by_id)
+    return render(
+        request,
+        "commuter.html",
+        auth=auth,
+        commuter=commuter,
+        credentials=issuing.list_credentials(session, commuter=commuter),
+        history=history,
+        enrolled_by=enrolled_by.username if enrolled_by else "",
+        purposes=audit.PURPOSES,
+        now=utcnow(),
+        **extra,
+    )
+
+
+@router.get("/commuters/{commuter_id}")
+def commuter_page(commuter_id: uuid.UUID, request: Request, session: SessionDep, auth: PageStaff) -> Response:
+    commuter = commuters.get_commuter_or_raise(session, commuter_id, user=auth.user)
+    return _commuter_page(request, session, auth, commuter)
+
+
+@router.post("/commuters/{commuter_id}/photo")
+def commuter_photo(
+    commuter_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    context: ContextDep,
+    auth: FormStaff,
+    purpose: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Show the reference photo once, for a stated purpose; the view goes into the audit trail."""
+    commuter = commuters.get_commuter_or_raise(session, commuter_id, user=auth.user)
+    translate = _translator(request, auth.user)
+    if purpose not in audit.PURPOSES:
+        return _commuter_page(
+            request, session, auth, commuter, problem=translate("Choose why you need to see the photo.")
+        )
+    try:
+        jpeg = commuters.reference_photo(commuter, data_key=context.keyring.data_key)
+    except HetaoError as exc:
+        return _commuter_page(request, session, auth, commuter, problem=exc.detail)
+    audit.record_event(
+        session,
+        actor=auth.actor,
+        action="view_reference_photo",
+        object_type="commuter",
+        object_id=commuter.id,
+        purpose=purpose,
+    )
+    return _commuter_page(request, session, auth, commuter, photo=base64.b64encode(jpeg).decode())
+
+
+@router.post("/commuters/{commuter_id}/{action}")
+def commuter_action(
+    commuter_id: uuid.UUID,
+    action: Literal["approve", "suspend", "reinstate", "revoke"],
+    request: Request,
+    session: SessionDep,
+    auth: FormOfficer,
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """The approval workflow from the commuter's page; a refusal is shown on the page."""
+    commuter = commuters.get_commuter_or_raise(session, commuter_id, user=auth.user)
+    translate = _translator(request, auth.user)
+    try:
+        with session.begin_nested():
+            if action == "approve":
+                commuters.approve_commuter(session, commuter=commuter, officer=auth.user)
+            elif action == "suspend":
+                if len(reason.strip()) < 3:
+                    return _commuter_page(
+                        request, session, auth, commuter, problem=translate("Give a reason.")
+                    )
+                commuters.suspend_commuter(session, commuter=commuter, reason=reason.strip())
+            elif action == "reinstate":
+                commuters.reinstate_commuter(session, commuter=commuter)
+            else:
+                commuters.revoke_commuter(session, commuter=commuter, reason=reason.strip() or None)
+    except HetaoError as exc:
+        session.refresh(commuter)
+        return _commuter_page(request, session, auth, commuter, problem=exc.detail)
+    audit.record_event(
+        session, actor=auth.actor, action=f"{action}_commuter", object_type="commuter", object_id=commuter.id
+    )
+    return RedirectResponse(f"/commuters/{commuter.id}", status_code=303)
+
+
+@router.post("/commuters/{commuter_id}/credentials")
+def commuter_credential(
+    commuter_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    context: ContextDep,
+    auth: FormStaff,
+    kind: Annotated[CredentialKind, Form()] = CredentialKind.STATIC,
+) -> Response:
+    commuter = commuters.get_commuter_or_raise(session, commuter_id, user=auth.user)
+    try:
+        with session.begin_nested():
+            issuing.issue_credential(
+                session,
+                commuter=commuter,
+                kind=kind,
+                issued_by=auth.user,
+                keyring=context.keyring,
+                lifetime=timedelta(days=context.settings.credential_days),
+                now=utcnow(),
+            )
+    except HetaoError as exc:
+        return _commuter_page(request, session, auth, commuter, problem=exc.detail)
+    return RedirectResponse(f"/commuters/{commuter.id}", status_code=303)
+
+
+@router.get("/credentials/{credential_id}/card.{fmt}")
+def card(
+    credential_id: uuid.UUID,
+    fmt: Literal["png", "pdf"],
+    session: SessionDep,
+    context: ContextDep,
+    auth: PageStaff,
+) -> Response:
+    credential = issuing.get_credential_or_raise(session, credential_id, user=auth.user)
+    return card_response(credential, fmt=fmt, context=context, session=session, actor=auth.actor)
+
+
+def _organisations(session: SessionDep, user: User) -> list[Organisation]:
+    if user.role is Role.ENROLLER:
+        return [user.organisation] if user.organisation else []
+    from sqlalchemy import select
+
+    return list(session.scalars(select(Organisation).order_by(Organisation.name)))
+
+
+def _register_page(
+    request: Request,
+    session: SessionDep,
+    auth: web.PageAuth,
+    *,
+    form: dict[str, Any],
+    status_code: int = 200,
+    **extra: Any,
+) -> Response:
+    return render(
+        request,
+        "register.html",
+        auth=auth,
+        form=form,
+        organisations=_organisations(session, auth.user),
+        document_types=[d.value for d in DocumentType],
+        default_valid_until=(local_today() + timedelta(days=365)).isoformat(),
+        status_code=status_code,
+        **extra,
+    )
+
+
+@router.get("/register")
+def register_form(request: Request, session: SessionDep, auth: PageStaff) -> Response:
+    return _register_page(request, session, auth, form={})
+
+
+def photo_problem(exc: HetaoError, translate: i18n.Translate) -> dict[str, str]:
+    """A failed photo as the form shows it: which check failed, what was found and how to fix it."""
+    check = str(exc.extra.get("check", "too_large" if isinstance(exc, PayloadTooLarge) else "invalid_image"))
+    return {
+        "check": check,
+        "title": translate(check),
+        "detail": exc.detail,
+        "advice": translate(PHOTO_ADVICE.get(check, PHOTO_ADVICE["invalid_image"])),
+    }
+
+
+@router.post("/register/check-photo")
+def check_photo(
+    request: Request,
+    context: ContextDep,
+    auth: FormStaff,
+    photo: Annotated[UploadFile, File()],
+) -> JSONResponse:
+    """The photo checks alone, run as soon as a photo is chosen; nothing is stored."""
+    translate = _translator(request, auth.user)
+    try:
+        image = photos.load_photo(read_upload(photo, settings=context.settings), settings=context.settings)
+        template = photos.make_template(image, settings=context.settings)
+    except (PayloadTooLarge, InvalidImage, FaceCheckFailed) as exc:
+        return JSONResponse({"ok": False, **photo_problem(exc, translate)})
+    quality = template.quality_report()
+    return JSONResponse(
+        {
+            "ok": True,
+            "title": translate("The photo passes every check."),
+            "detail": translate(
+                "Face {px} px high, sharpness {sharp}, brightness {bright}.",
+                px=round(quality["face_px"]),
+                sharp=round(quality["sharpness"]),
+                bright=round(quality["brightness"]),
+            ),
+        }
+    )
+
+
+@router.post("/register")
+def register(
+    request: Request,
+    session: SessionDep,
+    context: ContextDep,
+    auth: FormStaff,
+    full_name: Annotated[str, Form(max_length=200)],
+    document_type: Annotated[str, Form(max_length=40)],
+    document_number: Annotated[str, Form(max_length=64)],
+    organisation_id: Annotated[str, Form(max_length=40)],
+    home_park: Annotated[str, Form(max_length=4)],
+    valid_until: Annotated[str, Form(max_length=10)],
+    photo: Annotated[UploadFile, File()],
+    face_only: Annotated[bool, Form()] = False,
+) -> Response:
+    form = {
+        "full_name": full_name,
+        "document_type": document_type,
+        "document_number": document_number,
+        "organisation_id": organisation_id,
+        "home_park": home_park,
+        "valid_until": valid_until,
+        "face_only": face_only,
+    }
+    translate = _translator(request, auth.user)
+    try:
+        registration = Registration(
+            full_name=full_name,
+            document_type=DocumentType(document_type),
+            document_number=document_number,
+            organisation_id=uuid.UUID(organisation_id),
+            home_park=Park(home_park),
+            valid_until=date.fromisoformat(valid_until),
+            face_only=face_only,
+        )
+    except ValueError:
+        return _register_page(
+            request,
+            session,
+            auth,
+            form=form,
+            status_code=422,
+            problem=translate("Check the form: a field is not valid."),
+        )
+    settings = context.settings
+    try:
+        with session.begin_nested():
+            get_organisation_or_raise(session, registration.organisation_id)
+            registration = commuters.validate_registration(
+                session, registration=registration, enroller=auth.user
+            )
+            try:
+                image = photos.load_photo(read_upload(photo, settings=settings), settings=settings)
+                template = photos.make_template(image, settings=settings)
+            except (PayloadTooLarge, InvalidImage, FaceCheckFailed) as exc:
+                return _register_page(
+                    request,
+                    session,
+                    auth,
+                    form=form,
+                    status_code=422,
+                    photo_problem=photo_problem(exc, translate),
+                )
+            commuter = commuters.enrol_commuter(
+                session,
+                registration=registration,
+                template=template,
+                enroller=auth.user,
+                data_key=context.keyring.data_key,
+            )
+    except HetaoError as exc:
+        return _register_page(
+            request, session, auth, form=form, status_code=exc.status_code, problem=exc.detail
+        )
+    audit.record_event(
+        session, actor=auth.actor, action="register_commuter", object_type="commuter", object_id=commuter.id
+    )
+    return RedirectResponse(f"/commuters/{commuter.id}", status_code=303)
+
+
+@router.get("/imports/new")
+def import_form(request: Request, auth: PageStaff) -> Response:
+    return render(request, "import_new.html", auth=auth)
+
+
+@router.post("/imports")
+def import_upload(
+    request: Request,
+    session: SessionDep,
+    context: ContextDep,
+    runner: ImportRunnerDep,
+    auth: FormStaff,
+    photos: Annotated[UploadFile, File()],
+    csv: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    try:
+        with session.begin_nested():
+            job = start_import(session, context, runner, auth.user, csv_upload=csv, zip_upload=photos)
+    except HetaoError as exc:
+        return render(request, "import_new.html", auth=auth, status_code=exc.status_code, problem=exc.detail)
+    audit.record_event(
+        session, actor=auth.actor, action="import_commuters", object_type="import", object_id=job.id
+    )
+    return RedirectResponse(f"/imports/{job.id}", status_code=303)
+
+
+@router.get("/imports/{job_id}")
+def import_page(job_id: uuid.UUID, request: Request, session: SessionDep, auth: PageStaff) -> Response:
+    job = imports.get_job_or_raise(session, job_id, user=auth.user)
+    return render(request, "import_job.html", auth=auth, job=job, rows=imports.job_rows(session, job))
+
+
+@router.get("/imports/{job_id}/progress")
+def import_progress(
+    job_id: uuid.UUID, request: Request, session: SessionDep, auth: PageStaff
+) -> JSONResponse:
+    job = imports.get_job_or_raise(session, job_id, user=auth.user)
+    translate = _translator(request, auth.user)
+    return JSONResponse(
+        {
+            "status": job.status.value,
+            "status_label": translate(job.status.value),
+            "total": job.total,
+            "processed": job.processed,
+            "enrolled": job.enrolled,
+            "failed": job.failed,
+        },
+        headers={"Cache-Control": "no-store"},
+    )

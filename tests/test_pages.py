@@ -1,0 +1,266 @@
+"""The web pages over HTTP: sign-in, roles, CSRF, languages, the officers' queue and the
+commuter page. The browser tests (test_browser.py) drive the same pages in Chromium."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from clearance import i18n, web
+from clearance.db import utcnow
+from clearance.models import AuditEvent, Commuter, Park, User
+from clearance.samples import SAMPLE_COMMUTERS
+from tests.pages import sign_in
+from tests.support import API, DATA, World, enrol_active, post_commuter, table_counts
+
+A, B = SAMPLE_COMMUTERS[0], SAMPLE_COMMUTERS[1]
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_sign_in_sets_a_secure_http_only_session_cookie_and_sends_officers_to_the_dashboard(
+    page_client: TestClient, world: World
+) -> None:
+    assert (
+        page_client.get("/dashboard", follow_redirects=False).headers["location"]
+        == "/login?next=%2Fdashboard"
+    )
+    page_client.get("/login")
+    response = page_client.post(
+        "/login",
+        data={
+            "username": "officer",
+            "password": "correct horse battery",
+            "csrf_token": page_client.cookies["hetao_login"],
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/dashboard"
+    cookie = next(h for h in response.headers.get_list("set-cookie") if h.startswith("hetao_session="))
+    assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=lax" in cookie
+    dashboard = page_client.get("/dashboard")
+    assert dashboard.status_code == 200
+    assert "Content-Security-Policy" in dashboard.headers
+    assert "Live crossings" in dashboard.text
+
+
+def test_a_wrong_password_or_a_missing_csrf_token_signs_nobody_in(
+    page_client: TestClient, world: World
+) -> None:
+    page_client.get("/login")
+    token = page_client.cookies["hetao_login"]
+    wrong = page_client.post("/login", data={"username": "officer", "password": "nope", "csrf_token": token})
+    assert wrong.status_code == 401
+    assert "Wrong username or password." in wrong.text
+    forged = page_client.post(
+        "/login", data={"username": "officer", "password": "correct horse battery"}, follow_redirects=False
+    )
+    assert forged.status_code == 403
+    assert "hetao_session" not in page_client.cookies
+
+
+def test_pages_answer_each_role_as_the_api_does(page_client: TestClient, world: World) -> None:
+    sign_in(page_client, "enroller_a")
+    assert page_client.get("/commuters").status_code == 200
+    assert page_client.get("/register").status_code == 200
+    refused = page_client.get("/dashboard")
+    assert refused.status_code == 403
+    assert "this page needs the role officer" in refused.text
+    assert page_client.get("/queue").status_code == 403
+    assert page_client.get("/audit").status_code == 403
+
+
+def test_a_form_without_the_session_csrf_token_changes_nothing(
+    page_client: TestClient, client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    commuter = post_commuter(client, world.enroller_a, world.org_a, A.enrolment_photo).json()
+    sign_in(page_client, "officer")
+    before = table_counts(sessions)
+    refused = page_client.post(f"/commuters/{commuter['id']}/approve", data={"csrf_token": "stale"})
+    assert refused.status_code == 403
+    assert table_counts(sessions) == before
+    with sessions() as session:
+        assert session.get(Commuter, uuid.UUID(commuter["id"])).status.value == "pending"  # type: ignore[union-attr]
+
+
+def test_the_language_is_remembered_for_the_user(
+    page_client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    csrf = sign_in(page_client, "officer")
+    switched = page_client.post(
+        "/language", data={"lang": "zh-Hant", "csrf_token": csrf, "next": "/queue"}, follow_redirects=True
+    )
+    assert switched.status_code == 200
+    assert "轉介人工處理" in switched.text
+    assert 'lang="zh-Hant-HK"' in switched.text
+    with sessions() as session:
+        assert session.scalar(select(User.language).where(User.username == "officer")) == "zh-Hant"
+    # A new browser, with no language cookie, shows the user's language once they sign in.
+    page_client.cookies.clear()
+    sign_in(page_client, "officer")
+    assert "待處理" in page_client.get("/queue").text
+    # Before sign-in, the browser's preference decides.
+    page_client.cookies.clear()
+    assert "登录" in page_client.get("/login", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).text
+
+
+def test_enrollers_list_only_their_organisations_commuters(
+    page_client: TestClient, client: TestClient, world: World
+) -> None:
+    post_commuter(client, world.enroller_a, world.org_a, A.enrolment_photo, full_name="Alice Org-A")
+    post_commuter(client, world.enroller_b, world.org_b, B.enrolment_photo, full_name="Bob Org-B")
+    sign_in(page_client, "enroller_a")
+    listing = page_client.get("/commuters").text
+    assert "Alice Org-A" in listing
+    assert "Bob Org-B" not in listing
+    sign_in(page_client, "officer")
+    found = page_client.get("/commuters", params={"q": "org-b"}).text
+    assert "Bob Org-B" in found and "Alice Org-A" not in found
+
+
+def test_the_reference_photo_is_shown_only_for_a_purpose_and_each_view_is_audited(
+    page_client: TestClient, client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    commuter, _credential = enrol_active(client, world, A)
+    csrf = sign_in(page_client, "officer")
+    page = page_client.get(f"/commuters/{commuter['id']}").text
+    assert "data:image/jpeg" not in page
+    no_purpose = page_client.post(f"/commuters/{commuter['id']}/photo", data={"csrf_token": csrf})
+    assert "data:image/jpeg" not in no_purpose.text
+    shown = page_client.post(
+        f"/commuters/{commuter['id']}/photo", data={"csrf_token": csrf, "purpose": "referred_attempt"}
+    )
+    assert "data:image/jpeg;base64,/9j/" in shown.text
+    with sessions() as session:
+        views = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "view_reference_photo", AuditEvent.object_id == commuter["id"]
+            )
+        ).all()
+        assert [(v.username, v.purpose, v.ip) for v in views] == [
+            ("officer", "referred_attempt", "testclient")
+        ]
+
+
+def test_officers_approve_from_the_commuter_page_but_never_their_own_registration(
+    page_client: TestClient, client: TestClient, world: World
+) -> None:
+    own = post_commuter(client, world.officer, world.org_a, A.enrolment_photo).json()
+    other = post_commuter(client, world.enroller_a, world.org_a, B.enrolment_photo).json()
+    csrf = sign_in(page_client, "officer")
+    refused = page_client.post(f"/commuters/{own['id']}/approve", data={"csrf_token": csrf})
+    assert "approved by someone other than who entered it" in refused.text
+    approved = page_client.post(
+        f"/commuters/{other['id']}/approve", data={"csrf_token": csrf}, follow_redirects=True
+    )
+    assert 'id="status">active<' in approved.text
+    suspended = page_client.post(
+        f"/commuters/{other['id']}/suspend",
+        data={"csrf_token": csrf, "reason": "left the company"},
+        follow_redirects=True,
+    )
+    assert 'id="status">suspended<' in suspended.text
+    assert (
+        client.get(f"{API}/commuters/{other['id']}", headers=world.officer.headers).json()["status"]
+        == "suspended"
+    )
+
+
+def test_registering_through_the_form_checks_the_photo_and_says_how_to_fix_it(
+    page_client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    csrf = sign_in(page_client, "enroller_a")
+    no_face = (DATA / "no_face_3.jpg").read_bytes()
+    check = page_client.post(
+        "/register/check-photo",
+        files={"photo": ("p.jpg", no_face, "image/jpeg")},
+        headers={"X-CSRF-Token": csrf},
+    ).json()
+    assert check["ok"] is False
+    assert check["check"] == "no_face"
+    assert "from the front" in check["advice"]
+    fields = {
+        "csrf_token": csrf,
+        "full_name": "Form Person",
+        "document_type": "passport",
+        "document_number": "F1234567",
+        "organisation_id": str(world.org_a),
+        "home_park": "hk",
+        "valid_until": (utcnow() + timedelta(days=100)).date().isoformat(),
+    }
+    before = table_counts(sessions)
+    refused = page_client.post("/register", data=fields, files={"photo": ("p.jpg", no_face, "image/jpeg")})
+    assert refused.status_code == 422
+    assert "no face was found" in refused.text
+    assert 'value="Form Person"' in refused.text  # what was typed is kept
+    assert table_counts(sessions) == before
+    good = page_client.post(
+        "/register", data=fields, files={"photo": ("p.jpg", A.enrolment_photo.read_bytes(), "image/jpeg")}
+    )
+    assert good.status_code == 200
+    assert "Form Person" in good.text and 'id="status">pending<' in good.text
+
+
+def test_every_text_on_the_pages_has_both_chinese_translations() -> None:
+    used: set[str] = set()
+    sources = [*ROOT.glob("clearance/templates/*.html"), *ROOT.glob("enrolment/templates/*.html")]
+    sources += [ROOT / "clearance/dashboard.py", ROOT / "enrolment/pages.py", ROOT / "clearance/app.py"]
+    for path in sources:
+        text = path.read_text()
+        used.update(re.findall(r"""(?:_|translate)\(\s*"([^"]+)"\s*[,)]""", text))
+        used.update(re.findall(r"""(?:_|translate)\(\s*'([^']+)'\s*[,)]""", text))
+    from enrolment.pages import PHOTO_ADVICE
+    from clearance.app import ERROR_TITLES
+    from clearance.models import AlertKind, CommuterStatus, CredentialKind, Decision, Direction, ImportStatus
+    from clearance.rules import Reason
+    from clearance.audit import PURPOSES
+    from enrolment.commuters import DocumentType
+
+    used.update(PHOTO_ADVICE.values())
+    used.update(PHOTO_ADVICE.keys())
+    used.update(ERROR_TITLES.values())
+    used.add("Something went wrong")
+    for enum in (
+        AlertKind,
+        CommuterStatus,
+        CredentialKind,
+        Decision,
+        Direction,
+        ImportStatus,
+        Reason,
+        DocumentType,
+        Park,
+    ):
+        used.update(member.value for member in enum)
+    used.update(PURPOSES)
+    assert len(used) > 150
+    missing = sorted(text for text in used if text not in i18n.MESSAGES)
+    assert missing == []
+    assert all(zh_hant and zh_hans for zh_hant, zh_hans in i18n.MESSAGES.values())
+
+
+@pytest.mark.parametrize(
+    ("header", "language"),
+    [
+        ("zh-HK,zh;q=0.9", "zh-Hant"),
+        ("zh-TW", "zh-Hant"),
+        ("zh-CN", "zh-Hans"),
+        ("fr, en;q=0.5", "en"),
+        ("", "en"),
+    ],
+)
+def test_browser_languages_map_to_the_script_people_read(header: str, language: str) -> None:
+    assert i18n.from_accept_language(header) == language
+
+
+def test_the_next_page_after_sign_in_never_leaves_the_site() -> None:
+    assert web.safe_next("/commuters?q=a") == "/commuters?q=a"
+    for hostile in ("https://evil.example/", "//evil.example/", "/\\evil.example", ""):
+        assert web.safe_next(hostile) == "/"
