@@ -28,6 +28,9 @@ def _settings() -> Settings:
         raise SystemExit(f"hetao: invalid settings: {exc}") from None
 
 
+SHUTDOWN_GRACE_SECONDS = 3
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -36,7 +39,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings()
     app = create_app(settings)
     print(f"Hetao Clearance on http://{args.host}:{args.port}  (API docs at /docs)", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    # Live views hold their connection open: on Ctrl-C wait at most a few seconds for them.
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+    )
     return 0
 
 

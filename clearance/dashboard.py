@@ -156,8 +156,7 @@ def hourly_chart(hourly: dict[str, Any], translate: i18n.Translate) -> str:
         f'<svg class="chart" viewBox="0 0 {width} {height + 20 * ((len(series) + 1) // 2)}" role="img" '
         f'aria-label="{html.escape(translate("Crossings per hour"))}">'
     ]
-    for fraction in (0, 0.5, 1):
-        value = peak * fraction
+    for value in sorted({0, (peak + 1) // 2, peak}):
         parts.append(
             f'<line x1="{left}" x2="{width - 8}" y1="{y(value):.1f}" y2="{y(value):.1f}" stroke="#d0d7de"/>'
             f'<text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end" font-size="11">{value:.0f}</text>'

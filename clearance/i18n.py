@@ -69,7 +69,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "No crossings in these hours.": ("這段時間沒有通關記錄。", "这段时间没有通关记录。"),
     "Refusals today by reason": ("今日拒絕原因", "今日拒绝原因"),
-    "{n} attempts today": ("今日共 {n} 次嘗試", "今日共 {n} 次尝试"),
+    "Attempts today: {n}": ("今日嘗試次數：{n}", "今日尝试次数：{n}"),
     "No refusals today.": ("今日沒有拒絕。", "今日没有拒绝。"),
     # Queue
     "Referred attempts": ("轉介人工處理", "转人工处理"),

@@ -17,6 +17,7 @@ from clearance import schema
 from clearance.app import create_app
 from clearance.db import make_engine, session_scope
 from clearance.deps import get_session
+from clearance.keys import Keyring
 from clearance.settings import Settings
 from tests.support import World, make_world
 
@@ -72,6 +73,13 @@ def client(app: FastAPI, sessions: sessionmaker[Session]) -> Iterator[TestClient
     with TestClient(app) as client:
         yield client
     app.dependency_overrides.clear()
+
+
+@pytest.fixture(scope="session")
+def app_keyring(app: FastAPI) -> Keyring:
+    """The keys the app seals biometrics with."""
+    keyring: Keyring = app.state.context.keyring
+    return keyring
 
 
 @pytest.fixture

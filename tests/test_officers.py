@@ -114,9 +114,7 @@ def test_stats_count_who_is_in_each_park_the_hourly_crossings_and_refusal_reason
         verify_frame(client, world, frame_jpeg(A.live_photo, credential["payload"])).json()["decision"]
         == "cleared"
     )
-    assert (
-        verify_frame(client, world, frame_jpeg(None, credential["payload"])).json()["decision"] == "refer"
-    )
+    assert verify_frame(client, world, frame_jpeg(None, credential["payload"])).json()["decision"] == "refer"
     deliver(client, world, decision="rejected", reasons=["expired"])
     stats = client.get(f"{API}/stats", params={"hours": 6}, headers=world.officer.headers)
     assert stats.status_code == 200

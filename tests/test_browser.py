@@ -1,0 +1,271 @@
+"""The pages in a real browser (Debian's Chromium, driven by Playwright) against real servers:
+the officers' live view, queue and commuter page; registration and bulk import by staff; and,
+on PostgreSQL, a crossing recorded through one server process shown by another.
+
+Screenshots go to test-output/screenshots (or $HETAO_TEST_OUTPUT/screenshots).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+import uuid
+import zipfile
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from clearance.db import utcnow
+from clearance.samples import SAMPLE_COMMUTERS, SampleCommuter
+from tests.live import LiveServer, fresh_database
+from tests.support import API, DATA, PASSWORD, frame_jpeg
+
+A, B, C = SAMPLE_COMMUTERS[0], SAMPLE_COMMUTERS[1], SAMPLE_COMMUTERS[2]
+CHROMIUM = Path("/usr/bin/chromium")
+OUTPUT = Path(os.environ.get("HETAO_TEST_OUTPUT", Path(__file__).resolve().parent.parent / "test-output"))
+# Generous: the machines are shared. The live view's own latency is measured in bench/live_view.py.
+SHOWN_WITHIN_MS = 5000
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        if os.environ.get("HETAO_REQUIRE_BROWSER"):
+            pytest.fail("Chromium is required here: apt-get install -y chromium")
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    name = "web_" + request.node.name.replace("test_", "")[:20]
+    server = LiveServer(data_dir=tmp_path / "server", database_url=fresh_database(tmp_path, name))
+    server.setup()
+    server.start()
+    yield server
+    server.kill()
+
+
+def screenshot(page: Page, name: str) -> Path:
+    path = OUTPUT / "screenshots" / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def signed_in_page(browser: Browser, server: LiveServer, username: str) -> Page:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{server.url}/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form[action='/login'] button[type=submit]")
+    expect(page.locator("header.top .who")).to_contain_text(username)
+    return page
+
+
+def verify(server: LiveServer, kiosk: str, sample: SampleCommuter, payload: str) -> dict[str, Any]:
+    answer = httpx.post(
+        f"{server.url}{API}/kiosk/verify",
+        headers={"Authorization": f"Bearer {server.kiosks[kiosk]}"},
+        files={"frame": ("frame.jpg", frame_jpeg(sample.live_photo, payload), "image/jpeg")},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    result: dict[str, Any] = answer.json()
+    return result
+
+
+def test_officer_sees_crossings_live_overrides_a_referral_and_the_view_survives_a_restart(
+    live: LiveServer, browser: Browser
+) -> None:
+    commuter_a, credential_a = live.enrol_active(A)
+    _commuter_b, credential_b = live.enrol_active(B)
+    page = signed_in_page(browser, live, "officer")
+    page.goto(f"{live.url}/dashboard")
+    expect(page.locator("#live-state.up")).to_be_visible()
+
+    started = time.monotonic()
+    result = verify(live, "east_to_hk", A, credential_a["payload"])
+    row = page.locator(f"#crossing-{result['crossing_id']}")
+    expect(row).to_be_visible(timeout=SHOWN_WITHIN_MS)
+    print(f"verify answered to row shown: {(time.monotonic() - started) * 1000:.0f} ms")
+    expect(row).to_contain_text(A.label)
+    expect(row).to_contain_text("cleared")
+    expect(page.locator("[data-park=hk]")).to_have_text("1", timeout=SHOWN_WITHIN_MS)
+
+    # A kiosk that was offline delivers an attempt it referred: it stands out, and lands in the queue.
+    referred = str(uuid.uuid4())
+    delivered = httpx.post(
+        f"{live.url}{API}/kiosk/crossings",
+        headers={"Authorization": f"Bearer {live.kiosks['west_to_sz']}"},
+        json={
+            "crossings": [
+                {
+                    "id": referred,
+                    "decided_at": utcnow().isoformat(),
+                    "decision": "refer",
+                    "reasons": ["face_uncertain"],
+                    "commuter_id": commuter_a["id"],
+                    "credential_id": credential_a["id"],
+                    "distance": 0.6,
+                }
+            ]
+        },
+    )
+    assert delivered.json()["results"][0]["status"] == "created"
+    expect(page.locator(f"#crossing-{referred}.decision-refer")).to_be_visible(timeout=SHOWN_WITHIN_MS)
+    screenshot(page, "live-view")
+
+    page.goto(f"{live.url}/queue")
+    item = page.locator(f"#refer-{referred}")
+    item.locator("select[name=decision]").select_option("cleared")
+    item.locator("input[name=reason]").fill("Passport checked at the desk")
+    item.locator("button[type=submit]").click()
+    expect(page.locator(".notice")).to_contain_text("Decision recorded")
+    expect(page.locator(f"#refer-{referred}")).to_have_count(0)
+    overridden = [c for c in live.crossings() if c["id"] == referred]
+    assert overridden and overridden[0]["decision"] == "refer"
+    presence = httpx.get(
+        f"{live.url}{API}/kiosk/presence/{commuter_a['id']}",
+        headers={"Authorization": f"Bearer {live.kiosks['west_to_sz']}"},
+    ).json()
+    assert presence["last_side"] == "sz"
+
+    # The commuter's page: a manual check of the reference photo, recorded with its purpose.
+    page.goto(f"{live.url}/commuters/{commuter_a['id']}")
+    page.select_option("select[name=purpose]", "referred_attempt")
+    page.click("text=Show the reference photo")
+    expect(page.locator("img.reference")).to_be_visible()
+    expect(page.locator(f"#crossing-{referred}")).to_contain_text("Passport checked at the desk")
+    screenshot(page, "commuter-page")
+
+    # The server dies and comes back: the open page reconnects by itself and goes on showing crossings.
+    page.goto(f"{live.url}/dashboard")
+    expect(page.locator("#live-state.up")).to_be_visible()
+    live.kill()
+    expect(page.locator("#live-state.up")).to_have_count(0, timeout=SHOWN_WITHIN_MS)
+    live.start()
+    expect(page.locator("#live-state.up")).to_be_visible(timeout=15000)
+    after_restart = verify(live, "east_to_hk", B, credential_b["payload"])
+    expect(page.locator(f"#crossing-{after_restart['crossing_id']}")).to_contain_text(
+        B.label, timeout=SHOWN_WITHIN_MS
+    )
+
+
+def test_staff_register_with_a_photo_checked_at_once_and_see_why_a_photo_fails(
+    live: LiveServer, browser: Browser
+) -> None:
+    page = signed_in_page(browser, live, "enroller")
+    page.goto(f"{live.url}/register")
+    page.set_input_files("#photo", str(DATA / "no_face_3.jpg"))
+    result = page.locator("#photo-result.failed")
+    expect(result).to_contain_text("no face found")
+    expect(result).to_contain_text("from the front")
+    screenshot(page, "register-no-face")
+
+    page.fill("input[name=full_name]", "Browser Registered")
+    page.fill("input[name=document_number]", "BR123456")
+    page.select_option("select[name=home_park]", "sz")
+    page.set_input_files("#photo", str(C.enrolment_photo))
+    expect(page.locator("#photo-result.ok")).to_contain_text("passes every check")
+    page.click("form#register button[type=submit]")
+    expect(page.locator("h1")).to_contain_text("Browser Registered")
+    expect(page.locator("#status")).to_have_text("pending")
+
+    # Submitting a photo with no face anyway is refused by the server too, and nothing is stored.
+    page.goto(f"{live.url}/register")
+    page.fill("input[name=full_name]", "No Face Person")
+    page.fill("input[name=document_number]", "NF123456")
+    page.set_input_files("#photo", str(DATA / "no_face_3.jpg"))
+    expect(page.locator("#photo-result.failed")).to_be_visible()
+    page.click("form#register button[type=submit]")
+    expect(page.locator("#photo-result.failed")).to_contain_text("no face was found")
+    page.goto(f"{live.url}/commuters")
+    expect(page.locator("table")).to_contain_text("Browser Registered")
+    expect(page.locator("table")).not_to_contain_text("No Face Person")
+
+
+def test_a_bulk_import_with_one_bad_row_enrols_the_rest_and_reports_it(
+    live: LiveServer, browser: Browser
+) -> None:
+    valid = (utcnow() + timedelta(days=200)).date().isoformat()
+    csv = (
+        "full_name,document_type,document_number,home_park,valid_until,photo\n"
+        f"Imported One,passport,IM100001,hk,{valid},one.jpg\n"
+        f"Imported Bad,passport,IM100002,hk,{valid},group.jpg\n"
+        f"Imported Two,passport,IM100003,sz,{valid},two.jpg\n"
+    )
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as photos:
+        photos.writestr("one.jpg", A.enrolment_photo.read_bytes())
+        photos.writestr("two.jpg", B.enrolment_photo.read_bytes())
+        photos.writestr("group.jpg", (DATA / "multi_face_4.jpg").read_bytes())
+    folder = OUTPUT / "import"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "commuters.csv").write_text(csv)
+    (folder / "photos.zip").write_bytes(archive.getvalue())
+
+    page = signed_in_page(browser, live, "enroller")
+    page.goto(f"{live.url}/imports/new")
+    page.set_input_files("input[name=csv]", str(folder / "commuters.csv"))
+    page.set_input_files("input[name=photos]", str(folder / "photos.zip"))
+    page.click("#import-form button[type=submit]")
+    expect(page.locator("#import-progress")).to_be_visible()
+    expect(page.locator("[data-field=status]")).to_have_text("done", timeout=60000)
+    expect(page.locator("[data-field=enrolled]")).to_have_text("2")
+    expect(page.locator("[data-field=failed]")).to_have_text("1")
+    failed = page.locator("#import-rows tr.failed")
+    expect(failed).to_have_count(1)
+    expect(failed).to_contain_text("Imported Bad")
+    expect(failed).to_contain_text("faces were found")
+    screenshot(page, "bulk-import")
+
+
+@pytest.mark.skipif(
+    not os.environ.get("HETAO_TEST_DATABASE_URL"), reason="several server processes need PostgreSQL"
+)
+def test_a_crossing_recorded_through_one_server_process_appears_on_a_page_served_by_another(
+    tmp_path: Path, browser: Browser
+) -> None:
+    database_url = fresh_database(tmp_path, "web_two_processes")
+    first = LiveServer(data_dir=tmp_path / "server", database_url=database_url)
+    first.setup()
+    second = LiveServer(
+        data_dir=first.data_dir, database_url=database_url, kiosks=first.kiosks, org_id=first.org_id
+    )
+    first.start()
+    second.start()
+    try:
+        _commuter, credential = first.enrol_active(A)
+        page = signed_in_page(browser, second, "officer")
+        page.goto(f"{second.url}/dashboard")
+        expect(page.locator("#live-state.up")).to_be_visible()
+        result = verify(first, "east_to_hk", A, credential["payload"])
+        expect(page.locator(f"#crossing-{result['crossing_id']}")).to_contain_text(
+            A.label, timeout=SHOWN_WITHIN_MS
+        )
+    finally:
+        first.kill()
+        second.kill()

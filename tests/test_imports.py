@@ -1,0 +1,125 @@
+"""Bulk import: the whole upload is checked first; then each row is enrolled whole or not at all,
+and the report says which field of which line failed and why."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from clearance.db import session_scope, utcnow
+from clearance.keys import Keyring
+from clearance.models import Commuter, FaceTemplate, ImportStatus, User
+from clearance.samples import SAMPLE_COMMUTERS
+from clearance.settings import Settings
+from enrolment import imports
+from tests.support import API, DATA, World, table_counts
+
+A, B = SAMPLE_COMMUTERS[0], SAMPLE_COMMUTERS[1]
+HEADER = "full_name,document_type,document_number,home_park,valid_until,photo\n"
+
+
+def make_zip(files: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return out.getvalue()
+
+
+def test_each_row_is_enrolled_whole_or_reported_with_its_field_and_reason(
+    world: World, sessions: sessionmaker[Session], settings: Settings, app_keyring: Keyring
+) -> None:
+    valid = (utcnow() + timedelta(days=300)).date().isoformat()
+    csv = (
+        HEADER
+        + f"Ada Import,passport,IMP00001,hk,{valid},ada.jpg\n"
+        + f"Bo Import,hk_identity_card,A1234567,sz,{valid},photos/bo.jpg\n"
+        + f"Nobody Face,passport,IMP00003,hk,{valid},empty.jpg\n"
+        + f"Wrong Type,library_card,IMP00004,hk,{valid},ada.jpg\n"
+        + f"No Photo,passport,IMP00005,hk,{valid},missing.jpg\n"
+        + f"Ada Again,passport,IMP00001,hk,{valid},ada.jpg\n"
+        + "Old Date,passport,IMP00007,hk,2001-01-01,ada.jpg\n"
+    )
+    archive = make_zip(
+        {
+            "commuters.csv": csv.encode(),
+            "ada.jpg": A.enrolment_photo.read_bytes(),
+            "photos/bo.jpg": B.enrolment_photo.read_bytes(),
+            "empty.jpg": (DATA / "no_face_3.jpg").read_bytes(),
+        }
+    )
+    with session_scope(sessions) as session:
+        enroller = session.get(User, world.enroller_a.user_id)
+        assert enroller is not None
+        request = imports.read_upload(
+            csv_bytes=None, zip_bytes=archive, filename="up.zip", user=enroller, settings=settings
+        )
+        job_id = imports.create_job(session, request=request, user=enroller).id
+    runner = imports.ImportRunner(sessions=sessions, settings=settings, data_key=app_keyring.data_key)
+    runner.run(job_id=job_id, user_id=world.enroller_a.user_id, request=request)
+
+    with sessions() as session:
+        job = imports.get_job_or_raise(session, job_id, user=enroller)
+        assert (job.status, job.total, job.processed, job.enrolled, job.failed) == (
+            ImportStatus.DONE,
+            7,
+            7,
+            2,
+            5,
+        )
+        report = {
+            row.line: (row.full_name, row.enrolled, row.field) for row in imports.job_rows(session, job)
+        }
+        assert report == {
+            2: ("Ada Import", True, None),
+            3: ("Bo Import", True, None),
+            4: ("Nobody Face", False, "photo"),
+            5: ("Wrong Type", False, "document_type"),
+            6: ("No Photo", False, "photo"),
+            7: ("Ada Again", False, None),
+            8: ("Old Date", False, "valid_until"),
+        }
+        errors = {row.line: row.error for row in imports.job_rows(session, job)}
+        assert "no face was found" in (errors[4] or "")
+        assert "already registered" in (errors[7] or "")
+        # Nothing half-enrolled: exactly the two good rows have a commuter, each with a template.
+        names = set(
+            session.scalars(select(Commuter.full_name).where(Commuter.organisation_id == world.org_a))
+        )
+        assert names == {"Ada Import", "Bo Import"}
+        assert session.scalar(select(func.count()).select_from(FaceTemplate)) == 2
+
+
+def test_an_upload_that_is_wrong_as_a_whole_enrols_nobody(
+    client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    before = table_counts(sessions)
+    photo = A.enrolment_photo.read_bytes()
+    cases = [
+        ({"photos": ("p.zip", b"not a zip", "application/zip")}, "not a zip archive"),
+        ({"photos": ("p.zip", make_zip({"a.jpg": photo}), "application/zip")}, "exactly one .csv"),
+        (
+            {
+                "photos": ("p.zip", make_zip({"a.jpg": photo}), "application/zip"),
+                "csv": ("c.csv", b"full_name,photo\nAda,a.jpg\n", "text/csv"),
+            },
+            "lacks the column(s) document_type",
+        ),
+        (
+            {
+                "photos": ("p.zip", make_zip({"a.jpg": photo}), "application/zip"),
+                "csv": ("c.csv", HEADER.encode(), "text/csv"),
+            },
+            "holds no rows",
+        ),
+    ]
+    for files, detail in cases:
+        answer = client.post(f"{API}/commuters/import", headers=world.enroller_a.headers, files=files)
+        assert answer.status_code == 422, answer.text
+        assert detail in answer.json()["detail"]
+    assert table_counts(sessions) == before
