@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from sqlalchemy import func, select
 
 from clearance import accounts, alerts, audit, events, i18n, web
 from clearance import stats as statistics
@@ -26,8 +27,8 @@ from clearance.crossings import (
 from clearance.db import utcnow
 from clearance.deps import ContextDep, SessionDep
 from clearance.errors import HetaoError, InvalidCredentials
-from clearance.models import Decision, Role
-from clearance.web import FormOfficer, FormUser, PageOfficer, render
+from clearance.models import Checkpoint, Decision, Kiosk, Organisation, Role, User
+from clearance.web import FormOfficer, FormUser, PageAdmin, PageOfficer, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,7 +37,7 @@ CHART_COLOURS = ("#1f6feb", "#d4731c", "#2da44e", "#8250df", "#bf3989", "#57606a
 
 
 def home_for(role: Role) -> str:
-    return {Role.OFFICER: "/dashboard", Role.ENROLLER: "/commuters", Role.ADMIN: "/docs"}[role]
+    return {Role.OFFICER: "/dashboard", Role.ENROLLER: "/commuters", Role.ADMIN: "/admin"}[role]
 
 
 @router.get("/")
@@ -322,3 +323,17 @@ def audit_page(
     found = audit.list_events(session, object_id=object_id, username=username, action=action, limit=200)
     filters = {"object_id": object_id, "username": username, "action": action}
     return render(request, "audit.html", auth=auth, events=found, filters=filters)
+
+
+@router.get("/admin")
+def admin_page(request: Request, session: SessionDep, auth: PageAdmin) -> Response:
+    """What an administrator watches: every kiosk and when it last called, and the organisations."""
+    kiosks = session.scalars(select(Kiosk).join(Kiosk.checkpoint).order_by(Checkpoint.name, Kiosk.name)).all()
+    staff = func.count(User.id)
+    organisations = session.execute(
+        select(Organisation, staff)
+        .outerjoin(User, User.organisation_id == Organisation.id)
+        .group_by(Organisation.id)
+        .order_by(Organisation.name)
+    ).all()
+    return render(request, "admin.html", auth=auth, kiosks=kiosks, organisations=organisations)

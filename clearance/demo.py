@@ -61,7 +61,9 @@ def start_server(
     settings: Settings, *, host: str, port: int
 ) -> tuple[uvicorn.Server, threading.Thread, AppContext]:
     app = create_app(settings)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)
+    )
     thread = threading.Thread(target=server.run, name="hetao-server", daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

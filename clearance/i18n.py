@@ -34,6 +34,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "Wrong username or password.": ("用戶名稱或密碼錯誤。", "用户名或密码错误。"),
     "Back to the start page": ("返回首頁", "返回首页"),
     "Search": ("搜尋", "搜索"),
+    # Administration
+    "Administration": ("系統管理", "系统管理"),
+    "API": ("API", "API"),
+    "Checkpoints and kiosks": ("管制站及自助機", "管制站及自助机"),
+    "Kiosk": ("自助機", "自助机"),
+    "Last call": ("最後聯絡", "最后联系"),
+    "never": ("從未", "从未"),
+    "disabled": ("已停用", "已停用"),
+    "Organisations": ("機構", "机构"),
+    "Staff": ("職員", "职员"),
+    "Create organisations, users, checkpoints and kiosks with the API (/docs) or hetao admin.": (
+        "機構、用戶、管制站及自助機經 API（見 /docs）或 hetao admin 指令建立。",
+        "机构、用户、管制站及自助机经 API（见 /docs）或 hetao admin 命令创建。",
+    ),
     # Roles
     "admin": ("管理員", "管理员"),
     "enroller": ("登記人員", "登记人员"),

@@ -165,6 +165,7 @@ def form_guard(*roles: Role) -> Callable[..., Any]:
 
 PageUser = Annotated[PageAuth, Depends(get_page_auth)]
 PageOfficer = Annotated[PageAuth, Depends(require_page_role(Role.OFFICER))]
+PageAdmin = Annotated[PageAuth, Depends(require_page_role(Role.ADMIN))]
 PageStaff = Annotated[PageAuth, Depends(require_page_role(Role.ENROLLER, Role.OFFICER))]
 FormUser = Annotated[PageAuth, Depends(form_guard())]
 FormOfficer = Annotated[PageAuth, Depends(form_guard(Role.OFFICER))]

@@ -185,7 +185,7 @@ def read_reference_photo(
     response_model=CommuterOut,
     responses=responses(*AUTH_ERRORS, NotFound, InvalidTransition),
 )
-def approve(commuter: CommuterDep, session: SessionDep, officer: CurrentOfficer) -> CommuterOut:
+def approve(officer: CurrentOfficer, commuter: CommuterDep, session: SessionDep) -> CommuterOut:
     """Approve a pending registration (never one you entered): the commuter joins the whitelist."""
     return commuter_out(commuters.approve_commuter(session, commuter=commuter, officer=officer))
 
@@ -196,7 +196,7 @@ def approve(commuter: CommuterDep, session: SessionDep, officer: CurrentOfficer)
     responses=responses(*AUTH_ERRORS, NotFound, InvalidTransition),
 )
 def suspend(
-    commuter: CommuterDep, session: SessionDep, _officer: CurrentOfficer, body: ReasonRequired
+    _officer: CurrentOfficer, commuter: CommuterDep, session: SessionDep, body: ReasonRequired
 ) -> CommuterOut:
     """Suspend an active commuter, with a reason; they are off the whitelist until reinstated."""
     return commuter_out(commuters.suspend_commuter(session, commuter=commuter, reason=body.reason))
@@ -207,7 +207,7 @@ def suspend(
     response_model=CommuterOut,
     responses=responses(*AUTH_ERRORS, NotFound, InvalidTransition),
 )
-def reinstate(commuter: CommuterDep, session: SessionDep, _officer: CurrentOfficer) -> CommuterOut:
+def reinstate(_officer: CurrentOfficer, commuter: CommuterDep, session: SessionDep) -> CommuterOut:
     """Reinstate a suspended commuter."""
     return commuter_out(commuters.reinstate_commuter(session, commuter=commuter))
 
@@ -218,7 +218,7 @@ def reinstate(commuter: CommuterDep, session: SessionDep, _officer: CurrentOffic
     responses=responses(*AUTH_ERRORS, NotFound, InvalidTransition),
 )
 def revoke(
-    commuter: CommuterDep, session: SessionDep, _officer: CurrentOfficer, body: StatusChange | None = None
+    _officer: CurrentOfficer, commuter: CommuterDep, session: SessionDep, body: StatusChange | None = None
 ) -> CommuterOut:
     """Revoke for good: erases the face template and reference photo, revokes every credential."""
     reason = body.reason if body else None

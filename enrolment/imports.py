@@ -14,7 +14,6 @@ import io
 import logging
 import uuid
 import zipfile
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass

@@ -134,6 +134,32 @@ def commuter_photo(
     return _commuter_page(request, session, auth, commuter, photo=base64.b64encode(jpeg).decode())
 
 
+@router.post("/commuters/{commuter_id}/credentials")
+def commuter_credential(
+    commuter_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    context: ContextDep,
+    auth: FormStaff,
+    kind: Annotated[CredentialKind, Form()] = CredentialKind.STATIC,
+) -> Response:
+    commuter = commuters.get_commuter_or_raise(session, commuter_id, user=auth.user)
+    try:
+        with session.begin_nested():
+            issuing.issue_credential(
+                session,
+                commuter=commuter,
+                kind=kind,
+                issued_by=auth.user,
+                keyring=context.keyring,
+                lifetime=timedelta(days=context.settings.credential_days),
+                now=utcnow(),
+            )
+    except HetaoError as exc:
+        return _commuter_page(request, session, auth, commuter, problem=exc.detail)
+    return RedirectResponse(f"/commuters/{commuter.id}", status_code=303)
+
+
 @router.post("/commuters/{commuter_id}/{action}")
 def commuter_action(
     commuter_id: uuid.UUID,
@@ -166,32 +192,6 @@ def commuter_action(
     audit.record_event(
         session, actor=auth.actor, action=f"{action}_commuter", object_type="commuter", object_id=commuter.id
     )
-    return RedirectResponse(f"/commuters/{commuter.id}", status_code=303)
-
-
-@router.post("/commuters/{commuter_id}/credentials")
-def commuter_credential(
-    commuter_id: uuid.UUID,
-    request: Request,
-    session: SessionDep,
-    context: ContextDep,
-    auth: FormStaff,
-    kind: Annotated[CredentialKind, Form()] = CredentialKind.STATIC,
-) -> Response:
-    commuter = commuters.get_commuter_or_raise(session, commuter_id, user=auth.user)
-    try:
-        with session.begin_nested():
-            issuing.issue_credential(
-                session,
-                commuter=commuter,
-                kind=kind,
-                issued_by=auth.user,
-                keyring=context.keyring,
-                lifetime=timedelta(days=context.settings.credential_days),
-                now=utcnow(),
-            )
-    except HetaoError as exc:
-        return _commuter_page(request, session, auth, commuter, problem=exc.detail)
     return RedirectResponse(f"/commuters/{commuter.id}", status_code=303)
 
 

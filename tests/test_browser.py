@@ -52,6 +52,9 @@ def browser() -> Iterator[Browser]:
                 "--disable-component-update",
                 "--disable-sync",
                 "--no-first-run",
+                # A camera for the registration form: Chromium's built-in test pattern.
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
             ],
         )
         yield browser
@@ -184,6 +187,14 @@ def test_staff_register_with_a_photo_checked_at_once_and_see_why_a_photo_fails(
     expect(result).to_contain_text("no face found")
     expect(result).to_contain_text("from the front")
     screenshot(page, "register-no-face")
+
+    # A photo taken with the camera goes through the same checks (the test camera shows no face).
+    page.click("#camera-start")
+    expect(page.locator("#camera")).to_be_visible()
+    page.click("#camera-take")
+    page.wait_for_function("document.querySelector('#photo').files[0].name === 'camera.jpg'")
+    expect(page.locator("#photo-result.failed")).to_contain_text("no face found")
+    expect(page.locator("#camera")).to_be_hidden()
 
     page.fill("input[name=full_name]", "Browser Registered")
     page.fill("input[name=document_number]", "BR123456")

@@ -109,7 +109,7 @@ def test_a_kiosk_that_stops_calling_raises_one_alert_however_often_it_is_checked
 def test_stats_count_who_is_in_each_park_the_hourly_crossings_and_refusal_reasons(
     client: TestClient, world: World
 ) -> None:
-    commuter, credential = enrol_active(client, world, A)
+    _commuter, credential = enrol_active(client, world, A)
     assert (
         verify_frame(client, world, frame_jpeg(A.live_photo, credential["payload"])).json()["decision"]
         == "cleared"

@@ -216,12 +216,12 @@ def test_every_text_on_the_pages_has_both_chinese_translations() -> None:
         text = path.read_text()
         used.update(re.findall(r"""(?:_|translate)\(\s*"([^"]+)"\s*[,)]""", text))
         used.update(re.findall(r"""(?:_|translate)\(\s*'([^']+)'\s*[,)]""", text))
-    from enrolment.pages import PHOTO_ADVICE
     from clearance.app import ERROR_TITLES
+    from clearance.audit import PURPOSES
     from clearance.models import AlertKind, CommuterStatus, CredentialKind, Decision, Direction, ImportStatus
     from clearance.rules import Reason
-    from clearance.audit import PURPOSES
     from enrolment.commuters import DocumentType
+    from enrolment.pages import PHOTO_ADVICE
 
     used.update(PHOTO_ADVICE.values())
     used.update(PHOTO_ADVICE.keys())
@@ -264,3 +264,21 @@ def test_the_next_page_after_sign_in_never_leaves_the_site() -> None:
     assert web.safe_next("/commuters?q=a") == "/commuters?q=a"
     for hostile in ("https://evil.example/", "//evil.example/", "/\\evil.example", ""):
         assert web.safe_next(hostile) == "/"
+
+
+def test_staff_issue_a_credential_from_the_commuter_page_and_print_its_card(
+    page_client: TestClient, client: TestClient, world: World
+) -> None:
+    commuter, _credential = enrol_active(client, world, A)
+    csrf = sign_in(page_client, "enroller_a")
+    page = page_client.post(
+        f"/commuters/{commuter['id']}/credentials",
+        data={"csrf_token": csrf, "kind": "static"},
+        follow_redirects=True,
+    )
+    assert page.status_code == 200
+    cards = re.findall(r'href="(/credentials/[0-9a-f-]+/card\.pdf)"', page.text)
+    assert len(cards) == 2  # the one issued before, and the one from the form
+    card = page_client.get(cards[0])
+    assert card.headers["content-type"] == "application/pdf"
+    assert card.content.startswith(b"%PDF")

@@ -1,0 +1,161 @@
+"""One declared policy for who may call what, checked against every route the server has: each
+API route and each page, called as each kind of caller. A route added without a policy entry
+fails this test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from tests.pages import sign_in
+from tests.support import World
+
+ANONYMOUS, ENROLLER, OFFICER, ADMIN, KIOSK = "anonymous", "enroller", "officer", "admin", "kiosk"
+CALLERS = (ANONYMOUS, ENROLLER, OFFICER, ADMIN, KIOSK)
+EVERYONE = frozenset(CALLERS)
+SIGNED_IN = frozenset({ENROLLER, OFFICER, ADMIN})
+STAFF = frozenset({ENROLLER, OFFICER})
+
+POLICY: dict[tuple[str, str], frozenset[str]] = {
+    # The API
+    ("POST", "/api/v1/auth/token"): EVERYONE,
+    ("POST", "/api/v1/organisations"): frozenset({ADMIN}),
+    ("GET", "/api/v1/organisations"): frozenset({ADMIN}),
+    ("POST", "/api/v1/users"): frozenset({ADMIN}),
+    ("POST", "/api/v1/checkpoints"): frozenset({ADMIN}),
+    ("GET", "/api/v1/checkpoints"): frozenset({ADMIN}),
+    ("POST", "/api/v1/checkpoints/{checkpoint_id}/kiosks"): frozenset({ADMIN}),
+    ("POST", "/api/v1/kiosk/verify"): frozenset({KIOSK}),
+    ("GET", "/api/v1/kiosk/whitelist"): frozenset({KIOSK}),
+    ("POST", "/api/v1/kiosk/crossings"): frozenset({KIOSK}),
+    ("GET", "/api/v1/kiosk/presence/{commuter_id}"): frozenset({KIOSK}),
+    ("GET", "/api/v1/crossings"): frozenset({OFFICER}),
+    ("POST", "/api/v1/crossings/{crossing_id}/override"): frozenset({OFFICER}),
+    ("GET", "/api/v1/alerts"): frozenset({OFFICER}),
+    ("POST", "/api/v1/alerts/{alert_id}/acknowledge"): frozenset({OFFICER}),
+    ("GET", "/api/v1/stats"): frozenset({OFFICER}),
+    ("GET", "/api/v1/events"): frozenset({OFFICER}),
+    ("GET", "/api/v1/audit"): frozenset({OFFICER}),
+    ("POST", "/api/v1/commuters"): STAFF,
+    ("GET", "/api/v1/commuters"): STAFF,
+    ("GET", "/api/v1/commuters/{commuter_id}"): STAFF,
+    ("GET", "/api/v1/commuters/{commuter_id}/photo"): STAFF,
+    ("POST", "/api/v1/commuters/{commuter_id}/approve"): frozenset({OFFICER}),
+    ("POST", "/api/v1/commuters/{commuter_id}/suspend"): frozenset({OFFICER}),
+    ("POST", "/api/v1/commuters/{commuter_id}/reinstate"): frozenset({OFFICER}),
+    ("POST", "/api/v1/commuters/{commuter_id}/revoke"): frozenset({OFFICER}),
+    ("POST", "/api/v1/commuters/{commuter_id}/credentials"): STAFF,
+    ("GET", "/api/v1/commuters/{commuter_id}/credentials"): STAFF,
+    ("GET", "/api/v1/credentials/{credential_id}"): STAFF,
+    ("GET", "/api/v1/credentials/{credential_id}/qr.png"): STAFF,
+    ("POST", "/api/v1/credentials/{credential_id}/revoke"): STAFF,
+    ("GET", "/api/v1/credentials/{credential_id}/card.{fmt}"): STAFF,
+    ("POST", "/api/v1/commuters/import"): STAFF,
+    ("GET", "/api/v1/imports/{job_id}"): STAFF,
+    ("GET", "/healthz"): EVERYONE,
+    ("GET", "/metrics"): EVERYONE,
+    # The pages
+    ("GET", "/"): EVERYONE,
+    ("GET", "/login"): EVERYONE,
+    ("POST", "/login"): EVERYONE,
+    ("POST", "/language"): EVERYONE,
+    ("POST", "/logout"): SIGNED_IN,
+    ("GET", "/dashboard"): frozenset({OFFICER}),
+    ("GET", "/dashboard/stats"): frozenset({OFFICER}),
+    ("GET", "/dashboard/events"): frozenset({OFFICER}),
+    ("GET", "/queue"): frozenset({OFFICER}),
+    ("POST", "/queue/crossings/{crossing_id}/override"): frozenset({OFFICER}),
+    ("POST", "/queue/alerts/{alert_id}/acknowledge"): frozenset({OFFICER}),
+    ("GET", "/audit"): frozenset({OFFICER}),
+    ("GET", "/admin"): frozenset({ADMIN}),
+    ("GET", "/commuters"): STAFF,
+    ("GET", "/commuters/{commuter_id}"): STAFF,
+    ("POST", "/commuters/{commuter_id}/photo"): STAFF,
+    ("POST", "/commuters/{commuter_id}/credentials"): STAFF,
+    ("POST", "/commuters/{commuter_id}/{action}"): frozenset({OFFICER}),
+    ("GET", "/credentials/{credential_id}/card.{fmt}"): STAFF,
+    ("GET", "/register"): STAFF,
+    ("POST", "/register/check-photo"): STAFF,
+    ("POST", "/register"): STAFF,
+    ("GET", "/imports/new"): STAFF,
+    ("POST", "/imports"): STAFF,
+    ("GET", "/imports/{job_id}"): STAFF,
+    ("GET", "/imports/{job_id}/progress"): STAFF,
+}
+# Event streams never end: only their refusals are called here (test_browser.py reads them).
+STREAMS = {("GET", "/api/v1/events"), ("GET", "/dashboard/events")}
+PATH_VALUES = {"fmt": "png", "action": "approve"}
+
+
+def routes(app: FastAPI) -> Iterator[tuple[str, str]]:
+    def walk(children: list[Any], prefix: str) -> Iterator[tuple[str, str]]:
+        for route in children:
+            if isinstance(route, APIRoute):
+                for method in sorted(route.methods - {"HEAD"}):
+                    yield method, prefix + route.path
+            elif hasattr(route, "include_context"):  # an included router
+                yield from walk(route.original_router.routes, prefix + route.include_context.prefix)
+
+    yield from walk(app.routes, "")
+
+
+def test_every_route_has_a_policy_entry(app: FastAPI) -> None:
+    assert set(routes(app)) == set(POLICY)
+
+
+def fill(path: str) -> str:
+    for part in path.split("/"):
+        if part.startswith("{") or ".{" in part:
+            name = part[part.index("{") + 1 : part.index("}")]
+            path = path.replace("{" + name + "}", PATH_VALUES.get(name, str(uuid.uuid4())))
+    return path
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_each_caller_reaches_exactly_what_the_policy_allows(
+    app: FastAPI, client: TestClient, world: World, caller: str
+) -> None:
+    headers = {
+        ANONYMOUS: {},
+        ENROLLER: world.enroller_a.headers,
+        OFFICER: world.officer.headers,
+        ADMIN: world.admin.headers,
+        KIOSK: world.kiosk,
+    }[caller]
+    username = {ENROLLER: "enroller_a", OFFICER: "officer", ADMIN: "admin"}.get(caller)
+    with TestClient(app, base_url="https://testserver") as browser:
+        browser.get("/login")
+        csrf = sign_in(browser, username) if username else browser.cookies["hetao_login"]
+        wrong = []
+        # Signing out last, so every other page is called signed in.
+        for method, path in sorted(POLICY, key=lambda route: route == ("POST", "/logout")):
+            allowed = caller in POLICY[method, path]
+            if allowed and (method, path) in STREAMS:
+                continue
+            page = not path.startswith(("/api/", "/healthz", "/metrics"))
+            if page:
+                # A browser: its cookie, and the CSRF token on every form.
+                data = {"csrf_token": csrf} if method == "POST" else None
+                response = browser.request(method, fill(path), data=data, follow_redirects=False)
+                # A refused page sends the browser to sign in and come back (a successful sign-out
+                # goes to the plain sign-in page, "/" to the sign-in page or the role's home page).
+                to_login = response.status_code == 303 and response.headers["location"].startswith(
+                    "/login?next="
+                )
+                refused = response.status_code in (401, 403) or to_login
+            else:
+                response = client.request(method, fill(path), headers=headers, follow_redirects=False)
+                refused = response.status_code in (401, 403)
+                if refused:
+                    assert set(response.json()) == {"error", "detail"}
+            if refused == allowed:
+                wrong.append(
+                    f"{method} {path}: {response.status_code} ({'allowed' if allowed else 'refused'})"
+                )
+        assert wrong == []
