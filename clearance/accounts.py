@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from clearance import security
-from clearance.errors import Conflict, InvalidCredentials, InvalidInput, NotFound
-from clearance.models import Organisation, Park, Role, User
+from clearance import audit, security
+from clearance.audit import Actor
+from clearance.errors import Conflict, InvalidCredentials, InvalidInput, NotFound, TooManySignIns
+from clearance.models import AuditEvent, Organisation, Park, Role, User
+from clearance.settings import Settings
+
+SIGN_IN_FAILED = "sign_in_failed"
 
 
 def create_organisation(session: Session, *, name: str, park: Park) -> Organisation:
@@ -61,6 +67,68 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    return user
+
+
+@dataclass(frozen=True)
+class SignInLimits:
+    """Failed sign-ins allowed within ``window`` for one username (and four times as many from
+    one address) before sign-in is refused for the rest of the window."""
+
+    max_failures: int
+    window: timedelta
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SignInLimits:
+        return cls(settings.sign_in_max_failures, timedelta(minutes=settings.sign_in_window_minutes))
+
+
+def _recent_failures(
+    session: Session, *, since: datetime, username: str | None = None, ip: str | None = None
+) -> int:
+    query = (
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.action == SIGN_IN_FAILED, AuditEvent.at >= since)
+    )
+    if username is not None:
+        query = query.where(AuditEvent.object_id == username)
+    if ip is not None:
+        query = query.where(AuditEvent.ip == ip)
+    return session.scalar(query) or 0
+
+
+def sign_in(
+    session: Session, *, username: str, password: str, actor: Actor, limits: SignInLimits, now: datetime
+) -> User:
+    """The user with this username and password, recorded in the audit trail.
+
+    Every failure is recorded too, and after ``limits.max_failures`` failures for one username
+    (or four times as many from one address) within ``limits.window``, sign-in is refused with
+    TooManySignIns, before the password is even checked, until the window has passed. The
+    caller must commit the failures it is told of by the exception (see the sign-in routes)."""
+    username = username.strip()[:100]
+    since = now - limits.window
+    locked = _recent_failures(session, since=since, username=username) >= limits.max_failures or (
+        actor.ip is not None
+        and _recent_failures(session, since=since, ip=actor.ip) >= 4 * limits.max_failures
+    )
+    if locked:
+        audit.record_event(
+            session, actor=actor, action="sign_in_refused", object_type="username", object_id=username
+        )
+        minutes = int(limits.window.total_seconds() // 60)
+        raise TooManySignIns(
+            f"too many failed sign-ins for this account or from this address: try again in {minutes} minutes"
+        )
+    try:
+        user = authenticate(session, username=username, password=password)
+    except InvalidCredentials:
+        audit.record_event(
+            session, actor=actor, action=SIGN_IN_FAILED, object_type="username", object_id=username
+        )
+        raise
+    audit.record_event(session, actor=Actor(user, actor.ip), action="sign_in")
     return user
 
 

@@ -57,6 +57,7 @@ from clearance.errors import (
     NotAuthenticated,
     NotFound,
     PayloadTooLarge,
+    TooManySignIns,
     responses,
 )
 from clearance.models import Commuter, Crossing, Decision, Direction, Organisation, User
@@ -91,12 +92,32 @@ router = APIRouter()
 AUTH_ERRORS = (NotAuthenticated, Forbidden)
 
 
-@router.post("/auth/token", response_model=Token, tags=["auth"], responses=responses(InvalidCredentials))
+@router.post(
+    "/auth/token",
+    response_model=Token,
+    tags=["auth"],
+    responses=responses(InvalidCredentials, TooManySignIns),
+)
 def sign_in(
-    session: SessionDep, context: ContextDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+    session: SessionDep,
+    context: ContextDep,
+    request: Request,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
 ) -> Token:
     """Exchange a username and password for a bearer token (OAuth2 password flow)."""
-    user = accounts.authenticate(session, username=form.username, password=form.password)
+    try:
+        user = accounts.sign_in(
+            session,
+            username=form.username,
+            password=form.password,
+            actor=audit.Actor(None, request.client.host if request.client else None),
+            limits=accounts.SignInLimits.from_settings(context.settings),
+            now=utcnow(),
+        )
+    except (InvalidCredentials, TooManySignIns):
+        # A refused sign-in still leaves its audit record: it is how the next one is refused.
+        session.commit()
+        raise
     settings = context.settings
     token = security.create_access_token(
         user_id=user.id,

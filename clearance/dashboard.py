@@ -26,7 +26,7 @@ from clearance.crossings import (
 )
 from clearance.db import utcnow
 from clearance.deps import ContextDep, SessionDep
-from clearance.errors import HetaoError, InvalidCredentials
+from clearance.errors import HetaoError, InvalidCredentials, TooManySignIns
 from clearance.models import Checkpoint, Decision, Kiosk, Organisation, Role, User
 from clearance.web import FormOfficer, FormUser, PageAdmin, PageOfficer, render
 
@@ -48,7 +48,7 @@ def home(request: Request, session: SessionDep) -> Response:
 
 
 def _login_page(
-    request: Request, *, next_url: str, problem: str | None = None, username: str = ""
+    request: Request, *, next_url: str, problem: str | None = None, username: str = "", status_code: int = 401
 ) -> Response:
     token = request.cookies.get(web.LOGIN_COOKIE) or web.new_login_token()
     response = render(
@@ -59,7 +59,7 @@ def _login_page(
         next=next_url,
         username=username,
         problem=problem,
-        status_code=401 if problem else 200,
+        status_code=status_code if problem else 200,
     )
     settings = request.app.state.context.settings
     web.set_cookie(response, web.LOGIN_COOKIE, token, settings=settings)
@@ -84,13 +84,22 @@ def login(
     web.check_csrf(request.cookies.get(web.LOGIN_COOKIE, ""), csrf_token)
     translate = i18n.translator(web.request_language(request, None))
     try:
-        user = accounts.authenticate(session, username=username, password=password)
-    except InvalidCredentials:
-        return _login_page(
-            request,
-            next_url=web.safe_next(next),
-            problem=translate("Wrong username or password."),
+        user = accounts.sign_in(
+            session,
             username=username,
+            password=password,
+            actor=audit.Actor(None, web.client_ip(request)),
+            limits=accounts.SignInLimits.from_settings(context.settings),
+            now=utcnow(),
+        )
+    except InvalidCredentials:
+        problem = translate("Wrong username or password.")
+        return _login_page(request, next_url=web.safe_next(next), problem=problem, username=username)
+    except TooManySignIns:
+        minutes = context.settings.sign_in_window_minutes
+        problem = translate("Too many failed sign-ins: wait {minutes} minutes.", minutes=minutes)
+        return _login_page(
+            request, next_url=web.safe_next(next), problem=problem, username=username, status_code=429
         )
     # A language chosen before signing in carries over to the account.
     chosen = request.cookies.get(web.LANGUAGE_COOKIE)
@@ -98,9 +107,6 @@ def login(
         user.language = chosen
     token = web.start_web_session(
         session, user=user, lifetime=web.session_lifetime(context.settings), now=utcnow()
-    )
-    audit.record_event(
-        session, actor=audit.Actor(user, web.client_ip(request)), action="sign_in", detail="web"
     )
     target = web.safe_next(next)
     response = RedirectResponse(home_for(user.role) if target == "/" else target, status_code=303)

@@ -31,6 +31,12 @@ class InvalidCredentials(HetaoError):
     status_code = 401
 
 
+class TooManySignIns(HetaoError):
+    """Too many failed sign-ins for this account or from this address: wait before trying again."""
+
+    status_code = 429
+
+
 class Forbidden(HetaoError):
     status_code = 403
 

@@ -32,6 +32,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "Username": ("用戶名稱", "用户名"),
     "Password": ("密碼", "密码"),
     "Wrong username or password.": ("用戶名稱或密碼錯誤。", "用户名或密码错误。"),
+    "Too many failed sign-ins: wait {minutes} minutes.": (
+        "登入失敗次數過多：請等候 {minutes} 分鐘。",
+        "登录失败次数过多：请等待 {minutes} 分钟。",
+    ),
     "Back to the start page": ("返回首頁", "返回首页"),
     "Search": ("搜尋", "搜索"),
     # Administration

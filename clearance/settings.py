@@ -34,6 +34,10 @@ class Settings(BaseSettings):
 
     access_token_minutes: int = 8 * 60
     """Lifetime of an API access token and of a signed-in browser session."""
+    sign_in_max_failures: int = Field(default=5, ge=1)
+    sign_in_window_minutes: int = Field(default=15, ge=1)
+    """After sign_in_max_failures failed sign-ins for one username within this many minutes
+    (or four times as many from one address), sign-in is refused until the window has passed."""
     cookie_secure: bool = True
     """Send the session cookie over HTTPS only. Browsers also keep such cookies for
     http://localhost and http://127.0.0.1; set false only for plain HTTP on another host."""

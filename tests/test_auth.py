@@ -1,6 +1,7 @@
 """Sign-in, tokens, roles and kiosk keys over HTTP."""
 
 from datetime import timedelta
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -21,15 +22,16 @@ def test_sign_in_gives_a_token_that_works(client: TestClient, world: World) -> N
     assert listed.status_code == 200
 
 
-def test_wrong_password_is_refused_and_writes_nothing(
+def test_wrong_password_is_refused_and_writes_only_its_audit_record(
     client: TestClient, world: World, sessions: sessionmaker[Session]
 ) -> None:
     before = table_counts(sessions)
     for username in ("officer", "nobody"):
         response = client.post(f"{API}/auth/token", data={"username": username, "password": "wrong password"})
         assert response.status_code == 401
+        # The same answer whether or not the account exists.
         assert response.json() == {"error": "InvalidCredentials", "detail": "wrong username or password"}
-    assert table_counts(sessions) == before
+    assert table_counts(sessions) == {**before, "audit_events": before["audit_events"] + 2}
 
 
 def test_missing_and_forged_tokens_are_refused(client: TestClient, world: World) -> None:
@@ -131,3 +133,31 @@ def test_admin_creates_users_with_sound_rules(client: TestClient, world: World) 
     assert taken.status_code == 409
     signed_in = client.post(f"{API}/auth/token", data={"username": "enroller-new", "password": "long enough"})
     assert signed_in.status_code == 200
+
+
+def test_repeated_wrong_passwords_lock_the_account_for_a_while_and_are_recorded(
+    client: TestClient, page_client: TestClient, world: World
+) -> None:
+    def attempt(username: str, password: str) -> Any:
+        return client.post(f"{API}/auth/token", data={"username": username, "password": password})
+
+    for _attempt in range(5):
+        assert attempt("officer", "guess").status_code == 401
+    locked = attempt("officer", PASSWORD)
+    assert locked.status_code == 429
+    assert locked.json()["error"] == "TooManySignIns"
+    assert "try again in 15 minutes" in locked.json()["detail"]
+    # The browser's sign-in form says the same; other accounts are not affected.
+    page_client.get("/login")
+    form = {"username": "officer", "password": PASSWORD, "csrf_token": page_client.cookies["hetao_login"]}
+    page = page_client.post("/login", data=form)
+    assert page.status_code == 429
+    assert "Too many failed sign-ins" in page.text
+    assert attempt("officer_2", PASSWORD).status_code == 200
+    trail = client.get(
+        f"{API}/audit", params={"object_id": "officer"}, headers=world.officer_2.headers
+    ).json()
+    actions = [e["action"] for e in trail]
+    assert actions.count("sign_in_failed") == 5
+    assert actions.count("sign_in_refused") == 2
+    assert all(e["ip"] == "testclient" for e in trail)
