@@ -142,6 +142,43 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_purge(args: argparse.Namespace) -> int:
+    from clearance import retention, schema
+    from clearance.db import make_engine, make_sessionmaker, utcnow
+
+    settings = _settings()
+    engine = make_engine(settings.sqlalchemy_url)
+    if not schema.is_current(engine):
+        raise SystemExit("hetao: cannot purge: the database is not migrated; run `hetao db upgrade`")
+    action = retention.RetentionAction(settings.retention_action)
+    days = settings.crossing_retention_days if args.days is None else args.days
+    if days < 1:
+        raise SystemExit("hetao: --days must be at least 1")
+
+    def progress(done: int) -> None:
+        print(f"  {done:,} crossings done", file=sys.stderr, flush=True)
+
+    result = retention.purge(
+        make_sessionmaker(engine),
+        now=utcnow(),
+        retention_days=days,
+        action=action,
+        dry_run=args.dry_run,
+        progress=None if args.quiet else progress,
+    )
+    verb = {"anonymise": "anonymised", "delete": "deleted"}[action.value]
+    when = f"{result.cutoff:%Y-%m-%d %H:%M} UTC"
+    if args.dry_run:
+        print(f"would have {verb} {result.crossings:,} crossings decided before {when}")
+    else:
+        print(
+            f"{verb} {result.crossings:,} crossings decided before {when} "
+            f"(retention {days} days); {result.alerts:,} alerts anonymised; "
+            f"{result.web_sessions:,} expired sign-ins removed"
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hetao", description="Hetao Clearance")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -186,6 +223,14 @@ def build_parser() -> argparse.ArgumentParser:
     organisation.add_argument("--name", required=True)
     organisation.add_argument("--park", required=True, choices=[p.value for p in Park])
     organisation.set_defaults(func=cmd_create_organisation)
+
+    purge = commands.add_parser(
+        "purge", help="anonymise or delete crossings past the retention period (safe to run from cron)"
+    )
+    purge.add_argument("--days", type=int, help="retention in days (default: HETAO_CROSSING_RETENTION_DAYS)")
+    purge.add_argument("--dry-run", action="store_true", help="count what would be purged, change nothing")
+    purge.add_argument("--quiet", action="store_true", help="no progress lines, only the summary")
+    purge.set_defaults(func=cmd_purge)
     return parser
 
 

@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     The largest value keeping false identification under 1 % with 100,000 opted-in commuters
     (bench/accuracy.py, extrapolated from a normal fit to impostor distances)."""
 
+    crossing_retention_days: int = Field(default=365, ge=1)
+    """`hetao purge` anonymises (or deletes) crossings decided longer ago than this."""
+    retention_action: str = Field(default="anonymise", pattern="^(anonymise|delete)$")
+
     credential_days: int = Field(default=365, ge=1)
     reference_photo_px: int = 256
 

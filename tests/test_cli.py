@@ -115,3 +115,16 @@ def test_demo_runs_the_scripted_morning(env: dict[str, str], tmp_path: Path) -> 
     assert "no_qr" in decision_of("forgets to show a QR")
     assert "9 crossings recorded" in result.stdout
     assert (Path(env["HETAO_DATA_DIR"]) / "demo" / "hetao.sqlite3").exists()
+
+
+def test_purge_runs_from_cron_and_says_what_it_did(env: dict[str, str]) -> None:
+    assert run(["db", "upgrade"], env).returncode == 0
+    for _run in range(2):
+        purged = run(["purge", "--quiet"], env)
+        assert purged.returncode == 0, purged.stderr
+        assert re.match(
+            r"anonymised 0 crossings decided before \d{4}-\d\d-\d\d .*\(retention 365 days\)", purged.stdout
+        )
+    refused = run(["purge", "--days", "0"], env)
+    assert refused.returncode != 0
+    assert "--days must be at least 1" in refused.stderr

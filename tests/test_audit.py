@@ -1,0 +1,32 @@
+"""The audit trail is append-only: the database itself refuses to change or delete a record."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import delete, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from clearance import audit
+from clearance.db import session_scope
+from clearance.models import AuditEvent
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        update(AuditEvent).values(purpose="nothing to see"),
+        delete(AuditEvent),
+    ],
+    ids=["update", "delete"],
+)
+def test_an_audit_record_cannot_be_edited_or_deleted(sessions: sessionmaker[Session], change: object) -> None:
+    with session_scope(sessions) as session:
+        recorded = audit.record_event(
+            session, actor=audit.Actor(None, "10.0.0.1"), action="view_reference_photo", purpose="complaint"
+        )
+    with pytest.raises(DBAPIError, match="append-only"), session_scope(sessions) as session:
+        session.execute(change)  # type: ignore[call-overload]
+    with sessions() as session:
+        kept = session.get(AuditEvent, recorded.id)
+        assert kept is not None and kept.purpose == "complaint"
