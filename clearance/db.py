@@ -82,11 +82,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Deleted rows are overwritten with zeros, not left in free pages: erased biometrics are gone
+    # from the file, not just unlinked (see release_deleted_pages for the write-ahead log).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
 def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN")
+
+
+def release_deleted_pages(session: Session) -> None:
+    """SQLite: copy the write-ahead log into the database file and truncate it, so the page
+    images from before a deletion (still in the log) are gone too. Nothing to do elsewhere, or
+    when ``session`` is bound to a connection rather than an engine (the tests' transactions)."""
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and bind.dialect.name == "sqlite":
+        with bind.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

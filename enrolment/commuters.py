@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from clearance import templates, vault, whitelist
 from clearance.accounts import get_organisation_or_raise
-from clearance.db import utcnow
+from clearance.db import after_commit, release_deleted_pages, utcnow
 from clearance.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from clearance.models import (
     Commuter,
@@ -212,6 +212,8 @@ def revoke_commuter(session: Session, *, commuter: Commuter, reason: str | None)
     )
     commuter.status_reason = reason
     commuter.template = None  # delete-orphan: the row holding encoding and photo is deleted
+    # Once committed, also out of SQLite's write-ahead log (PostgreSQL: see README, erasure).
+    after_commit(session, lambda: release_deleted_pages(session))
     now = utcnow()
     for credential in session.scalars(
         select(Credential).where(Credential.commuter_id == commuter.id, Credential.revoked_at.is_(None))

@@ -112,6 +112,8 @@ class LocalStore:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=FULL")
             connection.execute("PRAGMA foreign_keys=ON")
+            # A removed commuter's template is overwritten, not left in a free page.
+            connection.execute("PRAGMA secure_delete=ON")
             self._local.connection = connection
         return connection
 
@@ -218,6 +220,10 @@ class LocalStore:
             self._set_state(db, "cursor", str(page["cursor"]))
             self._set_state(db, "kiosk", json.dumps(page["kiosk"]))
             self._set_state(db, "synced_at", datetime.now().astimezone().isoformat())
+        if removed:
+            # The log still holds the pages as they were before the deletion: fold it into the
+            # (zeroed) database file and empty it, so the removed templates are nowhere on disk.
+            self.read().execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._gallery = None
         return len(page["entries"])
 
