@@ -24,7 +24,7 @@ import numpy as np
 from sqlalchemy import insert, select, text
 
 from bench.common import emit, fresh_schema, serve, table
-from clearance import faces, keys, security, stations, templates, vault, whitelist
+from clearance import documents, faces, keys, security, stations, templates, vault, whitelist
 from clearance.db import make_engine, make_sessionmaker, session_scope, utcnow
 from clearance.models import (
     Bridge,
@@ -79,7 +79,12 @@ def fill(settings: Settings, count: int) -> str:
                         "organisation_id": organisation.id,
                         "full_name": f"Commuter {start + i}",
                         "document_type": "passport",
-                        "document_number": f"B{start + i:09d}",
+                        "sealed_document_number": documents.seal_number(
+                            keyring.data_key, commuter_id=commuter_id, number=f"B{start + i:09d}"
+                        ),
+                        "document_index": documents.document_index(
+                            keyring.index_key, document_type="passport", number=f"B{start + i:09d}"
+                        ),
                         "home_park": Park.SZ,
                         "valid_until": valid,
                         "status": CommuterStatus.ACTIVE,

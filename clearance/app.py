@@ -121,7 +121,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, check_schema
     runner = imports.ImportRunner(
         sessions=context.sessions,
         settings=settings,
-        data_key=context.keyring.data_key,
+        keyring=context.keyring,
         write_lock=context.write_lock,
     )
     if engine.dialect.name != "postgresql":

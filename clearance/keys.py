@@ -7,6 +7,7 @@ missing one stops the server rather than silently minting a new identity.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,22 +29,72 @@ from clearance.settings import Environment, Settings, write_private_file
 ALGORITHM = "Ed25519"
 
 
+RETIRED_DATA_KEYS = "data-retired-*.key"
+
+
+class DataKeyFiles:
+    """The data keys in the keys folder: ``data.key`` seals, ``data-retired-*.key`` (left by
+    ``hetao keys rotate``) still open. The folder is looked at on every use (one stat) and
+    re-read when it changed, so a running server takes up a rotated key without a restart."""
+
+    def __init__(self, settings: Settings, *, create: bool) -> None:
+        self._folder = settings.keys_dir
+        self._current = settings.data_key_file
+        self._create = create
+        self._lock = threading.Lock()
+        self._stamp: int | None = None
+        self._key = self._read()
+
+    def _read(self) -> vault.DataKey:
+        current = vault.load_or_create_data_key(self._current, create=self._create)
+        retired = tuple(vault.read_key_file(path) for path in sorted(self._folder.glob(RETIRED_DATA_KEYS)))
+        self._stamp = self._folder.stat().st_mtime_ns
+        return vault.DataKey(current.key, retired)
+
+    @property
+    def current(self) -> vault.DataKey:
+        if self._folder.stat().st_mtime_ns != self._stamp:
+            with self._lock:
+                self._key = self._read()
+        return self._key
+
+
 @dataclass(frozen=True)
 class Keyring:
     signing_key: Ed25519PrivateKey
-    data_key: vault.DataKey
+    data_keys: DataKeyFiles | vault.DataKey
+    index_key: bytes
+    """Keys the blind index of document numbers (HMAC-SHA256), so they can be found by equality
+    without being stored in clear. Not rotated with the data key."""
 
     @property
     def kid(self) -> str:
         return credentials.key_id(self.signing_key.public_key())
+
+    @property
+    def data_key(self) -> vault.DataKey:
+        keys = self.data_keys
+        return keys if isinstance(keys, vault.DataKey) else keys.current
 
 
 def load_keyring(settings: Settings) -> Keyring:
     create = settings.environment is Environment.DEVELOPMENT
     return Keyring(
         signing_key=load_or_create_signing_key(settings.signing_key_file, create=create),
-        data_key=vault.load_or_create_data_key(settings.data_key_file, create=create),
+        data_keys=DataKeyFiles(settings, create=create),
+        index_key=vault.load_or_create_data_key(settings.keys_dir / "index.key", create=create).key,
     )
+
+
+def rotate_data_key(settings: Settings) -> tuple[bytes, bytes]:
+    """Make a new data key the one that seals; the old one stays as a retired key so what it
+    sealed still opens. Returns the old and new key ids."""
+    old = vault.read_key_file(settings.data_key_file)
+    old_id = vault.key_id_of(old)
+    retired = settings.keys_dir / f"data-retired-{old_id.hex()}.key"
+    write_private_file(retired, old.hex().encode())
+    write_private_file(settings.data_key_file, vault.new_key_text())
+    return old_id, vault.key_id_of(vault.read_key_file(settings.data_key_file))
 
 
 def load_or_create_signing_key(path: Path, *, create: bool) -> Ed25519PrivateKey:

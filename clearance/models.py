@@ -99,12 +99,15 @@ class WebSession(CreatedMixin, Base):
 
 class Commuter(IdMixin, CreatedMixin, Base):
     __tablename__ = "commuters"
-    __table_args__ = (UniqueConstraint("organisation_id", "document_type", "document_number"),)
+    __table_args__ = (UniqueConstraint("organisation_id", "document_type", "document_index"),)
 
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
     full_name: Mapped[str] = mapped_column(String(200))
     document_type: Mapped[str] = mapped_column(String(32))
-    document_number: Mapped[str] = mapped_column(String(64))
+    sealed_document_number: Mapped[bytes] = mapped_column(LargeBinary)
+    """The travel document number, sealed with the data key (clearance/documents.py)."""
+    document_index: Mapped[str] = mapped_column(String(64), index=True)
+    """Blind index of document type and number: found by equality, never stored in clear."""
     home_park: Mapped[Park] = mapped_column(_enum(Park))
     valid_until: Mapped[date]
     status: Mapped[CommuterStatus] = mapped_column(

@@ -26,13 +26,29 @@ class SealError(Exception):
     """A sealed blob is damaged, was sealed with another key or belongs to another record."""
 
 
+def key_id_of(key: bytes) -> bytes:
+    return hashlib.sha256(b"hetao-data-key" + key).digest()[:4]
+
+
 @dataclass(frozen=True)
 class DataKey:
     key: bytes
+    """The key new blobs are sealed with."""
+    retired: tuple[bytes, ...] = ()
+    """Earlier keys, kept after a rotation to open what they sealed until it is all re-sealed."""
 
     @property
     def key_id(self) -> bytes:
-        return hashlib.sha256(b"hetao-data-key" + self.key).digest()[:4]
+        return key_id_of(self.key)
+
+    def key_for(self, key_id: bytes) -> bytes | None:
+        """Whichever of our keys has ``key_id``, if any."""
+        return next((key for key in (self.key, *self.retired) if key_id_of(key) == key_id), None)
+
+
+def sealed_with(blob: bytes) -> bytes:
+    """The id of the key a blob was sealed with."""
+    return blob[1:5]
 
 
 def load_or_create_data_key(path: Path, *, create: bool) -> DataKey:
@@ -40,11 +56,19 @@ def load_or_create_data_key(path: Path, *, create: bool) -> DataKey:
     if not path.exists():
         if not create:
             raise FileNotFoundError(f"data encryption key not found at {path}")
-        write_private_file(path, secrets.token_bytes(32).hex().encode())
+        write_private_file(path, new_key_text())
+    return DataKey(read_key_file(path))
+
+
+def new_key_text() -> bytes:
+    return secrets.token_bytes(32).hex().encode()
+
+
+def read_key_file(path: Path) -> bytes:
     key = bytes.fromhex(path.read_text().strip())
     if len(key) != 32:
         raise ValueError(f"data encryption key at {path} is not 32 bytes of hex")
-    return DataKey(key)
+    return key
 
 
 def seal(data_key: DataKey, plaintext: bytes, *, context: bytes) -> bytes:
@@ -56,10 +80,11 @@ def seal(data_key: DataKey, plaintext: bytes, *, context: bytes) -> bytes:
 def unseal(data_key: DataKey, blob: bytes, *, context: bytes) -> bytes:
     if len(blob) < 1 + 4 + NONCE_BYTES + 16 or blob[0] != VERSION:
         raise SealError("not a sealed blob of a known version")
-    if blob[1:5] != data_key.key_id:
-        raise SealError("sealed with a different data key")
+    key = data_key.key_for(sealed_with(blob))
+    if key is None:
+        raise SealError("sealed with a data key this installation does not have")
     nonce = blob[5 : 5 + NONCE_BYTES]
     try:
-        return AESGCM(data_key.key).decrypt(nonce, blob[5 + NONCE_BYTES :], context)
+        return AESGCM(key).decrypt(nonce, blob[5 + NONCE_BYTES :], context)
     except InvalidTag as exc:
         raise SealError("sealed blob failed authentication") from exc

@@ -49,7 +49,7 @@ router = APIRouter(tags=["enrolment"])
 AUTH_ERRORS = (NotAuthenticated, Forbidden)
 
 
-def commuter_out(commuter: Commuter) -> CommuterOut:
+def commuter_out(commuter: Commuter, *, data_key: vault.DataKey) -> CommuterOut:
     return CommuterOut.model_validate(
         {
             **{
@@ -57,6 +57,7 @@ def commuter_out(commuter: Commuter) -> CommuterOut:
                 for field in CommuterOut.model_fields
                 if hasattr(commuter, field)
             },
+            "document_number": commuters.document_number(commuter, data_key=data_key),
             "has_biometrics": commuter.template is not None,
             "photo_quality": commuter.template.quality if commuter.template else None,
         }
@@ -111,6 +112,7 @@ def create_commuter(
             face_only=face_only,
         ),
         enroller=user,
+        index_key=context.keyring.index_key,
     )
     settings = context.settings
     try:
@@ -124,15 +126,16 @@ def create_commuter(
         registration=registration,
         template=template,
         enroller=user,
-        data_key=context.keyring.data_key,
+        keyring=context.keyring,
     )
     context.metrics.enrolments.labels(outcome="enrolled").inc()
-    return commuter_out(commuter)
+    return commuter_out(commuter, data_key=context.keyring.data_key)
 
 
 @router.get("/commuters", response_model=list[CommuterOut], responses=responses(*AUTH_ERRORS))
 def list_commuters(
     session: SessionDep,
+    context: ContextDep,
     user: CurrentStaff,
     status: CommuterStatus | None = None,
     q: Annotated[str | None, Query(max_length=100, description="Part of a name or document number")] = None,
@@ -140,16 +143,24 @@ def list_commuters(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[CommuterOut]:
     """Commuters the caller may see (an enroller: their organisation's), newest first."""
-    found = commuters.list_commuters(session, user=user, status=status, q=q, limit=limit, offset=offset)
-    return [commuter_out(c) for c in found]
+    found = commuters.list_commuters(
+        session,
+        user=user,
+        status=status,
+        q=q,
+        index_key=context.keyring.index_key,
+        limit=limit,
+        offset=offset,
+    )
+    return [commuter_out(c, data_key=context.keyring.data_key) for c in found]
 
 
 @router.get(
     "/commuters/{commuter_id}", response_model=CommuterOut, responses=responses(*AUTH_ERRORS, NotFound)
 )
-def read_commuter(commuter: CommuterDep) -> CommuterOut:
+def read_commuter(commuter: CommuterDep, context: ContextDep) -> CommuterOut:
     """One commuter."""
-    return commuter_out(commuter)
+    return commuter_out(commuter, data_key=context.keyring.data_key)
 
 
 @router.get(
@@ -185,9 +196,14 @@ def read_reference_photo(
     response_model=CommuterOut,
     responses=responses(*AUTH_ERRORS, NotFound, InvalidTransition),
 )
-def approve(officer: CurrentOfficer, commuter: CommuterDep, session: SessionDep) -> CommuterOut:
+def approve(
+    officer: CurrentOfficer, commuter: CommuterDep, session: SessionDep, context: ContextDep
+) -> CommuterOut:
     """Approve a pending registration (never one you entered): the commuter joins the whitelist."""
-    return commuter_out(commuters.approve_commuter(session, commuter=commuter, officer=officer))
+    return commuter_out(
+        commuters.approve_commuter(session, commuter=commuter, officer=officer),
+        data_key=context.keyring.data_key,
+    )
 
 
 @router.post(
@@ -196,10 +212,17 @@ def approve(officer: CurrentOfficer, commuter: CommuterDep, session: SessionDep)
     responses=responses(*AUTH_ERRORS, NotFound, InvalidTransition),
 )
 def suspend(
-    _officer: CurrentOfficer, commuter: CommuterDep, session: SessionDep, body: ReasonRequired
+    _officer: CurrentOfficer,
+    commuter: CommuterDep,
+    session: SessionDep,
+    context: ContextDep,
+    body: ReasonRequired,
 ) -> CommuterOut:
     """Suspend an active commuter, with a reason; they are off the whitelist until reinstated."""
-    return commuter_out(commuters.suspend_commuter(session, commuter=commuter, reason=body.reason))
+    return commuter_out(
+        commuters.suspend_commuter(session, commuter=commuter, reason=body.reason),
+        data_key=context.keyring.data_key,
+    )
 
 
 @router.post(
@@ -207,9 +230,13 @@ def suspend(
     response_model=CommuterOut,
     responses=responses(*AUTH_ERRORS, NotFound, InvalidTransition),
 )
-def reinstate(_officer: CurrentOfficer, commuter: CommuterDep, session: SessionDep) -> CommuterOut:
+def reinstate(
+    _officer: CurrentOfficer, commuter: CommuterDep, session: SessionDep, context: ContextDep
+) -> CommuterOut:
     """Reinstate a suspended commuter."""
-    return commuter_out(commuters.reinstate_commuter(session, commuter=commuter))
+    return commuter_out(
+        commuters.reinstate_commuter(session, commuter=commuter), data_key=context.keyring.data_key
+    )
 
 
 @router.post(
@@ -218,11 +245,18 @@ def reinstate(_officer: CurrentOfficer, commuter: CommuterDep, session: SessionD
     responses=responses(*AUTH_ERRORS, NotFound, InvalidTransition),
 )
 def revoke(
-    _officer: CurrentOfficer, commuter: CommuterDep, session: SessionDep, body: StatusChange | None = None
+    _officer: CurrentOfficer,
+    commuter: CommuterDep,
+    session: SessionDep,
+    context: ContextDep,
+    body: StatusChange | None = None,
 ) -> CommuterOut:
     """Revoke for good: erases the face template and reference photo, revokes every credential."""
     reason = body.reason if body else None
-    return commuter_out(commuters.revoke_commuter(session, commuter=commuter, reason=reason))
+    return commuter_out(
+        commuters.revoke_commuter(session, commuter=commuter, reason=reason),
+        data_key=context.keyring.data_key,
+    )
 
 
 @router.post(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -11,10 +10,11 @@ from enum import StrEnum
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from clearance import templates, vault, whitelist
+from clearance import documents, templates, vault, whitelist
 from clearance.accounts import get_organisation_or_raise
 from clearance.db import after_commit, release_deleted_pages, utcnow
 from clearance.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
+from clearance.keys import Keyring
 from clearance.models import (
     Commuter,
     CommuterStatus,
@@ -26,7 +26,7 @@ from clearance.models import (
 from clearance.zone import local_today
 from enrolment.photos import Template
 
-DOCUMENT_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9()\-]{3,31}$")
+DOCUMENT_NUMBER = documents.DOCUMENT_NUMBER
 
 
 class DocumentType(StrEnum):
@@ -67,12 +67,14 @@ def get_commuter_or_raise(session: Session, commuter_id: uuid.UUID, *, user: Use
     return commuter
 
 
-def validate_registration(session: Session, *, registration: Registration, enroller: User) -> Registration:
+def validate_registration(
+    session: Session, *, registration: Registration, enroller: User, index_key: bytes
+) -> Registration:
     """The registration with its fields normalised, or an error saying which field is wrong."""
     full_name = " ".join(registration.full_name.split())
     if not 1 <= len(full_name) <= 200:
         raise InvalidInput("full_name must be 1 to 200 characters")
-    number = registration.document_number.strip().upper().replace(" ", "")
+    number = documents.normalise(registration.document_number)
     if not DOCUMENT_NUMBER.match(number):
         raise InvalidInput("document_number must be 4 to 32 letters, digits, brackets or hyphens")
     if registration.valid_until <= local_today():
@@ -83,7 +85,8 @@ def validate_registration(session: Session, *, registration: Registration, enrol
     duplicate = select(Commuter.id).where(
         Commuter.organisation_id == registration.organisation_id,
         Commuter.document_type == registration.document_type.value,
-        Commuter.document_number == number,
+        Commuter.document_index
+        == documents.document_index(index_key, document_type=registration.document_type.value, number=number),
     )
     if session.scalar(duplicate) is not None:
         raise Conflict(f"this organisation already registered {registration.document_type.value} {number}")
@@ -104,15 +107,25 @@ def enrol_commuter(
     registration: Registration,
     template: Template,
     enroller: User,
-    data_key: vault.DataKey,
+    keyring: Keyring,
 ) -> Commuter:
-    """A pending commuter with a sealed template; ``registration`` must be validated first."""
+    """A pending commuter with a sealed template and document number; ``registration`` must be
+    validated first."""
+    commuter_id = uuid.uuid4()
+    data_key = keyring.data_key
     commuter = Commuter(
-        id=uuid.uuid4(),
+        id=commuter_id,
         organisation_id=registration.organisation_id,
         full_name=registration.full_name,
         document_type=registration.document_type.value,
-        document_number=registration.document_number,
+        sealed_document_number=documents.seal_number(
+            data_key, commuter_id=commuter_id, number=registration.document_number
+        ),
+        document_index=documents.document_index(
+            keyring.index_key,
+            document_type=registration.document_type.value,
+            number=registration.document_number,
+        ),
         home_park=registration.home_park,
         valid_until=registration.valid_until,
         face_only=registration.face_only,
@@ -137,9 +150,12 @@ def list_commuters(
     user: User,
     status: CommuterStatus | None = None,
     q: str | None = None,
+    index_key: bytes,
     limit: int = 100,
     offset: int = 0,
 ) -> list[Commuter]:
+    """Commuters ``user`` may see, newest first; ``q`` matches part of a name or a whole
+    document number (numbers are only stored sealed, so they are found by their blind index)."""
     query = select(Commuter)
     if user.role is Role.ENROLLER:
         query = query.where(Commuter.organisation_id == user.organisation_id)
@@ -147,11 +163,11 @@ def list_commuters(
         query = query.where(Commuter.status == status)
     if q:
         pattern = f"%{q.strip().lower()}%"
+        indexes = [
+            documents.document_index(index_key, document_type=kind.value, number=q) for kind in DocumentType
+        ]
         query = query.where(
-            or_(
-                func.lower(Commuter.full_name).like(pattern),
-                func.lower(Commuter.document_number).like(pattern),
-            )
+            or_(func.lower(Commuter.full_name).like(pattern), Commuter.document_index.in_(indexes))
         )
     query = query.order_by(Commuter.created_at.desc(), Commuter.id).limit(limit).offset(offset)
     return list(session.scalars(query))
@@ -223,6 +239,10 @@ def revoke_commuter(session: Session, *, commuter: Commuter, reason: str | None)
     whitelist.touch(session, commuter)
     session.flush()
     return commuter
+
+
+def document_number(commuter: Commuter, *, data_key: vault.DataKey) -> str:
+    return documents.open_number(data_key, commuter_id=commuter.id, sealed=commuter.sealed_document_number)
 
 
 def reference_photo(commuter: Commuter, *, data_key: vault.DataKey) -> bytes:

@@ -25,9 +25,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from clearance.db import session_scope, utcnow
 from clearance.errors import FaceCheckFailed, Forbidden, HetaoError, InvalidInput, NotFound, PayloadTooLarge
+from clearance.keys import Keyring
 from clearance.models import ImportJob, ImportRow, ImportStatus, Organisation, Park, Role, User
 from clearance.settings import Settings
-from clearance.vault import DataKey
 from enrolment import commuters, photos
 from enrolment.commuters import DocumentType, Registration
 
@@ -185,7 +185,7 @@ class ImportRunner:
 
     sessions: sessionmaker[Session]
     settings: Settings
-    data_key: DataKey
+    keyring: Keyring
     write_lock: AbstractContextManager[object] | None = None
 
     def __post_init__(self) -> None:
@@ -256,14 +256,17 @@ class ImportRunner:
                     # A savepoint: a row that fails here leaves nothing of itself behind.
                     with session.begin_nested():
                         registration = commuters.validate_registration(
-                            session, registration=_registration(session, values, user=user), enroller=user
+                            session,
+                            registration=_registration(session, values, user=user),
+                            enroller=user,
+                            index_key=self.keyring.index_key,
                         )
                         commuter_id = commuters.enrol_commuter(
                             session,
                             registration=registration,
                             template=template,
                             enroller=user,
-                            data_key=self.data_key,
+                            keyring=self.keyring,
                         ).id
                 except RowFailed as exc:
                     failure = exc

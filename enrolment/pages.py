@@ -48,18 +48,24 @@ def _translator(request: Request, user: User) -> i18n.Translate:
 def commuter_list(
     request: Request,
     session: SessionDep,
+    context: ContextDep,
     auth: PageStaff,
     q: Annotated[str | None, Query(max_length=100)] = None,
     status: Annotated[str | None, Query(max_length=16)] = None,
 ) -> Response:
     chosen = CommuterStatus(status) if status in {s.value for s in CommuterStatus} else None
-    found = commuters.list_commuters(session, user=auth.user, status=chosen, q=q, limit=200)
+    keyring = context.keyring
+    found = commuters.list_commuters(
+        session, user=auth.user, status=chosen, q=q, index_key=keyring.index_key, limit=200
+    )
+    numbers = {c.id: commuters.document_number(c, data_key=keyring.data_key) for c in found}
     organisation = auth.user.organisation if auth.user.role is Role.ENROLLER else None
     return render(
         request,
         "commuters.html",
         auth=auth,
         commuters=found,
+        numbers=numbers,
         q=q,
         status=chosen.value if chosen else "",
         statuses=[s.value for s in CommuterStatus],
@@ -83,6 +89,7 @@ def _commuter_page(
             purpose="identity_check",
         )
     enrolled_by = session.get(User, commuter.enrolled_by_id)
+    data_key = request.app.state.context.keyring.data_key
     return render(
         request,
         "commuter.html",
@@ -91,6 +98,7 @@ def _commuter_page(
         credentials=issuing.list_credentials(session, commuter=commuter),
         history=history,
         enrolled_by=enrolled_by.username if enrolled_by else "",
+        document_number=commuters.document_number(commuter, data_key=data_key),
         purposes=audit.PURPOSES,
         now=utcnow(),
         **extra,
@@ -331,7 +339,7 @@ def register(
         with session.begin_nested():
             get_organisation_or_raise(session, registration.organisation_id)
             registration = commuters.validate_registration(
-                session, registration=registration, enroller=auth.user
+                session, registration=registration, enroller=auth.user, index_key=context.keyring.index_key
             )
             try:
                 image = photos.load_photo(read_upload(photo, settings=settings), settings=settings)
@@ -350,7 +358,7 @@ def register(
                 registration=registration,
                 template=template,
                 enroller=auth.user,
-                data_key=context.keyring.data_key,
+                keyring=context.keyring,
             )
     except HetaoError as exc:
         return _register_page(
