@@ -179,6 +179,42 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    from clearance import keys, rekey, schema
+    from clearance.db import make_engine, make_sessionmaker
+
+    settings = _settings()
+    engine = make_engine(settings.sqlalchemy_url)
+    if not schema.is_current(engine):
+        raise SystemExit("hetao: cannot rotate keys: the database is not migrated; run `hetao db upgrade`")
+    sessions = make_sessionmaker(engine)
+    keys.load_keyring(settings)  # in development, make the keys if this is a fresh data directory
+    old_id, new_id = keys.rotate_data_key(settings)
+    print(f"new data key {new_id.hex()} seals from now on; {old_id.hex()} is kept to open what it sealed")
+
+    def progress(field: str, done: int) -> None:
+        print(f"  {field}: {done:,} re-sealed", file=sys.stderr, flush=True)
+
+    keyring = keys.load_keyring(settings)
+    counts = rekey.reseal_all(sessions, keyring, progress=progress)
+    print("re-sealed " + ", ".join(f"{count:,} {field}" for field, count in counts.items()))
+    with sessions() as session:
+        stale = {field: n for field, n in rekey.count_stale(session, key_id=new_id).items() if n}
+    if stale:
+        raise SystemExit(f"hetao: still sealed with an older key: {stale}; run `hetao keys rotate` again")
+    retired = sorted(settings.keys_dir.glob(keys.RETIRED_DATA_KEYS))
+    if args.delete_retired:
+        for path in retired:
+            path.unlink()
+        print(f"deleted {len(retired)} retired key file(s): nothing sealed with them is left")
+    else:
+        print(
+            f"nothing is sealed with the old key any more; delete {', '.join(str(p) for p in retired)} "
+            "when you no longer need it (backups taken before now were sealed with it)"
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hetao", description="Hetao Clearance")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -231,6 +267,17 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--dry-run", action="store_true", help="count what would be purged, change nothing")
     purge.add_argument("--quiet", action="store_true", help="no progress lines, only the summary")
     purge.set_defaults(func=cmd_purge)
+
+    keys = commands.add_parser("keys", help="the data encryption key").add_subparsers(
+        dest="keys_command", required=True
+    )
+    rotate = keys.add_parser(
+        "rotate", help="make a new data key and re-seal everything with it, while servers keep running"
+    )
+    rotate.add_argument(
+        "--delete-retired", action="store_true", help="delete the old key files once nothing needs them"
+    )
+    rotate.set_defaults(func=cmd_keys_rotate)
     return parser
 
 

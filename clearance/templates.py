@@ -9,7 +9,7 @@ from clearance import faces, vault
 from clearance.models import FaceTemplate
 
 
-def _context(commuter_id: uuid.UUID, field: str) -> bytes:
+def context(commuter_id: uuid.UUID, field: str) -> bytes:
     return f"face_templates.{field}:{commuter_id}".encode()
 
 
@@ -25,9 +25,9 @@ def seal_template(
         commuter_id=commuter_id,
         model=faces.MODEL_NAME,
         sealed_encoding=vault.seal(
-            data_key, faces.encoding_to_bytes(encoding), context=_context(commuter_id, "encoding")
+            data_key, faces.encoding_to_bytes(encoding), context=context(commuter_id, "encoding")
         ),
-        sealed_reference_photo=vault.seal(data_key, reference_jpeg, context=_context(commuter_id, "photo")),
+        sealed_reference_photo=vault.seal(data_key, reference_jpeg, context=context(commuter_id, "photo")),
         quality=quality,
     )
 
@@ -40,10 +40,10 @@ def open_encoding(data_key: vault.DataKey, template: FaceTemplate) -> faces.Enco
 
 def open_encoding_blob(data_key: vault.DataKey, sealed: bytes, *, commuter_id: uuid.UUID) -> bytes:
     """The raw little-endian float32 bytes of a sealed encoding."""
-    return vault.unseal(data_key, sealed, context=_context(commuter_id, "encoding"))
+    return vault.unseal(data_key, sealed, context=context(commuter_id, "encoding"))
 
 
 def open_reference_photo(data_key: vault.DataKey, template: FaceTemplate) -> bytes:
     return vault.unseal(
-        data_key, template.sealed_reference_photo, context=_context(template.commuter_id, "photo")
+        data_key, template.sealed_reference_photo, context=context(template.commuter_id, "photo")
     )

@@ -1,0 +1,83 @@
+"""Re-sealing every sealed field with the current data key, after ``hetao keys rotate``.
+
+The rotation itself only swaps files: the new key seals from then on, the old one stays as a
+retired key so everything it sealed still opens. Servers notice the change in the keys folder on
+their next use of a key, so nothing stops. Then this walks every sealed column in batches (each
+its own transaction), opening each blob not sealed with the current key and sealing it again
+under the same context, until a pass finds none left: a server that sealed with the old key a
+moment after the rotation is caught by the next pass. Afterwards the retired key opens nothing
+and can be deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
+
+from clearance import documents, templates, vault, whitelist
+from clearance.db import session_scope
+from clearance.keys import Keyring
+from clearance.models import Commuter, Credential, FaceTemplate
+
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class SealedField:
+    column: InstrumentedAttribute[Any]
+    context: Callable[[Any], bytes]
+
+
+SEALED_FIELDS = (
+    SealedField(FaceTemplate.sealed_encoding, lambda row: templates.context(row.commuter_id, "encoding")),
+    SealedField(FaceTemplate.sealed_reference_photo, lambda row: templates.context(row.commuter_id, "photo")),
+    SealedField(Credential.sealed_secret, lambda row: whitelist.secret_context(row.id)),
+    SealedField(Commuter.sealed_document_number, lambda row: documents.context(row.id)),
+)
+
+
+def field_name(field: SealedField) -> str:
+    return f"{field.column.class_.__tablename__}.{field.column.key}"
+
+
+def count_stale(session: Session, *, key_id: bytes) -> dict[str, int]:
+    """How many blobs of each sealed field are not sealed with ``key_id``."""
+    return {
+        field_name(field): session.scalar(
+            select(func.count()).where(field.column.is_not(None), func.substr(field.column, 2, 4) != key_id)
+        )
+        or 0
+        for field in SEALED_FIELDS
+    }
+
+
+def reseal_all(
+    sessions: sessionmaker[Session], keyring: Keyring, *, progress: Callable[[str, int], None] | None = None
+) -> dict[str, int]:
+    """Re-seal every blob not sealed with the current data key; the counts per field."""
+    done = {field_name(field): 0 for field in SEALED_FIELDS}
+    for field in SEALED_FIELDS:
+        model = field.column.class_
+        while True:
+            data_key = keyring.data_key
+            with session_scope(sessions) as session:
+                rows = session.scalars(
+                    select(model)
+                    .where(field.column.is_not(None), func.substr(field.column, 2, 4) != data_key.key_id)
+                    .limit(BATCH)
+                    .with_for_update()
+                ).all()
+                for row in rows:
+                    context = field.context(row)
+                    plain = vault.unseal(data_key, getattr(row, field.column.key), context=context)
+                    setattr(row, field.column.key, vault.seal(data_key, plain, context=context))
+            if not rows:
+                break
+            done[field_name(field)] += len(rows)
+            if progress is not None:
+                progress(field_name(field), done[field_name(field)])
+    return done
