@@ -289,7 +289,8 @@ def verify(
 )
 def read_crossings(
     session: SessionDep,
-    _officer: CurrentOfficer,
+    officer: CurrentOfficer,
+    request: Request,
     commuter_id: uuid.UUID | None = None,
     checkpoint_id: uuid.UUID | None = None,
     kiosk_id: uuid.UUID | None = None,
@@ -299,8 +300,13 @@ def read_crossings(
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
+    purpose: Annotated[
+        str | None,
+        Query(pattern=audit.PURPOSE_PATTERN, description="Why, for one commuter's history (audited)"),
+    ] = None,
 ) -> list[Crossing]:
-    """Crossing records, newest first, filtered by commuter, place, decision and time."""
+    """Crossing records, newest first, filtered by commuter, place, decision and time. Reading
+    one commuter's history is recorded in the audit trail, with its purpose if given."""
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
             raise InvalidInput(f"{name} needs a time zone, for example 2026-11-22T08:00:00+08:00")
@@ -313,6 +319,15 @@ def read_crossings(
         since=since,
         until=until,
     )
+    if commuter_id is not None:
+        audit.record_event(
+            session,
+            actor=audit.Actor(officer, request.client.host if request.client else None),
+            action="read_crossing_history",
+            object_type="commuter",
+            object_id=commuter_id,
+            purpose=purpose,
+        )
     return list_crossings(session, filters=filters, limit=limit, offset=offset)
 
 

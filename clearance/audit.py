@@ -16,6 +16,7 @@ from clearance.models import AuditEvent, User
 
 # Reads of personal data must say why; these are the purposes an officer picks from.
 PURPOSES = ("identity_check", "referred_attempt", "alert_investigation", "complaint", "card_printing")
+PURPOSE_PATTERN = "^(" + "|".join(PURPOSES) + ")$"
 
 
 @dataclass(frozen=True)

@@ -158,8 +158,23 @@ def list_commuters(
 @router.get(
     "/commuters/{commuter_id}", response_model=CommuterOut, responses=responses(*AUTH_ERRORS, NotFound)
 )
-def read_commuter(commuter: CommuterDep, context: ContextDep) -> CommuterOut:
-    """One commuter."""
+def read_commuter(
+    commuter: CommuterDep,
+    context: ContextDep,
+    session: SessionDep,
+    user: CurrentStaff,
+    request: Request,
+    purpose: Annotated[str | None, Query(pattern=audit.PURPOSE_PATTERN, description="Why (audited)")] = None,
+) -> CommuterOut:
+    """One commuter; the read is recorded in the audit trail, with its purpose if given."""
+    audit.record_event(
+        session,
+        actor=audit.Actor(user, request.client.host if request.client else None),
+        action="read_commuter",
+        object_type="commuter",
+        object_id=commuter.id,
+        purpose=purpose,
+    )
     return commuter_out(commuter, data_key=context.keyring.data_key)
 
 

@@ -80,14 +80,13 @@ def _commuter_page(
     if auth.user.role is Role.OFFICER:
         rows = list_crossings(session, filters=CrossingFilters(commuter_id=commuter.id), limit=HISTORY_ROWS)
         history = describe_crossings(session, rows)
-        audit.record_event(
-            session,
-            actor=auth.actor,
-            action="view_crossing_history",
-            object_type="commuter",
-            object_id=commuter.id,
-            purpose="identity_check",
-        )
+    audit.record_event(
+        session,
+        actor=auth.actor,
+        action="view_commuter" if not history else "view_commuter_and_crossing_history",
+        object_type="commuter",
+        object_id=commuter.id,
+    )
     enrolled_by = session.get(User, commuter.enrolled_by_id)
     data_key = request.app.state.context.keyring.data_key
     return render(

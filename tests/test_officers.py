@@ -158,3 +158,26 @@ def test_a_printed_card_carries_a_qr_that_decodes_to_the_credential(client: Test
     refused = client.get(f"{API}/credentials/{dynamic['id']}/card.pdf", headers=world.enroller_a.headers)
     assert refused.status_code == 422
     assert "print a static one" in refused.json()["detail"]
+
+
+def test_reads_of_a_commuters_details_and_history_are_audited_with_their_purpose(
+    client: TestClient, world: World
+) -> None:
+    commuter, _credential = enrol_active(client, world, A)
+    officer = world.officer.headers
+    url = f"{API}/commuters/{commuter['id']}"
+    assert client.get(url, params={"purpose": "for fun"}, headers=officer).status_code == 422
+    assert client.get(url, params={"purpose": "complaint"}, headers=officer).status_code == 200
+    history = client.get(
+        f"{API}/crossings",
+        params={"commuter_id": commuter["id"], "purpose": "alert_investigation"},
+        headers=officer,
+    )
+    assert history.status_code == 200
+    client.get(f"{API}/crossings", headers=officer)  # not one person's history: not a read of personal data
+    trail = client.get(f"{API}/audit", params={"object_id": commuter["id"]}, headers=officer).json()
+    reads = [(e["action"], e["username"], e["purpose"]) for e in trail if e["action"].startswith("read_")]
+    assert reads == [
+        ("read_crossing_history", "officer", "alert_investigation"),
+        ("read_commuter", "officer", "complaint"),
+    ]
