@@ -1,6 +1,8 @@
 """One declared policy for who may call what, checked against every route the server has: each
 API route and each page, called as each kind of caller. A route added without a policy entry
-fails this test."""
+fails this test. Paths name a real commuter and credential of organisation A, so an enroller of
+organisation B must be turned away from them too (with 404: another organisation's people are
+not even disclosed)."""
 
 from __future__ import annotations
 
@@ -13,11 +15,15 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
+from clearance.samples import SAMPLE_COMMUTERS
 from tests.pages import sign_in
-from tests.support import World
+from tests.support import World, enrol_active
 
 ANONYMOUS, ENROLLER, OFFICER, ADMIN, KIOSK = "anonymous", "enroller", "officer", "admin", "kiosk"
-CALLERS = (ANONYMOUS, ENROLLER, OFFICER, ADMIN, KIOSK)
+ENROLLER_B = "enroller of another organisation"
+CALLERS = (ANONYMOUS, ENROLLER, ENROLLER_B, OFFICER, ADMIN, KIOSK)
+# Staff routes naming one of organisation A's commuters or credentials.
+ORG_A_OBJECTS = ("{commuter_id}", "{credential_id}")
 EVERYONE = frozenset(CALLERS)
 SIGNED_IN = frozenset({ENROLLER, OFFICER, ADMIN})
 STAFF = frozenset({ENROLLER, OFFICER})
@@ -109,53 +115,70 @@ def test_every_route_has_a_policy_entry(app: FastAPI) -> None:
     assert set(routes(app)) == set(POLICY)
 
 
-def fill(path: str) -> str:
+def fill(path: str, values: dict[str, str]) -> str:
     for part in path.split("/"):
         if part.startswith("{") or ".{" in part:
             name = part[part.index("{") + 1 : part.index("}")]
-            path = path.replace("{" + name + "}", PATH_VALUES.get(name, str(uuid.uuid4())))
+            path = path.replace("{" + name + "}", values.get(name, str(uuid.uuid4())))
     return path
+
+
+def names_org_a(path: str) -> bool:
+    return any(name in path for name in ORG_A_OBJECTS)
+
+
+def allowed(caller: str, method: str, path: str) -> bool:
+    if caller == ENROLLER_B:
+        return ENROLLER in POLICY[method, path] and not names_org_a(path)
+    return caller in POLICY[method, path]
 
 
 @pytest.mark.parametrize("caller", CALLERS)
 def test_each_caller_reaches_exactly_what_the_policy_allows(
     app: FastAPI, client: TestClient, world: World, caller: str
 ) -> None:
+    commuter, credential = enrol_active(client, world, SAMPLE_COMMUTERS[0])
+    values = {**PATH_VALUES, "commuter_id": commuter["id"], "credential_id": credential["id"]}
     headers = {
         ANONYMOUS: {},
         ENROLLER: world.enroller_a.headers,
+        ENROLLER_B: world.enroller_b.headers,
         OFFICER: world.officer.headers,
         ADMIN: world.admin.headers,
         KIOSK: world.kiosk,
     }[caller]
-    username = {ENROLLER: "enroller_a", OFFICER: "officer", ADMIN: "admin"}.get(caller)
+    username = {ENROLLER: "enroller_a", ENROLLER_B: "enroller_b", OFFICER: "officer", ADMIN: "admin"}.get(
+        caller
+    )
     with TestClient(app, base_url="https://testserver") as browser:
         browser.get("/login")
         csrf = sign_in(browser, username) if username else browser.cookies["hetao_login"]
         wrong = []
         # Signing out last, so every other page is called signed in.
         for method, path in sorted(POLICY, key=lambda route: route == ("POST", "/logout")):
-            allowed = caller in POLICY[method, path]
-            if allowed and (method, path) in STREAMS:
+            may = allowed(caller, method, path)
+            if may and (method, path) in STREAMS:
                 continue
             page = not path.startswith(("/api/", "/healthz", "/metrics"))
             if page:
                 # A browser: its cookie, and the CSRF token on every form.
                 data = {"csrf_token": csrf} if method == "POST" else None
-                response = browser.request(method, fill(path), data=data, follow_redirects=False)
+                response = browser.request(method, fill(path, values), data=data, follow_redirects=False)
                 # A refused page sends the browser to sign in and come back (a successful sign-out
                 # goes to the plain sign-in page, "/" to the sign-in page or the role's home page).
                 to_login = response.status_code == 303 and response.headers["location"].startswith(
                     "/login?next="
                 )
                 refused = response.status_code in (401, 403) or to_login
+                if caller == ENROLLER_B and names_org_a(path) and response.status_code == 404:
+                    refused = True
             else:
-                response = client.request(method, fill(path), headers=headers, follow_redirects=False)
-                refused = response.status_code in (401, 403)
+                response = client.request(method, fill(path, values), headers=headers, follow_redirects=False)
+                refused = response.status_code in (401, 403) or (
+                    caller == ENROLLER_B and names_org_a(path) and response.status_code == 404
+                )
                 if refused:
                     assert set(response.json()) == {"error", "detail"}
-            if refused == allowed:
-                wrong.append(
-                    f"{method} {path}: {response.status_code} ({'allowed' if allowed else 'refused'})"
-                )
+            if refused == may:
+                wrong.append(f"{method} {path}: {response.status_code} ({'allowed' if may else 'refused'})")
         assert wrong == []
