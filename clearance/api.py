@@ -299,7 +299,7 @@ def read_crossings(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     purpose: Annotated[
         str | None,
         Query(pattern=audit.PURPOSE_PATTERN, description="Why, for one commuter's history (audited)"),
@@ -470,7 +470,7 @@ def kiosk_whitelist(
     context: ContextDep,
     kiosk: KioskDep,
     since: Annotated[
-        int, Query(ge=0, description="The cursor of the last page applied; 0 for a snapshot")
+        int, Query(ge=0, le=2**62, description="The cursor of the last page applied; 0 for a snapshot")
     ] = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 2_000,
 ) -> Response:

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -87,6 +88,21 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, name, detail)
 
 
+async def _data_error(request: Request, exc: Exception) -> Response:
+    # The database refused a value the validation let through: PostgreSQL's text cannot hold a
+    # NUL character, and numbers have ranges. Bad input, so 422; the unit of work was rolled back.
+    assert isinstance(exc, DataError)
+    text = str(exc.orig) if exc.orig is not None else ""
+    detail = (
+        "text may not contain NUL (0x00) characters"
+        if "NUL" in text
+        else "a value is out of the range the database can hold"
+    )
+    if wants_page(request):
+        return error_page(request, 422, detail)
+    return error_response(422, "InvalidInput", detail)
+
+
 def watch_kiosks(context: AppContext) -> None:
     """Raise an alert for each kiosk that has gone silent (one unit of work)."""
     silent_after = timedelta(minutes=context.settings.kiosk_silent_minutes)
@@ -157,6 +173,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, check_schema
     app.add_exception_handler(HetaoError, _hetao_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DataError, _data_error)
 
     @app.middleware("http")
     async def limit_and_count(

@@ -140,7 +140,7 @@ def list_commuters(
     status: CommuterStatus | None = None,
     q: Annotated[str | None, Query(max_length=100, description="Part of a name or document number")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[CommuterOut]:
     """Commuters the caller may see (an enroller: their organisation's), newest first."""
     found = commuters.list_commuters(
