@@ -19,6 +19,7 @@ from clearance import (
     audit,
     clearing,
     credentials,
+    crossings,
     events,
     keys,
     qr,
@@ -60,6 +61,7 @@ from clearance.errors import (
     TooManySignIns,
     responses,
 )
+from clearance.errors import InvalidSignature as InvalidSignatureError
 from clearance.models import Commuter, Crossing, Decision, Direction, Organisation, User
 from clearance.schemas import (
     AlertAcknowledge,
@@ -76,6 +78,7 @@ from clearance.schemas import (
     Health,
     KioskCreate,
     KioskCreated,
+    KioskIdentity,
     OrganisationCreate,
     OrganisationOut,
     PresenceOut,
@@ -498,16 +501,44 @@ def kiosk_whitelist(
 
 
 @router.post(
+    "/kiosk/identity",
+    status_code=204,
+    tags=["kiosk"],
+    responses=responses(*AUTH_ERRORS, Conflict, InvalidInput),
+)
+def kiosk_identity(session: SessionDep, kiosk: KioskDep, body: KioskIdentity) -> Response:
+    """Register the kiosk's own batch-signing public key, once; a different key later is refused."""
+    try:
+        public_key = base64.b64decode(body.public_key, validate=True)
+    except ValueError:
+        raise InvalidInput("public_key must be base64") from None
+    if len(public_key) != 32:
+        raise InvalidInput("public_key must be a raw 32-byte Ed25519 key")
+    try:
+        crossings.register_kiosk_key(session, kiosk=kiosk, public_key=public_key)
+    except Conflict:
+        session.commit()  # the refusal leaves its alert
+        raise
+    return Response(status_code=204)
+
+
+@router.post(
     "/kiosk/crossings",
     response_model=CrossingUploadResults,
     tags=["kiosk"],
-    responses=responses(*AUTH_ERRORS),
+    responses=responses(*AUTH_ERRORS, InvalidSignatureError),
 )
 def kiosk_crossings(
     session: SessionDep, context: ContextDep, kiosk: KioskDep, body: CrossingBatch
 ) -> CrossingUploadResults:
     """Deliver crossings decided at the kiosk; each is created, a duplicate, or invalid."""
-    results = ingest_crossings(session, kiosk=kiosk, items=body.crossings, now=utcnow())
+    try:
+        results = ingest_crossings(
+            session, kiosk=kiosk, items=body.crossings, now=utcnow(), signature=body.signature
+        )
+    except InvalidSignatureError:
+        session.commit()  # the refused batch leaves its alert
+        raise
     for result in results:
         context.metrics.crossings_delivered.labels(status=result.status.value).inc()
     return CrossingUploadResults(

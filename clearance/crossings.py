@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from clearance import alerts, events, presence
+from clearance import alerts, chain, errors, events, presence
 from clearance.errors import InvalidInput, InvalidTransition, NotFound
 from clearance.models import (
     AlertKind,
@@ -208,6 +212,9 @@ class CrossingUpload(BaseModel):
     credential_id: uuid.UUID | None = None
     distance: float | None = Field(default=None, ge=0, le=4)
     duration_ms: float | None = Field(default=None, ge=0)
+    seq: int | None = Field(default=None, ge=1, le=2**62)
+    """Position in the kiosk's chain of records (clearance/chain.py)."""
+    prev_hash: str | None = Field(default=None, pattern="^[0-9a-f]{64}$")
 
 
 class UploadStatus(StrEnum):
@@ -229,12 +236,14 @@ CLOCK_TOLERANCE = timedelta(minutes=5)
 
 
 def ingest_crossings(
-    session: Session, *, kiosk: Kiosk, items: list[Any], now: datetime
+    session: Session, *, kiosk: Kiosk, items: list[Any], now: datetime, signature: str | None = None
 ) -> list[UploadResult]:
     """Store a kiosk's batch idempotently: each item is ``created``, a ``duplicate`` of one
     already stored (a retry after a lost answer), or ``invalid`` with the reason. Cleared
     crossings move the commuter to their new park; one into the park they were already in
     raises an anti-passback alert."""
+    if kiosk.public_key is not None:
+        check_batch_signature(session, kiosk=kiosk, items=items, signature=signature)
     results: dict[int, UploadResult] = {}
     valid: dict[int, CrossingUpload] = {}
     seen: set[uuid.UUID] = set()
@@ -249,6 +258,8 @@ def ingest_crossings(
             continue
         if upload.decided_at > now + CLOCK_TOLERANCE:
             results[index] = UploadResult(raw_id, UploadStatus.INVALID, "decided_at is in the future")
+        elif kiosk.public_key is not None and (upload.seq is None or upload.prev_hash is None):
+            results[index] = UploadResult(raw_id, UploadStatus.INVALID, "seq and prev_hash are required")
         elif upload.id in seen:
             results[index] = UploadResult(raw_id, UploadStatus.DUPLICATE)
         else:
@@ -269,6 +280,7 @@ def ingest_crossings(
             "duration_ms": upload.duration_ms,
             "decided_at": upload.decided_at,
             "recorded_at": now,
+            "chain_seq": upload.seq,
         }
         for upload in valid.values()
     ]
@@ -301,6 +313,9 @@ def ingest_crossings(
                 f"{presence.DESTINATION[kiosk.direction].value} (decided offline)",
             )
     session.flush()
+    chained = [items[i] for i, u in valid.items() if u.id in created and u.seq is not None]
+    if chained:
+        follow_chain(session, kiosk=kiosk, records=chained)
     stored = [u for u in valid.values() if u.id in created]
     mismatched = {
         u.credential_id for u in stored if u.credential_id and Reason.FACE_MISMATCH.value in u.reasons
@@ -328,3 +343,71 @@ def _refuse_unknown_references(
             continue
         del valid[index]
         results[index] = UploadResult(str(upload.id), UploadStatus.INVALID, detail)
+
+
+def check_batch_signature(session: Session, *, kiosk: Kiosk, items: list[Any], signature: str | None) -> None:
+    """Refuse a batch not signed by ``kiosk``'s registered key, after raising an alert (which the
+    caller must commit: see the route)."""
+    hashes = [chain.record_hash(item if isinstance(item, dict) else {}) for item in items]
+    assert kiosk.public_key is not None
+    try:
+        Ed25519PublicKey.from_public_bytes(kiosk.public_key).verify(
+            base64.b64decode(signature or "", validate=True), chain.batch_message(hashes)
+        )
+        return
+    except (InvalidSignature, ValueError, binascii.Error):
+        pass
+    alerts.raise_alert(
+        session,
+        kind=AlertKind.CROSSING_LOG_TAMPERED,
+        kiosk_id=kiosk.id,
+        detail=f"a batch of {len(items)} crossings came with a missing or wrong signature; refused",
+        dedupe_key=f"batch_signature:{kiosk.id}:{hashes[0] if hashes else ''}",
+    )
+    raise errors.InvalidSignature("the batch is not signed with this kiosk's registered key")
+
+
+def follow_chain(session: Session, *, kiosk: Kiosk, records: list[dict[str, Any]]) -> None:
+    """Check newly stored records against ``kiosk``'s chain, in order, raising an alert for each
+    gap, fork or broken link, and move the kiosk's chain head on."""
+    locked = session.scalar(select(Kiosk).where(Kiosk.id == kiosk.id).with_for_update())
+    assert locked is not None
+    for record in sorted(records, key=lambda r: int(r["seq"])):
+        seq = int(record["seq"])
+        problem = chain.link_problem(
+            head_seq=locked.chain_seq,
+            head_hash=locked.chain_hash or chain.GENESIS,
+            seq=seq,
+            prev_hash=str(record["prev_hash"]),
+        )
+        if problem is not None:
+            alerts.raise_alert(
+                session,
+                kind=AlertKind.CROSSING_LOG_TAMPERED,
+                kiosk_id=kiosk.id,
+                crossing_id=uuid.UUID(str(record["id"])),
+                detail=f"kiosk {kiosk.name}: {problem}",
+                dedupe_key=f"chain:{kiosk.id}:{seq}",
+            )
+        if seq > locked.chain_seq:
+            locked.chain_seq = seq
+            locked.chain_hash = chain.record_hash(record)
+    session.flush()
+
+
+def register_kiosk_key(session: Session, *, kiosk: Kiosk, public_key: bytes) -> None:
+    """Learn ``kiosk``'s batch-signing key the first time it presents one; a different key
+    later is refused (and raised as an alert the caller must commit)."""
+    if kiosk.public_key is None:
+        kiosk.public_key = public_key
+        session.flush()
+        return
+    if kiosk.public_key != public_key:
+        alerts.raise_alert(
+            session,
+            kind=AlertKind.CROSSING_LOG_TAMPERED,
+            kiosk_id=kiosk.id,
+            detail=f"kiosk {kiosk.name} presented a signing key other than the one it registered",
+            dedupe_key=f"kiosk_key:{kiosk.id}:{base64.b16encode(public_key[:8]).decode()}",
+        )
+        raise errors.Conflict("this kiosk registered another signing key; an administrator must reset it")

@@ -77,6 +77,12 @@ class MalformedCredential(HetaoError):
     status_code = 422
 
 
+class InvalidSignature(HetaoError):
+    """A kiosk's batch is not signed with the key that kiosk registered."""
+
+    status_code = 422
+
+
 class ErrorBody(BaseModel):
     error: str
     detail: str

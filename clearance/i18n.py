@@ -268,6 +268,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "anti_passback_conflict": ("防回傳衝突", "防回传冲突"),
     "repeated_face_mismatch": ("同一憑證多次臉部不符", "同一凭证多次脸部不符"),
     "kiosk_silent": ("自助機失去聯絡", "自助机失去联系"),
+    "crossing_log_tampered": ("通關記錄鏈遭篡改", "通关记录链遭篡改"),
     # Purposes of reading personal data
     "identity_check": ("身份核實", "身份核实"),
     "referred_attempt": ("處理轉介個案", "处理转介个案"),
@@ -312,6 +313,7 @@ ENGLISH: dict[str, str] = {
     "anti_passback_conflict": "Anti-passback conflict",
     "repeated_face_mismatch": "Repeated face mismatches on one credential",
     "kiosk_silent": "Kiosk stopped calling the server",
+    "crossing_log_tampered": "A kiosk's crossing log was tampered with",
     "identity_check": "Identity check",
     "referred_attempt": "Referred attempt",
     "alert_investigation": "Alert investigation",

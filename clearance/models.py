@@ -194,6 +194,12 @@ class Kiosk(IdMixin, CreatedMixin, Base):
     api_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     is_active: Mapped[bool] = mapped_column(default=True)
     last_seen_at: Mapped[datetime | None]
+    public_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """The kiosk's own Ed25519 key for signing its crossing batches (raw 32 bytes), learned when
+    it first introduced itself; None until then."""
+    chain_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
+    """The position and hash of the last record accepted from this kiosk's chain."""
 
     checkpoint: Mapped[Checkpoint] = relationship()
 
@@ -217,6 +223,8 @@ class Crossing(Base):
     duration_ms: Mapped[float | None]
     decided_at: Mapped[datetime] = mapped_column(index=True)
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    chain_seq: Mapped[int | None] = mapped_column(BigInteger)
+    """Position in the deciding kiosk's chain (clearance/chain.py); None if decided online."""
     override_decision: Mapped[Decision | None] = mapped_column(_enum(Decision))
     """An officer's decision that replaces the kiosk's; the kiosk's stays as it was."""
     override_reason: Mapped[str | None] = mapped_column(String(500))
@@ -243,6 +251,9 @@ class AlertKind(StrEnum):
     ANTI_PASSBACK_CONFLICT = "anti_passback_conflict"
     REPEATED_FACE_MISMATCH = "repeated_face_mismatch"
     KIOSK_SILENT = "kiosk_silent"
+    CROSSING_LOG_TAMPERED = "crossing_log_tampered"
+    """A kiosk's chain of crossings has a gap, a fork or a broken link, or a batch's signature
+    does not verify, or the kiosk presented a signing key other than the one it registered."""
 
 
 class Alert(IdMixin, CreatedMixin, Base):

@@ -160,6 +160,18 @@ class CrossingBatch(BaseModel):
         description="Items as in CrossingUpload; each is checked on its own, so one bad item "
         "does not refuse the batch",
     )
+    signature: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Base64 Ed25519 signature of the batch by the kiosk's own key (required once "
+        "the kiosk has registered one): see clearance/chain.py",
+    )
+
+
+class KioskIdentity(BaseModel):
+    public_key: str = Field(
+        min_length=40, max_length=60, description="Base64 of the kiosk's raw 32-byte Ed25519 public key"
+    )
 
 
 class CrossingUploadResult(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from typing import Any
 
@@ -45,10 +46,25 @@ class ServerLink:
         page: dict[str, Any] = self._call("GET", "/kiosk/whitelist", params={"since": since, "limit": limit})
         return page
 
-    def deliver(self, crossings: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        body = self._call("POST", "/kiosk/crossings", json={"crossings": crossings})
+    def deliver(
+        self, crossings: list[dict[str, Any]], *, signature: str | None = None
+    ) -> list[dict[str, Any]]:
+        body = self._call("POST", "/kiosk/crossings", json={"crossings": crossings, "signature": signature})
         results: list[dict[str, Any]] = body["results"]
         return results
+
+    def register_identity(self, public_key: bytes) -> None:
+        """Tell the server this kiosk's batch-signing public key (accepted once, then fixed)."""
+        try:
+            response = self.client.post(
+                f"{API}/kiosk/identity", json={"public_key": base64.b64encode(public_key).decode()}
+            )
+        except httpx.TransportError as exc:
+            raise Unreachable(f"POST /kiosk/identity: {exc.__class__.__name__}: {exc}") from None
+        if response.status_code >= 500:
+            raise Unreachable(f"POST /kiosk/identity: server answered {response.status_code}")
+        if response.status_code >= 400:
+            raise Refused(f"POST /kiosk/identity: {response.status_code} {response.text[:300]}")
 
     def last_side(self, commuter_id: uuid.UUID, *, timeout: float) -> str | None:
         body = self._call("GET", f"/kiosk/presence/{commuter_id}", timeout=timeout)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import signal
@@ -12,7 +13,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from clearance import vault
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from clearance import chain, keys, vault
 from clearance.models import Direction
 from clearance.settings import Settings
 from kiosk import sources
@@ -87,15 +91,28 @@ class Syncer(Worker):
 
 
 class Deliverer(Worker):
-    def __init__(self, store: LocalStore, link: ServerLink, *, status: LinkStatus) -> None:
+    """Delivers the outbox in batches, each signed with the kiosk's own key; the server learns
+    the public half before the first batch (clearance/chain.py)."""
+
+    def __init__(
+        self, store: LocalStore, link: ServerLink, *, status: LinkStatus, signing_key: Ed25519PrivateKey
+    ) -> None:
         super().__init__("crossing-delivery", interval=1.0, status=status)
-        self.store, self.link = store, link
+        self.store, self.link, self.signing_key = store, link, signing_key
+        self._introduced = False
 
     def step(self) -> bool:
         batch = self.store.pending(BATCH)
         if not batch:
             return False
-        self.store.mark_delivered(self.link.deliver(batch))
+        if not self._introduced:
+            self.link.register_identity(
+                self.signing_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+            )
+            self._introduced = True
+        message = chain.batch_message([chain.record_hash(record) for record in batch])
+        signature = base64.b64encode(self.signing_key.sign(message)).decode()
+        self.store.mark_delivered(self.link.deliver(batch, signature=signature))
         return len(batch) == BATCH
 
     def drain(self, *, timeout: float) -> bool:
@@ -118,6 +135,11 @@ class Deliverer(Worker):
 def kiosk_dir(settings: Settings, key: str) -> Path:
     # One folder per kiosk key, so two kiosks on one machine (or in tests) never share a store.
     return settings.data_dir / f"kiosk-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+
+
+def load_signing_key(settings: Settings, key: str) -> Ed25519PrivateKey:
+    """The kiosk's own batch-signing key, made on first use next to its store."""
+    return keys.load_or_create_signing_key(kiosk_dir(settings, key) / "signing-ed25519.pem", create=True)
 
 
 def open_store(settings: Settings, key: str) -> LocalStore:
@@ -143,7 +165,7 @@ def run(
     link = ServerLink(server, key=key)
     status = LinkStatus()
     syncer = Syncer(store, link, interval=sync_interval, status=status)
-    deliverer = Deliverer(store, link, status=status)
+    deliverer = Deliverer(store, link, status=status, signing_key=load_signing_key(settings, key))
     try:
         syncer.sync_all()
         status.ok()

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from clearance import faces, vault
+from clearance import chain, faces, vault
 
 SCHEMA_VERSION = 1
 SCHEMA = """
@@ -142,6 +142,11 @@ class LocalStore:
     def get_state(self, key: str, default: str | None = None) -> str | None:
         row = self.read().execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
         return row[0] if row else default
+
+    @staticmethod
+    def _get_state(db: sqlite3.Connection, key: str) -> str | None:
+        row = db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
 
     @staticmethod
     def _set_state(db: sqlite3.Connection, key: str, value: str) -> None:
@@ -320,10 +325,7 @@ class LocalStore:
         """Commit a decision to the outbox, with what it changes locally (the commuter's side,
         the dynamic code's step), in one durable transaction."""
         with self.write() as db:
-            db.execute(
-                "INSERT INTO outbox (crossing_id, body, created_at) VALUES (?, ?, ?)",
-                (crossing["id"], json.dumps(crossing), crossing["decided_at"]),
-            )
+            self._append(db, crossing)
             commuter_id = crossing.get("commuter_id")
             if new_side is not None and commuter_id:
                 db.execute(
@@ -333,6 +335,28 @@ class LocalStore:
             credential_id = crossing.get("credential_id")
             if dynamic_step is not None and credential_id:
                 self._set_state(db, f"step:{credential_id}", str(dynamic_step))
+
+    def record_backlog(self, crossings: list[dict[str, Any]]) -> None:
+        """Append many decisions in one transaction (benchmarks and tests that need a backlog)."""
+        with self.write() as db:
+            for crossing in crossings:
+                self._append(db, crossing)
+
+    def _append(self, db: sqlite3.Connection, crossing: dict[str, Any]) -> None:
+        """Add ``crossing`` to the outbox as the next link of this kiosk's tamper-evident chain
+        (clearance/chain.py); the caller's transaction covers the record and the chain head."""
+        head_seq = int(self._get_state(db, "chain_seq") or 0)
+        linked = {
+            **crossing,
+            "seq": head_seq + 1,
+            "prev_hash": self._get_state(db, "chain_hash") or chain.GENESIS,
+        }
+        db.execute(
+            "INSERT INTO outbox (crossing_id, body, created_at) VALUES (?, ?, ?)",
+            (linked["id"], json.dumps(linked), linked["decided_at"]),
+        )
+        self._set_state(db, "chain_seq", str(head_seq + 1))
+        self._set_state(db, "chain_hash", chain.record_hash(linked))
 
     def pending(self, limit: int) -> list[dict[str, Any]]:
         rows = (

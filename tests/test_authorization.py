@@ -40,6 +40,7 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/kiosk/verify"): frozenset({KIOSK}),
     ("GET", "/api/v1/kiosk/whitelist"): frozenset({KIOSK}),
     ("POST", "/api/v1/kiosk/crossings"): frozenset({KIOSK}),
+    ("POST", "/api/v1/kiosk/identity"): frozenset({KIOSK}),
     ("GET", "/api/v1/kiosk/presence/{commuter_id}"): frozenset({KIOSK}),
     ("GET", "/api/v1/crossings"): frozenset({OFFICER}),
     ("POST", "/api/v1/crossings/{crossing_id}/override"): frozenset({OFFICER}),

@@ -14,6 +14,7 @@ from pathlib import Path
 import cv2
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from clearance import credentials
 from clearance.db import utcnow
@@ -219,7 +220,7 @@ def test_every_crossing_delivered_exactly_once_across_server_crashes(
     link.deliver(store.pending(100))
     live.kill()  # before the next batch: the server is down when delivery starts
     status = LinkStatus()
-    deliverer = Deliverer(store, link, status=status)
+    deliverer = Deliverer(store, link, status=status, signing_key=Ed25519PrivateKey.generate())
     deliverer.start()
     time.sleep(1.5)
     assert store.outbox_counts()["pending"] == 450
