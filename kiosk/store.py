@@ -374,6 +374,25 @@ class LocalStore:
                 [(now, r["status"], r["id"]) for r in results],
             )
 
+    def check_integrity(self) -> list[str]:
+        """What is wrong with this store, if anything: SQLite's own integrity check, then the
+        outbox's chain (every record in order, each pointing at the hash of the one before,
+        the chain head matching the last record)."""
+        db = self.read()
+        problems = [row[0] for row in db.execute("PRAGMA integrity_check") if row[0] != "ok"]
+        expected_seq, prev_hash = 1, chain.GENESIS
+        for (body,) in db.execute("SELECT body FROM outbox ORDER BY seq"):
+            record = json.loads(body)
+            if record.get("seq") != expected_seq or record.get("prev_hash") != prev_hash:
+                problems.append(f"outbox record {record.get('id')} breaks the chain at {expected_seq}")
+            expected_seq, prev_hash = expected_seq + 1, chain.record_hash(record)
+        head = (int(self.get_state("chain_seq", "0") or 0), self.get_state("chain_hash") or chain.GENESIS)
+        if head != (expected_seq - 1, prev_hash):
+            problems.append(
+                f"the chain head {head[0]} does not match the outbox's last record {expected_seq - 1}"
+            )
+        return problems
+
     def outbox_counts(self) -> dict[str, int]:
         (pending,) = self.read().execute("SELECT count(*) FROM outbox WHERE delivered_at IS NULL").fetchone()
         (total,) = self.read().execute("SELECT count(*) FROM outbox").fetchone()
