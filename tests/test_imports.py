@@ -122,4 +122,20 @@ def test_an_upload_that_is_wrong_as_a_whole_enrols_nobody(
         answer = client.post(f"{API}/commuters/import", headers=world.enroller_a.headers, files=files)
         assert answer.status_code == 422, answer.text
         assert detail in answer.json()["detail"]
+    # A zip bomb: a few kilobytes that would inflate to more than a photo may be. Refused from the
+    # zip's directory, before anything is inflated.
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("bomb.jpg", b"\0" * (11 * 1024 * 1024))
+    assert len(out.getvalue()) < 100_000
+    bomb = client.post(
+        f"{API}/commuters/import",
+        headers=world.enroller_a.headers,
+        files={
+            "photos": ("p.zip", out.getvalue(), "application/zip"),
+            "csv": ("c.csv", HEADER.encode(), "text/csv"),
+        },
+    )
+    assert bomb.status_code == 413
+    assert "inflates to" in bomb.json()["detail"]
     assert table_counts(sessions) == before
