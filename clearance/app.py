@@ -12,6 +12,7 @@ from http import HTTPStatus
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
 # Multipart overhead on top of the largest file a request may carry.
 FORM_OVERHEAD_BYTES = 64 * 1024
+SWAGGER_UI = "/static/vendor/swagger-ui"
 # Bulk imports carry a zip of photos, up to settings.max_import_bytes.
 IMPORT_PATHS = frozenset({API_PREFIX + "/commuters/import", "/imports"})
 
@@ -167,6 +169,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None, check_schema
         version="0.1.0",
         summary="Pre-registration and contactless clearance for the Hetao co-operation zone",
         lifespan=lifespan,
+        # The API page is served from the package's own copy of Swagger UI: nothing from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.context = context
     app.state.imports = runner
@@ -199,6 +204,17 @@ def create_app(settings: Settings, *, engine: Engine | None = None, check_schema
     app.include_router(dashboard.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def api_docs() -> Response:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Hetao Clearance API",
+            swagger_js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER_UI}/swagger-ui.css",
+            swagger_favicon_url="data:,",
+            oauth2_redirect_url=f"{SWAGGER_UI}/oauth2-redirect.html",
+        )
 
     @app.get("/metrics", tags=["operations"], response_class=Response)
     def metrics() -> Response:

@@ -282,3 +282,17 @@ def test_staff_issue_a_credential_from_the_commuter_page_and_print_its_card(
     card = page_client.get(cards[0])
     assert card.headers["content-type"] == "application/pdf"
     assert card.content.startswith(b"%PDF")
+
+
+def test_pages_and_the_api_page_load_nothing_from_elsewhere(page_client: TestClient, world: World) -> None:
+    sign_in(page_client, "officer")
+    for path in ("/dashboard", "/queue", "/commuters", "/register", "/docs"):
+        html = page_client.get(path).text
+        sources = re.findall(r"""(?:src|href)=["']([^"']+)["']""", html) + re.findall(
+            r"""Url: ?['"]([^'"]+)['"]""", html
+        )
+        assert sources, path
+        for source in sources:
+            assert not source.startswith(("http:", "https:", "//")), (path, source)
+            if source.startswith("/static/"):
+                assert page_client.get(source).status_code == 200, source
