@@ -442,12 +442,16 @@ def read_audit(
     object_id: Annotated[str | None, Query(max_length=64)] = None,
     username: Annotated[str | None, Query(max_length=100)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
+    since: Annotated[datetime | None, Query(description="Only events at or after this time")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[object]:
     """The audit trail, newest first: who did or looked at what, when, from where and why."""
-    return list(
-        audit.list_events(session, object_id=object_id, username=username, action=action, limit=limit)
+    if since is not None and since.tzinfo is None:
+        raise InvalidInput("since needs a time zone, for example 2026-11-22T08:00:00+08:00")
+    found = audit.list_events(
+        session, object_id=object_id, username=username, action=action, since=since, limit=limit
     )
+    return list(found)
 
 
 health_router = APIRouter(tags=["operations"])

@@ -142,3 +142,20 @@ def test_a_batch_not_signed_by_the_kiosks_key_is_refused_and_reported(
     with pytest.raises(Refused, match="409"):
         deliverer(store, link).step()
     assert any("other than the one it registered" in detail for detail in open_alerts(client, world))
+
+
+def test_a_kiosk_store_rolled_back_to_an_old_copy_shows_as_a_fork(
+    store: LocalStore, link: ServerLink, client: TestClient, world: World
+) -> None:
+    key = Ed25519PrivateKey.generate()
+    deliverer(store, link, key).step()
+    # The store is put back to how it was after record 3 (an old copy): its next record is 4 again.
+    with store.write() as db:
+        (body,) = db.execute("SELECT body FROM outbox WHERE seq = 3").fetchone()
+        db.execute("UPDATE state SET value = '3' WHERE key = 'chain_seq'")
+        db.execute(
+            "UPDATE state SET value = ? WHERE key = 'chain_hash'", (chain.record_hash(json.loads(body)),)
+        )
+    store.record_decision(decision(42))
+    deliverer(store, link, key).step()
+    assert any("record 4 repeats a position already taken" in detail for detail in open_alerts(client, world))
