@@ -434,7 +434,10 @@ def event_stream(context: ContextDep, _officer: CurrentOfficer, request: Request
 
 
 @router.get(
-    "/audit", response_model=list[AuditEventOut], tags=["officers"], responses=responses(*AUTH_ERRORS)
+    "/audit",
+    response_model=list[AuditEventOut],
+    tags=["officers"],
+    responses=responses(*AUTH_ERRORS, InvalidInput),
 )
 def read_audit(
     session: SessionDep,
