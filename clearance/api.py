@@ -45,6 +45,7 @@ from clearance.deps import (
     CurrentOfficer,
     KioskDep,
     SessionDep,
+    client_ip,
     read_upload,
 )
 from clearance.errors import (
@@ -113,7 +114,7 @@ def sign_in(
             session,
             username=form.username,
             password=form.password,
-            actor=audit.Actor(None, request.client.host if request.client else None),
+            actor=audit.Actor(None, client_ip(request)),
             limits=accounts.SignInLimits.from_settings(context.settings),
             now=utcnow(),
         )
@@ -325,7 +326,7 @@ def read_crossings(
     if commuter_id is not None:
         audit.record_event(
             session,
-            actor=audit.Actor(officer, request.client.host if request.client else None),
+            actor=audit.Actor(officer, client_ip(request)),
             action="read_crossing_history",
             object_type="commuter",
             object_id=commuter_id,
@@ -348,23 +349,14 @@ def override(
     request: Request,
 ) -> Crossing:
     """Decide an attempt in place of the kiosk, with a reason; the kiosk's decision is kept."""
-    crossing = override_crossing(
+    return override_crossing(
         session,
         crossing=get_crossing_or_raise(session, crossing_id),
         decision=body.decision,
         reason=body.reason,
-        officer=officer,
+        actor=audit.Actor(officer, client_ip(request)),
         now=utcnow(),
     )
-    audit.record_event(
-        session,
-        actor=audit.Actor(officer, request.client.host if request.client else None),
-        action="override_crossing",
-        object_type="crossing",
-        object_id=crossing.id,
-        detail=f"{crossing.decision.value} -> {body.decision.value}: {body.reason}",
-    )
-    return crossing
 
 
 @router.get("/alerts", response_model=list[AlertOut], tags=["officers"], responses=responses(*AUTH_ERRORS))

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from clearance import alerts, chain, errors, events, presence
+from clearance import alerts, audit, chain, errors, events, presence
 from clearance.errors import InvalidInput, InvalidTransition, NotFound
 from clearance.models import (
     AlertKind,
@@ -28,7 +28,6 @@ from clearance.models import (
     Decision,
     Direction,
     Kiosk,
-    User,
 )
 from clearance.rules import Outcome, Reason
 
@@ -131,7 +130,13 @@ def list_referred(session: Session, *, limit: int = 200) -> list[Crossing]:
 
 
 def override_crossing(
-    session: Session, *, crossing: Crossing, decision: Decision, reason: str, officer: User, now: datetime
+    session: Session,
+    *,
+    crossing: Crossing,
+    decision: Decision,
+    reason: str,
+    actor: audit.Actor,
+    now: datetime,
 ) -> Crossing:
     """An officer's decision in place of the kiosk's, with a reason; the kiosk's is kept.
 
@@ -146,9 +151,10 @@ def override_crossing(
         raise InvalidInput("an override decides: cleared or rejected")
     if not reason.strip():
         raise InvalidInput("an override needs a reason")
+    assert actor.user is not None
     crossing.override_decision = decision
     crossing.override_reason = reason.strip()
-    crossing.overridden_by_id = officer.id
+    crossing.overridden_by_id = actor.user.id
     crossing.overridden_at = now
     if (
         decision is Decision.CLEARED
@@ -161,6 +167,14 @@ def override_crossing(
             session, commuter=commuter, direction=crossing.direction, at=crossing.decided_at
         )
     session.flush()
+    audit.record_event(
+        session,
+        actor=actor,
+        action="override_crossing",
+        object_type="crossing",
+        object_id=crossing.id,
+        detail=f"{crossing.decision.value} -> {decision.value}: {crossing.override_reason}",
+    )
     announce_crossings(session, [crossing])
     return crossing
 

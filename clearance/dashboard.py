@@ -25,7 +25,7 @@ from clearance.crossings import (
     override_crossing,
 )
 from clearance.db import utcnow
-from clearance.deps import ContextDep, SessionDep
+from clearance.deps import ContextDep, SessionDep, client_ip
 from clearance.errors import HetaoError, InvalidCredentials, TooManySignIns
 from clearance.models import Checkpoint, Decision, Kiosk, Organisation, Role, User
 from clearance.web import FormOfficer, FormUser, PageAdmin, PageOfficer, render
@@ -88,7 +88,7 @@ def login(
             session,
             username=username,
             password=password,
-            actor=audit.Actor(None, web.client_ip(request)),
+            actor=audit.Actor(None, client_ip(request)),
             limits=accounts.SignInLimits.from_settings(context.settings),
             now=utcnow(),
         )
@@ -265,24 +265,16 @@ def queue_override(
     translate = i18n.translator(web.request_language(request, auth.user))
     try:
         with session.begin_nested():
-            crossing = override_crossing(
+            override_crossing(
                 session,
                 crossing=get_crossing_or_raise(session, crossing_id),
                 decision=decision,
                 reason=reason,
-                officer=auth.user,
+                actor=auth.actor,
                 now=utcnow(),
             )
     except HetaoError as exc:
         return _queue(request, session, auth, problem=exc.detail)
-    audit.record_event(
-        session,
-        actor=auth.actor,
-        action="override_crossing",
-        object_type="crossing",
-        object_id=crossing.id,
-        detail=f"{crossing.decision.value} -> {decision.value}: {reason}",
-    )
     return _queue(
         request,
         session,

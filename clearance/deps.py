@@ -103,6 +103,11 @@ def get_kiosk(session: SessionDep, token: TokenDep) -> Kiosk:
 KioskDep = Annotated[Kiosk, Depends(get_kiosk)]
 
 
+def client_ip(request: Request) -> str | None:
+    """The caller's address, as the audit trail records it."""
+    return request.client.host if request.client else None
+
+
 def read_upload(upload: UploadFile, *, settings: Settings) -> bytes:
     """The bytes of an uploaded file, refused with 413 past the size limit."""
     limit = settings.max_upload_bytes

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from clearance import i18n
 from clearance.audit import Actor
 from clearance.db import utcnow
-from clearance.deps import SessionDep
+from clearance.deps import SessionDep, client_ip
 from clearance.errors import Forbidden, HetaoError
 from clearance.models import Role, User, WebSession
 from clearance.settings import Settings
@@ -110,10 +110,6 @@ class PageAuth:
     @property
     def actor(self) -> Actor:
         return Actor(user=self.user, ip=self.ip)
-
-
-def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
 
 
 def get_page_auth(request: Request, session: SessionDep) -> PageAuth:

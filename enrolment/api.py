@@ -17,6 +17,7 @@ from clearance.deps import (
     CurrentOfficer,
     CurrentStaff,
     SessionDep,
+    client_ip,
     read_upload,
 )
 from clearance.errors import (
@@ -169,7 +170,7 @@ def read_commuter(
     """One commuter; the read is recorded in the audit trail, with its purpose if given."""
     audit.record_event(
         session,
-        actor=audit.Actor(user, request.client.host if request.client else None),
+        actor=audit.Actor(user, client_ip(request)),
         action="read_commuter",
         object_type="commuter",
         object_id=commuter.id,
@@ -197,7 +198,7 @@ def read_reference_photo(
     jpeg = commuters.reference_photo(commuter, data_key=context.keyring.data_key)
     audit.record_event(
         session,
-        actor=audit.Actor(user, request.client.host if request.client else None),
+        actor=audit.Actor(user, client_ip(request)),
         action="view_reference_photo",
         object_type="commuter",
         object_id=commuter.id,
@@ -438,7 +439,7 @@ def credential_card(
         fmt=fmt,
         context=context,
         session=session,
-        actor=audit.Actor(user, request.client.host if request.client else None),
+        actor=audit.Actor(user, client_ip(request)),
     )
 
 
