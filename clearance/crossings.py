@@ -424,4 +424,6 @@ def register_kiosk_key(session: Session, *, kiosk: Kiosk, public_key: bytes) -> 
             detail=f"kiosk {kiosk.name} presented a signing key other than the one it registered",
             dedupe_key=f"kiosk_key:{kiosk.id}:{base64.b16encode(public_key[:8]).decode()}",
         )
-        raise errors.Conflict("this kiosk registered another signing key; an administrator must reset it")
+        raise errors.Conflict(
+            "this kiosk registered another signing key: to replace the kiosk, add a new one"
+        )
