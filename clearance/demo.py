@@ -7,6 +7,7 @@ frames (a QR card beside a face) to ``POST /api/v1/kiosk/verify``.
 
 from __future__ import annotations
 
+import base64
 import shutil
 import socket
 import threading
@@ -21,7 +22,7 @@ import httpx
 import uvicorn
 from sqlalchemy import select
 
-from clearance import accounts, schema, security, stations
+from clearance import accounts, credentials, schema, security, stations
 from clearance.app import API_PREFIX, create_app
 from clearance.db import make_engine, make_sessionmaker, session_scope, utcnow
 from clearance.deps import AppContext
@@ -240,16 +241,38 @@ def run_morning(client: httpx.Client, setup: Setup, context: AppContext, *, demo
         (f"{a.label}'s QR with one character altered", face_a, tampered),
         ("a QR that is not a credential", face_a, "https://example.org/not-a-credential"),
         (f"{a.label} forgets to show a QR", face_a, None),
+        (f"{a.label} tries to enter Hong Kong again", face_a, payloads[a.label]),
     ]
-    print("\nThe kiosk at the east footbridge (towards Hong Kong) sees:")
+    # Later, C heads home to Shenzhen with the code on their phone; someone replays a screenshot.
+    phone = expect(
+        client.post(
+            f"{API_PREFIX}/commuters/{enrolled[2]['id']}/credentials",
+            headers=enroller,
+            json={"kind": "dynamic"},
+        ),
+        201,
+    )
+    code = credentials.dynamic_qr_text(
+        phone["payload"], secret=base64.b64decode(phone["secret"]), now=utcnow()
+    )
+    homeward = {"Authorization": f"Bearer {setup.return_kiosk_key}"}
+    scenario_home = [
+        (f"{c.label} shows the code on their phone", face_c, code),
+        (f"a screenshot of {c.label}'s phone code", face_c, code),
+    ]
+    print(
+        "\nThe kiosk at the east footbridge (towards Hong Kong) sees, then the west one (towards Shenzhen):"
+    )
     print(f"  {'time':8}  {'attempt':50}  {'decision':8}  {'reasons':18}  {'distance':>8}  {'ms':>6}")
-    for label, face, payload in scenario:
+    attempts = [(label, face, payload, kiosk) for label, face, payload in scenario]
+    attempts += [(label, face, payload, homeward) for label, face, payload in scenario_home]
+    for label, face, payload, station in attempts:
         frame = to_jpeg(compose_frame(face=face, qr_text=payload))
         started = time.perf_counter()
         result = expect(
             client.post(
                 f"{API_PREFIX}/kiosk/verify",
-                headers=kiosk,
+                headers=station,
                 files={"frame": ("frame.jpg", frame, "image/jpeg")},
             ),
             200,

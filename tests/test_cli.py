@@ -113,7 +113,10 @@ def test_demo_runs_the_scripted_morning(env: dict[str, str], tmp_path: Path) -> 
     assert "bad_signature" in decision_of("one character altered")
     assert "malformed_qr" in decision_of("not a credential")
     assert "no_qr" in decision_of("forgets to show a QR")
-    assert "9 crossings recorded" in result.stdout
+    assert "anti_passback" in decision_of("tries to enter Hong Kong again")
+    assert "cleared" in decision_of("shows the code on their phone")
+    assert "replayed" in decision_of("a screenshot of")
+    assert "12 crossings recorded" in result.stdout
     assert (Path(env["HETAO_DATA_DIR"]) / "demo" / "hetao.sqlite3").exists()
 
 
