@@ -144,16 +144,19 @@ function startPhotoCheck(input) {
     navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 960 } }).then((stream) => {
       video.srcObject = stream;
       video.hidden = false;
-      take.hidden = false;
+      // Offer the shutter only once the camera delivers pictures: before, there is nothing to take.
+      video.addEventListener("playing", () => { take.hidden = false; }, { once: true });
       video.play();
     }).catch(() => { start.disabled = true; });
   });
   take.addEventListener("click", () => {
+    if (!video.videoWidth) return;
     const canvas = document.createElement("canvas");
     canvas.width = video.videoWidth;
     canvas.height = video.videoHeight;
     canvas.getContext("2d").drawImage(video, 0, 0);
     canvas.toBlob((blob) => {
+      if (!blob) return;
       const files = new DataTransfer();
       files.items.add(new File([blob], "camera.jpg", { type: "image/jpeg" }));
       input.files = files.files;
