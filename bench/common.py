@@ -9,6 +9,7 @@ import statistics
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -116,3 +117,19 @@ def fresh_postgres_database(url: str) -> str:
         connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
     admin.dispose()
     return url
+
+
+def rejected_crossing(*, duration_ms: float) -> dict[str, object]:
+    """A kiosk's decision as its outbox holds it: someone turned away for showing no QR."""
+    from clearance.db import utcnow
+
+    return {
+        "id": str(uuid.uuid4()),
+        "decided_at": utcnow().isoformat(),
+        "decision": "rejected",
+        "reasons": ["no_qr"],
+        "commuter_id": None,
+        "credential_id": None,
+        "distance": None,
+        "duration_ms": duration_ms,
+    }

@@ -11,14 +11,13 @@ import argparse
 import os
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bench.common import emit, fresh_schema, serve, summary, table
+from bench.common import emit, fresh_schema, rejected_crossing, serve, summary, table
 from clearance import stations, vault
-from clearance.db import make_engine, make_sessionmaker, session_scope, utcnow
+from clearance.db import make_engine, make_sessionmaker, session_scope
 from clearance.models import Bridge, Direction
 from clearance.settings import Settings
 from kiosk.link import ServerLink
@@ -28,16 +27,7 @@ from kiosk.store import LocalStore
 
 
 def crossing(n: int) -> dict[str, object]:
-    return {
-        "id": str(uuid.uuid4()),
-        "decided_at": utcnow().isoformat(),
-        "decision": "rejected",
-        "reasons": ["no_qr"],
-        "commuter_id": None,
-        "credential_id": None,
-        "distance": None,
-        "duration_ms": float(n % 200),
-    }
+    return rejected_crossing(duration_ms=float(n % 200))
 
 
 def main() -> None:

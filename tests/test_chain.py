@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,8 +15,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench.common import rejected_crossing
 from clearance import chain, vault
-from clearance.db import utcnow
 from clearance.models import Kiosk
 from kiosk.link import Refused, ServerLink
 from kiosk.runner import Deliverer
@@ -31,16 +30,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:You should not use the 'timeout'
 
 
 def decision(n: int) -> dict[str, object]:
-    return {
-        "id": str(uuid.uuid4()),
-        "decided_at": utcnow().isoformat(),
-        "decision": "rejected",
-        "reasons": ["no_qr"],
-        "commuter_id": None,
-        "credential_id": None,
-        "distance": None,
-        "duration_ms": float(n),
-    }
+    return rejected_crossing(duration_ms=float(n))
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from bench.common import rejected_crossing
 from clearance import credentials
 from clearance.db import utcnow
 from clearance.samples import IMPOSTOR_PHOTO, SAMPLE_COMMUTERS
@@ -204,16 +205,7 @@ def test_every_crossing_delivered_exactly_once_across_server_crashes(
     link = ServerLink(live.url, key=live.kiosks["east_to_hk"], timeout=5)
     ids = []
     for n in range(450):
-        crossing = {
-            "id": str(uuid.uuid4()),
-            "decided_at": utcnow().isoformat(),
-            "decision": "rejected",
-            "reasons": ["no_qr"],
-            "commuter_id": None,
-            "credential_id": None,
-            "distance": None,
-            "duration_ms": float(n),
-        }
+        crossing = rejected_crossing(duration_ms=float(n))
         store.record_decision(crossing)
         ids.append(crossing["id"])
     # After a batch: the server stored it but the answer was lost, so the kiosk will send it again.
