@@ -6,7 +6,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager, nullcontext
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from http import HTTPStatus
 
@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clearance import alerts, api, dashboard, events, schema, web
-from clearance.db import make_engine, make_sessionmaker, session_scope, utcnow
+from clearance.db import make_engine, make_sessionmaker, utcnow
 from clearance.deps import AppContext
 from clearance.errors import HetaoError
 from clearance.keys import load_keyring
@@ -108,7 +108,7 @@ async def _data_error(request: Request, exc: Exception) -> Response:
 def watch_kiosks(context: AppContext) -> None:
     """Raise an alert for each kiosk that has gone silent (one unit of work)."""
     silent_after = timedelta(minutes=context.settings.kiosk_silent_minutes)
-    with context.write_lock or nullcontext(), session_scope(context.sessions) as session:
+    with context.unit_of_work() as session:
         alerts.check_silent_kiosks(session, now=utcnow(), silent_after=silent_after)
 
 
@@ -137,10 +137,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None, check_schema
         write_lock=threading.Lock() if engine.dialect.name == "sqlite" else None,
     )
     runner = imports.ImportRunner(
-        sessions=context.sessions,
+        unit_of_work=context.unit_of_work,
         settings=settings,
         keyring=context.keyring,
-        write_lock=context.write_lock,
     )
     if engine.dialect.name != "postgresql":
         events.deliver_after_commit(context.sessions, context.events)

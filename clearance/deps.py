@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -34,6 +34,13 @@ class AppContext:
     write_lock: threading.Lock | None = None
     """SQLite only: units of work run one at a time (see ``get_session``)."""
 
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """One unit of work on the app's database: committed at the end of the block, rolled
+        back on any error. On SQLite it holds the app's lock throughout (see ``get_session``)."""
+        with self.write_lock or nullcontext(), session_scope(self.sessions) as session:
+            yield session
+
 
 def get_context(request: Request) -> AppContext:
     context: AppContext = request.app.state.context
@@ -51,7 +58,7 @@ def get_session(context: ContextDep) -> Iterator[Session]:
     a transaction that read before another one committed cannot start writing (its snapshot is
     stale: "database is locked"), so requests there run one at a time. PostgreSQL needs no lock.
     """
-    with context.write_lock or nullcontext(), session_scope(context.sessions) as session:
+    with context.unit_of_work() as session:
         yield session
 
 

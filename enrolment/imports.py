@@ -14,16 +14,17 @@ import io
 import logging
 import uuid
 import zipfile
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePosixPath
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from clearance.db import session_scope, utcnow
+from clearance.db import utcnow
 from clearance.errors import FaceCheckFailed, Forbidden, HetaoError, InvalidInput, NotFound, PayloadTooLarge
 from clearance.keys import Keyring
 from clearance.models import ImportJob, ImportRow, ImportStatus, Organisation, Park, Role, User
@@ -183,10 +184,10 @@ def _field_of(error: HetaoError) -> str | None:
 class ImportRunner:
     """Works through import jobs one at a time in a background thread."""
 
-    sessions: sessionmaker[Session]
+    unit_of_work: Callable[[], AbstractContextManager[Session]]
+    """Opens one unit of work on the server's database (AppContext.unit_of_work)."""
     settings: Settings
     keyring: Keyring
-    write_lock: AbstractContextManager[object] | None = None
 
     def __post_init__(self) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hetao-import")
@@ -197,11 +198,8 @@ class ImportRunner:
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def _unit(self) -> AbstractContextManager[object]:
-        return self.write_lock or nullcontext()
-
     def run(self, *, job_id: uuid.UUID, user_id: uuid.UUID, request: ImportRequest) -> None:
-        with self._unit(), session_scope(self.sessions) as session:
+        with self.unit_of_work() as session:
             job = session.get(ImportJob, job_id)
             assert job is not None
             job.status = ImportStatus.RUNNING
@@ -210,14 +208,14 @@ class ImportRunner:
                 self._import_row(job_id=job_id, user_id=user_id, line=line, values=values, request=request)
         except Exception as exc:
             log.exception("import %s stopped", job_id)
-            with self._unit(), session_scope(self.sessions) as session:
+            with self.unit_of_work() as session:
                 job = session.get(ImportJob, job_id)
                 assert job is not None
                 job.status = ImportStatus.FAILED
                 job.error = f"the import stopped: {type(exc).__name__}"[:500]
                 job.finished_at = utcnow()
             return
-        with self._unit(), session_scope(self.sessions) as session:
+        with self.unit_of_work() as session:
             job = session.get(ImportJob, job_id)
             assert job is not None
             job.status = ImportStatus.DONE
@@ -246,7 +244,7 @@ class ImportRunner:
             failure = exc
         except HetaoError as exc:
             failure = RowFailed("photo", exc.detail)
-        with self._unit(), session_scope(self.sessions) as session:
+        with self.unit_of_work() as session:
             user = session.get(User, user_id)
             job = session.get(ImportJob, job_id)
             assert user is not None and job is not None

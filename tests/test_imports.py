@@ -60,7 +60,9 @@ def test_each_row_is_enrolled_whole_or_reported_with_its_field_and_reason(
             csv_bytes=None, zip_bytes=archive, filename="up.zip", user=enroller, settings=settings
         )
         job_id = imports.create_job(session, request=request, user=enroller).id
-    runner = imports.ImportRunner(sessions=sessions, settings=settings, keyring=app_keyring)
+    runner = imports.ImportRunner(
+        unit_of_work=lambda: session_scope(sessions), settings=settings, keyring=app_keyring
+    )
     runner.run(job_id=job_id, user_id=world.enroller_a.user_id, request=request)
 
     with sessions() as session:
