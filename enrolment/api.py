@@ -193,15 +193,11 @@ def read_reference_photo(
     purpose: Annotated[str, Query(description="Why it is needed: " + ", ".join(audit.PURPOSES))],
 ) -> Response:
     """The downscaled reference photo, for a manual check; each view is audited with its purpose."""
-    if purpose not in audit.PURPOSES:
-        raise InvalidInput(f"purpose must be one of {', '.join(audit.PURPOSES)}")
-    jpeg = commuters.reference_photo(commuter, data_key=context.keyring.data_key)
-    audit.record_event(
+    jpeg = commuters.view_reference_photo(
         session,
+        commuter=commuter,
+        data_key=context.keyring.data_key,
         actor=audit.Actor(user, client_ip(request)),
-        action="view_reference_photo",
-        object_type="commuter",
-        object_id=commuter.id,
         purpose=purpose,
     )
     return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})

@@ -10,7 +10,7 @@ from enum import StrEnum
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from clearance import documents, templates, vault, whitelist
+from clearance import audit, documents, templates, vault, whitelist
 from clearance.accounts import get_organisation_or_raise
 from clearance.db import after_commit, release_deleted_pages, utcnow
 from clearance.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
@@ -245,7 +245,22 @@ def document_number(commuter: Commuter, *, data_key: vault.DataKey) -> str:
     return documents.open_number(data_key, commuter_id=commuter.id, sealed=commuter.sealed_document_number)
 
 
-def reference_photo(commuter: Commuter, *, data_key: vault.DataKey) -> bytes:
+def view_reference_photo(
+    session: Session, *, commuter: Commuter, data_key: vault.DataKey, actor: audit.Actor, purpose: str
+) -> bytes:
+    """The reference photo (JPEG) for a manual check, for one of ``audit.PURPOSES``; the view is
+    recorded in the audit trail with its purpose."""
+    if purpose not in audit.PURPOSES:
+        raise InvalidInput(f"purpose must be one of {', '.join(audit.PURPOSES)}")
     if commuter.template is None:
         raise NotFound("this commuter's biometrics were erased")
-    return templates.open_reference_photo(data_key, commuter.template)
+    jpeg = templates.open_reference_photo(data_key, commuter.template)
+    audit.record_event(
+        session,
+        actor=actor,
+        action="view_reference_photo",
+        object_type="commuter",
+        object_id=commuter.id,
+        purpose=purpose,
+    )
+    return jpeg

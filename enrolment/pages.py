@@ -127,17 +127,11 @@ def commuter_photo(
             request, session, auth, commuter, problem=translate("Choose why you need to see the photo.")
         )
     try:
-        jpeg = commuters.reference_photo(commuter, data_key=context.keyring.data_key)
+        jpeg = commuters.view_reference_photo(
+            session, commuter=commuter, data_key=context.keyring.data_key, actor=auth.actor, purpose=purpose
+        )
     except HetaoError as exc:
         return _commuter_page(request, session, auth, commuter, problem=exc.detail)
-    audit.record_event(
-        session,
-        actor=auth.actor,
-        action="view_reference_photo",
-        object_type="commuter",
-        object_id=commuter.id,
-        purpose=purpose,
-    )
     return _commuter_page(request, session, auth, commuter, photo=base64.b64encode(jpeg).decode())
 
 
