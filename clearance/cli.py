@@ -18,6 +18,7 @@ from clearance.models import Park, Role
 from clearance.settings import Settings
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
     from sqlalchemy.orm import Session
 
 
@@ -94,16 +95,22 @@ def cmd_db_revision(args: argparse.Namespace) -> int:
     return 0
 
 
-def _unit_of_work(action: str) -> AbstractContextManager[Session]:
-    """A session on the configured database that commits when the block ends."""
+def _migrated_engine(settings: Settings, action: str) -> Engine:
+    """An engine on the configured database, which must be migrated to the newest revision."""
     from clearance import schema
-    from clearance.db import make_engine, make_sessionmaker, session_scope
+    from clearance.db import make_engine
 
-    settings = _settings()
     engine = make_engine(settings.sqlalchemy_url)
     if not schema.is_current(engine):
         raise SystemExit(f"hetao: cannot {action}: the database is not migrated; run `hetao db upgrade`")
-    return session_scope(make_sessionmaker(engine))
+    return engine
+
+
+def _unit_of_work(action: str) -> AbstractContextManager[Session]:
+    """A session on the configured database that commits when the block ends."""
+    from clearance.db import make_sessionmaker, session_scope
+
+    return session_scope(make_sessionmaker(_migrated_engine(_settings(), action)))
 
 
 def cmd_create_organisation(args: argparse.Namespace) -> int:
@@ -143,13 +150,11 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
-    from clearance import retention, schema
-    from clearance.db import make_engine, make_sessionmaker, utcnow
+    from clearance import retention
+    from clearance.db import make_sessionmaker, utcnow
 
     settings = _settings()
-    engine = make_engine(settings.sqlalchemy_url)
-    if not schema.is_current(engine):
-        raise SystemExit("hetao: cannot purge: the database is not migrated; run `hetao db upgrade`")
+    engine = _migrated_engine(settings, "purge")
     action = retention.RetentionAction(settings.retention_action)
     days = settings.crossing_retention_days if args.days is None else args.days
     if days < 1:
@@ -180,14 +185,11 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
-    from clearance import keys, rekey, schema
-    from clearance.db import make_engine, make_sessionmaker
+    from clearance import keys, rekey
+    from clearance.db import make_sessionmaker
 
     settings = _settings()
-    engine = make_engine(settings.sqlalchemy_url)
-    if not schema.is_current(engine):
-        raise SystemExit("hetao: cannot rotate keys: the database is not migrated; run `hetao db upgrade`")
-    sessions = make_sessionmaker(engine)
+    sessions = make_sessionmaker(_migrated_engine(settings, "rotate keys"))
     keys.load_keyring(settings)  # in development, make the keys if this is a fresh data directory
     old_id, new_id = keys.rotate_data_key(settings)
     print(f"new data key {new_id.hex()} seals from now on; {old_id.hex()} is kept to open what it sealed")
