@@ -12,6 +12,8 @@ import signal
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,6 +139,28 @@ class LiveServer:
         response.raise_for_status()
         result: list[dict[str, Any]] = response.json()
         return result
+
+
+@contextmanager
+def running_servers(tmp: Path, name: str, *, processes: int = 1) -> Iterator[list[LiveServer]]:
+    """``processes`` servers on one fresh database (named after ``name``) and one data folder,
+    set up as an administrator would, started, and killed at the end."""
+    database_url = fresh_database(tmp, name)
+    first = LiveServer(data_dir=tmp / "server", database_url=database_url)
+    first.setup()
+    servers = [first] + [
+        LiveServer(
+            data_dir=first.data_dir, database_url=database_url, kiosks=first.kiosks, org_id=first.org_id
+        )
+        for _ in range(processes - 1)
+    ]
+    try:
+        for server in servers:
+            server.start()
+        yield servers
+    finally:
+        for server in servers:
+            server.kill()
 
 
 def run_kiosk(

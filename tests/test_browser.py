@@ -23,7 +23,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from clearance.db import utcnow
 from clearance.samples import SAMPLE_COMMUTERS, SampleCommuter
-from tests.live import LiveServer, fresh_database
+from tests.live import LiveServer, running_servers
 from tests.support import API, DATA, PASSWORD, frame_jpeg
 
 A, B, C = SAMPLE_COMMUTERS[0], SAMPLE_COMMUTERS[1], SAMPLE_COMMUTERS[2]
@@ -63,12 +63,8 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def live(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LiveServer]:
-    name = "web_" + request.node.name.replace("test_", "")[:20]
-    server = LiveServer(data_dir=tmp_path / "server", database_url=fresh_database(tmp_path, name))
-    server.setup()
-    server.start()
-    yield server
-    server.kill()
+    with running_servers(tmp_path, "web_" + request.node.name.replace("test_", "")[:20]) as (server,):
+        yield server
 
 
 def screenshot(page: Page, name: str) -> Path:
@@ -261,15 +257,7 @@ def test_a_bulk_import_with_one_bad_row_enrols_the_rest_and_reports_it(
 def test_a_crossing_recorded_through_one_server_process_appears_on_a_page_served_by_another(
     tmp_path: Path, browser: Browser
 ) -> None:
-    database_url = fresh_database(tmp_path, "web_two_processes")
-    first = LiveServer(data_dir=tmp_path / "server", database_url=database_url)
-    first.setup()
-    second = LiveServer(
-        data_dir=first.data_dir, database_url=database_url, kiosks=first.kiosks, org_id=first.org_id
-    )
-    first.start()
-    second.start()
-    try:
+    with running_servers(tmp_path, "web_two_processes", processes=2) as (first, second):
         _commuter, credential = first.enrol_active(A)
         page = signed_in_page(browser, second, "officer")
         page.goto(f"{second.url}/dashboard")
@@ -278,6 +266,3 @@ def test_a_crossing_recorded_through_one_server_process_appears_on_a_page_served
         expect(page.locator(f"#crossing-{result['crossing_id']}")).to_contain_text(
             A.label, timeout=SHOWN_WITHIN_MS
         )
-    finally:
-        first.kill()
-        second.kill()

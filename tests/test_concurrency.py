@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from clearance.samples import SAMPLE_COMMUTERS
-from tests.live import LiveServer, fresh_database
+from tests.live import running_servers
 from tests.support import API
 
 A = SAMPLE_COMMUTERS[0]
@@ -28,15 +28,7 @@ pytestmark = [
 
 
 def test_a_thousand_simultaneous_attempts_clear_the_commuter_exactly_once(tmp_path: Path) -> None:
-    database_url = fresh_database(tmp_path, "thousand_attempts")
-    first = LiveServer(data_dir=tmp_path / "server", database_url=database_url)
-    first.setup()
-    second = LiveServer(
-        data_dir=first.data_dir, database_url=database_url, kiosks=first.kiosks, org_id=first.org_id
-    )
-    first.start()
-    second.start()
-    try:
+    with running_servers(tmp_path, "thousand_attempts", processes=2) as (first, second):
         commuter, credential = first.enrol_active(A)
         face = A.live_photo.read_bytes()
         clients = [httpx.Client(base_url=server.url, timeout=120) for server in (first, second)]
@@ -68,6 +60,3 @@ def test_a_thousand_simultaneous_attempts_clear_the_commuter_exactly_once(tmp_pa
             f"{second.url}{API}/kiosk/presence/{commuter['id']}", headers={"Authorization": f"Bearer {key}"}
         ).json()
         assert presence["last_side"] == "hk"
-    finally:
-        first.kill()
-        second.kill()

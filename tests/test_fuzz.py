@@ -13,7 +13,7 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 
-from tests.live import LiveServer, fresh_database
+from tests.live import LiveServer, running_servers
 from tests.support import API, World
 
 EXAMPLES = 40
@@ -21,12 +21,8 @@ EXAMPLES = 40
 
 @pytest.fixture(scope="module")
 def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    tmp = tmp_path_factory.mktemp("fuzz")
-    server = LiveServer(data_dir=tmp / "server", database_url=fresh_database(tmp, "fuzz"))
-    server.setup()
-    server.start()
-    yield server
-    server.kill()
+    with running_servers(tmp_path_factory.mktemp("fuzz"), "fuzz") as (server,):
+        yield server
 
 
 @pytest.fixture(scope="module")

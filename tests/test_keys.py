@@ -14,7 +14,7 @@ from clearance import rekey, vault
 from clearance.db import make_engine, make_sessionmaker
 from clearance.models import FaceTemplate
 from clearance.samples import SAMPLE_COMMUTERS
-from tests.live import HETAO, LiveServer, fresh_database
+from tests.live import HETAO, LiveServer, running_servers
 from tests.support import API, frame_jpeg
 
 A, B = SAMPLE_COMMUTERS[0], SAMPLE_COMMUTERS[1]
@@ -30,11 +30,8 @@ def test_a_retired_key_still_opens_what_it_sealed_and_an_unknown_one_does_not() 
 
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[LiveServer]:
-    server = LiveServer(data_dir=tmp_path / "server", database_url=fresh_database(tmp_path, "keys_rotate"))
-    server.setup()
-    server.start()
-    yield server
-    server.kill()
+    with running_servers(tmp_path, "keys_rotate") as (server,):
+        yield server
 
 
 def key_ids(database_url: str) -> set[str]:

@@ -25,7 +25,7 @@ from kiosk.frames import load_photo_file, write_walk_up
 from kiosk.link import ServerLink
 from kiosk.runner import Deliverer, open_store
 from kiosk.station import LinkStatus
-from tests.live import HETAO, LiveServer, fresh_database, run_kiosk
+from tests.live import HETAO, LiveServer, run_kiosk, running_servers
 from tests.support import API, DATA, registration
 
 A, B, C = SAMPLE_COMMUTERS
@@ -34,12 +34,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def live(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LiveServer]:
-    name = "live_" + request.node.name.replace("test_", "")[:20]
-    server = LiveServer(data_dir=tmp_path / "server", database_url=fresh_database(tmp_path, name))
-    server.setup()
-    server.start()
-    yield server
-    server.kill()
+    with running_servers(tmp_path, "live_" + request.node.name.replace("test_", "")[:20]) as (server,):
+        yield server
 
 
 def face(path: Path) -> object:
