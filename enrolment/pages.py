@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy import select
 
 from clearance import audit, i18n, web
 from clearance.accounts import get_organisation_or_raise
@@ -211,8 +212,6 @@ def card(
 def _organisations(session: SessionDep, user: User) -> list[Organisation]:
     if user.role is Role.ENROLLER:
         return [user.organisation] if user.organisation else []
-    from sqlalchemy import select
-
     return list(session.scalars(select(Organisation).order_by(Organisation.name)))
 
 
