@@ -11,9 +11,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy import select
 
-from clearance import audit, i18n, web
+from clearance import accounts, audit, i18n, web
 from clearance.accounts import get_organisation_or_raise
 from clearance.crossings import CrossingFilters, describe_crossings, list_crossings
 from clearance.db import utcnow
@@ -212,7 +211,7 @@ def card(
 def _organisations(session: SessionDep, user: User) -> list[Organisation]:
     if user.role is Role.ENROLLER:
         return [user.organisation] if user.organisation else []
-    return list(session.scalars(select(Organisation).order_by(Organisation.name)))
+    return accounts.list_organisations(session)
 
 
 def _register_page(
