@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import emit, table
-from clearance import faces
-from clearance.settings import Settings
+from clearance.core.settings import Settings
+from clearance.vision import faces, images
 from enrolment.photos import ENROLMENT_DETECTION_SIDE
 
 DEFAULT_FACES = Path(__file__).resolve().parent.parent.parent / "shared" / "faces" / "dev"
@@ -37,8 +37,8 @@ def encode_folder(
             if path.suffix.lower() not in {".jpg", ".jpeg", ".png"}:
                 continue
             try:
-                image = faces.decode_image(path.read_bytes(), max_pixels=settings.max_image_pixels)
-            except faces.ImageRejected:
+                image = images.decode_image(path.read_bytes(), max_pixels=settings.max_image_pixels)
+            except images.ImageRejected:
                 skipped["unreadable"] += 1
                 continue
             boxes = faces.detect_faces(image, max_side=ENROLMENT_DETECTION_SIDE)

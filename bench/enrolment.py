@@ -15,12 +15,16 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import emit, fresh_schema, serve, summary, table
-from clearance import accounts
-from clearance.db import make_engine, make_sessionmaker, session_scope
-from clearance.models import Park, Role
-from clearance.samples import SAMPLE_COMMUTERS
-from clearance.settings import Settings
+from bench.common import emit, fresh_schema, summary, table
+from clearance.accounts import service as accounts
+from clearance.audit.service import Actor
+from clearance.cli.launch import start_server
+from clearance.cli.samples import SAMPLE_COMMUTERS
+from clearance.core.enums import Park, Role
+from clearance.core.settings import Settings
+from clearance.db.engine import make_engine, make_sessionmaker, session_scope
+
+BENCH = Actor.system("benchmark setup")
 
 
 def main() -> None:
@@ -34,17 +38,18 @@ def main() -> None:
         fresh_schema(settings.sqlalchemy_url)
         engine = make_engine(settings.sqlalchemy_url)
         with session_scope(make_sessionmaker(engine)) as session:
-            organisation = accounts.create_organisation(session, name="Bench", park=Park.HK)
+            organisation = accounts.create_organisation(session, name="Bench", park=Park.HK, actor=BENCH)
             accounts.create_user(
                 session,
                 username="bench",
                 password="bench-password",  # noqa: S106
                 role=Role.ENROLLER,
                 organisation_id=organisation.id,
+                actor=BENCH,
             )
             organisation_id = str(organisation.id)
         engine.dispose()
-        process, url = serve(settings.data_dir, settings.sqlalchemy_url)
+        process, url = start_server(settings.data_dir, settings.sqlalchemy_url)
         try:
             client = httpx.Client(base_url=url, timeout=60)
             token = client.post(

@@ -19,11 +19,18 @@ from pathlib import Path
 import httpx
 from sqlalchemy import func, select
 
-from bench.common import emit, fresh_postgres_database, fresh_schema, serve, table
-from clearance import stations
-from clearance.db import make_engine, make_sessionmaker, session_scope, utcnow
-from clearance.models import Bridge, Crossing, Direction
-from clearance.settings import Settings
+from bench.common import emit, fresh_schema, table
+from clearance.audit.service import Actor
+from clearance.cli.launch import start_server
+from clearance.core.enums import Bridge, Direction
+from clearance.core.settings import Settings
+from clearance.core.zone import utcnow
+from clearance.db.engine import make_engine, make_sessionmaker, session_scope
+from clearance.db.models import Crossing
+from clearance.stations import service as stations
+from tests.live import fresh_postgres_database
+
+BENCH = Actor.system("benchmark setup")
 
 THREADS = 8
 
@@ -72,14 +79,14 @@ def main() -> None:
         fresh_schema(url)
         engine = make_engine(url)
         with session_scope(make_sessionmaker(engine)) as session:
-            checkpoint = stations.create_checkpoint(session, name="Bench", bridge=Bridge.EAST)
+            checkpoint = stations.create_checkpoint(session, name="Bench", bridge=Bridge.EAST, actor=BENCH)
             keys = [
                 stations.create_kiosk(
-                    session, checkpoint=checkpoint, name=f"k{n}", direction=Direction.TO_HK
+                    session, checkpoint=checkpoint, name=f"k{n}", direction=Direction.TO_HK, actor=BENCH
                 )[1]
                 for n in range(20)
             ]
-        servers = [serve(settings.data_dir, url) for _ in range(2)]
+        servers = [start_server(settings.data_dir, url) for _ in range(2)]
         try:
             urls = [server_url for _process, server_url in servers]
             run(urls, keys, batch=100, total=2_000)  # warm-up

@@ -12,55 +12,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from bench.common import emit, table
-from clearance import vault
+from clearance.core import vault
 from kiosk.store import LocalStore
-
-# Records decisions as fast as it can, printing each id once its transaction has committed.
-WRITER = """
-import sys, uuid
-from datetime import datetime, timezone
-from pathlib import Path
-from clearance import vault
-from kiosk.store import LocalStore
-store = LocalStore(Path(sys.argv[1]), data_key=vault.DataKey(bytes.fromhex(sys.argv[2])))
-n = 0
-while True:
-    crossing = {"id": str(uuid.uuid4()), "decided_at": datetime.now(timezone.utc).isoformat(),
-                "decision": "rejected", "reasons": ["no_qr"], "commuter_id": None,
-                "credential_id": None, "distance": None, "duration_ms": float(n)}
-    store.record_decision(crossing)
-    print(crossing["id"], flush=True)
-    n += 1
-"""
-
-
-def kill_repeatedly(path: Path, key: bytes, *, iterations: int, seed: int) -> set[str]:
-    """Start the writer and SIGKILL it after a random 20-300 ms, ``iterations`` times; the ids it
-    reported as committed."""
-    rng = random.Random(seed)
-    reported: set[str] = set()
-    for _iteration in range(iterations):
-        writer = subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(path), key.hex()],
-            stdout=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
-        )
-        time.sleep(rng.uniform(0.02, 0.3) + 0.3)  # the interpreter takes ~0.3 s to start
-        writer.send_signal(signal.SIGKILL)
-        out, _err = writer.communicate(timeout=10)
-        # A line cut off by the kill was never reported whole: only full ids count.
-        reported.update(line for line in out.splitlines() if len(line) == 36)
-    return reported
+from tests.crash import kill_repeatedly
 
 
 def main() -> None:

@@ -23,11 +23,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from bench.common import emit, summary, table
-from clearance import credentials, faces, vault
-from clearance.db import utcnow
-from clearance.models import CredentialKind, Direction
-from clearance.samples import SAMPLE_COMMUTERS
-from clearance.settings import Settings
+from clearance.cli.samples import SAMPLE_COMMUTERS
+from clearance.core import credentials, vault
+from clearance.core.enums import CredentialKind, Direction
+from clearance.core.settings import Settings
+from clearance.core.wire import WhitelistPage
+from clearance.core.zone import utcnow
+from clearance.vision import faces
 from kiosk.frames import compose_frame, load_photo_file
 from kiosk.station import LinkStatus, Station, StationConfig
 from kiosk.store import LocalStore
@@ -114,7 +116,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         store = LocalStore(Path(tmp) / "kiosk.sqlite3", data_key=vault.DataKey(b"k" * 32))
-        store.apply_whitelist_page(page)
+        store.apply_whitelist_page(WhitelistPage.model_validate(page))
         # Two stations on one store, one each way, so each commuter goes in and comes back and
         # every attempt is a clearance (not an anti-passback refer).
         stations = [

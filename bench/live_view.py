@@ -20,10 +20,19 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import emit, fresh_postgres_database, fresh_schema, serve, summary, table
-from clearance import schema, security, stations
-from clearance.db import make_engine, make_sessionmaker, session_scope, utcnow
-from clearance.models import Bridge, Direction, Role, User
+from bench.common import emit, fresh_schema, summary, table
+from clearance.accounts import security
+from clearance.audit.service import Actor
+from clearance.cli.launch import start_server
+from clearance.core.enums import Bridge, Direction, Role
+from clearance.core.zone import utcnow
+from clearance.db import migrations as schema
+from clearance.db.engine import make_engine, make_sessionmaker, session_scope
+from clearance.db.models import User
+from clearance.stations import service as stations
+from tests.live import fresh_postgres_database
+
+BENCH = Actor.system("benchmark setup")
 
 PASSWORD = "bench password"  # noqa: S105 (a throwaway benchmark account)
 
@@ -39,9 +48,9 @@ def prepare(url: str) -> str:
         session.add(
             User(username="officer", password_hash=security.hash_password(PASSWORD), role=Role.OFFICER)
         )
-        checkpoint = stations.create_checkpoint(session, name="Bench", bridge=Bridge.EAST)
+        checkpoint = stations.create_checkpoint(session, name="Bench", bridge=Bridge.EAST, actor=BENCH)
         _kiosk, key = stations.create_kiosk(
-            session, checkpoint=checkpoint, name="k", direction=Direction.TO_HK
+            session, checkpoint=checkpoint, name="k", direction=Direction.TO_HK, actor=BENCH
         )
     engine.dispose()
     return key
@@ -117,7 +126,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         sqlite_url = f"sqlite:///{Path(tmp) / 'live.sqlite3'}"
         key = prepare(sqlite_url)
-        process, url = serve(Path(tmp) / "sqlite-data", sqlite_url)
+        process, url = start_server(Path(tmp) / "sqlite-data", sqlite_url)
         try:
             results["sqlite, one process"] = measure(url, url, key, args.attempts)
         finally:
@@ -125,7 +134,7 @@ def main() -> None:
             process.wait(10)
         pg_url = fresh_postgres_database(args.database_url)
         key = prepare(pg_url)
-        servers = [serve(Path(tmp) / "pg-data", pg_url) for _ in range(2)]
+        servers = [start_server(Path(tmp) / "pg-data", pg_url) for _ in range(2)]
         try:
             results["postgresql, two processes"] = measure(servers[0][1], servers[1][1], key, args.attempts)
         finally:

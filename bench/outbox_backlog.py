@@ -15,18 +15,25 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bench.common import emit, fresh_schema, rejected_crossing, serve, summary, table
-from clearance import stations, vault
-from clearance.db import make_engine, make_sessionmaker, session_scope
-from clearance.models import Bridge, Direction
-from clearance.settings import Settings
+from bench.common import emit, fresh_schema, summary, table
+from clearance.audit.service import Actor
+from clearance.cli.launch import start_server
+from clearance.core import vault
+from clearance.core.enums import Bridge, Direction
+from clearance.core.settings import Settings
+from clearance.core.wire import CrossingRecord
+from clearance.db.engine import make_engine, make_sessionmaker, session_scope
+from clearance.stations import service as stations
 from kiosk.link import ServerLink
 from kiosk.runner import Deliverer
 from kiosk.station import LinkStatus
 from kiosk.store import LocalStore
+from tests.support import rejected_crossing
+
+BENCH = Actor.system("benchmark setup")
 
 
-def crossing(n: int) -> dict[str, object]:
+def crossing(n: int) -> CrossingRecord:
     return rejected_crossing(duration_ms=float(n % 200))
 
 
@@ -41,9 +48,9 @@ def main() -> None:
         fresh_schema(settings.sqlalchemy_url)
         engine = make_engine(settings.sqlalchemy_url)
         with session_scope(make_sessionmaker(engine)) as session:
-            checkpoint = stations.create_checkpoint(session, name="Bench", bridge=Bridge.WEST)
+            checkpoint = stations.create_checkpoint(session, name="Bench", bridge=Bridge.WEST, actor=BENCH)
             _kiosk, key = stations.create_kiosk(
-                session, checkpoint=checkpoint, name="k", direction=Direction.TO_SZ
+                session, checkpoint=checkpoint, name="k", direction=Direction.TO_SZ, actor=BENCH
             )
         engine.dispose()
         store = LocalStore(Path(tmp) / "kiosk.sqlite3", data_key=vault.DataKey(os.urandom(32)))
@@ -59,7 +66,7 @@ def main() -> None:
         size_mb = (Path(tmp) / "kiosk.sqlite3").stat().st_size / 1e6
         assert store.outbox_counts()["pending"] == args.crossings
 
-        server, url = serve(settings.data_dir, settings.sqlalchemy_url)
+        server, url = start_server(settings.data_dir, settings.sqlalchemy_url)
         try:
             link = ServerLink(url, key=key, timeout=60)
             deliverer = Deliverer(store, link, status=LinkStatus(), signing_key=Ed25519PrivateKey.generate())

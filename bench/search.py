@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from bench.common import emit, summary, table
-from clearance import faces
+from clearance.vision import faces
 
 
 def subtract(gallery: np.ndarray, probe: np.ndarray) -> tuple[int, float]:  # type: ignore[type-arg]

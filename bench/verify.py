@@ -19,12 +19,14 @@ from pathlib import Path
 import httpx
 
 from bench.common import percentile
-from clearance import faces, schema
-from clearance.app import API_PREFIX
-from clearance.demo import bootstrap, enrol, expect, free_port, sign_in, start_server
-from clearance.samples import SAMPLE_COMMUTERS
-from clearance.settings import Settings
-from kiosk.frames import compose_frame, load_photo_file, to_jpeg
+from clearance.cli.demo import bootstrap, enrol, expect, sign_in, start_server
+from clearance.cli.launch import free_port
+from clearance.cli.samples import SAMPLE_COMMUTERS
+from clearance.core.settings import Settings
+from clearance.db import migrations as schema
+from clearance.vision import faces, images
+from clearance.web.handlers import API_PREFIX
+from kiosk.frames import compose_frame, load_photo_file
 
 
 def main() -> None:
@@ -53,7 +55,7 @@ def main() -> None:
                 frame_image = compose_frame(
                     face=load_photo_file(sample.live_photo), qr_text=credential["payload"]
                 )
-                frame = to_jpeg(frame_image)
+                frame = images.encode_jpeg(frame_image, quality=90)
                 # The east kiosk goes towards Hong Kong, the west one back: every attempt clears.
                 kiosks = [
                     {"Authorization": f"Bearer {key}"} for key in (setup.kiosk_key, setup.return_kiosk_key)

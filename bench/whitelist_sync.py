@@ -23,27 +23,28 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import insert, select, text
 
-from bench.common import emit, fresh_schema, serve, table
-from clearance import documents, faces, keys, security, stations, templates, vault, whitelist
-from clearance.db import make_engine, make_sessionmaker, session_scope, utcnow
-from clearance.models import (
-    Bridge,
-    Commuter,
-    CommuterStatus,
-    Credential,
-    CredentialKind,
-    Direction,
-    FaceTemplate,
-    Organisation,
-    Park,
-    Role,
-    User,
-)
-from clearance.settings import Settings
+from bench.common import emit, fresh_schema, table
+from clearance.accounts import security
+from clearance.audit.service import Actor
+from clearance.cli.launch import start_server
+from clearance.core import vault
+from clearance.core.enums import Bridge, CommuterStatus, CredentialKind, Direction, Park, Role
+from clearance.core.settings import Settings
+from clearance.core.zone import utcnow
+from clearance.custody import keys
+from clearance.db.engine import make_engine, make_sessionmaker, session_scope
+from clearance.db.models import Commuter, Credential, FaceTemplate, Organisation, User
+from clearance.stations import service as stations
+from clearance.vision import faces
+from clearance.whitelist import biometrics as templates
+from clearance.whitelist import documents
+from clearance.whitelist import service as whitelist
 from kiosk.link import ServerLink
 from kiosk.runner import Syncer
 from kiosk.station import LinkStatus
 from kiosk.store import LocalStore
+
+BENCH = Actor.system("benchmark setup")
 
 CHUNK = 5000
 
@@ -61,9 +62,9 @@ def fill(settings: Settings, count: int) -> str:
         )
         session.add_all([organisation, user])
         session.flush()
-        checkpoint = stations.create_checkpoint(session, name="Bench", bridge=Bridge.EAST)
+        checkpoint = stations.create_checkpoint(session, name="Bench", bridge=Bridge.EAST, actor=BENCH)
         _kiosk, kiosk_key = stations.create_kiosk(
-            session, checkpoint=checkpoint, name="k", direction=Direction.TO_HK
+            session, checkpoint=checkpoint, name="k", direction=Direction.TO_HK, actor=BENCH
         )
         now = utcnow()
         valid = date.today() + timedelta(days=300)
@@ -171,7 +172,7 @@ def main() -> None:
         started = time.perf_counter()
         kiosk_key = fill(settings, args.commuters)
         fill_s = time.perf_counter() - started
-        server, url = serve(settings.data_dir, settings.sqlalchemy_url)
+        server, url = start_server(settings.data_dir, settings.sqlalchemy_url)
         try:
             store = LocalStore(Path(tmp) / "kiosk" / "kiosk.sqlite3", data_key=vault.DataKey(os.urandom(32)))
             link = ServerLink(url, key=kiosk_key, timeout=120)

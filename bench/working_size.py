@@ -20,19 +20,19 @@ import numpy as np
 
 from bench.accuracy import DEFAULT_FACES
 from bench.common import emit, table
-from clearance import faces
+from clearance.vision import faces, images
 
 SIZES = (160, 240, 320, 480, 640)
 SCALES = (1.0, 0.6, 0.4)
 
 
-def frames(folder: Path) -> list[tuple[faces.RGBImage, int]]:
+def frames(folder: Path) -> list[tuple[images.RGBImage, int]]:
     """(frame, face height in the frame) for every photo whose face is found at full resolution."""
     out = []
     for path in sorted(folder.glob("*/*")):
         if path.suffix.lower() not in {".jpg", ".jpeg", ".png"}:
             continue
-        photo = faces.decode_image(path.read_bytes(), max_pixels=50_000_000)
+        photo = images.decode_image(path.read_bytes(), max_pixels=50_000_000)
         for scale in SCALES:
             height = int(480 * scale)
             width = min(640, int(photo.shape[1] * height / photo.shape[0]))

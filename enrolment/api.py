@@ -1,4 +1,4 @@
-"""Enrolment endpoints: commuters, their photos and approval, and their credentials."""
+"""Enrolment endpoints: commuters, their photos and approval, their credentials, bulk import."""
 
 from __future__ import annotations
 
@@ -10,17 +10,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 
-from clearance import audit, credentials, qr, vault, whitelist
-from clearance.db import after_commit, utcnow
-from clearance.deps import (
-    ContextDep,
-    CurrentOfficer,
-    CurrentStaff,
-    SessionDep,
-    client_ip,
-    read_upload,
-)
-from clearance.errors import (
+from clearance.audit.service import PURPOSE_PATTERN, PURPOSES, Actor
+from clearance.core import vault
+from clearance.core.enums import CommuterStatus, DocumentType, Park
+from clearance.core.errors import (
     Conflict,
     FaceCheckFailed,
     Forbidden,
@@ -32,9 +25,12 @@ from clearance.errors import (
     PayloadTooLarge,
     responses,
 )
-from clearance.models import Commuter, CommuterStatus, Credential, ImportJob, Park, User
-from enrolment import cards, commuters, imports, issuing, photos
-from enrolment.commuters import DocumentType, Registration
+from clearance.core.zone import utcnow
+from clearance.db.models import Commuter, Credential, ImportJob
+from clearance.vision import qr
+from clearance.web.deps import ContextDep, CurrentStaff, OfficerActor, SessionDep, StaffActor, read_upload
+from enrolment import cards, commuters, imports, issuing
+from enrolment.commuters import Registration
 from enrolment.schemas import (
     CommuterOut,
     CredentialCreate,
@@ -48,6 +44,7 @@ from enrolment.schemas import (
 
 router = APIRouter(tags=["enrolment"])
 AUTH_ERRORS = (NotAuthenticated, Forbidden)
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 def commuter_out(commuter: Commuter, *, data_key: vault.DataKey) -> CommuterOut:
@@ -90,7 +87,7 @@ CredentialDep = Annotated[Credential, Depends(get_credential)]
 def create_commuter(
     session: SessionDep,
     context: ContextDep,
-    user: CurrentStaff,
+    actor: StaffActor,
     full_name: Annotated[str, Form(max_length=200)],
     document_type: Annotated[DocumentType, Form()],
     document_number: Annotated[str, Form(max_length=64)],
@@ -101,7 +98,7 @@ def create_commuter(
     face_only: Annotated[bool, Form(description="Opted in to face-only walk-through")] = False,
 ) -> CommuterOut:
     """Pre-register a commuter from their details and one photo; they start pending approval."""
-    registration = commuters.validate_registration(
+    commuter = commuters.register_commuter(
         session,
         registration=Registration(
             full_name=full_name,
@@ -112,24 +109,12 @@ def create_commuter(
             valid_until=valid_until,
             face_only=face_only,
         ),
-        enroller=user,
-        index_key=context.keyring.index_key,
-    )
-    settings = context.settings
-    try:
-        image = photos.load_photo(read_upload(photo, settings=settings), settings=settings)
-        template = photos.make_template(image, settings=settings)
-    except (PayloadTooLarge, InvalidImage, FaceCheckFailed) as exc:
-        context.metrics.enrolments.labels(outcome=exc.extra.get("check", exc.name)).inc()
-        raise
-    commuter = commuters.enrol_commuter(
-        session,
-        registration=registration,
-        template=template,
-        enroller=user,
+        photo=read_upload(photo, settings=context.settings),
+        actor=actor,
         keyring=context.keyring,
+        settings=context.settings,
+        metrics=context.metrics,
     )
-    context.metrics.enrolments.labels(outcome="enrolled").inc()
     return commuter_out(commuter, data_key=context.keyring.data_key)
 
 
@@ -137,7 +122,7 @@ def create_commuter(
 def list_commuters(
     session: SessionDep,
     context: ContextDep,
-    user: CurrentStaff,
+    actor: StaffActor,
     status: CommuterStatus | None = None,
     q: Annotated[str | None, Query(max_length=100, description="Part of a name or document number")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -146,7 +131,7 @@ def list_commuters(
     """Commuters the caller may see (an enroller: their organisation's), newest first."""
     found = commuters.list_commuters(
         session,
-        user=user,
+        actor=actor,
         status=status,
         q=q,
         index_key=context.keyring.index_key,
@@ -163,19 +148,11 @@ def read_commuter(
     commuter: CommuterDep,
     context: ContextDep,
     session: SessionDep,
-    user: CurrentStaff,
-    request: Request,
-    purpose: Annotated[str | None, Query(pattern=audit.PURPOSE_PATTERN, description="Why (audited)")] = None,
+    actor: StaffActor,
+    purpose: Annotated[str | None, Query(pattern=PURPOSE_PATTERN, description="Why (audited)")] = None,
 ) -> CommuterOut:
     """One commuter; the read is recorded in the audit trail, with its purpose if given."""
-    audit.record_event(
-        session,
-        actor=audit.Actor(user, client_ip(request)),
-        action="read_commuter",
-        object_type="commuter",
-        object_id=commuter.id,
-        purpose=purpose,
-    )
+    commuters.read_commuter(session, commuter=commuter, actor=actor, purpose=purpose)
     return commuter_out(commuter, data_key=context.keyring.data_key)
 
 
@@ -188,19 +165,14 @@ def read_reference_photo(
     commuter: CommuterDep,
     context: ContextDep,
     session: SessionDep,
-    user: CurrentStaff,
-    request: Request,
-    purpose: Annotated[str, Query(description="Why it is needed: " + ", ".join(audit.PURPOSES))],
+    actor: StaffActor,
+    purpose: Annotated[str, Query(description="Why it is needed: " + ", ".join(PURPOSES))],
 ) -> Response:
     """The downscaled reference photo, for a manual check; each view is audited with its purpose."""
     jpeg = commuters.view_reference_photo(
-        session,
-        commuter=commuter,
-        data_key=context.keyring.data_key,
-        actor=audit.Actor(user, client_ip(request)),
-        purpose=purpose,
+        session, commuter=commuter, data_key=context.keyring.data_key, actor=actor, purpose=purpose
     )
-    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+    return Response(jpeg, media_type="image/jpeg", headers=NO_STORE)
 
 
 @router.post(
@@ -209,12 +181,11 @@ def read_reference_photo(
     responses=responses(*AUTH_ERRORS, NotFound, InvalidTransition),
 )
 def approve(
-    officer: CurrentOfficer, commuter: CommuterDep, session: SessionDep, context: ContextDep
+    actor: OfficerActor, commuter: CommuterDep, session: SessionDep, context: ContextDep
 ) -> CommuterOut:
     """Approve a pending registration (never one you entered): the commuter joins the whitelist."""
     return commuter_out(
-        commuters.approve_commuter(session, commuter=commuter, officer=officer),
-        data_key=context.keyring.data_key,
+        commuters.approve_commuter(session, commuter=commuter, actor=actor), data_key=context.keyring.data_key
     )
 
 
@@ -224,15 +195,11 @@ def approve(
     responses=responses(*AUTH_ERRORS, NotFound, InvalidTransition),
 )
 def suspend(
-    _officer: CurrentOfficer,
-    commuter: CommuterDep,
-    session: SessionDep,
-    context: ContextDep,
-    body: ReasonRequired,
+    actor: OfficerActor, commuter: CommuterDep, session: SessionDep, context: ContextDep, body: ReasonRequired
 ) -> CommuterOut:
     """Suspend an active commuter, with a reason; they are off the whitelist until reinstated."""
     return commuter_out(
-        commuters.suspend_commuter(session, commuter=commuter, reason=body.reason),
+        commuters.suspend_commuter(session, commuter=commuter, reason=body.reason, actor=actor),
         data_key=context.keyring.data_key,
     )
 
@@ -243,11 +210,12 @@ def suspend(
     responses=responses(*AUTH_ERRORS, NotFound, InvalidTransition),
 )
 def reinstate(
-    _officer: CurrentOfficer, commuter: CommuterDep, session: SessionDep, context: ContextDep
+    actor: OfficerActor, commuter: CommuterDep, session: SessionDep, context: ContextDep
 ) -> CommuterOut:
     """Reinstate a suspended commuter."""
     return commuter_out(
-        commuters.reinstate_commuter(session, commuter=commuter), data_key=context.keyring.data_key
+        commuters.reinstate_commuter(session, commuter=commuter, actor=actor),
+        data_key=context.keyring.data_key,
     )
 
 
@@ -257,16 +225,17 @@ def reinstate(
     responses=responses(*AUTH_ERRORS, NotFound, InvalidTransition),
 )
 def revoke(
-    _officer: CurrentOfficer,
+    actor: OfficerActor,
     commuter: CommuterDep,
     session: SessionDep,
     context: ContextDep,
     body: StatusChange | None = None,
 ) -> CommuterOut:
     """Revoke for good: erases the face template and reference photo, revokes every credential."""
-    reason = body.reason if body else None
     return commuter_out(
-        commuters.revoke_commuter(session, commuter=commuter, reason=reason),
+        commuters.revoke_commuter(
+            session, commuter=commuter, reason=body.reason if body else None, actor=actor
+        ),
         data_key=context.keyring.data_key,
     )
 
@@ -281,7 +250,7 @@ def create_credential(
     commuter: CommuterDep,
     session: SessionDep,
     context: ContextDep,
-    user: CurrentStaff,
+    actor: StaffActor,
     body: CredentialCreate | None = None,
 ) -> CredentialIssued:
     """Issue a signed credential to an active commuter (a dynamic one comes with its code key)."""
@@ -289,7 +258,7 @@ def create_credential(
         session,
         commuter=commuter,
         kind=(body or CredentialCreate()).kind,
-        issued_by=user,
+        actor=actor,
         keyring=context.keyring,
         lifetime=timedelta(days=context.settings.credential_days),
         now=utcnow(),
@@ -304,17 +273,17 @@ def create_credential(
     response_model=list[CredentialOut],
     responses=responses(*AUTH_ERRORS, NotFound),
 )
-def list_credentials(commuter: CommuterDep, session: SessionDep) -> list[Credential]:
+def list_credentials(commuter: CommuterDep, session: SessionDep, actor: StaffActor) -> list[Credential]:
     """A commuter's credentials, newest first."""
-    return issuing.list_credentials(session, commuter=commuter)
+    return issuing.list_credentials(session, commuter=commuter, actor=actor)
 
 
 @router.get(
     "/credentials/{credential_id}", response_model=CredentialOut, responses=responses(*AUTH_ERRORS, NotFound)
 )
-def read_credential(credential: CredentialDep) -> Credential:
+def read_credential(credential: CredentialDep, session: SessionDep, actor: StaffActor) -> Credential:
     """One credential."""
-    return credential
+    return issuing.read_credential(session, credential=credential, actor=actor)
 
 
 @router.get(
@@ -322,17 +291,14 @@ def read_credential(credential: CredentialDep) -> Credential:
     response_class=Response,
     responses={200: {"content": {"image/png": {}}}, **responses(*AUTH_ERRORS, NotFound)},
 )
-def credential_qr(credential: CredentialDep, context: ContextDep) -> Response:
+def credential_qr(
+    credential: CredentialDep, session: SessionDep, context: ContextDep, actor: StaffActor
+) -> Response:
     """The credential as a QR code (PNG); for a dynamic one, the code of the current 30 s."""
-    text = credential.payload
-    if credential.sealed_secret is not None:
-        secret = vault.unseal(
-            context.keyring.data_key,
-            credential.sealed_secret,
-            context=whitelist.secret_context(credential.id),
-        )
-        text = credentials.dynamic_qr_text(text, secret=secret, now=utcnow())
-    return Response(qr.render_qr_png(text), media_type="image/png", headers={"Cache-Control": "no-store"})
+    text = issuing.credential_qr_text(
+        session, credential=credential, data_key=context.keyring.data_key, actor=actor, now=utcnow()
+    )
+    return Response(qr.render_qr_png(text), media_type="image/png", headers=NO_STORE)
 
 
 @router.post(
@@ -340,9 +306,9 @@ def credential_qr(credential: CredentialDep, context: ContextDep) -> Response:
     response_model=CredentialOut,
     responses=responses(*AUTH_ERRORS, NotFound, InvalidTransition),
 )
-def revoke_credential(credential: CredentialDep, session: SessionDep) -> Credential:
+def revoke_credential(credential: CredentialDep, session: SessionDep, actor: StaffActor) -> Credential:
     """Revoke one credential (lost card, new phone); the commuter stays whitelisted."""
-    return issuing.revoke_credential(session, credential=credential, now=utcnow())
+    return issuing.revoke_credential(session, credential=credential, actor=actor, now=utcnow())
 
 
 def get_import_runner(request: Request) -> imports.ImportRunner:
@@ -357,12 +323,13 @@ def start_import(
     session: SessionDep,
     context: ContextDep,
     runner: imports.ImportRunner,
-    user: User,
+    actor: Actor,
     *,
     csv_upload: UploadFile | None,
     zip_upload: UploadFile,
 ) -> ImportJob:
-    """Check an upload whole, store its job and hand it to the import worker after the commit."""
+    """Read an upload (the API's and the page's), check it whole and start its job."""
+    assert actor.user is not None
     limit = context.settings.max_import_bytes
     zip_bytes = zip_upload.file.read(limit + 1)
     if len(zip_bytes) > limit:
@@ -375,13 +342,12 @@ def start_import(
         zip_bytes=zip_bytes,
         filename=(csv_upload.filename if csv_bytes is not None and csv_upload else zip_upload.filename)
         or "import",
-        user=user,
+        user=actor.user,
         settings=context.settings,
     )
-    job = imports.create_job(session, request=request, user=user)
-    # The worker reads the job in its own transaction: it may start only once this one commits.
-    after_commit(session, lambda: runner.submit(job_id=job.id, user_id=user.id, request=request))
-    return job
+    return imports.start_import(
+        session, request=request, actor=actor, submit=runner.submitter(user_id=actor.user.id, ip=actor.ip)
+    )
 
 
 @router.post(
@@ -394,22 +360,25 @@ def import_commuters(
     session: SessionDep,
     context: ContextDep,
     runner: ImportRunnerDep,
-    user: CurrentStaff,
+    actor: StaffActor,
     photos: Annotated[
         UploadFile, File(description="A zip of the photos the CSV names (it may hold the CSV)")
     ],
     csv: Annotated[UploadFile | None, File(description="The CSV, if it is not inside the zip")] = None,
 ) -> ImportJob:
     """Start a bulk import; follow its progress and per-row report at /imports/{id}."""
-    return start_import(session, context, runner, user, csv_upload=csv, zip_upload=photos)
+    return start_import(session, context, runner, actor, csv_upload=csv, zip_upload=photos)
 
 
 @router.get("/imports/{job_id}", response_model=ImportJobOut, responses=responses(*AUTH_ERRORS, NotFound))
-def read_import(job_id: uuid.UUID, session: SessionDep, user: CurrentStaff) -> ImportJobOut:
+def read_import(job_id: uuid.UUID, session: SessionDep, actor: StaffActor) -> ImportJobOut:
     """An import's progress and, row by row, what was enrolled and what failed and why."""
-    job = imports.get_job_or_raise(session, job_id, user=user)
+    assert actor.user is not None
+    job = imports.get_job_or_raise(session, job_id, user=actor.user)
     out = ImportJobOut.model_validate(job)
-    out.rows = [ImportRowOut.model_validate(row) for row in imports.job_rows(session, job)]
+    out.rows = [
+        ImportRowOut.model_validate(row) for row in imports.read_job_report(session, job=job, actor=actor)
+    ]
     return out
 
 
@@ -426,34 +395,18 @@ def credential_card(
     fmt: Literal["png", "pdf"],
     context: ContextDep,
     session: SessionDep,
-    user: CurrentStaff,
-    request: Request,
+    actor: StaffActor,
 ) -> Response:
     """A printable card (85.6 x 54 mm) with name, photo and QR, as PNG or PDF."""
-    return card_response(
-        credential,
-        fmt=fmt,
-        context=context,
-        session=session,
-        actor=audit.Actor(user, client_ip(request)),
-    )
+    return card_response(session, context=context, credential=credential, fmt=fmt, actor=actor)
 
 
 def card_response(
-    credential: Credential, *, fmt: str, context: ContextDep, session: SessionDep, actor: audit.Actor
+    session: SessionDep, *, context: ContextDep, credential: Credential, fmt: str, actor: Actor
 ) -> Response:
-    card = cards.render_card(cards.card_content(credential, data_key=context.keyring.data_key))
-    audit.record_event(
-        session,
-        actor=actor,
-        action="print_card",
-        object_type="commuter",
-        object_id=credential.commuter_id,
-        purpose="card_printing",
-        detail=f"credential {credential.id} as {fmt}",
+    """The printed card as the API and the page send it."""
+    content = cards.print_card(
+        session, credential=credential, fmt=fmt, data_key=context.keyring.data_key, actor=actor
     )
-    if fmt == "pdf":
-        return Response(
-            cards.card_pdf(card), media_type="application/pdf", headers={"Cache-Control": "no-store"}
-        )
-    return Response(cards.card_png(card), media_type="image/png", headers={"Cache-Control": "no-store"})
+    media_type = "application/pdf" if fmt == "pdf" else "image/png"
+    return Response(content, media_type=media_type, headers=NO_STORE)

@@ -12,11 +12,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from PIL import Image, ImageDraw, ImageFont
+from sqlalchemy.orm import Session
 
-from clearance import qr, templates, vault
-from clearance.errors import InvalidInput, InvalidTransition
-from clearance.models import Credential, CredentialKind
-from clearance.zone import ZONE_TIME
+from clearance.audit import service as audit
+from clearance.core import vault
+from clearance.core.enums import CredentialKind
+from clearance.core.errors import InvalidInput, InvalidTransition
+from clearance.core.zone import ZONE_TIME
+from clearance.db.models import Credential
+from clearance.vision import qr
+from clearance.whitelist import biometrics
 
 DPI = 300
 WIDTH, HEIGHT = 1011, 638
@@ -133,6 +138,25 @@ def card_content(credential: Credential, *, data_key: vault.DataKey) -> CardCont
         home_park=commuter.home_park.value,
         valid_until=commuter.valid_until,
         expires_at=credential.expires_at,
-        photo_jpeg=templates.open_reference_photo(data_key, commuter.template) if commuter.template else None,
+        photo_jpeg=biometrics.open_reference_photo(data_key, commuter.template)
+        if commuter.template
+        else None,
         qr_text=credential.payload,
     )
+
+
+def print_card(
+    session: Session, *, credential: Credential, fmt: str, data_key: vault.DataKey, actor: audit.Actor
+) -> bytes:
+    """The card of ``credential`` as ``png`` or ``pdf`` bytes; printing it is audited."""
+    card = render_card(card_content(credential, data_key=data_key))
+    audit.record_event(
+        session,
+        actor=actor,
+        action="print_card",
+        object_type="commuter",
+        object_id=credential.commuter_id,
+        purpose="card_printing",
+        detail=f"credential {credential.id} as {fmt}",
+    )
+    return card_pdf(card) if fmt == "pdf" else card_png(card)

@@ -1,41 +1,37 @@
-"""Pre-registering commuters and the approval workflow around them."""
+"""Pre-registering commuters and the approval workflow around them.
+
+Every change here is one action (registering, approving, suspending, reinstating, revoking) and
+every read of a commuter's personal data is one function: each writes its own audit record, so
+the API, the pages, the bulk import and the command line leave the same trail.
+"""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
-from enum import StrEnum
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from clearance import audit, documents, templates, vault, whitelist
-from clearance.accounts import get_organisation_or_raise
-from clearance.db import after_commit, release_deleted_pages, utcnow
-from clearance.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
-from clearance.keys import Keyring
-from clearance.models import (
-    Commuter,
-    CommuterStatus,
-    Credential,
-    Park,
-    Role,
-    User,
-)
-from clearance.zone import local_today
+from clearance.accounts import service as accounts
+from clearance.audit import service as audit
+from clearance.audit.service import Actor
+from clearance.core import vault
+from clearance.core.enums import CommuterStatus, DocumentType, Park, Role
+from clearance.core.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
+from clearance.core.metrics import Metrics
+from clearance.core.settings import Settings
+from clearance.core.zone import local_today, utcnow
+from clearance.custody.keys import Keyring
+from clearance.db.engine import after_commit, release_deleted_pages
+from clearance.db.models import Commuter, Credential, User
+from clearance.whitelist import biometrics, documents
+from clearance.whitelist import service as whitelist
+from enrolment import photos
 from enrolment.photos import Template
 
 DOCUMENT_NUMBER = documents.DOCUMENT_NUMBER
-
-
-class DocumentType(StrEnum):
-    PASSPORT = "passport"
-    HK_IDENTITY_CARD = "hk_identity_card"
-    HOME_RETURN_PERMIT = "home_return_permit"
-    """Mainland Travel Permit for Hong Kong and Macao Residents."""
-    EXIT_ENTRY_PERMIT = "exit_entry_permit"
-    """Exit-entry Permit for Travelling to and from Hong Kong and Macao."""
 
 
 @dataclass(frozen=True)
@@ -70,18 +66,26 @@ def get_commuter_or_raise(session: Session, commuter_id: uuid.UUID, *, user: Use
 def validate_registration(
     session: Session, *, registration: Registration, enroller: User, index_key: bytes
 ) -> Registration:
-    """The registration with its fields normalised, or an error saying which field is wrong."""
+    """The registration with its fields normalised, or an error saying which field is wrong
+    (``field`` in the error's extra)."""
     full_name = " ".join(registration.full_name.split())
     if not 1 <= len(full_name) <= 200:
-        raise InvalidInput("full_name must be 1 to 200 characters")
+        raise InvalidInput("full_name must be 1 to 200 characters", field="full_name")
     number = documents.normalise(registration.document_number)
     if not DOCUMENT_NUMBER.match(number):
-        raise InvalidInput("document_number must be 4 to 32 letters, digits, brackets or hyphens")
+        raise InvalidInput(
+            "document_number must be 4 to 32 letters, digits, brackets or hyphens", field="document_number"
+        )
     if registration.valid_until <= local_today():
-        raise InvalidInput("valid_until must be a date in the future")
-    get_organisation_or_raise(session, registration.organisation_id)
+        raise InvalidInput("valid_until must be a date in the future", field="valid_until")
+    try:
+        accounts.get_organisation_or_raise(session, registration.organisation_id)
+    except NotFound as exc:
+        raise NotFound(exc.detail, field="organisation") from None
     if enroller.role is Role.ENROLLER and enroller.organisation_id != registration.organisation_id:
-        raise Forbidden("an enroller registers commuters of their own organisation only")
+        raise Forbidden(
+            "an enroller registers commuters of their own organisation only", field="organisation"
+        )
     duplicate = select(Commuter.id).where(
         Commuter.organisation_id == registration.organisation_id,
         Commuter.document_type == registration.document_type.value,
@@ -89,15 +93,33 @@ def validate_registration(
         == documents.document_index(index_key, document_type=registration.document_type.value, number=number),
     )
     if session.scalar(duplicate) is not None:
-        raise Conflict(f"this organisation already registered {registration.document_type.value} {number}")
-    return Registration(
-        full_name=full_name,
-        document_type=registration.document_type,
-        document_number=number,
-        organisation_id=registration.organisation_id,
-        home_park=registration.home_park,
-        valid_until=registration.valid_until,
-        face_only=registration.face_only,
+        raise Conflict(
+            f"this organisation already registered {registration.document_type.value} {number}",
+            field="document_number",
+        )
+    return replace(registration, full_name=full_name, document_number=number)
+
+
+def register_commuter(
+    session: Session,
+    *,
+    registration: Registration,
+    photo: bytes,
+    actor: Actor,
+    keyring: Keyring,
+    settings: Settings,
+    metrics: Metrics,
+) -> Commuter:
+    """Register a commuter from their details and an uploaded photo: the details are checked
+    first (nothing is done with the photo for a registration that cannot stand), then the photo
+    goes through the quality gate, then the commuter is enrolled, pending approval."""
+    assert actor.user is not None
+    validate_registration(
+        session, registration=registration, enroller=actor.user, index_key=keyring.index_key
+    )
+    template = photos.template_from_upload(photo, settings=settings, metrics=metrics)
+    return enrol_commuter(
+        session, registration=registration, template=template, actor=actor, keyring=keyring, metrics=metrics
     )
 
 
@@ -106,11 +128,18 @@ def enrol_commuter(
     *,
     registration: Registration,
     template: Template,
-    enroller: User,
+    actor: Actor,
     keyring: Keyring,
+    metrics: Metrics,
+    source: str | None = None,
 ) -> Commuter:
-    """A pending commuter with a sealed template and document number; ``registration`` must be
-    validated first."""
+    """A pending commuter with a sealed template and document number, from a validated
+    registration (checked again here) and a template made from a photo that passed the gate.
+    ``source`` says where the registration came from, for the audit trail (an import line)."""
+    assert actor.user is not None
+    registration = validate_registration(
+        session, registration=registration, enroller=actor.user, index_key=keyring.index_key
+    )
     commuter_id = uuid.uuid4()
     data_key = keyring.data_key
     commuter = Commuter(
@@ -130,9 +159,9 @@ def enrol_commuter(
         valid_until=registration.valid_until,
         face_only=registration.face_only,
         status=CommuterStatus.PENDING,
-        enrolled_by_id=enroller.id,
+        enrolled_by_id=actor.user.id,
     )
-    commuter.template = templates.seal_template(
+    commuter.template = biometrics.seal_template(
         data_key,
         commuter_id=commuter.id,
         encoding=template.encoding,
@@ -141,21 +170,34 @@ def enrol_commuter(
     )
     session.add(commuter)
     session.flush()
+    audit.record_event(
+        session,
+        actor=actor,
+        action="register_commuter",
+        object_type="commuter",
+        object_id=commuter.id,
+        detail=source,
+    )
+    metrics.enrolments.labels(outcome="enrolled").inc()
     return commuter
 
 
 def list_commuters(
     session: Session,
     *,
-    user: User,
+    actor: Actor,
     status: CommuterStatus | None = None,
     q: str | None = None,
     index_key: bytes,
     limit: int = 100,
     offset: int = 0,
 ) -> list[Commuter]:
-    """Commuters ``user`` may see, newest first; ``q`` matches part of a name or a whole
-    document number (numbers are only stored sealed, so they are found by their blind index)."""
+    """Commuters the actor may see, newest first; ``q`` matches part of a name or a whole
+    document number (numbers are only stored sealed, so they are found by their blind index).
+    A search is a read of personal data: it is audited (what was searched for is not kept,
+    since it may itself be a document number)."""
+    user = actor.user
+    assert user is not None
     query = select(Commuter)
     if user.role is Role.ENROLLER:
         query = query.where(Commuter.organisation_id == user.organisation_id)
@@ -170,7 +212,29 @@ def list_commuters(
             or_(func.lower(Commuter.full_name).like(pattern), Commuter.document_index.in_(indexes))
         )
     query = query.order_by(Commuter.created_at.desc(), Commuter.id).limit(limit).offset(offset)
-    return list(session.scalars(query))
+    found = list(session.scalars(query))
+    audit.record_event(
+        session,
+        actor=actor,
+        action="search_commuters",
+        detail=f"{len(found)} found"
+        + (f", status {status.value}" if status else "")
+        + (", by name or document" if q else ""),
+    )
+    return found
+
+
+def read_commuter(session: Session, *, commuter: Commuter, actor: Actor, purpose: str | None) -> Commuter:
+    """``commuter``'s details, for ``actor``; the read is recorded with its purpose if given."""
+    audit.record_event(
+        session,
+        actor=actor,
+        action="read_commuter",
+        object_type="commuter",
+        object_id=commuter.id,
+        purpose=purpose,
+    )
+    return commuter
 
 
 def _transition(
@@ -184,28 +248,42 @@ def _transition(
     commuter.status = to
 
 
-def approve_commuter(session: Session, *, commuter: Commuter, officer: User) -> Commuter:
+def _record_change(
+    session: Session, *, commuter: Commuter, actor: Actor, action: str, detail: str | None = None
+) -> None:
+    whitelist.touch(session, commuter)
+    session.flush()
+    audit.record_event(
+        session, actor=actor, action=action, object_type="commuter", object_id=commuter.id, detail=detail
+    )
+
+
+def approve_commuter(session: Session, *, commuter: Commuter, actor: Actor) -> Commuter:
     """Pending → active. Four eyes: never by the user who entered the registration."""
+    officer = actor.user
+    assert officer is not None
     if commuter.enrolled_by_id == officer.id:
         raise Forbidden("a registration must be approved by someone other than who entered it")
     _transition(commuter, allowed_from={CommuterStatus.PENDING}, to=CommuterStatus.ACTIVE, action="approve")
     commuter.approved_by_id = officer.id
     commuter.approved_at = utcnow()
     commuter.status_reason = None
-    whitelist.touch(session, commuter)
-    session.flush()
+    _record_change(session, commuter=commuter, actor=actor, action="approve_commuter")
     return commuter
 
 
-def suspend_commuter(session: Session, *, commuter: Commuter, reason: str) -> Commuter:
+def suspend_commuter(session: Session, *, commuter: Commuter, reason: str, actor: Actor) -> Commuter:
+    """Active → suspended, with a reason: off the whitelist until reinstated."""
+    reason = reason.strip()
+    if len(reason) < 3:
+        raise InvalidInput("a suspension needs a reason", field="reason")
     _transition(commuter, allowed_from={CommuterStatus.ACTIVE}, to=CommuterStatus.SUSPENDED, action="suspend")
     commuter.status_reason = reason
-    whitelist.touch(session, commuter)
-    session.flush()
+    _record_change(session, commuter=commuter, actor=actor, action="suspend_commuter", detail=reason)
     return commuter
 
 
-def reinstate_commuter(session: Session, *, commuter: Commuter) -> Commuter:
+def reinstate_commuter(session: Session, *, commuter: Commuter, actor: Actor) -> Commuter:
     _transition(
         commuter,
         allowed_from={CommuterStatus.SUSPENDED},
@@ -213,12 +291,11 @@ def reinstate_commuter(session: Session, *, commuter: Commuter) -> Commuter:
         action="reinstate",
     )
     commuter.status_reason = None
-    whitelist.touch(session, commuter)
-    session.flush()
+    _record_change(session, commuter=commuter, actor=actor, action="reinstate_commuter")
     return commuter
 
 
-def revoke_commuter(session: Session, *, commuter: Commuter, reason: str | None) -> Commuter:
+def revoke_commuter(session: Session, *, commuter: Commuter, reason: str | None, actor: Actor) -> Commuter:
     """Revoked for good: biometrics erased and every credential revoked."""
     _transition(
         commuter,
@@ -236,8 +313,7 @@ def revoke_commuter(session: Session, *, commuter: Commuter, reason: str | None)
     ):
         credential.revoked_at = now
         credential.sealed_secret = None
-    whitelist.touch(session, commuter)
-    session.flush()
+    _record_change(session, commuter=commuter, actor=actor, action="revoke_commuter", detail=reason)
     return commuter
 
 
@@ -246,7 +322,7 @@ def document_number(commuter: Commuter, *, data_key: vault.DataKey) -> str:
 
 
 def view_reference_photo(
-    session: Session, *, commuter: Commuter, data_key: vault.DataKey, actor: audit.Actor, purpose: str
+    session: Session, *, commuter: Commuter, data_key: vault.DataKey, actor: Actor, purpose: str
 ) -> bytes:
     """The reference photo (JPEG) for a manual check, for one of ``audit.PURPOSES``; the view is
     recorded in the audit trail with its purpose."""
@@ -254,7 +330,7 @@ def view_reference_photo(
         raise InvalidInput(f"purpose must be one of {', '.join(audit.PURPOSES)}")
     if commuter.template is None:
         raise NotFound("this commuter's biometrics were erased")
-    jpeg = templates.open_reference_photo(data_key, commuter.template)
+    jpeg = biometrics.open_reference_photo(data_key, commuter.template)
     audit.record_event(
         session,
         actor=actor,

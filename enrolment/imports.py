@@ -1,10 +1,12 @@
 """Bulk import: many commuters from a CSV and a zip of their photos, row by row.
 
 The upload is checked whole before any row is enrolled (columns, row count, zip sizes), so a
-malformed file enrols nobody. Then each row is its own unit of work: the photo is turned into a
-template, and the commuter is validated and stored in one transaction, so a row is enrolled whole
-or not at all, and its outcome (or which field failed and why) is stored for the report. The job
-runs in a worker thread of the server that received it; any process can answer for its progress.
+malformed file enrols nobody. Then each row stands alone: the photo is turned into a template,
+and the commuter is validated and stored in one transaction, so a row is enrolled whole or not
+at all, and its outcome (or which field failed and why) is stored for the report; nothing one
+row holds (a damaged photo in the zip, a character the database refuses) stops the rows after
+it. The job runs in a worker thread of the server that received it; any process can answer for
+its progress.
 """
 
 from __future__ import annotations
@@ -14,29 +16,40 @@ import io
 import logging
 import uuid
 import zipfile
+import zlib
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePosixPath
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
-from clearance.db import utcnow
-from clearance.errors import FaceCheckFailed, Forbidden, HetaoError, InvalidInput, NotFound, PayloadTooLarge
-from clearance.keys import Keyring
-from clearance.models import ImportJob, ImportRow, ImportStatus, Organisation, Park, Role, User
-from clearance.settings import Settings
+from clearance.audit import service as audit
+from clearance.audit.service import Actor
+from clearance.core.enums import DocumentType, ImportStatus, Park, Role
+from clearance.core.errors import HetaoError, InvalidInput, NotFound, PayloadTooLarge
+from clearance.core.metrics import Metrics
+from clearance.core.settings import Settings
+from clearance.core.zone import utcnow
+from clearance.custody.keys import Keyring
+from clearance.db.engine import after_commit
+from clearance.db.models import ImportJob, ImportRow, Organisation, User
 from enrolment import commuters, photos
-from enrolment.commuters import DocumentType, Registration
+from enrolment.commuters import Registration
 
 log = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ("full_name", "document_type", "document_number", "home_park", "valid_until", "photo")
 OPTIONAL_COLUMNS = ("organisation", "face_only")
 TRUE_WORDS = {"1", "true", "yes", "y"}
+# What reading a damaged zip member can raise: a bad CRC or a false size (BadZipFile), a corrupt
+# deflate stream (zlib.error), an unsupported compression method (NotImplementedError), the
+# encrypted flag without a password (RuntimeError), a truncated stream (EOFError, OSError).
+ZIP_MEMBER_ERRORS = (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError, OSError)
 
 
 @dataclass(frozen=True)
@@ -49,13 +62,21 @@ class ImportRequest:
     members: dict[str, zipfile.ZipInfo]
 
 
+def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """A member's bytes, or InvalidInput saying why it cannot be read."""
+    try:
+        return archive.read(info)
+    except ZIP_MEMBER_ERRORS as exc:
+        raise InvalidInput(f"{info.filename} in the zip cannot be read: {exc}", field="photo") from None
+
+
 def read_upload(
     *, csv_bytes: bytes | None, zip_bytes: bytes, filename: str, user: User, settings: Settings
 ) -> ImportRequest:
     """Check an upload whole: a zip of photos, and a CSV given separately or inside the zip.
 
-    Raises InvalidInput (not a zip, no CSV, missing columns, too many rows, a photo the CSV
-    names twice...) or PayloadTooLarge (a member that would inflate past the limits)."""
+    Raises InvalidInput (not a zip, no CSV, missing columns, too many rows, a field too long...)
+    or PayloadTooLarge (a member that would inflate past the limits)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(zip_bytes))
         infos = archive.infolist()
@@ -77,11 +98,23 @@ def read_upload(
     if csv_bytes is None:
         if len(csv_members) != 1:
             raise InvalidInput("send the CSV as its own file, or put exactly one .csv file in the zip")
-        csv_bytes = archive.read(csv_members[0])
+        csv_bytes = read_member(archive, csv_members[0])
     try:
         text = csv_bytes.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInput("the CSV must be UTF-8 text") from None
+    try:
+        return ImportRequest(
+            filename=filename[:200],
+            rows=_read_rows(text, user=user, settings=settings),
+            archive=archive,
+            members=members,
+        )
+    except csv.Error as exc:
+        raise InvalidInput(f"the CSV cannot be read: {exc}") from None
+
+
+def _read_rows(text: str, *, user: User, settings: Settings) -> list[tuple[int, dict[str, str]]]:
     reader = csv.DictReader(io.StringIO(text))
     columns = [c.strip() for c in reader.fieldnames or []]
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
@@ -102,10 +135,20 @@ def read_upload(
             raise InvalidInput(f"an import holds at most {settings.max_import_rows} rows")
     if not rows:
         raise InvalidInput("the CSV holds no rows")
-    return ImportRequest(filename=filename[:200], rows=rows, archive=archive, members=members)
+    return rows
 
 
-def create_job(session: Session, *, request: ImportRequest, user: User) -> ImportJob:
+def start_import(
+    session: Session,
+    *,
+    request: ImportRequest,
+    actor: Actor,
+    submit: Callable[[uuid.UUID, ImportRequest], object],
+) -> ImportJob:
+    """Store a checked upload as a job and hand it to the import worker (``submit``) once this
+    unit of work commits: the worker reads the job in its own transaction."""
+    user = actor.user
+    assert user is not None
     job = ImportJob(
         organisation_id=user.organisation_id,
         created_by_id=user.id,
@@ -114,6 +157,15 @@ def create_job(session: Session, *, request: ImportRequest, user: User) -> Impor
     )
     session.add(job)
     session.flush()
+    audit.record_event(
+        session,
+        actor=actor,
+        action="start_import",
+        object_type="import",
+        object_id=job.id,
+        detail=f"{len(request.rows)} rows",
+    )
+    after_commit(session, lambda: submit(job.id, request))
     return job
 
 
@@ -127,6 +179,12 @@ def get_job_or_raise(session: Session, job_id: uuid.UUID, *, user: User) -> Impo
 
 def job_rows(session: Session, job: ImportJob) -> list[ImportRow]:
     return list(session.scalars(select(ImportRow).where(ImportRow.job_id == job.id).order_by(ImportRow.line)))
+
+
+def read_job_report(session: Session, *, job: ImportJob, actor: Actor) -> list[ImportRow]:
+    """An import's rows (names and outcomes): a read of personal data, audited."""
+    audit.record_event(session, actor=actor, action="read_import", object_type="import", object_id=job.id)
+    return job_rows(session, job)
 
 
 class RowFailed(Exception):
@@ -169,15 +227,9 @@ def _registration(session: Session, values: dict[str, str], *, user: User) -> Re
     )
 
 
-def _field_of(error: HetaoError) -> str | None:
-    if isinstance(error, FaceCheckFailed | PayloadTooLarge) or "photo" in error.detail:
-        return "photo"
-    for field in REQUIRED_COLUMNS + OPTIONAL_COLUMNS:
-        if error.detail.startswith(field):
-            return field
-    if isinstance(error, Forbidden):
-        return "organisation"
-    return None
+def _printable(text: str) -> str:
+    """``text`` as the report can store it: no NUL (PostgreSQL text cannot hold one)."""
+    return text.replace("\x00", "\N{REPLACEMENT CHARACTER}")
 
 
 @dataclass
@@ -188,24 +240,34 @@ class ImportRunner:
     """Opens one unit of work on the server's database (AppContext.unit_of_work)."""
     settings: Settings
     keyring: Keyring
+    metrics: Metrics
+    executor: Executor | None = None
+    """Where jobs run: by default one background thread, so imports go one at a time."""
 
     def __post_init__(self) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hetao-import")
+        self._pool = self.executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="hetao-import")
 
-    def submit(self, *, job_id: uuid.UUID, user_id: uuid.UUID, request: ImportRequest) -> Future[None]:
-        return self._pool.submit(self.run, job_id=job_id, user_id=user_id, request=request)
+    def submitter(
+        self, *, user_id: uuid.UUID, ip: str | None
+    ) -> Callable[[uuid.UUID, ImportRequest], Future[None]]:
+        """What ``start_import`` hands a checked upload to, for the user who sent it."""
+        return lambda job_id, request: self._pool.submit(
+            self.run, job_id=job_id, user_id=user_id, ip=ip, request=request
+        )
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def run(self, *, job_id: uuid.UUID, user_id: uuid.UUID, request: ImportRequest) -> None:
+    def run(self, *, job_id: uuid.UUID, user_id: uuid.UUID, ip: str | None, request: ImportRequest) -> None:
         with self.unit_of_work() as session:
             job = session.get(ImportJob, job_id)
             assert job is not None
             job.status = ImportStatus.RUNNING
         try:
             for line, values in request.rows:
-                self._import_row(job_id=job_id, user_id=user_id, line=line, values=values, request=request)
+                self._import_row(
+                    job_id=job_id, user_id=user_id, ip=ip, line=line, values=values, request=request
+                )
         except Exception as exc:
             log.exception("import %s stopped", job_id)
             with self.unit_of_work() as session:
@@ -221,11 +283,23 @@ class ImportRunner:
             job.status = ImportStatus.DONE
             job.finished_at = utcnow()
 
+    def _template(self, values: dict[str, str], request: ImportRequest) -> photos.Template:
+        photo_name = PurePosixPath(values["photo"]).name
+        info = request.members.get(photo_name)
+        if not photo_name or info is None:
+            raise RowFailed("photo", f"the zip holds no photo named {values['photo']!r}")
+        try:
+            photo = read_member(request.archive, info)
+            return photos.template_from_upload(photo, settings=self.settings, metrics=self.metrics)
+        except HetaoError as exc:
+            raise RowFailed("photo", exc.detail) from None
+
     def _import_row(
         self,
         *,
         job_id: uuid.UUID,
         user_id: uuid.UUID,
+        ip: str | None,
         line: int,
         values: dict[str, str],
         request: ImportRequest,
@@ -233,17 +307,10 @@ class ImportRunner:
         template: photos.Template | None = None
         failure: RowFailed | None = None
         try:
-            photo_name = PurePosixPath(values["photo"]).name
-            info = request.members.get(photo_name)
-            if not photo_name or info is None:
-                raise RowFailed("photo", f"the zip holds no photo named {values['photo']!r}")
-            image = photos.load_photo(request.archive.read(info), settings=self.settings)
             # The slow part (~0.4 s) runs before the database is touched, outside the SQLite lock.
-            template = photos.make_template(image, settings=self.settings)
+            template = self._template(values, request)
         except RowFailed as exc:
             failure = exc
-        except HetaoError as exc:
-            failure = RowFailed("photo", exc.detail)
         with self.unit_of_work() as session:
             user = session.get(User, user_id)
             job = session.get(ImportJob, job_id)
@@ -253,32 +320,31 @@ class ImportRunner:
                 try:
                     # A savepoint: a row that fails here leaves nothing of itself behind.
                     with session.begin_nested():
-                        registration = commuters.validate_registration(
-                            session,
-                            registration=_registration(session, values, user=user),
-                            enroller=user,
-                            index_key=self.keyring.index_key,
-                        )
                         commuter_id = commuters.enrol_commuter(
                             session,
-                            registration=registration,
+                            registration=_registration(session, values, user=user),
                             template=template,
-                            enroller=user,
+                            actor=Actor(user, ip),
                             keyring=self.keyring,
+                            metrics=self.metrics,
+                            source=f"import {job_id} line {line}",
                         ).id
                 except RowFailed as exc:
                     failure = exc
                 except HetaoError as exc:
-                    failure = RowFailed(_field_of(exc), exc.detail)
+                    field = exc.extra.get("field")
+                    failure = RowFailed(str(field) if field else None, exc.detail)
+                except DataError:
+                    failure = RowFailed(None, "a field holds a character or value the database cannot store")
             session.add(
                 ImportRow(
                     job_id=job_id,
                     line=line,
-                    full_name=values.get("full_name", "")[:200],
+                    full_name=_printable(values.get("full_name", ""))[:200],
                     enrolled=failure is None,
                     commuter_id=commuter_id,
                     field=failure.field if failure else None,
-                    error=failure.detail[:500] if failure else None,
+                    error=_printable(failure.detail)[:500] if failure else None,
                 )
             )
             job.processed += 1

@@ -1,4 +1,4 @@
-"""Issuing and revoking commuters' credentials."""
+"""Issuing, revoking and reading commuters' credentials (each an audited action)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clearance import credentials, keys, vault, whitelist
-from clearance.errors import InvalidTransition, NotFound
-from clearance.models import Commuter, CommuterStatus, Credential, CredentialKind, User
-from clearance.zone import end_of_day
+from clearance.audit import service as audit
+from clearance.audit.service import Actor
+from clearance.core import credentials, vault
+from clearance.core.enums import CommuterStatus, CredentialKind
+from clearance.core.errors import InvalidTransition, NotFound
+from clearance.core.zone import end_of_day
+from clearance.custody import keys
+from clearance.db.models import Commuter, Credential, User
+from clearance.whitelist import service as whitelist
 from enrolment.commuters import check_staff_access
 
 
@@ -29,13 +34,14 @@ def issue_credential(
     *,
     commuter: Commuter,
     kind: CredentialKind,
-    issued_by: User,
+    actor: Actor,
     keyring: keys.Keyring,
     lifetime: timedelta,
     now: datetime,
 ) -> Issued:
     """A signed credential for an active commuter, valid until the earlier of ``now + lifetime``
     and the end of the commuter's registration."""
+    assert actor.user is not None
     if commuter.status is not CommuterStatus.ACTIVE:
         raise InvalidTransition(
             f"credentials are issued to active commuters; this one is {commuter.status.value}",
@@ -64,7 +70,7 @@ def issue_credential(
         payload=payload,
         issued_at=now,
         expires_at=expires_at,
-        issued_by_id=issued_by.id,
+        issued_by_id=actor.user.id,
         sealed_secret=(
             vault.seal(keyring.data_key, secret, context=whitelist.secret_context(credential_id))
             if secret
@@ -74,6 +80,14 @@ def issue_credential(
     session.add(credential)
     whitelist.touch(session, commuter)
     session.flush()
+    audit.record_event(
+        session,
+        actor=actor,
+        action="issue_credential",
+        object_type="commuter",
+        object_id=commuter.id,
+        detail=f"{kind.value} credential {credential.id}",
+    )
     return Issued(credential=credential, secret=secret)
 
 
@@ -88,18 +102,56 @@ def get_credential_or_raise(session: Session, credential_id: uuid.UUID, *, user:
     return credential
 
 
-def list_credentials(session: Session, *, commuter: Commuter) -> list[Credential]:
+def list_credentials(session: Session, *, commuter: Commuter, actor: Actor) -> list[Credential]:
+    """A commuter's credentials, newest first (their payloads print as cards: the read is audited)."""
     query = (
         select(Credential).where(Credential.commuter_id == commuter.id).order_by(Credential.issued_at.desc())
     )
-    return list(session.scalars(query))
+    found = list(session.scalars(query))
+    audit.record_event(
+        session, actor=actor, action="read_credentials", object_type="commuter", object_id=commuter.id
+    )
+    return found
 
 
-def revoke_credential(session: Session, *, credential: Credential, now: datetime) -> Credential:
+def read_credential(session: Session, *, credential: Credential, actor: Actor) -> Credential:
+    audit.record_event(
+        session, actor=actor, action="read_credential", object_type="credential", object_id=credential.id
+    )
+    return credential
+
+
+def credential_qr_text(
+    session: Session, *, credential: Credential, data_key: vault.DataKey, actor: Actor, now: datetime
+) -> str:
+    """What the credential's QR code says now: its payload, or for a dynamic credential the
+    code of the current 30 s. Audited: whoever holds it can show it at a kiosk."""
+    text = credential.payload
+    if credential.sealed_secret is not None:
+        secret = vault.unseal(
+            data_key, credential.sealed_secret, context=whitelist.secret_context(credential.id)
+        )
+        text = credentials.dynamic_qr_text(text, secret=secret, now=now)
+    audit.record_event(
+        session, actor=actor, action="read_credential_qr", object_type="credential", object_id=credential.id
+    )
+    return text
+
+
+def revoke_credential(session: Session, *, credential: Credential, actor: Actor, now: datetime) -> Credential:
+    """Revoke one credential (lost card, new phone); the commuter stays whitelisted."""
     if credential.revoked_at is not None:
         raise InvalidTransition("this credential is already revoked")
     credential.revoked_at = now
     credential.sealed_secret = None
     whitelist.touch(session, credential.commuter)
     session.flush()
+    audit.record_event(
+        session,
+        actor=actor,
+        action="revoke_credential",
+        object_type="commuter",
+        object_id=credential.commuter_id,
+        detail=f"credential {credential.id}",
+    )
     return credential

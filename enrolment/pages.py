@@ -1,6 +1,8 @@
 """The enrolment staff's pages, and the commuter pages officers share with them: registering with
 a photo checked at once, the organisation's commuters, bulk import with progress, credential
-cards, and a commuter's page with its workflow actions."""
+cards, and a commuter's page with its workflow actions. Every change and every read of personal
+data goes through the same action as the API (``enrolment.commuters``, ``enrolment.issuing``),
+which writes the audit record."""
 
 from __future__ import annotations
 
@@ -12,18 +14,20 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from clearance import accounts, audit, i18n, web
-from clearance.accounts import get_organisation_or_raise
-from clearance.crossings import CrossingFilters, describe_crossings, list_crossings
-from clearance.db import utcnow
-from clearance.deps import ContextDep, SessionDep, read_upload
-from clearance.errors import FaceCheckFailed, HetaoError, InvalidImage, PayloadTooLarge
-from clearance.models import Commuter, CommuterStatus, CredentialKind, Organisation, Park, Role, User
-from clearance.web import FormOfficer, FormStaff, PageStaff, render
-from clearance.zone import local_today
+from clearance.accounts import service as accounts
+from clearance.audit.service import PURPOSES
+from clearance.core.enums import CommuterStatus, CredentialKind, DocumentType, Park, Role
+from clearance.core.errors import FaceCheckFailed, HetaoError, InvalidImage, PayloadTooLarge
+from clearance.core.zone import local_today, utcnow
+from clearance.crossings import service as crossings
+from clearance.db.models import Commuter, Organisation, User
+from clearance.web import i18n
+from clearance.web import pages as web
+from clearance.web.deps import ContextDep, SessionDep, read_upload
+from clearance.web.pages import FormOfficer, FormStaff, PageStaff, render
 from enrolment import commuters, imports, issuing, photos
 from enrolment.api import ImportRunnerDep, card_response, start_import
-from enrolment.commuters import DocumentType, Registration
+from enrolment.commuters import Registration
 
 router = APIRouter(include_in_schema=False)
 
@@ -56,7 +60,7 @@ def commuter_list(
     chosen = CommuterStatus(status) if status in {s.value for s in CommuterStatus} else None
     keyring = context.keyring
     found = commuters.list_commuters(
-        session, user=auth.user, status=chosen, q=q, index_key=keyring.index_key, limit=200
+        session, actor=auth.actor, status=chosen, q=q, index_key=keyring.index_key, limit=200
     )
     numbers = {c.id: commuters.document_number(c, data_key=keyring.data_key) for c in found}
     organisation = auth.user.organisation if auth.user.role is Role.ENROLLER else None
@@ -76,17 +80,16 @@ def commuter_list(
 def _commuter_page(
     request: Request, session: SessionDep, auth: web.PageAuth, commuter: Commuter, **extra: Any
 ) -> Response:
+    commuters.read_commuter(session, commuter=commuter, actor=auth.actor, purpose=None)
     history: list[dict[str, Any]] = []
     if auth.user.role is Role.OFFICER:
-        rows = list_crossings(session, filters=CrossingFilters(commuter_id=commuter.id), limit=HISTORY_ROWS)
-        history = describe_crossings(session, rows)
-    audit.record_event(
-        session,
-        actor=auth.actor,
-        action="view_commuter" if not history else "view_commuter_and_crossing_history",
-        object_type="commuter",
-        object_id=commuter.id,
-    )
+        rows = crossings.list_crossings(
+            session,
+            filters=crossings.CrossingFilters(commuter_id=commuter.id),
+            limit=HISTORY_ROWS,
+            actor=auth.actor,
+        )
+        history = crossings.describe_crossings(session, rows)
     enrolled_by = session.get(User, commuter.enrolled_by_id)
     data_key = request.app.state.context.keyring.data_key
     return render(
@@ -94,11 +97,11 @@ def _commuter_page(
         "commuter.html",
         auth=auth,
         commuter=commuter,
-        credentials=issuing.list_credentials(session, commuter=commuter),
+        credentials=issuing.list_credentials(session, commuter=commuter, actor=auth.actor),
         history=history,
         enrolled_by=enrolled_by.username if enrolled_by else "",
         document_number=commuters.document_number(commuter, data_key=data_key),
-        purposes=audit.PURPOSES,
+        purposes=PURPOSES,
         now=utcnow(),
         **extra,
     )
@@ -122,7 +125,7 @@ def commuter_photo(
     """Show the reference photo once, for a stated purpose; the view goes into the audit trail."""
     commuter = commuters.get_commuter_or_raise(session, commuter_id, user=auth.user)
     translate = _translator(request, auth.user)
-    if purpose not in audit.PURPOSES:
+    if purpose not in PURPOSES:
         return _commuter_page(
             request, session, auth, commuter, problem=translate("Choose why you need to see the photo.")
         )
@@ -151,7 +154,7 @@ def commuter_credential(
                 session,
                 commuter=commuter,
                 kind=kind,
-                issued_by=auth.user,
+                actor=auth.actor,
                 keyring=context.keyring,
                 lifetime=timedelta(days=context.settings.credential_days),
                 now=utcnow(),
@@ -172,27 +175,23 @@ def commuter_action(
 ) -> Response:
     """The approval workflow from the commuter's page; a refusal is shown on the page."""
     commuter = commuters.get_commuter_or_raise(session, commuter_id, user=auth.user)
-    translate = _translator(request, auth.user)
     try:
         with session.begin_nested():
             if action == "approve":
-                commuters.approve_commuter(session, commuter=commuter, officer=auth.user)
+                commuters.approve_commuter(session, commuter=commuter, actor=auth.actor)
             elif action == "suspend":
-                if len(reason.strip()) < 3:
-                    return _commuter_page(
-                        request, session, auth, commuter, problem=translate("Give a reason.")
-                    )
-                commuters.suspend_commuter(session, commuter=commuter, reason=reason.strip())
+                commuters.suspend_commuter(session, commuter=commuter, reason=reason, actor=auth.actor)
             elif action == "reinstate":
-                commuters.reinstate_commuter(session, commuter=commuter)
+                commuters.reinstate_commuter(session, commuter=commuter, actor=auth.actor)
             else:
-                commuters.revoke_commuter(session, commuter=commuter, reason=reason.strip() or None)
+                commuters.revoke_commuter(
+                    session, commuter=commuter, reason=reason.strip() or None, actor=auth.actor
+                )
     except HetaoError as exc:
         session.refresh(commuter)
-        return _commuter_page(request, session, auth, commuter, problem=exc.detail)
-    audit.record_event(
-        session, actor=auth.actor, action=f"{action}_commuter", object_type="commuter", object_id=commuter.id
-    )
+        translate = _translator(request, auth.user)
+        problem = translate("Give a reason.") if exc.extra.get("field") == "reason" else exc.detail
+        return _commuter_page(request, session, auth, commuter, problem=problem)
     return RedirectResponse(f"/commuters/{commuter.id}", status_code=303)
 
 
@@ -205,7 +204,7 @@ def card(
     auth: PageStaff,
 ) -> Response:
     credential = issuing.get_credential_or_raise(session, credential_id, user=auth.user)
-    return card_response(credential, fmt=fmt, context=context, session=session, actor=auth.actor)
+    return card_response(session, context=context, credential=credential, fmt=fmt, actor=auth.actor)
 
 
 def _organisations(session: SessionDep, user: User) -> list[Organisation]:
@@ -252,6 +251,10 @@ def photo_problem(exc: HetaoError, translate: i18n.Translate) -> dict[str, str]:
     }
 
 
+PHOTO_FAILURES = (PayloadTooLarge, InvalidImage, FaceCheckFailed)
+"""How a photo is refused: shown beside the photo, with advice."""
+
+
 @router.post("/register/check-photo")
 def check_photo(
     request: Request,
@@ -262,9 +265,10 @@ def check_photo(
     """The photo checks alone, run as soon as a photo is chosen; nothing is stored."""
     translate = _translator(request, auth.user)
     try:
-        image = photos.load_photo(read_upload(photo, settings=context.settings), settings=context.settings)
-        template = photos.make_template(image, settings=context.settings)
-    except (PayloadTooLarge, InvalidImage, FaceCheckFailed) as exc:
+        template = photos.template_from_upload(
+            read_upload(photo, settings=context.settings), settings=context.settings, metrics=context.metrics
+        )
+    except PHOTO_FAILURES as exc:
         return JSONResponse({"ok": False, **photo_problem(exc, translate)})
     quality = template.quality_report()
     return JSONResponse(
@@ -325,39 +329,30 @@ def register(
             status_code=422,
             problem=translate("Check the form: a field is not valid."),
         )
-    settings = context.settings
     try:
         with session.begin_nested():
-            get_organisation_or_raise(session, registration.organisation_id)
-            registration = commuters.validate_registration(
-                session, registration=registration, enroller=auth.user, index_key=context.keyring.index_key
-            )
-            try:
-                image = photos.load_photo(read_upload(photo, settings=settings), settings=settings)
-                template = photos.make_template(image, settings=settings)
-            except (PayloadTooLarge, InvalidImage, FaceCheckFailed) as exc:
-                return _register_page(
-                    request,
-                    session,
-                    auth,
-                    form=form,
-                    status_code=422,
-                    photo_problem=photo_problem(exc, translate),
-                )
-            commuter = commuters.enrol_commuter(
+            commuter = commuters.register_commuter(
                 session,
                 registration=registration,
-                template=template,
-                enroller=auth.user,
+                photo=read_upload(photo, settings=context.settings),
+                actor=auth.actor,
                 keyring=context.keyring,
+                settings=context.settings,
+                metrics=context.metrics,
             )
     except HetaoError as exc:
+        if isinstance(exc, PHOTO_FAILURES):
+            return _register_page(
+                request,
+                session,
+                auth,
+                form=form,
+                status_code=422,
+                photo_problem=photo_problem(exc, translate),
+            )
         return _register_page(
             request, session, auth, form=form, status_code=exc.status_code, problem=exc.detail
         )
-    audit.record_event(
-        session, actor=auth.actor, action="register_commuter", object_type="commuter", object_id=commuter.id
-    )
     return RedirectResponse(f"/commuters/{commuter.id}", status_code=303)
 
 
@@ -378,19 +373,17 @@ def import_upload(
 ) -> Response:
     try:
         with session.begin_nested():
-            job = start_import(session, context, runner, auth.user, csv_upload=csv, zip_upload=photos)
+            job = start_import(session, context, runner, auth.actor, csv_upload=csv, zip_upload=photos)
     except HetaoError as exc:
         return render(request, "import_new.html", auth=auth, status_code=exc.status_code, problem=exc.detail)
-    audit.record_event(
-        session, actor=auth.actor, action="import_commuters", object_type="import", object_id=job.id
-    )
     return RedirectResponse(f"/imports/{job.id}", status_code=303)
 
 
 @router.get("/imports/{job_id}")
 def import_page(job_id: uuid.UUID, request: Request, session: SessionDep, auth: PageStaff) -> Response:
     job = imports.get_job_or_raise(session, job_id, user=auth.user)
-    return render(request, "import_job.html", auth=auth, job=job, rows=imports.job_rows(session, job))
+    rows = imports.read_job_report(session, job=job, actor=auth.actor)
+    return render(request, "import_job.html", auth=auth, job=job, rows=rows)
 
 
 @router.get("/imports/{job_id}/progress")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from clearance import faces
-from clearance.errors import FaceCheckFailed, InvalidImage, PayloadTooLarge
-from clearance.settings import Settings
+from clearance.core.errors import FaceCheckFailed, HetaoError
+from clearance.core.metrics import Metrics
+from clearance.core.settings import Settings
+from clearance.vision import faces, images
 
 # Enrolment photos are detected at up to this size: large enough to find an 80 px face in a
 # 4000 px phone photo (it is 20 px at 1000), small enough to take ~0.2 s on one core.
@@ -24,17 +25,7 @@ class Template:
         return {key: round(value, 3) for key, value in asdict(self.quality).items()}
 
 
-def load_photo(data: bytes, *, settings: Settings) -> faces.RGBImage:
-    """Decode uploaded bytes; 413 over the pixel limit, 422 for anything that is not an image."""
-    try:
-        return faces.decode_image(data, max_pixels=settings.max_image_pixels)
-    except faces.ImageRejected as exc:
-        if exc.too_large:
-            raise PayloadTooLarge(str(exc)) from None
-        raise InvalidImage(str(exc)) from None
-
-
-def make_template(image: faces.RGBImage, *, settings: Settings) -> Template:
+def make_template(image: images.RGBImage, *, settings: Settings) -> Template:
     """The face template of an enrolment photo.
 
     Raises FaceCheckFailed with ``check`` set to ``no_face``, ``several_faces``,
@@ -58,11 +49,24 @@ def make_template(image: faces.RGBImage, *, settings: Settings) -> Template:
         check, advice = failures[0]
         raise FaceCheckFailed(
             f"the photo cannot be used: {advice}",
-            check=check,
-            failed=[code for code, _ in failures],
+            check=check.value,
+            failed=[code.value for code, _ in failures],
         )
     return Template(
         encoding=faces.encode_face(image, box),
         quality=quality,
-        reference_jpeg=faces.encode_jpeg(image, max_side=settings.reference_photo_px, quality=80),
+        reference_jpeg=images.encode_jpeg(image, max_side=settings.reference_photo_px, quality=80),
     )
+
+
+def template_from_upload(photo: bytes, *, settings: Settings, metrics: Metrics) -> Template:
+    """Decode an uploaded photo and make its template; a refused photo is counted in
+    ``metrics`` by the check it failed, and raised (PayloadTooLarge, InvalidImage or
+    FaceCheckFailed)."""
+    try:
+        return make_template(
+            images.load_upload(photo, max_pixels=settings.max_image_pixels), settings=settings
+        )
+    except HetaoError as exc:
+        metrics.enrolments.labels(outcome=str(exc.extra.get("check", exc.name))).inc()
+        raise

@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from clearance.models import CommuterStatus, CredentialKind, ImportStatus, Park
-from clearance.schemas import ORMModel
+from clearance.core.enums import CommuterStatus, CredentialKind, ImportStatus, Park
+from clearance.db.base import ORMModel
 
 
 class CommuterOut(ORMModel):

@@ -6,14 +6,12 @@ the same kind of picture through the real decoder and the real face matcher.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image
 
-from clearance import faces, qr
+from clearance.vision import images, qr
 
 FRAME_SIZE = (640, 480)
 """(width, height) of a VGA kiosk camera."""
@@ -21,11 +19,11 @@ FRAME_SIZE = (640, 480)
 
 def compose_frame(
     *,
-    face: faces.RGBImage | None,
+    face: images.RGBImage | None,
     qr_text: str | None,
     size: tuple[int, int] = FRAME_SIZE,
     qr_side: int = 220,
-) -> faces.RGBImage:
+) -> images.RGBImage:
     """A frame of ``size`` with ``face`` (scaled to fill the left part) and a QR card of
     ``qr_side`` pixels on the right. Either may be None."""
     width, height = size
@@ -43,7 +41,7 @@ def compose_frame(
         left = (area_w - fitted.shape[1]) // 2
         frame[top : top + fitted.shape[0], left : left + fitted.shape[1]] = fitted
     if qr_text is not None:
-        rendered = faces.decode_image(qr.render_qr_png(qr_text, box_size=4), max_pixels=10_000_000)
+        rendered = images.decode_image(qr.render_qr_png(qr_text, box_size=4), max_pixels=10_000_000)
         card = cv2.resize(rendered, (qr_side, qr_side), interpolation=cv2.INTER_NEAREST)
         top = (height - qr_side) // 2
         left = width - qr_side - 10
@@ -51,22 +49,16 @@ def compose_frame(
     return frame
 
 
-def to_jpeg(image: faces.RGBImage, *, quality: int = 90) -> bytes:
-    out = io.BytesIO()
-    Image.fromarray(image).save(out, format="JPEG", quality=quality)
-    return out.getvalue()
-
-
-def load_photo_file(path: Path) -> faces.RGBImage:
+def load_photo_file(path: Path) -> images.RGBImage:
     """An RGB array of an image file on disk."""
-    return faces.decode_image(path.read_bytes(), max_pixels=100_000_000)
+    return images.decode_image(path.read_bytes(), max_pixels=100_000_000, formats=images.FRAME_FORMATS)
 
 
 def write_walk_up(
     folder: Path,
     *,
     start: int,
-    face: faces.RGBImage | None,
+    face: images.RGBImage | None,
     qr_text: str | None,
     frames: int = 5,
     gap: int = 10,
@@ -81,9 +73,9 @@ def write_walk_up(
         shifted = np.full_like(frame, 96)
         dx = 4 * step
         shifted[:, : frame.shape[1] - dx] = frame[:, dx:]
-        (folder / f"{index:05d}.jpg").write_bytes(to_jpeg(shifted))
+        (folder / f"{index:05d}.jpg").write_bytes(images.encode_jpeg(shifted, quality=90))
         index += 1
-    empty = to_jpeg(compose_frame(face=None, qr_text=None))
+    empty = images.encode_jpeg(compose_frame(face=None, qr_text=None), quality=90)
     for _ in range(gap):
         (folder / f"{index:05d}.jpg").write_bytes(empty)
         index += 1

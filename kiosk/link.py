@@ -1,4 +1,8 @@
-"""The kiosk's connection to the server: whitelist pages, crossing batches, presence."""
+"""The kiosk's connection to the server: whitelist pages, crossing batches, presence.
+
+Every body is one of the typed models of ``clearance.core.wire``, the same ones the server
+validates with.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,14 @@ import uuid
 from typing import Any
 
 import httpx
-import orjson
+
+from clearance.core.wire import (
+    CrossingBatch,
+    KioskIdentity,
+    Presence,
+    UploadResults,
+    WhitelistPage,
+)
 
 API = "/api/v1"
 
@@ -29,7 +40,7 @@ class ServerLink:
     def close(self) -> None:
         self.client.close()
 
-    def _call(self, method: str, path: str, *, timeout: float | None = None, **kwargs: Any) -> Any:
+    def _call(self, method: str, path: str, *, timeout: float | None = None, **kwargs: Any) -> bytes:
         try:
             response = self.client.request(
                 method, f"{API}{path}", timeout=timeout or self.client.timeout, **kwargs
@@ -40,33 +51,26 @@ class ServerLink:
             raise Unreachable(f"{method} {path}: server answered {response.status_code}")
         if response.status_code >= 400:
             raise Refused(f"{method} {path}: {response.status_code} {response.text[:300]}")
-        return orjson.loads(response.content)
+        return response.content
 
-    def whitelist_page(self, *, since: int, limit: int = 5000) -> dict[str, Any]:
-        page: dict[str, Any] = self._call("GET", "/kiosk/whitelist", params={"since": since, "limit": limit})
-        return page
+    def whitelist_page(self, *, since: int, limit: int = 5000) -> WhitelistPage:
+        body = self._call("GET", "/kiosk/whitelist", params={"since": since, "limit": limit})
+        return WhitelistPage.model_validate_json(body)
 
-    def deliver(
-        self, crossings: list[dict[str, Any]], *, signature: str | None = None
-    ) -> list[dict[str, Any]]:
-        body = self._call("POST", "/kiosk/crossings", json={"crossings": crossings, "signature": signature})
-        results: list[dict[str, Any]] = body["results"]
-        return results
+    def deliver(self, batch: CrossingBatch) -> UploadResults:
+        body = self._call("POST", "/kiosk/crossings", content=batch.model_dump_json(), headers=_JSON)
+        return UploadResults.model_validate_json(body)
 
     def register_identity(self, public_key: bytes) -> None:
         """Tell the server this kiosk's batch-signing public key (accepted once, then fixed)."""
-        try:
-            response = self.client.post(
-                f"{API}/kiosk/identity", json={"public_key": base64.b64encode(public_key).decode()}
-            )
-        except httpx.TransportError as exc:
-            raise Unreachable(f"POST /kiosk/identity: {exc.__class__.__name__}: {exc}") from None
-        if response.status_code >= 500:
-            raise Unreachable(f"POST /kiosk/identity: server answered {response.status_code}")
-        if response.status_code >= 400:
-            raise Refused(f"POST /kiosk/identity: {response.status_code} {response.text[:300]}")
+        identity = KioskIdentity(public_key=base64.b64encode(public_key).decode())
+        self._call("POST", "/kiosk/identity", content=identity.model_dump_json(), headers=_JSON)
 
     def last_side(self, commuter_id: uuid.UUID, *, timeout: float) -> str | None:
-        body = self._call("GET", f"/kiosk/presence/{commuter_id}", timeout=timeout)
-        side: str | None = body["last_side"]
-        return side
+        presence = Presence.model_validate_json(
+            self._call("GET", f"/kiosk/presence/{commuter_id}", timeout=timeout)
+        )
+        return presence.last_side.value if presence.last_side else None
+
+
+_JSON = {"Content-Type": "application/json"}

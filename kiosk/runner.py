@@ -16,9 +16,9 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from clearance import chain, keys, vault
-from clearance.models import Direction
-from clearance.settings import Settings
+from clearance.core import chain, keyfiles
+from clearance.core.settings import Settings
+from clearance.core.wire import CrossingBatch
 from kiosk import sources
 from kiosk.link import Refused, ServerLink, Unreachable
 from kiosk.station import LinkStatus, Station, StationConfig
@@ -81,9 +81,7 @@ class Syncer(Worker):
         with ThreadPoolExecutor(1, thread_name_prefix="whitelist-fetch") as fetcher:
             page = self.link.whitelist_page(since=self.store.cursor)
             while True:
-                following = (
-                    fetcher.submit(self.link.whitelist_page, since=page["cursor"]) if page["more"] else None
-                )
+                following = fetcher.submit(self.link.whitelist_page, since=page.cursor) if page.more else None
                 self.store.apply_whitelist_page(page)
                 if following is None:
                     return
@@ -92,7 +90,7 @@ class Syncer(Worker):
 
 class Deliverer(Worker):
     """Delivers the outbox in batches, each signed with the kiosk's own key; the server learns
-    the public half before the first batch (clearance/chain.py)."""
+    the public half before the first batch (clearance/core/chain.py)."""
 
     def __init__(
         self, store: LocalStore, link: ServerLink, *, status: LinkStatus, signing_key: Ed25519PrivateKey
@@ -112,7 +110,8 @@ class Deliverer(Worker):
             self._introduced = True
         message = chain.batch_message([chain.record_hash(record) for record in batch])
         signature = base64.b64encode(self.signing_key.sign(message)).decode()
-        self.store.mark_delivered(self.link.deliver(batch, signature=signature))
+        answer = self.link.deliver(CrossingBatch(crossings=batch, signature=signature))
+        self.store.mark_delivered(answer.results)
         return len(batch) == BATCH
 
     def drain(self, *, timeout: float) -> bool:
@@ -139,12 +138,12 @@ def kiosk_dir(settings: Settings, key: str) -> Path:
 
 def load_signing_key(settings: Settings, key: str) -> Ed25519PrivateKey:
     """The kiosk's own batch-signing key, made on first use next to its store."""
-    return keys.load_or_create_signing_key(kiosk_dir(settings, key) / "signing-ed25519.pem", create=True)
+    return keyfiles.load_or_create_signing_key(kiosk_dir(settings, key) / "signing-ed25519.pem", create=True)
 
 
 def open_store(settings: Settings, key: str) -> LocalStore:
     folder = kiosk_dir(settings, key)
-    data_key = vault.load_or_create_data_key(folder / "data.key", create=True)
+    data_key = keyfiles.load_or_create_data_key(folder / "data.key", create=True)
     return LocalStore(folder / "kiosk.sqlite3", data_key=data_key)
 
 
@@ -184,8 +183,8 @@ def run(
         link=link,
         status=status,
         config=StationConfig.from_settings(settings),
-        direction=Direction(info["direction"]),
-        face_only=bool(info["face_only"]),
+        direction=info.direction,
+        face_only=info.face_only,
     )
     screen = None
     if not headless:
@@ -205,7 +204,7 @@ def run(
             {
                 "event": "started",
                 "source": sources.describe(source),
-                "direction": info["direction"],
+                "direction": info.direction.value,
                 "whitelist": store.count_whitelist(),
                 "outbox": store.outbox_counts(),
                 "server_reachable": status.reachable,

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from clearance import faces
+from clearance.vision.images import RGBImage
 from kiosk.station import Guidance
 
 WINDOW = "Hetao Clearance"
@@ -40,7 +40,7 @@ def font(name: str, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(FONTS / name), size)
 
 
-def render(image: faces.RGBImage, guidance: Guidance, decision: dict[str, Any] | None) -> faces.RGBImage:
+def render(image: RGBImage, guidance: Guidance, decision: dict[str, Any] | None) -> RGBImage:
     """The screen: the picture with a banner of the three-language guidance at the bottom."""
     height, width = image.shape[:2]
     banner_h = max(90, height // 4)
@@ -60,7 +60,7 @@ class Screen:
         cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL)
         cv2.setWindowProperty(WINDOW, cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN)
 
-    def show(self, image: faces.RGBImage, guidance: Guidance, decision: dict[str, Any] | None) -> bool:
+    def show(self, image: RGBImage, guidance: Guidance, decision: dict[str, Any] | None) -> bool:
         """Draw one frame; False once the operator pressed Esc or q."""
         cv2.imshow(WINDOW, cv2.cvtColor(render(image, guidance, decision), cv2.COLOR_RGB2BGR))
         return cv2.waitKey(1) & 0xFF not in (27, ord("q"))

@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from clearance import faces
+from clearance.vision import images
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 FOLDER_FPS = 10.0
@@ -19,7 +19,7 @@ FOLDER_FPS = 10.0
 
 @dataclass(frozen=True)
 class Frame:
-    image: faces.RGBImage
+    image: images.RGBImage
     t: float
     """Seconds: camera time, or position in the file or folder."""
 
@@ -94,11 +94,13 @@ def _folder(path: Path) -> Iterator[Frame]:
     files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     for index, file in enumerate(files):
         try:
-            image = faces.decode_image(file.read_bytes(), max_pixels=50_000_000)
-        except faces.ImageRejected:
+            image = images.decode_image(
+                file.read_bytes(), max_pixels=50_000_000, formats=images.FRAME_FORMATS
+            )
+        except images.ImageRejected:
             continue  # a half-copied or foreign file in the folder is skipped, not fatal
         yield Frame(image, index / FOLDER_FPS)
 
 
-def _rgb(bgr: np.ndarray) -> faces.RGBImage:
+def _rgb(bgr: np.ndarray) -> images.RGBImage:
     return np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)

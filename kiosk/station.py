@@ -12,20 +12,23 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from clearance import credentials, faces, qr, rules
-from clearance.clearing import Timings, choose_qr_text
-from clearance.credentials import CredentialCheck
-from clearance.db import utcnow
-from clearance.models import CommuterStatus, Decision, Direction
-from clearance.presence import DESTINATION
-from clearance.settings import Settings
-from clearance.zone import local_today
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from clearance.core import credentials, rules
+from clearance.core.enums import DESTINATION, CommuterStatus, Decision, Direction
+from clearance.core.evidence import KnownCredential, KnownHolder, Timings, credential_evidence
+from clearance.core.settings import Settings
+from clearance.core.wire import CrossingRecord
+from clearance.core.zone import local_today, utcnow
+from clearance.vision import faces, qr
+from clearance.vision.attempt import FaceFrame, FaceTally, face_evidence
+from clearance.vision.images import RGBImage
 from kiosk.link import Refused, ServerLink, Unreachable
 from kiosk.store import CommuterEntry, LocalStore
 
@@ -76,11 +79,29 @@ class LinkStatus:
         self.reachable, self.last_error = False, error
 
 
-@dataclass
-class FaceCandidate:
-    score: float
-    image: faces.RGBImage
-    box: faces.Box
+class StoreBook:
+    """The kiosk's answers to the credential questions (``clearance.core.evidence``), from its
+    own copy of the whitelist."""
+
+    def __init__(self, store: LocalStore) -> None:
+        self.store = store
+
+    def public_keys(self) -> Mapping[str, Ed25519PublicKey]:
+        return {kid: credentials.public_key_from_raw(raw) for kid, raw in self.store.public_keys().items()}
+
+    def credential(self, credential_id: uuid.UUID) -> KnownCredential | None:
+        entry = self.store.credential(credential_id)
+        if entry is None:
+            return None
+        return KnownCredential(entry.id, entry.commuter_id, entry.revoked, entry.secret, entry.last_step)
+
+    def holder(self, commuter_id: uuid.UUID) -> KnownHolder | None:
+        # The whitelist holds active commuters with a template, and nobody else.
+        entry = self.store.commuter(commuter_id)
+        return KnownHolder(CommuterStatus.ACTIVE, entry.valid_until, True) if entry else None
+
+    def was_removed(self, credential_id: uuid.UUID) -> bool:
+        return self.store.was_removed(credential_id)
 
 
 @dataclass
@@ -95,10 +116,7 @@ class Attempt:
     credential_id: uuid.UUID | None
     dynamic_step: int | None
     timings: Timings
-    best: FaceCandidate | None = None
-    several_faces: int = 0
-    small_faces: int = 0
-    face_frames: int = 0
+    faces: FaceTally
 
 
 @dataclass
@@ -109,7 +127,7 @@ class StationState:
     last_presence: float | None = None
     guidance: Guidance = Guidance.SHOW_QR
     last_decision: dict[str, Any] | None = None
-    face_streak: list[FaceCandidate] = field(default_factory=list)
+    face_streak: list[FaceFrame] = field(default_factory=list)
 
 
 class Station:
@@ -124,6 +142,7 @@ class Station:
         face_only: bool,
     ) -> None:
         self.store = store
+        self.book = StoreBook(store)
         self.link = link
         self.status = status
         self.config = config
@@ -138,7 +157,7 @@ class Station:
 
     # --- per frame -----------------------------------------------------------------------
 
-    def handle(self, image: faces.RGBImage, t: float) -> dict[str, Any] | None:
+    def handle(self, image: RGBImage, t: float) -> dict[str, Any] | None:
         """Look at one frame taken at source time ``t``; a decision when an attempt ends."""
         started = time.perf_counter()
         timings = Timings()
@@ -149,9 +168,9 @@ class Station:
         )
         texts, qr_ms = qr_future.result()
         boxes, face_ms = face_future.result()
-        timings.steps["qr_decode"] = qr_ms
-        timings.steps["face_detect"] = face_ms
-        text = choose_qr_text(texts)
+        timings.add("qr_decode", qr_ms)
+        timings.add("face_detect", face_ms)
+        text = qr.choose_qr_text(texts)
         state = self.state
 
         if text is not None or boxes:
@@ -170,9 +189,9 @@ class Station:
                 if pending is not None:
                     return pending
             else:
-                _merge(state.attempt.timings, timings)
+                state.attempt.timings.merge(timings)
         elif state.attempt is not None:
-            _merge(state.attempt.timings, timings)
+            state.attempt.timings.merge(timings)
         elif text is None and state.decided_text is None and self.face_only and boxes:
             return self._face_only(image, boxes, started=started, timings=timings)
         else:
@@ -183,8 +202,8 @@ class Station:
         if rules.credential_rejection(attempt.evidence) is not None:
             return self._decide(attempt)
         state.guidance = Guidance.LOOK
-        self._consider_faces(attempt, image, boxes)
-        if attempt.best is not None:
+        attempt.faces.observe(image, boxes)
+        if attempt.faces.best:
             return self._decide(attempt)
         if t - attempt.first_seen >= self.config.face_timeout:
             return self._decide(attempt)
@@ -201,92 +220,37 @@ class Station:
     # --- attempts ------------------------------------------------------------------------
 
     def _begin(self, text: str, *, started: float, t: float, timings: Timings) -> Attempt:
-        now = utcnow()
         with timings.step("credential"):
-            evidence, commuter, credential_id, step = self._credential_evidence(text, now=now)
+            findings = credential_evidence(text, book=self.book, now=utcnow())
+        known = findings.credential
+        commuter = self.store.commuter(known.commuter_id) if known is not None else None
+        claims = findings.claims
         return Attempt(
             started=started,
             first_seen=t,
             qr_text=text,
-            evidence=evidence,
+            evidence=findings.evidence,
             commuter=commuter,
-            credential_id=credential_id,
-            dynamic_step=step,
+            # A credential of a commuter taken off the whitelist is still named in the record.
+            credential_id=known.id
+            if known
+            else (claims.credential_id if findings.evidence.credential_known and claims else None),
+            dynamic_step=findings.dynamic_step,
             timings=timings,
+            faces=self._tally(),
         )
 
-    def _credential_evidence(
-        self, text: str, *, now: datetime
-    ) -> tuple[rules.Evidence, CommuterEntry | None, uuid.UUID | None, int | None]:
-        public_keys = {
-            kid: credentials.public_key_from_raw(raw) for kid, raw in self.store.public_keys().items()
-        }
-        verification = credentials.verify_credential(text, public_keys=public_keys, now=now)
-        if verification.check is not CredentialCheck.VALID or verification.claims is None:
-            return rules.Evidence(credential=verification.check), None, None, None
-        claims = verification.claims
-        credential = self.store.credential(claims.credential_id)
-        if credential is None or credential.commuter_id != claims.commuter_id:
-            removed = self.store.was_removed(claims.credential_id)
-            # A credential of a commuter taken off the whitelist: known, but not whitelisted.
-            evidence = rules.Evidence(credential=verification.check, credential_known=removed)
-            return evidence, None, claims.credential_id if removed else None, None
-        commuter = self.store.commuter(credential.commuter_id)
-        check: CredentialCheck = verification.check
-        replayed = False
-        step = None
-        if verification.dynamic is not None and credential.secret is not None and not credential.revoked:
-            check = credentials.check_dynamic_code(verification, secret=credential.secret, now=now)
-            step = verification.dynamic.step
-            replayed = credential.last_step is not None and step <= credential.last_step
-        evidence = rules.Evidence(
-            credential=check,
-            credential_known=True,
-            credential_revoked=credential.revoked,
-            replayed=replayed,
-            commuter_status=CommuterStatus.ACTIVE if commuter else None,
-            commuter_expired=commuter is not None and commuter.valid_until < local_today(now),
-            has_template=commuter is not None,
-        )
-        return evidence, commuter, credential.id, step
-
-    def _consider_faces(self, attempt: Attempt, image: faces.RGBImage, boxes: list[faces.Box]) -> None:
-        if len(boxes) > 1:
-            attempt.several_faces += 1
-            return
-        if not boxes:
-            return
-        attempt.face_frames += 1
-        (box,) = boxes
-        quality = faces.measure_quality(image, box)
-        if quality.face_px < self.config.min_face_px:
-            attempt.small_faces += 1
-            return
-        # Bigger and sharper is better; sharpness counts up to the point where it stops mattering.
-        score = quality.face_px * min(1.0, quality.sharpness / 200)
-        if attempt.best is None or score > attempt.best.score:
-            attempt.best = FaceCandidate(score, image, box)
-
-    def _face_evidence(self, attempt: Attempt) -> rules.Evidence:
-        evidence = attempt.evidence
-        if attempt.best is None:
-            if attempt.several_faces:
-                return replace(evidence, face_count=2)
-            if attempt.small_faces:
-                return replace(evidence, face_count=1, face_quality_failures=("face_too_small",))
-            return replace(evidence, face_count=0)
-        assert attempt.commuter is not None
-        with attempt.timings.step("face_encode"):
-            encoding = faces.encode_face(attempt.best.image, attempt.best.box)
-        with attempt.timings.step("match"):
-            distance = faces.face_distance(encoding, attempt.commuter.encoding)
-        return replace(evidence, face_count=1, distance=distance)
+    def _tally(self) -> FaceTally:
+        return FaceTally(min_face_px=self.config.min_face_px)
 
     def _decide(self, attempt: Attempt, *, thresholds: rules.Thresholds | None = None) -> dict[str, Any]:
         thresholds = thresholds or rules.Thresholds(self.config.match_threshold, self.config.refer_threshold)
         evidence = attempt.evidence
         if rules.credential_rejection(evidence) is None:
-            evidence = self._face_evidence(attempt)
+            assert attempt.commuter is not None
+            evidence = face_evidence(
+                evidence, attempt.faces, template=attempt.commuter.encoding, timings=attempt.timings
+            )
         return self._conclude(attempt, evidence, thresholds=thresholds)
 
     def _conclude(
@@ -315,19 +279,19 @@ class Station:
 
     def _record(self, attempt: Attempt, outcome: rules.Outcome, *, distance: float | None) -> dict[str, Any]:
         cleared = outcome.decision is Decision.CLEARED
-        crossing = {
-            "id": str(uuid.uuid4()),
-            "decided_at": utcnow().isoformat(),
-            "decision": outcome.decision.value,
-            "reasons": [reason.value for reason in outcome.reasons],
-            "commuter_id": str(attempt.commuter.commuter_id) if attempt.commuter else None,
-            "credential_id": str(attempt.credential_id) if attempt.credential_id else None,
-            "distance": None if distance is None else round(distance, 4),
-        }
+        record = CrossingRecord(
+            id=uuid.uuid4(),
+            decided_at=utcnow(),
+            decision=outcome.decision,
+            reasons=[reason.value for reason in outcome.reasons],
+            commuter_id=attempt.commuter.commuter_id if attempt.commuter else None,
+            credential_id=attempt.credential_id,
+            distance=None if distance is None else round(distance, 4),
+        )
         with attempt.timings.step("local_write"):
-            crossing["duration_ms"] = round((time.perf_counter() - attempt.started) * 1000, 2)
+            record.duration_ms = round((time.perf_counter() - attempt.started) * 1000, 2)
             self.store.record_decision(
-                crossing,
+                record,
                 new_side=DESTINATION[self.direction].value if cleared else None,
                 dynamic_step=attempt.dynamic_step if cleared else None,
             )
@@ -337,14 +301,14 @@ class Station:
         state.decided_text = attempt.qr_text
         state.guidance = Guidance.CLEARED if cleared else Guidance.SEE_OFFICER
         decision = {
-            "crossing_id": crossing["id"],
-            "commuter_id": crossing["commuter_id"],
-            "decision": crossing["decision"],
-            "reasons": crossing["reasons"],
-            "distance": crossing["distance"],
+            "crossing_id": str(record.id),
+            "commuter_id": str(record.commuter_id) if record.commuter_id else None,
+            "decision": record.decision.value,
+            "reasons": record.reasons,
+            "distance": record.distance,
             "ms": round((time.perf_counter() - attempt.started) * 1000, 1),
             "server_reachable": self.status.reachable,
-            "steps_ms": {name: round(ms, 2) for name, ms in attempt.timings.steps.items()},
+            "steps_ms": attempt.timings.rounded(),
         }
         state.last_decision = decision
         return decision
@@ -358,23 +322,22 @@ class Station:
     # --- face-only walk-through ------------------------------------------------------------
 
     def _face_only(
-        self, image: faces.RGBImage, boxes: list[faces.Box], *, started: float, timings: Timings
+        self, image: RGBImage, boxes: list[faces.Box], *, started: float, timings: Timings
     ) -> dict[str, Any] | None:
         """No QR at a checkpoint that offers walk-through: after a few frames of one face, search
         the opted-in commuters (1:N) with the stricter threshold."""
         state = self.state
+        tally = self._tally()
+        frame = tally.observe(image, boxes)
         if len(boxes) != 1:
             state.face_streak = []
             return None
-        quality = faces.measure_quality(image, boxes[0])
-        if quality.face_px < self.config.min_face_px:
+        if frame is None:
             return None
-        state.face_streak.append(
-            FaceCandidate(quality.face_px * min(1.0, quality.sharpness / 200), image, boxes[0])
-        )
+        state.face_streak.append(frame)
         if len(state.face_streak) < self.config.face_only_frames:
             return None
-        best = max(state.face_streak, key=lambda c: c.score)
+        best = max(state.face_streak, key=lambda f: f.score)
         state.face_streak = []
         with timings.step("face_encode"):
             encoding = faces.encode_face(best.image, best.box)
@@ -384,10 +347,10 @@ class Station:
         threshold = self.config.face_only_threshold
         commuter = self.store.commuter(gallery.commuter_ids[index]) if distance <= threshold else None
         if commuter is None:
-            evidence = rules.Evidence(credential=None)
+            evidence = rules.Evidence(qr_seen=False)
         else:
             evidence = rules.Evidence(
-                credential=CredentialCheck.VALID,
+                qr_seen=True,
                 credential_known=True,
                 commuter_status=CommuterStatus.ACTIVE,
                 commuter_expired=commuter.valid_until < local_today(),
@@ -404,6 +367,7 @@ class Station:
             credential_id=None,
             dynamic_step=None,
             timings=timings,
+            faces=tally,
         )
         # No refer band in walk-through: it either recognises someone surely or asks for the QR.
         return self._conclude(
@@ -415,8 +379,3 @@ def _timed(function: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
     start = time.perf_counter()
     result = function(*args, **kwargs)
     return result, (time.perf_counter() - start) * 1000
-
-
-def _merge(into: Timings, more: Timings) -> None:
-    for name, ms in more.steps.items():
-        into.steps[name] = into.steps.get(name, 0.0) + ms

@@ -24,7 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from clearance import chain, faces, vault
+from clearance.core import chain, vault
+from clearance.core.wire import CrossingRecord, KioskSelf, UploadResult, WhitelistPage
+from clearance.vision import faces
 
 SCHEMA_VERSION = 1
 SCHEMA = """
@@ -162,42 +164,41 @@ class LocalStore:
 
     # --- whitelist -----------------------------------------------------------------------
 
-    def apply_whitelist_page(self, page: dict[str, Any]) -> int:
+    def apply_whitelist_page(self, page: WhitelistPage) -> int:
         """Apply one page of ``GET /kiosk/whitelist`` atomically; returns entries applied."""
+        entries = page.entries
+        removed = [(str(e.commuter_id),) for e in entries if e.removed]
+        present = [e for e in entries if not e.removed]
         with self.write() as db:
-            for key in page["keys"]:
-                db.execute(
-                    "INSERT OR REPLACE INTO public_keys (kid, public_key) VALUES (?, ?)",
-                    (key["kid"], base64.b64decode(key["public_key"])),
-                )
-            entries = page["entries"]
-            removed = [(e["commuter_id"],) for e in entries if e["removed"]]
+            db.executemany(
+                "INSERT OR REPLACE INTO public_keys (kid, public_key) VALUES (?, ?)",
+                [(key.kid, base64.b64decode(key.public_key)) for key in page.keys],
+            )
             # Remembered so their QR is refused as "not whitelisted", not as unknown.
             db.executemany(
                 "INSERT OR IGNORE INTO removed_credentials SELECT id FROM credentials WHERE commuter_id = ?",
                 removed,
             )
             db.executemany(
-                "DELETE FROM credentials WHERE commuter_id = ?", [(e["commuter_id"],) for e in entries]
+                "DELETE FROM credentials WHERE commuter_id = ?", [(str(e.commuter_id),) for e in entries]
             )
             db.executemany("DELETE FROM whitelist WHERE commuter_id = ?", removed)
-            present = [e for e in entries if not e["removed"]]
             db.executemany(
                 "INSERT OR REPLACE INTO whitelist VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
-                        e["commuter_id"],
-                        e["version"],
-                        e["full_name"],
-                        e["valid_until"],
-                        int(e["face_only"]),
+                        str(e.commuter_id),
+                        e.version,
+                        e.full_name,
+                        e.valid_until.isoformat() if e.valid_until else None,
+                        int(bool(e.face_only)),
                         vault.seal(
                             self.data_key,
-                            base64.b64decode(e["template"]),
-                            context=_context("template", e["commuter_id"]),
+                            base64.b64decode(e.template or ""),
+                            context=_context("template", str(e.commuter_id)),
                         ),
-                        e["last_side"],
-                        e["last_crossed_at"],
+                        e.last_side.value if e.last_side else None,
+                        e.last_crossed_at.isoformat() if e.last_crossed_at else None,
                     )
                     for e in present
                 ],
@@ -207,34 +208,34 @@ class LocalStore:
                 "(id, commuter_id, kind, revoked, expires_at, sealed_secret) VALUES (?, ?, ?, ?, ?, ?)",
                 [
                     (
-                        c["id"],
-                        e["commuter_id"],
-                        c["kind"],
-                        int(c["revoked"]),
-                        c["expires_at"],
+                        str(c.id),
+                        str(e.commuter_id),
+                        c.kind,
+                        int(c.revoked),
+                        c.expires_at.isoformat(),
                         vault.seal(
-                            self.data_key, base64.b64decode(c["secret"]), context=_context("secret", c["id"])
+                            self.data_key, base64.b64decode(c.secret), context=_context("secret", str(c.id))
                         )
-                        if c["secret"]
+                        if c.secret
                         else None,
                     )
                     for e in present
-                    for c in e["credentials"]
+                    for c in e.credentials or []
                 ],
             )
-            self._set_state(db, "cursor", str(page["cursor"]))
-            self._set_state(db, "kiosk", json.dumps(page["kiosk"]))
+            self._set_state(db, "cursor", str(page.cursor))
+            self._set_state(db, "kiosk", page.kiosk.model_dump_json())
             self._set_state(db, "synced_at", datetime.now().astimezone().isoformat())
         if removed:
             # The log still holds the pages as they were before the deletion: fold it into the
             # (zeroed) database file and empty it, so the removed templates are nowhere on disk.
             self.read().execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._gallery = None
-        return len(page["entries"])
+        return len(entries)
 
-    def kiosk_info(self) -> dict[str, Any] | None:
+    def kiosk_info(self) -> KioskSelf | None:
         raw = self.get_state("kiosk")
-        return json.loads(raw) if raw else None
+        return KioskSelf.model_validate_json(raw) if raw else None
 
     def public_keys(self) -> dict[str, bytes]:
         rows = self.read().execute("SELECT kid, public_key FROM public_keys").fetchall()
@@ -317,13 +318,14 @@ class LocalStore:
 
     def record_decision(
         self,
-        crossing: dict[str, Any],
+        record: CrossingRecord,
         *,
         new_side: str | None = None,
         dynamic_step: int | None = None,
     ) -> None:
         """Commit a decision to the outbox, with what it changes locally (the commuter's side,
         the dynamic code's step), in one durable transaction."""
+        crossing = record.model_dump(mode="json")
         with self.write() as db:
             self._append(db, crossing)
             commuter_id = crossing.get("commuter_id")
@@ -336,15 +338,15 @@ class LocalStore:
             if dynamic_step is not None and credential_id:
                 self._set_state(db, f"step:{credential_id}", str(dynamic_step))
 
-    def record_backlog(self, crossings: list[dict[str, Any]]) -> None:
+    def record_backlog(self, records: list[CrossingRecord]) -> None:
         """Append many decisions in one transaction (benchmarks and tests that need a backlog)."""
         with self.write() as db:
-            for crossing in crossings:
-                self._append(db, crossing)
+            for record in records:
+                self._append(db, record.model_dump(mode="json"))
 
     def _append(self, db: sqlite3.Connection, crossing: dict[str, Any]) -> None:
         """Add ``crossing`` to the outbox as the next link of this kiosk's tamper-evident chain
-        (clearance/chain.py); the caller's transaction covers the record and the chain head."""
+        (clearance/core/chain.py); the caller's transaction covers the record and the chain head."""
         head_seq = int(self._get_state(db, "chain_seq") or 0)
         linked = {
             **crossing,
@@ -366,12 +368,12 @@ class LocalStore:
         )
         return [json.loads(body) for (body,) in rows]
 
-    def mark_delivered(self, results: list[dict[str, Any]]) -> None:
+    def mark_delivered(self, results: list[UploadResult]) -> None:
         now = datetime.now().astimezone().isoformat()
         with self.write() as db:
             db.executemany(
                 "UPDATE outbox SET delivered_at = ?, status = ? WHERE crossing_id = ?",
-                [(now, r["status"], r["id"]) for r in results],
+                [(now, r.status.value, r.id) for r in results],
             )
 
     def check_integrity(self) -> list[str]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from clearance import models  # noqa: F401  (registers every table on the metadata)
-from clearance.db import Base, make_engine
-from clearance.settings import Settings
+from clearance.core.settings import Settings
+from clearance.db import models  # noqa: F401  (registers every table on the metadata)
+from clearance.db.base import Base
+from clearance.db.engine import make_engine
 
 config = context.config
 target_metadata = Base.metadata

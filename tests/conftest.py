@@ -4,8 +4,10 @@ inside a transaction rolled back at its end, and the app with its session depend
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from fastapi import FastAPI
@@ -13,13 +15,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from clearance import schema
-from clearance.app import create_app
-from clearance.db import make_engine, session_scope
-from clearance.deps import get_session
-from clearance.keys import Keyring
-from clearance.settings import Settings
+from clearance.core.settings import Settings
+from clearance.custody.keys import Keyring
+from clearance.db import migrations as schema
+from clearance.db.engine import make_engine, session_scope
+from clearance.web.app import create_app
+from clearance.web.deps import get_session
+from enrolment.imports import ImportRunner
 from tests.support import World, make_world
+
+T = TypeVar("T")
 
 TEST_DATABASE_URL = os.environ.get("HETAO_TEST_DATABASE_URL") or None
 
@@ -63,16 +68,36 @@ def app(settings: Settings, engine: Engine) -> FastAPI:
     return create_app(settings, engine=engine)
 
 
+class InlineExecutor(Executor):
+    """Runs what it is given at once, in the caller's thread: an import job started by a request
+    runs to its end before the request returns, on the test's own transaction."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future: Future[T] = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+
 @pytest.fixture
 def client(app: FastAPI, sessions: sessionmaker[Session]) -> Iterator[TestClient]:
     def test_session() -> Iterator[Session]:
         with session_scope(sessions) as session:
             yield session
 
+    context = app.state.context
+    runner = app.state.imports
     app.dependency_overrides[get_session] = test_session
+    app.state.imports = ImportRunner(
+        unit_of_work=lambda: session_scope(sessions),
+        settings=context.settings,
+        keyring=context.keyring,
+        metrics=context.metrics,
+        executor=InlineExecutor(),
+    )
     with TestClient(app) as client:
         yield client
     app.dependency_overrides.clear()
+    app.state.imports = runner
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,17 +18,29 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import make_url
+from sqlalchemy import make_url, text
 
-from bench.common import fresh_postgres_database, serve
-from clearance import schema, stations
-from clearance.db import make_engine, make_sessionmaker, session_scope
-from clearance.demo import free_port
-from clearance.models import Bridge, Direction, Organisation, Park, Role, User
-from clearance.samples import SampleCommuter
-from tests.support import API, PASSWORD, password_hash, registration
+from clearance.cli.launch import HETAO, free_port, start_server
+from clearance.cli.samples import SampleCommuter
+from clearance.core.enums import Bridge, Direction, Park, Role
+from clearance.db import migrations as schema
+from clearance.db.engine import make_engine, make_sessionmaker, session_scope
+from clearance.db.models import Organisation, User
+from clearance.stations import service as stations
+from tests.support import API, PASSWORD, SETUP, password_hash, registration
 
-HETAO = str(Path(sys.executable).parent / "hetao")
+
+def fresh_postgres_database(url: str) -> str:
+    """Create (or re-create) the database named in ``url`` on its server; returns ``url``."""
+    parsed = make_url(url)
+    admin = make_engine(
+        parsed.set(database="postgres").render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+    return url
 
 
 def fresh_database(tmp: Path, name: str) -> str:
@@ -76,21 +87,23 @@ class LiveServer:
                 session.add(
                     User(username=name, password_hash=password_hash(), role=role, organisation_id=org)
                 )
-            east = stations.create_checkpoint(session, name="East", bridge=Bridge.EAST)
-            west = stations.create_checkpoint(session, name="West", bridge=Bridge.WEST, face_only=True)
+            east = stations.create_checkpoint(session, name="East", bridge=Bridge.EAST, actor=SETUP)
+            west = stations.create_checkpoint(
+                session, name="West", bridge=Bridge.WEST, face_only=True, actor=SETUP
+            )
             for name, checkpoint, direction in (
                 ("east_to_hk", east, Direction.TO_HK),
                 ("west_to_hk", west, Direction.TO_HK),
                 ("west_to_sz", west, Direction.TO_SZ),
             ):
                 _kiosk, key = stations.create_kiosk(
-                    session, checkpoint=checkpoint, name=name, direction=direction
+                    session, checkpoint=checkpoint, name=name, direction=direction, actor=SETUP
                 )
                 self.kiosks[name] = key
         engine.dispose()
 
     def start(self) -> None:
-        self.process, _url = serve(self.data_dir, self.database_url, port=self.port)
+        self.process, _url = start_server(self.data_dir, self.database_url, port=self.port)
 
     def kill(self) -> None:
         """SIGKILL: no graceful shutdown, as in a crash."""

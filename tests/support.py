@@ -3,24 +3,39 @@
 from __future__ import annotations
 
 import functools
+import io
 import uuid
+import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from clearance import security, stations
-from clearance.db import Base, session_scope, utcnow
-from clearance.models import Bridge, Direction, Organisation, Park, Role, User
-from clearance.samples import SampleCommuter
-from clearance.settings import Settings
-from kiosk.frames import compose_frame, load_photo_file, to_jpeg
+from clearance.accounts import security
+from clearance.alerts import service as alerts
+from clearance.audit.service import Actor as AuditActor
+from clearance.cli.samples import SAMPLE_COMMUTERS, SampleCommuter
+from clearance.core.enums import AlertKind, Bridge, Decision, Direction, Park, Role
+from clearance.core.settings import Settings
+from clearance.core.wire import CrossingRecord
+from clearance.core.zone import utcnow
+from clearance.db.base import Base
+from clearance.db.engine import session_scope
+from clearance.db.models import Organisation, User
+from clearance.stations import service as stations
+from clearance.vision import images
+from kiosk.frames import compose_frame, load_photo_file
 
 DATA = Path(__file__).resolve().parent / "data"
+SETUP = AuditActor.system("test setup")
+"""Who the tests' own setup is, in the audit trail."""
 API = "/api/v1"
 PASSWORD = "correct horse battery"
 
@@ -80,9 +95,9 @@ def make_world(sessions: sessionmaker[Session], settings: Settings) -> World:
                 lifetime=timedelta(hours=1),
             )
             actors[name] = Actor(user.id, name, {"Authorization": f"Bearer {token}"})
-        checkpoint = stations.create_checkpoint(session, name="East bridge", bridge=Bridge.EAST)
+        checkpoint = stations.create_checkpoint(session, name="East bridge", bridge=Bridge.EAST, actor=SETUP)
         kiosk, key = stations.create_kiosk(
-            session, checkpoint=checkpoint, name="Lane 1", direction=Direction.TO_HK
+            session, checkpoint=checkpoint, name="Lane 1", direction=Direction.TO_HK, actor=SETUP
         )
         return World(
             org_a=org_a.id,
@@ -141,7 +156,7 @@ def enrol_active(
 
 def frame_jpeg(face_photo: Path | None, qr_text: str | None) -> bytes:
     face = load_photo_file(face_photo) if face_photo is not None else None
-    return to_jpeg(compose_frame(face=face, qr_text=qr_text))
+    return images.encode_jpeg(compose_frame(face=face, qr_text=qr_text), quality=90)
 
 
 def verify_frame(client: TestClient, world: World, frame: bytes) -> Any:
@@ -157,3 +172,100 @@ def table_counts(sessions: sessionmaker[Session]) -> dict[str, int]:
             name: session.scalar(select(func.count()).select_from(table)) or 0
             for name, table in Base.metadata.tables.items()
         }
+
+
+def rejected_crossing(*, duration_ms: float = 1.0) -> CrossingRecord:
+    """A kiosk's decision as its outbox holds it: someone turned away for showing no QR."""
+    return CrossingRecord(
+        id=uuid.uuid4(),
+        decided_at=utcnow(),
+        decision=Decision.REJECTED,
+        reasons=["no_qr"],
+        duration_ms=duration_ms,
+    )
+
+
+def deliver(client: TestClient, world: World, **crossing: object) -> str:
+    """A crossing a kiosk decided offline, delivered as a kiosk does; its id."""
+    crossing_id = str(uuid.uuid4())
+    body = {"id": crossing_id, "decided_at": utcnow().isoformat(), **crossing}
+    answer = client.post(f"{API}/kiosk/crossings", headers=world.kiosk, json={"crossings": [body]})
+    assert answer.json()["results"][0]["status"] == "created", answer.text
+    return crossing_id
+
+
+def photo_zip(rows: list[tuple[str, SampleCommuter]], *, valid_until: str) -> bytes:
+    """A bulk import in one zip: the CSV (one passport holder per row) and each row's photo."""
+    lines = ["full_name,document_type,document_number,home_park,valid_until,photo"]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for n, (name, sample) in enumerate(rows):
+            photo = f"photo{n}.jpg"
+            lines.append(f"{name},passport,P{uuid.uuid4().int % 10**8:08d},hk,{valid_until},{photo}")
+            archive.writestr(photo, sample.enrolment_photo.read_bytes())
+        archive.writestr("commuters.csv", "\n".join(lines) + "\n")
+    return out.getvalue()
+
+
+def objects_of_organisation_a(
+    client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> dict[str, str]:
+    """One real object of each kind, belonging to organisation A where it belongs anywhere: an
+    active commuter and their credential, an import job, a referred crossing, an alert, the
+    checkpoint; their ids by path parameter name."""
+    commuter, credential = enrol_active(client, world, SAMPLE_COMMUTERS[0])
+    job = client.post(
+        f"{API}/commuters/import",
+        headers=world.enroller_a.headers,
+        files={
+            "photos": (
+                "import.zip",
+                photo_zip(
+                    [("Zip Person", SAMPLE_COMMUTERS[1])], valid_until=str(date.today() + timedelta(days=100))
+                ),
+                "application/zip",
+            )
+        },
+    )
+    assert job.status_code == 202, job.text
+    crossing_id = deliver(
+        client,
+        world,
+        decision="refer",
+        reasons=["face_uncertain"],
+        commuter_id=commuter["id"],
+        credential_id=credential["id"],
+        distance=0.6,
+    )
+    with session_scope(sessions) as session:
+        alert = alerts.raise_alert(
+            session,
+            kind=AlertKind.REPEATED_FACE_MISMATCH,
+            detail="three mismatches",
+            commuter_id=uuid.UUID(commuter["id"]),
+            crossing_id=uuid.UUID(crossing_id),
+        )
+        assert alert is not None
+        alert_id = str(alert.id)
+    return {
+        "commuter_id": commuter["id"],
+        "credential_id": credential["id"],
+        "job_id": job.json()["id"],
+        "crossing_id": crossing_id,
+        "alert_id": alert_id,
+        "checkpoint_id": str(world.checkpoint_id),
+    }
+
+
+def routes(app: FastAPI) -> Iterator[tuple[str, str]]:
+    """(method, path) of every route and page ``app`` serves."""
+
+    def walk(children: list[Any], prefix: str) -> Iterator[tuple[str, str]]:
+        for route in children:
+            if isinstance(route, APIRoute):
+                for method in sorted(route.methods - {"HEAD"}):
+                    yield method, prefix + route.path
+            elif hasattr(route, "include_context"):  # an included router
+                yield from walk(route.original_router.routes, prefix + route.include_context.prefix)
+
+    yield from walk(app.routes, "")

@@ -7,9 +7,9 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from clearance import audit
-from clearance.db import session_scope
-from clearance.models import AuditEvent
+from clearance.audit import service as audit
+from clearance.db.engine import session_scope
+from clearance.db.models import AuditEvent
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from clearance import security
-from clearance.db import utcnow
-from clearance.models import Kiosk, Role
+from clearance.accounts import security
+from clearance.core.enums import Role
+from clearance.core.zone import utcnow
+from clearance.db.models import Kiosk
 from tests.support import API, PASSWORD, World, table_counts
 
 

@@ -21,8 +21,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from clearance.db import utcnow
-from clearance.samples import SAMPLE_COMMUTERS, SampleCommuter
+from clearance.cli.samples import SAMPLE_COMMUTERS, SampleCommuter
+from clearance.core.zone import utcnow
 from tests.live import LiveServer, running_servers
 from tests.support import API, DATA, PASSWORD, frame_jpeg
 

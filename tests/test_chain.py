@@ -15,21 +15,21 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench.common import rejected_crossing
-from clearance import chain, vault
-from clearance.models import Kiosk
+from clearance.core import chain, vault
+from clearance.core.wire import CrossingRecord
+from clearance.db.models import Kiosk
 from kiosk.link import Refused, ServerLink
 from kiosk.runner import Deliverer
 from kiosk.station import LinkStatus
 from kiosk.store import LocalStore
-from tests.support import API, World, table_counts
+from tests.support import API, World, rejected_crossing, table_counts
 
 Tamper = Callable[[LocalStore], None]
 # The kiosk's link passes its own timeouts, which the test client only warns about.
 pytestmark = pytest.mark.filterwarnings("ignore:You should not use the 'timeout' argument")
 
 
-def decision(n: int) -> dict[str, object]:
+def decision(n: int) -> CrossingRecord:
     return rejected_crossing(duration_ms=float(n))
 
 

@@ -10,8 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.common import serve
-from clearance.demo import free_port
+from clearance.cli.launch import free_port, start_server
 
 HETAO = str(Path(sys.executable).parent / "hetao")
 
@@ -37,7 +36,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 @pytest.fixture
 def server(env: dict[str, str]) -> Iterator[str]:
     assert run(["db", "upgrade"], env).returncode == 0
-    process, url = serve(Path(env["HETAO_DATA_DIR"]))
+    process, url = start_server(Path(env["HETAO_DATA_DIR"]))
     try:
         yield url
     finally:

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from clearance.samples import SAMPLE_COMMUTERS
+from clearance.cli.samples import SAMPLE_COMMUTERS
 from tests.live import running_servers
 from tests.support import API
 

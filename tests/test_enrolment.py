@@ -8,8 +8,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from clearance.models import Commuter, CommuterStatus, Credential, FaceTemplate
-from clearance.samples import SAMPLE_COMMUTERS
+from clearance.cli.samples import SAMPLE_COMMUTERS
+from clearance.core.enums import CommuterStatus
+from clearance.db.models import Commuter, Credential, FaceTemplate
 from tests.support import API, DATA, World, enrol_active, post_commuter, table_counts
 from tests.test_faces import png_bomb
 
@@ -41,10 +42,11 @@ def test_enrolment_makes_a_pending_commuter_with_sealed_biometrics(
     assert photo.status_code == 200
     assert photo.headers["content-type"] == "image/jpeg"
     assert photo.content[:2] == b"\xff\xd8"
-    # Each view of the photo is in the audit trail, with who looked and why.
+    # The registration and each view of the photo are in the audit trail, with who and why.
     trail = client.get(f"{API}/audit", params={"object_id": body["id"]}, headers=world.officer.headers).json()
     assert [(e["action"], e["username"], e["purpose"]) for e in trail] == [
-        ("view_reference_photo", world.officer.username, "identity_check")
+        ("view_reference_photo", world.officer.username, "identity_check"),
+        ("register_commuter", world.enroller_a.username, None),
     ]
 
 

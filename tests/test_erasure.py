@@ -13,12 +13,14 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, make_url, select, text
 
-from clearance import schema, vault
-from clearance.app import create_app
-from clearance.db import make_engine, make_sessionmaker
-from clearance.models import FaceTemplate
-from clearance.samples import SAMPLE_COMMUTERS
-from clearance.settings import Settings
+from clearance.cli.samples import SAMPLE_COMMUTERS
+from clearance.core import vault
+from clearance.core.settings import Settings
+from clearance.core.wire import WhitelistPage
+from clearance.db import migrations as schema
+from clearance.db.engine import make_engine, make_sessionmaker
+from clearance.db.models import FaceTemplate
+from clearance.web.app import create_app
 from kiosk.store import LocalStore
 from tests.live import fresh_database
 from tests.support import API, enrol_active, make_world
@@ -86,10 +88,8 @@ def test_revoking_leaves_no_copy_of_the_biometrics_in_the_database_or_on_kiosks(
         return server + in_sqlite_files(kiosk.path, kiosk_blobs)
 
     def sync(client: TestClient) -> None:
-        page = client.get(
-            f"{API}/kiosk/whitelist", params={"since": kiosk.cursor}, headers=world.kiosk
-        ).json()
-        kiosk.apply_whitelist_page(page)
+        page = client.get(f"{API}/kiosk/whitelist", params={"since": kiosk.cursor}, headers=world.kiosk)
+        kiosk.apply_whitelist_page(WhitelistPage.model_validate_json(page.content))
 
     with TestClient(create_app(settings, engine=engine)) as client:
         commuter, _credential = enrol_active(client, world, A)

@@ -9,21 +9,21 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from clearance import faces
-from clearance.samples import IMPOSTOR_PHOTO, SAMPLE_COMMUTERS
-from clearance.settings import Settings
+from clearance.cli.samples import IMPOSTOR_PHOTO, SAMPLE_COMMUTERS
+from clearance.core.settings import Settings
+from clearance.vision import faces, images
 from kiosk.frames import load_photo_file
 from tests.support import DATA
 
 LIMITS = faces.QualityLimits.for_enrolment(Settings())
 
 
-def quality_of(image: faces.RGBImage) -> faces.FaceQuality:
+def quality_of(image: images.RGBImage) -> faces.FaceQuality:
     (box,) = faces.detect_faces(image, max_side=1000)
     return faces.measure_quality(image, box)
 
 
-def failed_checks(image: faces.RGBImage) -> list[str]:
+def failed_checks(image: images.RGBImage) -> list[str]:
     return [code for code, _ in faces.quality_failures(quality_of(image), LIMITS)]
 
 
@@ -93,8 +93,8 @@ def png_bomb(width: int, height: int) -> bytes:
 def test_image_over_the_pixel_limit_is_refused_before_decoding() -> None:
     bomb = png_bomb(30_000, 30_000)
     assert len(bomb) < 10_000
-    with pytest.raises(faces.ImageRejected) as caught:
-        faces.decode_image(bomb, max_pixels=40_000_000)
+    with pytest.raises(images.ImageRejected) as caught:
+        images.decode_image(bomb, max_pixels=40_000_000)
     assert caught.value.too_large
 
 
@@ -104,8 +104,8 @@ def test_image_over_the_pixel_limit_is_refused_before_decoding() -> None:
     ids=["empty", "text", "pdf", "truncated-jpeg"],
 )
 def test_broken_images_are_refused(data: bytes) -> None:
-    with pytest.raises(faces.ImageRejected) as caught:
-        faces.decode_image(data, max_pixels=40_000_000)
+    with pytest.raises(images.ImageRejected) as caught:
+        images.decode_image(data, max_pixels=40_000_000)
     assert not caught.value.too_large
 
 
@@ -115,7 +115,7 @@ def test_exif_orientation_is_applied() -> None:
     exif[0x0112] = 6  # rotate 90 degrees clockwise to display
     out = io.BytesIO()
     image.save(out, format="JPEG", exif=exif)
-    assert faces.decode_image(out.getvalue(), max_pixels=1000).shape == (40, 20, 3)
+    assert images.decode_image(out.getvalue(), max_pixels=1000).shape == (40, 20, 3)
 
 
 def test_detection_and_encoding_give_the_same_answers_from_many_threads() -> None:

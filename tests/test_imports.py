@@ -11,11 +11,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from clearance.db import session_scope, utcnow
-from clearance.keys import Keyring
-from clearance.models import Commuter, FaceTemplate, ImportStatus, User
-from clearance.samples import SAMPLE_COMMUTERS
-from clearance.settings import Settings
+from clearance.audit.service import Actor as AuditActor
+from clearance.cli.samples import SAMPLE_COMMUTERS
+from clearance.core.enums import ImportStatus
+from clearance.core.metrics import Metrics
+from clearance.core.settings import Settings
+from clearance.core.zone import utcnow
+from clearance.custody.keys import Keyring
+from clearance.db.engine import session_scope
+from clearance.db.models import Commuter, FaceTemplate, User
 from enrolment import imports
 from tests.support import API, DATA, World, table_counts
 
@@ -59,11 +63,16 @@ def test_each_row_is_enrolled_whole_or_reported_with_its_field_and_reason(
         request = imports.read_upload(
             csv_bytes=None, zip_bytes=archive, filename="up.zip", user=enroller, settings=settings
         )
-        job_id = imports.create_job(session, request=request, user=enroller).id
+        job_id = imports.start_import(
+            session, request=request, actor=AuditActor(enroller), submit=lambda _job, _request: None
+        ).id
     runner = imports.ImportRunner(
-        unit_of_work=lambda: session_scope(sessions), settings=settings, keyring=app_keyring
+        unit_of_work=lambda: session_scope(sessions),
+        settings=settings,
+        keyring=app_keyring,
+        metrics=Metrics(),
     )
-    runner.run(job_id=job_id, user_id=world.enroller_a.user_id, request=request)
+    runner.run(job_id=job_id, user_id=world.enroller_a.user_id, ip=None, request=request)
 
     with sessions() as session:
         job = imports.get_job_or_raise(session, job_id, user=enroller)
@@ -83,7 +92,7 @@ def test_each_row_is_enrolled_whole_or_reported_with_its_field_and_reason(
             4: ("Nobody Face", False, "photo"),
             5: ("Wrong Type", False, "document_type"),
             6: ("No Photo", False, "photo"),
-            7: ("Ada Again", False, None),
+            7: ("Ada Again", False, "document_number"),
             8: ("Old Date", False, "valid_until"),
         }
         errors = {row.line: row.error for row in imports.job_rows(session, job)}

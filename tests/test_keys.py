@@ -10,11 +10,13 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from clearance import rekey, vault
-from clearance.db import make_engine, make_sessionmaker
-from clearance.models import FaceTemplate
-from clearance.samples import SAMPLE_COMMUTERS
-from tests.live import HETAO, LiveServer, running_servers
+from clearance.cli.launch import HETAO
+from clearance.cli.samples import SAMPLE_COMMUTERS
+from clearance.core import vault
+from clearance.custody import rekey
+from clearance.db.engine import make_engine, make_sessionmaker
+from clearance.db.models import FaceTemplate
+from tests.live import LiveServer, running_servers
 from tests.support import API, frame_jpeg
 
 A, B = SAMPLE_COMMUTERS[0], SAMPLE_COMMUTERS[1]

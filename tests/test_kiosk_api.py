@@ -8,10 +8,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from clearance import credentials
-from clearance.db import utcnow
-from clearance.models import Alert, Crossing
-from clearance.samples import SAMPLE_COMMUTERS
+from clearance.cli.samples import SAMPLE_COMMUTERS
+from clearance.core import credentials
+from clearance.core.zone import utcnow
+from clearance.db.models import Alert, Crossing
 from tests.support import API, World, enrol_active, frame_jpeg, verify_frame
 
 A, B = SAMPLE_COMMUTERS[0], SAMPLE_COMMUTERS[1]

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bench.kiosk_crash import kill_repeatedly
-from clearance import vault
-from clearance.db import utcnow
+from clearance.core import vault
 from kiosk.store import LocalStore
+from tests.crash import kill_repeatedly
+from tests.support import rejected_crossing
 
 
 @pytest.mark.slow
@@ -30,14 +30,14 @@ def test_a_kiosk_killed_at_random_moments_keeps_every_decision_and_an_unbroken_c
 
 def test_the_integrity_check_finds_a_record_taken_out_of_the_outbox(tmp_path: Path) -> None:
     store = LocalStore(tmp_path / "kiosk.sqlite3", data_key=vault.DataKey(os.urandom(32)))
-    for n in range(3):
-        crossing = {"id": f"00000000-0000-0000-0000-00000000000{n}", "decided_at": utcnow().isoformat()}
-        store.record_decision({**crossing, "decision": "rejected", "reasons": ["no_qr"]})
+    records = [rejected_crossing() for _ in range(3)]
+    for record in records:
+        store.record_decision(record)
     assert store.check_integrity() == []
     with store.write() as db:
         db.execute("DELETE FROM outbox WHERE seq = 2")
     assert store.check_integrity() == [
-        "outbox record 00000000-0000-0000-0000-000000000002 breaks the chain at 2",
+        f"outbox record {records[2].id} breaks the chain at 2",
         "the chain head 3 does not match the outbox's last record 2",
     ]
     with store.write() as db:

@@ -16,17 +16,18 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bench.common import rejected_crossing
-from clearance import credentials
-from clearance.db import utcnow
-from clearance.samples import IMPOSTOR_PHOTO, SAMPLE_COMMUTERS
-from clearance.settings import Settings
+from clearance.cli.launch import HETAO
+from clearance.cli.samples import IMPOSTOR_PHOTO, SAMPLE_COMMUTERS
+from clearance.core import credentials
+from clearance.core.settings import Settings
+from clearance.core.wire import CrossingBatch
+from clearance.core.zone import utcnow
 from kiosk.frames import load_photo_file, write_walk_up
 from kiosk.link import ServerLink
 from kiosk.runner import Deliverer, open_store
 from kiosk.station import LinkStatus
-from tests.live import HETAO, LiveServer, run_kiosk, running_servers
-from tests.support import API, DATA, registration
+from tests.live import LiveServer, run_kiosk, running_servers
+from tests.support import API, DATA, registration, rejected_crossing
 
 A, B, C = SAMPLE_COMMUTERS
 pytestmark = pytest.mark.slow
@@ -203,9 +204,9 @@ def test_every_crossing_delivered_exactly_once_across_server_crashes(
     for n in range(450):
         crossing = rejected_crossing(duration_ms=float(n))
         store.record_decision(crossing)
-        ids.append(crossing["id"])
+        ids.append(str(crossing.id))
     # After a batch: the server stored it but the answer was lost, so the kiosk will send it again.
-    link.deliver(store.pending(100))
+    link.deliver(CrossingBatch(crossings=store.pending(100)))
     live.kill()  # before the next batch: the server is down when delivery starts
     status = LinkStatus()
     deliverer = Deliverer(store, link, status=status, signing_key=Ed25519PrivateKey.generate())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import uuid
 from datetime import timedelta
 
 import numpy as np
@@ -12,22 +11,15 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy.orm import Session, sessionmaker
 
-from clearance import alerts
-from clearance.db import session_scope, utcnow
-from clearance.models import AlertKind, Kiosk
-from clearance.samples import IMPOSTOR_PHOTO, SAMPLE_COMMUTERS
-from tests.support import API, World, enrol_active, frame_jpeg, verify_frame
+from clearance.alerts import service as alerts
+from clearance.cli.samples import IMPOSTOR_PHOTO, SAMPLE_COMMUTERS
+from clearance.core.enums import AlertKind
+from clearance.core.zone import utcnow
+from clearance.db.engine import session_scope
+from clearance.db.models import Kiosk
+from tests.support import API, World, deliver, enrol_active, frame_jpeg, verify_frame
 
 A, B = SAMPLE_COMMUTERS[0], SAMPLE_COMMUTERS[1]
-
-
-def deliver(client: TestClient, world: World, **crossing: object) -> str:
-    """A crossing a kiosk decided offline, delivered as a kiosk does."""
-    crossing_id = str(uuid.uuid4())
-    body = {"id": crossing_id, "decided_at": utcnow().isoformat(), **crossing}
-    answer = client.post(f"{API}/kiosk/crossings", headers=world.kiosk, json={"crossings": [body]})
-    assert answer.json()["results"][0]["status"] == "created", answer.text
-    return crossing_id
 
 
 def test_an_officer_overrides_a_referred_attempt_once_and_the_commuter_moves_park(

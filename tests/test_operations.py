@@ -7,10 +7,11 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
-from clearance import schema
-from clearance.db import Base, make_engine
-from clearance.samples import SAMPLE_COMMUTERS
-from clearance.settings import Settings
+from clearance.cli.samples import SAMPLE_COMMUTERS
+from clearance.core.settings import Settings
+from clearance.db import migrations as schema
+from clearance.db.base import Base
+from clearance.db.engine import make_engine
 from tests.support import World, enrol_active, frame_jpeg, verify_frame
 
 

@@ -13,10 +13,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from clearance import i18n, web
-from clearance.db import utcnow
-from clearance.models import AuditEvent, Commuter, Park, User
-from clearance.samples import SAMPLE_COMMUTERS
+from clearance.cli.samples import SAMPLE_COMMUTERS
+from clearance.core.enums import Park
+from clearance.core.zone import utcnow
+from clearance.db.models import AuditEvent, Commuter, User
+from clearance.web import i18n
+from clearance.web import pages as web
 from tests.pages import sign_in
 from tests.support import API, DATA, World, enrol_active, post_commuter, table_counts
 
@@ -210,17 +212,28 @@ def test_registering_through_the_form_checks_the_photo_and_says_how_to_fix_it(
 
 def test_every_text_on_the_pages_has_both_chinese_translations() -> None:
     used: set[str] = set()
-    sources = [*ROOT.glob("clearance/templates/*.html"), *ROOT.glob("enrolment/templates/*.html")]
-    sources += [ROOT / "clearance/dashboard.py", ROOT / "enrolment/pages.py", ROOT / "clearance/app.py"]
+    sources = [*ROOT.glob("clearance/web/templates/*.html"), *ROOT.glob("enrolment/templates/*.html")]
+    sources += [
+        *ROOT.glob("clearance/*/pages.py"),
+        ROOT / "enrolment/pages.py",
+        ROOT / "clearance/dashboard/chart.py",
+    ]
     for path in sources:
         text = path.read_text()
         used.update(re.findall(r"""(?:_|translate)\(\s*"([^"]+)"\s*[,)]""", text))
         used.update(re.findall(r"""(?:_|translate)\(\s*'([^']+)'\s*[,)]""", text))
-    from clearance.app import ERROR_TITLES
-    from clearance.audit import PURPOSES
-    from clearance.models import AlertKind, CommuterStatus, CredentialKind, Decision, Direction, ImportStatus
-    from clearance.rules import Reason
-    from enrolment.commuters import DocumentType
+    from clearance.audit.service import PURPOSES
+    from clearance.core.enums import (
+        AlertKind,
+        CommuterStatus,
+        CredentialKind,
+        Decision,
+        Direction,
+        DocumentType,
+        ImportStatus,
+    )
+    from clearance.core.reasons import Reason
+    from clearance.web.handlers import ERROR_TITLES
     from enrolment.pages import PHOTO_ADVICE
 
     used.update(PHOTO_ADVICE.values())

@@ -10,11 +10,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from clearance import retention
-from clearance.db import utcnow
-from clearance.models import AuditEvent, Crossing
-from clearance.samples import SAMPLE_COMMUTERS
-from tests.support import API, World, enrol_active
+from clearance.cli.samples import SAMPLE_COMMUTERS
+from clearance.core.zone import utcnow
+from clearance.custody import retention
+from clearance.db.models import AuditEvent, Crossing
+from tests.support import API, SETUP, World, enrol_active
 
 A = SAMPLE_COMMUTERS[0]
 
@@ -46,7 +46,7 @@ def test_old_crossings_are_anonymised_once_and_recent_ones_kept(
     commuter, credential = enrol_active(client, world, A)
     ids = deliver_aged(client, world, commuter, credential)
     done = retention.purge(
-        sessions, now=utcnow(), retention_days=180, action=retention.RetentionAction.ANONYMISE
+        sessions, now=utcnow(), retention_days=180, action=retention.RetentionAction.ANONYMISE, actor=SETUP
     )
     assert done.crossings == 2
     with sessions() as session:
@@ -64,7 +64,7 @@ def test_old_crossings_are_anonymised_once_and_recent_ones_kept(
             "purge"
         ]
     again = retention.purge(
-        sessions, now=utcnow(), retention_days=180, action=retention.RetentionAction.ANONYMISE
+        sessions, now=utcnow(), retention_days=180, action=retention.RetentionAction.ANONYMISE, actor=SETUP
     )
     assert again.crossings == 0
 
@@ -75,11 +75,16 @@ def test_the_delete_policy_removes_old_crossings(
     commuter, credential = enrol_active(client, world, A)
     ids = deliver_aged(client, world, commuter, credential)
     dry = retention.purge(
-        sessions, now=utcnow(), retention_days=300, action=retention.RetentionAction.DELETE, dry_run=True
+        sessions,
+        now=utcnow(),
+        retention_days=300,
+        action=retention.RetentionAction.DELETE,
+        dry_run=True,
+        actor=SETUP,
     )
     assert dry.crossings == 1
     done = retention.purge(
-        sessions, now=utcnow(), retention_days=300, action=retention.RetentionAction.DELETE
+        sessions, now=utcnow(), retention_days=300, action=retention.RetentionAction.DELETE, actor=SETUP
     )
     assert done.crossings == 1
     with sessions() as session:

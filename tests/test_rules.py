@@ -1,12 +1,12 @@
 import pytest
 
-from clearance.credentials import CredentialCheck
-from clearance.models import CommuterStatus, Decision
-from clearance.rules import Evidence, Reason, Thresholds, decide
+from clearance.core.enums import CommuterStatus, Decision
+from clearance.core.reasons import Reason
+from clearance.core.rules import Evidence, Thresholds, decide
 
 THRESHOLDS = Thresholds(match=0.55, refer=0.60)
 GOOD = Evidence(
-    credential=CredentialCheck.VALID,
+    qr_seen=True,
     credential_known=True,
     commuter_status=CommuterStatus.ACTIVE,
     has_template=True,
@@ -26,11 +26,11 @@ def with_(**changes: object) -> Evidence:
         (with_(distance=0.55), Decision.CLEARED, ()),
         (with_(distance=0.57), Decision.REFER, (Reason.FACE_UNCERTAIN,)),
         (with_(distance=0.61), Decision.REJECTED, (Reason.FACE_MISMATCH,)),
-        (with_(credential=None), Decision.REJECTED, (Reason.NO_QR,)),
-        (with_(credential=CredentialCheck.MALFORMED), Decision.REJECTED, (Reason.MALFORMED_QR,)),
-        (with_(credential=CredentialCheck.BAD_SIGNATURE), Decision.REJECTED, (Reason.BAD_SIGNATURE,)),
-        (with_(credential=CredentialCheck.UNKNOWN_KEY), Decision.REJECTED, (Reason.UNKNOWN_KEY,)),
-        (with_(credential=CredentialCheck.EXPIRED), Decision.REJECTED, (Reason.EXPIRED,)),
+        (with_(qr_seen=False), Decision.REJECTED, (Reason.NO_QR,)),
+        (with_(credential_problem=Reason.MALFORMED_QR), Decision.REJECTED, (Reason.MALFORMED_QR,)),
+        (with_(credential_problem=Reason.BAD_SIGNATURE), Decision.REJECTED, (Reason.BAD_SIGNATURE,)),
+        (with_(credential_problem=Reason.UNKNOWN_KEY), Decision.REJECTED, (Reason.UNKNOWN_KEY,)),
+        (with_(credential_problem=Reason.EXPIRED), Decision.REJECTED, (Reason.EXPIRED,)),
         (with_(credential_known=False), Decision.REJECTED, (Reason.UNKNOWN_CREDENTIAL,)),
         (with_(credential_revoked=True), Decision.REJECTED, (Reason.REVOKED,)),
         (with_(commuter_expired=True), Decision.REJECTED, (Reason.EXPIRED,)),
@@ -40,13 +40,13 @@ def with_(**changes: object) -> Evidence:
         (with_(face_count=0, distance=None), Decision.REFER, (Reason.NO_FACE,)),
         (with_(face_count=2, distance=None), Decision.REFER, (Reason.SEVERAL_FACES,)),
         (
-            with_(face_quality_failures=("face_too_small",), distance=None),
+            with_(face_quality_failures=(Reason.FACE_TOO_SMALL,), distance=None),
             Decision.REFER,
             (Reason.FACE_TOO_SMALL,),
         ),
-        (with_(credential=CredentialCheck.CODE_EXPIRED), Decision.REJECTED, (Reason.CODE_EXPIRED,)),
-        (with_(credential=CredentialCheck.CODE_MISSING), Decision.REJECTED, (Reason.CODE_MISSING,)),
-        (with_(credential=CredentialCheck.BAD_CODE), Decision.REJECTED, (Reason.BAD_CODE,)),
+        (with_(credential_problem=Reason.CODE_EXPIRED), Decision.REJECTED, (Reason.CODE_EXPIRED,)),
+        (with_(credential_problem=Reason.CODE_MISSING), Decision.REJECTED, (Reason.CODE_MISSING,)),
+        (with_(credential_problem=Reason.BAD_CODE), Decision.REJECTED, (Reason.BAD_CODE,)),
         (with_(replayed=True), Decision.REJECTED, (Reason.REPLAYED,)),
         (with_(passback=True), Decision.REFER, (Reason.ANTI_PASSBACK,)),
         (with_(passback=True, distance=0.7), Decision.REJECTED, (Reason.FACE_MISMATCH,)),

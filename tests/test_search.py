@@ -1,6 +1,6 @@
 import numpy as np
 
-from clearance import faces
+from clearance.vision import faces
 
 
 def test_gallery_index_finds_the_same_nearest_as_a_direct_comparison() -> None:

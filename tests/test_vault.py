@@ -1,6 +1,6 @@
 import pytest
 
-from clearance import vault
+from clearance.core import keyfiles, vault
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def test_data_key_file_is_made_once_and_private(tmp_path: object) -> None:
 
     path = Path(str(tmp_path)) / "keys" / "data.key"
     with pytest.raises(FileNotFoundError):
-        vault.load_or_create_data_key(path, create=False)
-    first = vault.load_or_create_data_key(path, create=True)
-    assert vault.load_or_create_data_key(path, create=False) == first
+        keyfiles.load_or_create_data_key(path, create=False)
+    first = keyfiles.load_or_create_data_key(path, create=True)
+    assert keyfiles.load_or_create_data_key(path, create=False) == first
     assert path.stat().st_mode & 0o077 == 0

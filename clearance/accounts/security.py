@@ -11,7 +11,7 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from clearance.models import Role
+from clearance.core.enums import Role
 
 _hasher = PasswordHasher()
 TOKEN_ALGORITHM = "HS256"  # noqa: S105 (an algorithm name)

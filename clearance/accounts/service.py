@@ -1,30 +1,43 @@
-"""Organisations, users and logging in."""
+"""Organisations, staff accounts, signing in and out."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from clearance import audit, security
-from clearance.audit import Actor
-from clearance.errors import Conflict, InvalidCredentials, InvalidInput, NotFound, TooManySignIns
-from clearance.models import AuditEvent, Organisation, Park, Role, User
-from clearance.settings import Settings
+from clearance.accounts import security
+from clearance.audit import service as audit
+from clearance.audit.service import Actor
+from clearance.core.enums import Park, Role
+from clearance.core.errors import Conflict, InvalidCredentials, InvalidInput, NotFound, TooManySignIns
+from clearance.core.settings import Settings
+from clearance.db.models import AuditEvent, Organisation, User, WebSession
 
 SIGN_IN_FAILED = "sign_in_failed"
+LANGUAGES = ("en", "zh-Hant", "zh-Hans")
 
 
-def create_organisation(session: Session, *, name: str, park: Park) -> Organisation:
+def create_organisation(session: Session, *, name: str, park: Park, actor: Actor) -> Organisation:
     name = name.strip()
     if session.scalar(select(Organisation).where(Organisation.name == name)):
         raise Conflict(f"an organisation named {name!r} already exists")
     organisation = Organisation(name=name, park=park)
     session.add(organisation)
     session.flush()
+    audit.record_event(
+        session,
+        actor=actor,
+        action="create_organisation",
+        object_type="organisation",
+        object_id=organisation.id,
+        detail=f"park {park.value}",
+    )
     return organisation
 
 
@@ -46,6 +59,7 @@ def create_user(
     password: str,
     role: Role,
     organisation_id: uuid.UUID | None = None,
+    actor: Actor,
 ) -> User:
     """A staff account. Enrollers belong to exactly one organisation; other roles to none."""
     username = username.strip()
@@ -67,6 +81,14 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    audit.record_event(
+        session,
+        actor=actor,
+        action="create_user",
+        object_type="user",
+        object_id=user.id,
+        detail=f"{user.username} as {role.value}",
+    )
     return user
 
 
@@ -105,8 +127,8 @@ def sign_in(
 
     Every failure is recorded too, and after ``limits.max_failures`` failures for one username
     (or four times as many from one address) within ``limits.window``, sign-in is refused with
-    TooManySignIns, before the password is even checked, until the window has passed. The
-    caller must commit the failures it is told of by the exception (see the sign-in routes)."""
+    TooManySignIns, before the password is even checked, until the window has passed. Both
+    refusals keep their audit record (it is how the next attempt is counted)."""
     username = username.strip()[:100]
     since = now - limits.window
     locked = _recent_failures(session, since=since, username=username) >= limits.max_failures or (
@@ -120,14 +142,14 @@ def sign_in(
         minutes = int(limits.window.total_seconds() // 60)
         raise TooManySignIns(
             f"too many failed sign-ins for this account or from this address: try again in {minutes} minutes"
-        )
+        ).keep_record()
     try:
         user = authenticate(session, username=username, password=password)
-    except InvalidCredentials:
+    except InvalidCredentials as exc:
         audit.record_event(
             session, actor=actor, action=SIGN_IN_FAILED, object_type="username", object_id=username
         )
-        raise
+        raise exc.keep_record() from None
     audit.record_event(session, actor=Actor(user, actor.ip), action="sign_in")
     return user
 
@@ -140,3 +162,66 @@ def authenticate(session: Session, *, username: str, password: str) -> User:
     if not user.is_active:
         raise InvalidCredentials("this account is disabled")
     return user
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_web_session(session: Session, *, user: User, lifetime: timedelta, now: datetime) -> str:
+    """A signed-in browser for ``user`` (signed in with ``sign_in``); the returned token goes
+    into the cookie and nowhere else: the database keeps its hash."""
+    token = secrets.token_urlsafe(32)
+    session.execute(delete(WebSession).where(WebSession.expires_at < now))
+    session.add(
+        WebSession(
+            token_hash=_hash_token(token),
+            user_id=user.id,
+            csrf_token=secrets.token_urlsafe(32),
+            expires_at=now + lifetime,
+        )
+    )
+    session.flush()
+    return token
+
+
+def read_web_session(session: Session, *, token: str, now: datetime) -> WebSession | None:
+    found = session.scalar(select(WebSession).where(WebSession.token_hash == _hash_token(token)))
+    if found is None or found.expires_at <= now or not found.user.is_active:
+        return None
+    return found
+
+
+def sign_out(session: Session, *, token: str, actor: Actor) -> None:
+    """End the browser session holding ``token``."""
+    session.execute(delete(WebSession).where(WebSession.token_hash == _hash_token(token)))
+    audit.record_event(session, actor=actor, action="sign_out")
+
+
+def set_language(session: Session, *, user: User, language: str, actor: Actor) -> None:
+    """The language of the pages for ``user``: one of ``LANGUAGES``."""
+    if language not in LANGUAGES:
+        raise InvalidInput(f"language must be one of {', '.join(LANGUAGES)}")
+    if user.language != language:
+        user.language = language
+        session.flush()
+        audit.record_event(
+            session,
+            actor=actor,
+            action="set_language",
+            object_type="user",
+            object_id=user.id,
+            detail=language,
+        )
+
+
+def organisations_with_staff_counts(session: Session) -> list[tuple[Organisation, int]]:
+    """Every organisation, by name, with how many staff accounts belong to it."""
+    staff = func.count(User.id)
+    rows = session.execute(
+        select(Organisation, staff)
+        .outerjoin(User, User.organisation_id == Organisation.id)
+        .group_by(Organisation.id)
+        .order_by(Organisation.name)
+    ).all()
+    return [(organisation, int(count)) for organisation, count in rows]

@@ -22,11 +22,13 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from clearance import events
-from clearance.db import utcnow
-from clearance.errors import InvalidTransition, NotFound
-from clearance.models import Alert, AlertKind, Commuter, Crossing, Kiosk, User
-from clearance.rules import Reason
+from clearance.audit import service as audit
+from clearance.core.enums import AlertKind
+from clearance.core.errors import InvalidTransition, NotFound
+from clearance.core.reasons import Reason
+from clearance.core.zone import utcnow
+from clearance.db import events
+from clearance.db.models import Alert, Commuter, Crossing, Kiosk
 
 MISMATCH_WINDOW = timedelta(minutes=10)
 MISMATCH_LIMIT = 3
@@ -159,13 +161,18 @@ def get_alert_or_raise(session: Session, alert_id: uuid.UUID) -> Alert:
 
 
 def acknowledge_alert(
-    session: Session, *, alert: Alert, officer: User, note: str | None, now: datetime
+    session: Session, *, alert: Alert, note: str | None, actor: audit.Actor, now: datetime
 ) -> Alert:
+    """An officer has seen ``alert`` (with an optional note); it leaves the queue."""
     if alert.acknowledged_at is not None:
         raise InvalidTransition("this alert was already acknowledged")
+    assert actor.user is not None
     alert.acknowledged_at = now
-    alert.acknowledged_by_id = officer.id
+    alert.acknowledged_by_id = actor.user.id
     alert.acknowledge_note = note
     session.flush()
+    audit.record_event(
+        session, actor=actor, action="acknowledge_alert", object_type="alert", object_id=alert.id, detail=note
+    )
     events.publish(session, describe_alerts(session, [alert])[0])
     return alert

@@ -1,10 +1,13 @@
 """The audit trail: who did or looked at what, when, from where and, for personal data, why.
 
-Rows are only added. Nothing in the product edits or deletes them.
+Every action (a service function that changes something or reads personal data) writes its own
+record here, whichever door it came through: the API, a page or the command line. Rows are only
+added; the database refuses to update or delete them.
 """
 
 from __future__ import annotations
 
+import getpass
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,19 +15,39 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clearance.models import AuditEvent, User
+from clearance.db.models import AuditEvent, Kiosk, User
 
-# Reads of personal data must say why; these are the purposes an officer picks from.
+# Reads of personal data may say why; these are the purposes an officer picks from.
 PURPOSES = ("identity_check", "referred_attempt", "alert_investigation", "complaint", "card_printing")
 PURPOSE_PATTERN = "^(" + "|".join(PURPOSES) + ")$"
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting, as the audit trail records them."""
+    """Who is acting, as the audit trail records them: a signed-in user, a kiosk, or an
+    operator at the command line."""
 
-    user: User | None
-    ip: str | None
+    user: User | None = None
+    ip: str | None = None
+    name: str | None = None
+    """Who, when it is not a user: a kiosk or the command line."""
+    role: str | None = None
+
+    @classmethod
+    def of_kiosk(cls, kiosk: Kiosk, ip: str | None) -> Actor:
+        return cls(ip=ip, name=f"kiosk {kiosk.id}", role="kiosk")
+
+    @classmethod
+    def command_line(cls) -> Actor:
+        try:
+            who = getpass.getuser()
+        except (KeyError, OSError):
+            who = "unknown"
+        return cls(name=f"command line ({who})", role="operator")
+
+    @classmethod
+    def system(cls, what: str) -> Actor:
+        return cls(name=what, role="system")
 
 
 def record_event(
@@ -40,8 +63,8 @@ def record_event(
     user = actor.user
     event = AuditEvent(
         user_id=user.id if user else None,
-        username=user.username if user else None,
-        role=user.role.value if user else None,
+        username=user.username if user else actor.name,
+        role=user.role.value if user else actor.role,
         organisation_id=user.organisation_id if user else None,
         ip=actor.ip,
         action=action,

@@ -12,10 +12,9 @@ from datetime import datetime
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
-from clearance import whitelist
-from clearance.models import Commuter, Direction, Park
-
-DESTINATION = {Direction.TO_HK: Park.HK, Direction.TO_SZ: Park.SZ}
+from clearance.core.enums import DESTINATION, Direction, Park
+from clearance.db.models import Commuter
+from clearance.whitelist import service as whitelist
 
 
 def is_passback(last_side: Park | None, direction: Direction) -> bool:

@@ -1,85 +1,77 @@
 """Clearing one attempt on the server: from a QR text and a face image to a recorded crossing.
 
-The steps are timed one by one (milliseconds) because the kiosk's promise is a decision in well
-under 0.2 s of compute, and the split says where the time goes.
+The evidence is gathered exactly as a kiosk gathers it (``clearance.core.evidence`` and
+``clearance.vision.attempt``); the server answers the credential questions from its database.
 """
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
-from clearance import credentials, faces, keys, presence, rules, templates, vault, whitelist
-from clearance.credentials import CredentialCheck
-from clearance.crossings import record_crossing
-from clearance.models import Commuter, Credential, Crossing, Decision, Kiosk
-from clearance.settings import Settings
-from clearance.zone import local_today
+from clearance.clearing import presence
+from clearance.core import rules, vault
+from clearance.core.enums import Decision
+from clearance.core.evidence import (
+    CredentialFindings,
+    KnownCredential,
+    KnownHolder,
+    Timings,
+    credential_evidence,
+)
+from clearance.core.metrics import Metrics
+from clearance.core.settings import Settings
+from clearance.crossings import service as crossings
+from clearance.custody import keys
+from clearance.db.models import Commuter, Credential, Crossing, Kiosk
+from clearance.vision import faces
+from clearance.vision.attempt import FaceTally, face_evidence
+from clearance.vision.images import RGBImage
+from clearance.whitelist import biometrics
+from clearance.whitelist import service as whitelist
 
 
-@dataclass
-class Timings:
-    """Milliseconds per step, in the order they ran."""
+class DatabaseBook:
+    """The server's answers to the credential questions (``clearance.core.evidence``)."""
 
-    steps: dict[str, float] = field(default_factory=dict)
+    def __init__(self, session: Session, *, data_key: vault.DataKey) -> None:
+        self.session = session
+        self.data_key = data_key
 
-    @contextmanager
-    def step(self, name: str) -> Iterator[None]:
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.steps[name] = self.steps.get(name, 0.0) + (time.perf_counter() - start) * 1000
+    def public_keys(self) -> Mapping[str, Ed25519PublicKey]:
+        return keys.load_public_keys(self.session)
 
-    @property
-    def total(self) -> float:
-        return sum(self.steps.values())
+    def credential(self, credential_id: uuid.UUID) -> KnownCredential | None:
+        row = self.session.get(Credential, credential_id)
+        if row is None:
+            return None
+        secret = (
+            vault.unseal(self.data_key, row.sealed_secret, context=whitelist.secret_context(row.id))
+            if row.sealed_secret is not None
+            else None
+        )
+        return KnownCredential(
+            id=row.id,
+            commuter_id=row.commuter_id,
+            revoked=row.revoked_at is not None,
+            secret=secret,
+            last_step=row.last_counter,
+        )
 
+    def holder(self, commuter_id: uuid.UUID) -> KnownHolder | None:
+        commuter = self.session.get(Commuter, commuter_id)
+        if commuter is None:
+            return None
+        return KnownHolder(commuter.status, commuter.valid_until, commuter.template is not None)
 
-@dataclass(frozen=True)
-class FaceFindings:
-    face_count: int
-    quality_failures: tuple[str, ...]
-    distance: float | None
-
-
-def examine_face(
-    image: faces.RGBImage,
-    template: faces.Encoding,
-    *,
-    limits: faces.QualityLimits,
-    max_side: int,
-    timings: Timings,
-) -> FaceFindings:
-    """Detect the face at the working size, check its size, encode it at full resolution and
-    measure its distance to ``template``. No encoding is made unless exactly one usable face."""
-    with timings.step("face_detect"):
-        boxes = faces.detect_faces(image, max_side=max_side)
-    if len(boxes) != 1:
-        return FaceFindings(len(boxes), (), None)
-    failures = tuple(
-        code for code, _ in faces.quality_failures(faces.measure_quality(image, boxes[0]), limits)
-    )
-    if failures:
-        return FaceFindings(1, failures, None)
-    with timings.step("face_encode"):
-        encoding = faces.encode_face(image, boxes[0])
-    return FaceFindings(1, (), faces.face_distance(encoding, template))
-
-
-def choose_qr_text(texts: list[str]) -> str | None:
-    """Of the QR codes in a frame, ours if there is one, else whatever was shown."""
-    for text in texts:
-        if text.startswith(credentials.PREFIX):
-            return text
-    return texts[0] if texts else None
+    def was_removed(self, credential_id: uuid.UUID) -> bool:
+        return False  # the server keeps every credential it issued
 
 
 @dataclass(frozen=True)
@@ -94,114 +86,95 @@ def clear_attempt(
     *,
     kiosk: Kiosk,
     qr_text: str | None,
-    face_image: faces.RGBImage,
+    face_image: RGBImage,
     settings: Settings,
     keyring: keys.Keyring,
     timings: Timings,
+    metrics: Metrics,
     now: datetime,
 ) -> Attempt:
-    """Decide an attempt at ``kiosk`` and record it as a crossing.
+    """Decide an attempt at ``kiosk`` and record it as a crossing (counted in ``metrics``).
 
     A would-be clearance then consumes the dynamic code (if any) and claims the passage into
     the next park, each with one atomic update, so a replayed code or a second clearance of the
     same person elsewhere loses even when both arrive at once.
     """
     with timings.step("credential"):
-        evidence, credential, verification = _credential_evidence(
-            session, qr_text=qr_text, keyring=keyring, now=now
+        findings = credential_evidence(
+            qr_text, book=DatabaseBook(session, data_key=keyring.data_key), now=now
         )
-    commuter = credential.commuter if credential is not None else None
-    distance = None
+    evidence = findings.evidence
+    commuter = session.get(Commuter, findings.credential.commuter_id) if findings.credential else None
     # The face is examined only when the credential leaves it to the face to decide.
     if rules.credential_rejection(evidence) is None:
         assert commuter is not None and commuter.template is not None
-        findings = examine_face(
-            face_image,
-            templates.open_encoding(keyring.data_key, commuter.template),
-            limits=faces.QualityLimits.for_kiosk(settings),
-            max_side=settings.detection_max_side,
-            timings=timings,
-        )
-        distance = findings.distance
-        evidence = replace(
+        tally = FaceTally(min_face_px=settings.kiosk_min_face_px)
+        with timings.step("face_detect"):
+            boxes = faces.detect_faces(face_image, max_side=settings.detection_max_side)
+        tally.observe(face_image, boxes)
+        evidence = face_evidence(
             evidence,
-            face_count=findings.face_count,
-            face_quality_failures=findings.quality_failures,
-            distance=findings.distance,
+            tally,
+            template=biometrics.open_encoding(keyring.data_key, commuter.template),
+            timings=timings,
         )
     thresholds = rules.Thresholds(match=settings.match_threshold, refer=settings.refer_threshold)
     outcome = rules.decide(evidence, thresholds=thresholds)
     with timings.step("record"):
         if outcome.decision is Decision.CLEARED:
-            assert commuter is not None and credential is not None
-            if verification.dynamic is not None and not consume_code(
-                session, credential=credential, step=verification.dynamic.step
-            ):
-                evidence = replace(evidence, replayed=True)
-            elif not presence.claim_passage(session, commuter=commuter, direction=kiosk.direction, at=now):
-                evidence = replace(evidence, passback=True)
+            assert commuter is not None
+            evidence = claim(
+                session, findings=findings, evidence=evidence, commuter=commuter, kiosk=kiosk, now=now
+            )
             outcome = rules.decide(evidence, thresholds=thresholds)
-        crossing = record_crossing(
+        crossing = crossings.record_crossing(
             session,
             crossing_id=uuid.uuid4(),
             kiosk=kiosk,
             outcome=outcome,
             decided_at=now,
             commuter_id=commuter.id if commuter is not None else None,
-            credential_id=credential.id if credential is not None else None,
-            distance=distance,
+            credential_id=findings.credential.id if findings.credential is not None else None,
+            distance=evidence.distance,
             duration_ms=round(timings.total, 3),
         )
-    return Attempt(crossing=crossing, outcome=outcome, distance=distance)
+    for step, ms in timings.steps.items():
+        metrics.verify_seconds.labels(step=step).observe(ms / 1000)
+    metrics.decisions.labels(decision=outcome.decision.value, direction=kiosk.direction.value).inc()
+    return Attempt(crossing=crossing, outcome=outcome, distance=evidence.distance)
 
 
-def consume_code(session: Session, *, credential: Credential, step: int) -> bool:
+def claim(
+    session: Session,
+    *,
+    findings: CredentialFindings,
+    evidence: rules.Evidence,
+    commuter: Commuter,
+    kiosk: Kiosk,
+    now: datetime,
+) -> rules.Evidence:
+    """For an attempt the rules would clear: consume its dynamic code and claim the passage, each
+    atomically; the evidence, marked replayed or passback if either was already taken."""
+    if (
+        findings.credential is not None
+        and findings.dynamic_step is not None
+        and not consume_code(session, credential_id=findings.credential.id, step=findings.dynamic_step)
+    ):
+        return replace(evidence, replayed=True)
+    if not presence.claim_passage(session, commuter=commuter, direction=kiosk.direction, at=now):
+        return replace(evidence, passback=True)
+    return evidence
+
+
+def consume_code(session: Session, *, credential_id: uuid.UUID, step: int) -> bool:
     """Mark a dynamic code's time step as used; False if it (or a later one) already was."""
     used = session.execute(
         update(Credential)
         .where(
-            Credential.id == credential.id,
+            Credential.id == credential_id,
             or_(Credential.last_counter.is_(None), Credential.last_counter < step),
         )
         .values(last_counter=step),
         execution_options={"synchronize_session": False},
     )
     return bool(used.rowcount)  # type: ignore[attr-defined]
-
-
-def _credential_evidence(
-    session: Session, *, qr_text: str | None, keyring: keys.Keyring, now: datetime
-) -> tuple[rules.Evidence, Credential | None, credentials.Verification]:
-    if qr_text is None:
-        return (
-            rules.Evidence(credential=None),
-            None,
-            credentials.Verification(CredentialCheck.MALFORMED, None),
-        )
-    verification = credentials.verify_credential(qr_text, public_keys=keys.load_public_keys(session), now=now)
-    if verification.check is not CredentialCheck.VALID or verification.claims is None:
-        return rules.Evidence(credential=verification.check), None, verification
-    credential = session.get(Credential, verification.claims.credential_id)
-    if credential is None or credential.commuter_id != verification.claims.commuter_id:
-        return rules.Evidence(credential=verification.check), None, verification
-    check: CredentialCheck = verification.check
-    replayed = False
-    # A revoked credential has lost its secret; it is refused as revoked, code unchecked.
-    if verification.dynamic is not None and credential.sealed_secret is not None:
-        secret = vault.unseal(
-            keyring.data_key, credential.sealed_secret, context=whitelist.secret_context(credential.id)
-        )
-        check = credentials.check_dynamic_code(verification, secret=secret, now=now)
-        last = credential.last_counter
-        replayed = last is not None and verification.dynamic.step <= last
-    commuter: Commuter = credential.commuter
-    evidence = rules.Evidence(
-        credential=check,
-        credential_known=True,
-        credential_revoked=credential.revoked_at is not None,
-        replayed=replayed,
-        commuter_status=commuter.status,
-        commuter_expired=commuter.valid_until < local_today(now),
-        has_template=commuter.template is not None,
-    )
-    return evidence, credential, verification

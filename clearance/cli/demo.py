@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import shutil
-import socket
 import threading
 import time
 import uuid
@@ -22,15 +21,24 @@ import httpx
 import uvicorn
 from sqlalchemy import select
 
-from clearance import accounts, credentials, schema, security, stations
-from clearance.app import API_PREFIX, create_app
-from clearance.db import make_engine, make_sessionmaker, session_scope, utcnow
-from clearance.deps import AppContext
-from clearance.models import Bridge, Commuter, CredentialKind, Direction, Park, Role, User
-from clearance.samples import IMPOSTOR_PHOTO, SAMPLE_COMMUTERS, SampleCommuter
-from clearance.settings import Settings
+from clearance.accounts import security
+from clearance.accounts import service as accounts
+from clearance.audit.service import Actor
+from clearance.cli.launch import free_port
+from clearance.cli.samples import IMPOSTOR_PHOTO, SAMPLE_COMMUTERS, SampleCommuter
+from clearance.core import credentials
+from clearance.core.enums import Bridge, CredentialKind, Direction, Park, Role
+from clearance.core.settings import Settings
+from clearance.core.zone import utcnow
+from clearance.db import migrations
+from clearance.db.engine import make_engine, make_sessionmaker, session_scope
+from clearance.db.models import Commuter, User
+from clearance.stations import service as stations
+from clearance.vision import images
+from clearance.web.app import API_PREFIX, create_app
+from clearance.web.deps import AppContext
 from enrolment import issuing
-from kiosk.frames import compose_frame, load_photo_file, to_jpeg, write_walk_up
+from kiosk.frames import compose_frame, load_photo_file, write_walk_up
 
 
 @dataclass(frozen=True)
@@ -49,13 +57,6 @@ class Setup:
     """East footbridge, towards Hong Kong."""
     return_kiosk_key: str
     """West footbridge, towards Shenzhen."""
-
-
-def free_port(host: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def start_server(
@@ -80,8 +81,11 @@ def bootstrap(settings: Settings) -> Setup:
     """What an administrator does once: an organisation, staff accounts, a checkpoint, a kiosk."""
     engine = make_engine(settings.sqlalchemy_url)
     staff = {role: Staff(f"demo-{role.value}", security.generate_password()) for role in Role}
+    actor = Actor.system("hetao demo")
     with session_scope(make_sessionmaker(engine)) as session:
-        organisation = accounts.create_organisation(session, name="Hetao Quantum Lab", park=Park.HK)
+        organisation = accounts.create_organisation(
+            session, name="Hetao Quantum Lab", park=Park.HK, actor=actor
+        )
         for role, account in staff.items():
             accounts.create_user(
                 session,
@@ -89,16 +93,19 @@ def bootstrap(settings: Settings) -> Setup:
                 password=account.password,
                 role=role,
                 organisation_id=organisation.id if role is Role.ENROLLER else None,
+                actor=actor,
             )
         checkpoint = stations.create_checkpoint(
-            session, name="East footbridge, Shenzhen side", bridge=Bridge.EAST
+            session, name="East footbridge, Shenzhen side", bridge=Bridge.EAST, actor=actor
         )
         _kiosk, kiosk_key = stations.create_kiosk(
-            session, checkpoint=checkpoint, name="Lane 1", direction=Direction.TO_HK
+            session, checkpoint=checkpoint, name="Lane 1", direction=Direction.TO_HK, actor=actor
         )
-        west = stations.create_checkpoint(session, name="West footbridge, Hong Kong side", bridge=Bridge.WEST)
+        west = stations.create_checkpoint(
+            session, name="West footbridge, Hong Kong side", bridge=Bridge.WEST, actor=actor
+        )
         _kiosk, return_key = stations.create_kiosk(
-            session, checkpoint=west, name="Lane 1", direction=Direction.TO_SZ
+            session, checkpoint=west, name="Lane 1", direction=Direction.TO_SZ, actor=actor
         )
         organisation_id = str(organisation.id)
     engine.dispose()
@@ -157,7 +164,7 @@ def run(*, settings: Settings, serve: bool, host: str, port: int) -> int:
     demo_settings = settings.model_copy(update={"data_dir": demo_dir, "database_url": None})
     demo_dir.mkdir(parents=True)
     print(f"Hetao Clearance demo — fresh database {demo_settings.sqlalchemy_url}")
-    schema.upgrade(url=demo_settings.sqlalchemy_url)
+    migrations.upgrade(url=demo_settings.sqlalchemy_url)
     setup = bootstrap(demo_settings)
     port = port if serve else free_port(host)
     server, thread, context = start_server(demo_settings, host=host, port=port)
@@ -216,7 +223,7 @@ def run_morning(client: httpx.Client, setup: Setup, context: AppContext, *, demo
             session,
             commuter=commuter_c,
             kind=CredentialKind.STATIC,
-            issued_by=staff_user,
+            actor=Actor(staff_user),
             keyring=context.keyring,
             lifetime=timedelta(days=1),
             now=utcnow() - timedelta(days=2),
@@ -267,7 +274,7 @@ def run_morning(client: httpx.Client, setup: Setup, context: AppContext, *, demo
     attempts = [(label, face, payload, kiosk) for label, face, payload in scenario]
     attempts += [(label, face, payload, homeward) for label, face, payload in scenario_home]
     for label, face, payload, station in attempts:
-        frame = to_jpeg(compose_frame(face=face, qr_text=payload))
+        frame = images.encode_jpeg(compose_frame(face=face, qr_text=payload), quality=90)
         started = time.perf_counter()
         result = expect(
             client.post(

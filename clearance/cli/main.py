@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from clearance.errors import HetaoError
-from clearance.models import Park, Role
-from clearance.settings import Settings
+from clearance.core.enums import Park, Role
+from clearance.core.errors import HetaoError
+from clearance.core.settings import Settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -35,7 +35,7 @@ SHUTDOWN_GRACE_SECONDS = 3
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from clearance.app import create_app
+    from clearance.web.app import create_app
 
     settings = _settings()
     app = create_app(settings)
@@ -52,7 +52,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from clearance import demo
+    from clearance.cli import demo
 
     return demo.run(settings=_settings(), serve=not args.no_serve, host=args.host, port=args.port)
 
@@ -72,58 +72,63 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(_args: argparse.Namespace) -> int:
-    from clearance import schema
+    from clearance.db import migrations
 
     settings = _settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    schema.upgrade(url=settings.sqlalchemy_url)
-    print(f"database at revision {schema.head_revision()}")
+    migrations.upgrade(url=settings.sqlalchemy_url)
+    print(f"database at revision {migrations.head_revision()}")
     return 0
 
 
 def cmd_db_revision(args: argparse.Namespace) -> int:
     from alembic import command
 
-    from clearance import schema
+    from clearance.db import migrations
 
     # Compare the models with a scratch database at the newest revision, not with whatever
     # state the developer's own database is in.
     with tempfile.TemporaryDirectory() as scratch:
         url = f"sqlite:///{scratch}/revision.sqlite3"
-        schema.upgrade(url=url)
-        command.revision(schema.alembic_config(url=url), message=args.message, autogenerate=True)
+        migrations.upgrade(url=url)
+        command.revision(migrations.alembic_config(url=url), message=args.message, autogenerate=True)
     return 0
 
 
 def _migrated_engine(settings: Settings, action: str) -> Engine:
     """An engine on the configured database, which must be migrated to the newest revision."""
-    from clearance import schema
-    from clearance.db import make_engine
+    from clearance.db import migrations
+    from clearance.db.engine import make_engine
 
     engine = make_engine(settings.sqlalchemy_url)
-    if not schema.is_current(engine):
+    if not migrations.is_current(engine):
         raise SystemExit(f"hetao: cannot {action}: the database is not migrated; run `hetao db upgrade`")
     return engine
 
 
 def _unit_of_work(action: str) -> AbstractContextManager[Session]:
     """A session on the configured database that commits when the block ends."""
-    from clearance.db import make_sessionmaker, session_scope
+    from clearance.db.engine import make_sessionmaker, session_scope
 
     return session_scope(make_sessionmaker(_migrated_engine(_settings(), action)))
 
 
 def cmd_create_organisation(args: argparse.Namespace) -> int:
-    from clearance import accounts
+    from clearance.accounts import service as accounts
+    from clearance.audit.service import Actor
 
     with _unit_of_work("create an organisation") as session:
-        organisation = accounts.create_organisation(session, name=args.name, park=Park(args.park))
+        organisation = accounts.create_organisation(
+            session, name=args.name, park=Park(args.park), actor=Actor.command_line()
+        )
         print(f"organisation {organisation.name!r} ({organisation.park.value}) id {organisation.id}")
     return 0
 
 
 def cmd_create_user(args: argparse.Namespace) -> int:
-    from clearance import accounts, security
+    from clearance.accounts import security
+    from clearance.accounts import service as accounts
+    from clearance.audit.service import Actor
 
     password = args.password
     generated = False
@@ -142,6 +147,7 @@ def cmd_create_user(args: argparse.Namespace) -> int:
             password=password,
             role=Role(args.role),
             organisation_id=organisation_id,
+            actor=Actor.command_line(),
         )
         print(f"user {user.username!r} ({user.role.value}) id {user.id}")
     if generated:
@@ -150,8 +156,10 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
-    from clearance import retention
-    from clearance.db import make_sessionmaker, utcnow
+    from clearance.audit.service import Actor
+    from clearance.core.zone import utcnow
+    from clearance.custody import retention
+    from clearance.db.engine import make_sessionmaker
 
     settings = _settings()
     engine = _migrated_engine(settings, "purge")
@@ -170,6 +178,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
         action=action,
         dry_run=args.dry_run,
         progress=None if args.quiet else progress,
+        actor=Actor.command_line(),
     )
     verb = {"anonymise": "anonymised", "delete": "deleted"}[action.value]
     when = f"{result.cutoff:%Y-%m-%d %H:%M} UTC"
@@ -185,25 +194,26 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
-    from clearance import keys, rekey
-    from clearance.db import make_sessionmaker
+    from clearance.audit.service import Actor
+    from clearance.custody import keys, rekey
+    from clearance.db.engine import make_sessionmaker
 
     settings = _settings()
     sessions = make_sessionmaker(_migrated_engine(settings, "rotate keys"))
-    keys.load_keyring(settings)  # in development, make the keys if this is a fresh data directory
-    old_id, new_id = keys.rotate_data_key(settings)
-    print(f"new data key {new_id.hex()} seals from now on; {old_id.hex()} is kept to open what it sealed")
 
     def progress(field: str, done: int) -> None:
         print(f"  {field}: {done:,} re-sealed", file=sys.stderr, flush=True)
 
-    keyring = keys.load_keyring(settings)
-    counts = rekey.reseal_all(sessions, keyring, progress=progress)
-    print("re-sealed " + ", ".join(f"{count:,} {field}" for field, count in counts.items()))
-    with sessions() as session:
-        stale = {field: n for field, n in rekey.count_stale(session, key_id=new_id).items() if n}
-    if stale:
-        raise SystemExit(f"hetao: still sealed with an older key: {stale}; run `hetao keys rotate` again")
+    rotation = rekey.rotate(settings, sessions, actor=Actor.command_line(), progress=progress)
+    print(
+        f"new data key {rotation.new_key_id.hex()} seals from now on; "
+        f"{rotation.old_key_id.hex()} is kept to open what it sealed"
+    )
+    print("re-sealed " + ", ".join(f"{count:,} {field}" for field, count in rotation.resealed.items()))
+    if rotation.stale:
+        raise SystemExit(
+            f"hetao: still sealed with an older key: {rotation.stale}; run `hetao keys rotate` again"
+        )
     retired = sorted(settings.keys_dir.glob(keys.RETIRED_DATA_KEYS))
     if args.delete_retired:
         for path in retired:

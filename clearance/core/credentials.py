@@ -39,13 +39,13 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from clearance.models import CredentialKind
+from clearance.core.enums import CredentialKind
+from clearance.core.reasons import Reason
 
 PREFIX = "HC1:"
 DYNAMIC_PREFIX = "HD1:"
@@ -64,21 +64,6 @@ _DOMAIN = b"hetao-credential-v1"
 
 BASE45_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 _BASE45_INDEX = {c: i for i, c in enumerate(BASE45_ALPHABET)}
-
-
-class CredentialCheck(StrEnum):
-    """The outcome of checking a QR text; the values are the clearance reasons."""
-
-    VALID = "valid"
-    MALFORMED = "malformed_qr"
-    UNKNOWN_KEY = "unknown_key"
-    BAD_SIGNATURE = "bad_signature"
-    EXPIRED = "expired"
-    CODE_MISSING = "code_missing"
-    """A dynamic credential shown without its time-based code."""
-    CODE_EXPIRED = "code_expired"
-    """The time-based code is outside its window: a screenshot, or a phone with a wrong clock."""
-    BAD_CODE = "bad_code"
 
 
 @dataclass(frozen=True)
@@ -108,7 +93,8 @@ class Presented:
 
 @dataclass(frozen=True)
 class Verification:
-    check: CredentialCheck
+    problem: Reason | None
+    """None: the QR text is a well-formed credential, signed by a key we hold and not expired."""
     claims: Claims | None
     """Present once the payload parsed, even if its signature or expiry failed."""
     dynamic: DynamicCode | None = None
@@ -225,20 +211,20 @@ def verify_credential(
     try:
         presented = parse_payload(text)
     except MalformedPayload:
-        return Verification(CredentialCheck.MALFORMED, None)
+        return Verification(Reason.MALFORMED_QR, None)
     claims = presented.claims
     public_key = public_keys.get(claims.kid)
     if public_key is None:
-        return Verification(CredentialCheck.UNKNOWN_KEY, claims)
+        return Verification(Reason.UNKNOWN_KEY, claims)
     try:
         public_key.verify(presented.signature, _DOMAIN + presented.body)
     except InvalidSignature:
-        return Verification(CredentialCheck.BAD_SIGNATURE, claims)
+        return Verification(Reason.BAD_SIGNATURE, claims)
     if now >= claims.expires_at:
-        return Verification(CredentialCheck.EXPIRED, claims)
+        return Verification(Reason.EXPIRED, claims)
     if claims.kind is CredentialKind.DYNAMIC and presented.dynamic is None:
-        return Verification(CredentialCheck.CODE_MISSING, claims)
-    return Verification(CredentialCheck.VALID, claims, presented.dynamic)
+        return Verification(Reason.CODE_MISSING, claims)
+    return Verification(None, claims, presented.dynamic)
 
 
 def time_step(now: datetime) -> int:
@@ -259,14 +245,14 @@ def dynamic_qr_text(payload: str, *, secret: bytes, now: datetime) -> str:
     return DYNAMIC_PREFIX + base45_encode(raw)
 
 
-def check_dynamic_code(verification: Verification, *, secret: bytes, now: datetime) -> CredentialCheck:
+def check_dynamic_code(verification: Verification, *, secret: bytes, now: datetime) -> Reason | None:
     """Check the time-based code of a verified dynamic credential: it must be made with the
-    credential's ``secret`` for a step within one of now's."""
+    credential's ``secret`` for a step within one of now's. None if it is."""
     assert verification.claims is not None and verification.dynamic is not None
     shown = verification.dynamic
     if abs(shown.step - time_step(now)) > 1:
-        return CredentialCheck.CODE_EXPIRED
+        return Reason.CODE_EXPIRED
     expected = dynamic_code(secret, credential_id=verification.claims.credential_id, step=shown.step)
     if not hmac.compare_digest(expected, shown.code):
-        return CredentialCheck.BAD_CODE
-    return CredentialCheck.VALID
+        return Reason.BAD_CODE
+    return None

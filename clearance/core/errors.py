@@ -1,11 +1,12 @@
-"""Domain errors. Services raise these; one handler in ``clearance.app`` turns them into HTTP.
+"""Domain errors. Services raise these; one handler in ``clearance.web.handlers`` turns them into
+HTTP, and the command line into a one-line message.
 
 The response body is ``{"error": <class name>, "detail": <what and why>}`` plus any ``extra``.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel
 
@@ -17,10 +18,18 @@ class HetaoError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.extra = extra
+        self.keeps_record = False
 
     @property
     def name(self) -> str:
         return type(self).__name__
+
+    def keep_record(self) -> Self:
+        """Mark this refusal as one that leaves a record: the unit of work commits what was
+        written before it was raised (the refusal's audit record or alert) instead of rolling
+        back. The service raising it writes nothing else first."""
+        self.keeps_record = True
+        return self
 
 
 class NotAuthenticated(HetaoError):

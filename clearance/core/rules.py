@@ -12,44 +12,9 @@ Reasons are machine-readable codes, most important first.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
-from clearance.credentials import CredentialCheck
-from clearance.models import CommuterStatus, Decision
-
-
-class Reason(StrEnum):
-    NO_QR = "no_qr"
-    MALFORMED_QR = "malformed_qr"
-    UNKNOWN_KEY = "unknown_key"
-    BAD_SIGNATURE = "bad_signature"
-    EXPIRED = "expired"
-    CODE_MISSING = "code_missing"
-    CODE_EXPIRED = "code_expired"
-    BAD_CODE = "bad_code"
-    REPLAYED = "replayed"
-    REVOKED = "revoked"
-    UNKNOWN_CREDENTIAL = "unknown_credential"
-    NOT_WHITELISTED = "not_whitelisted"
-    NO_FACE = "no_face"
-    SEVERAL_FACES = "several_faces"
-    FACE_TOO_SMALL = "face_too_small"
-    FACE_BLURRED = "face_blurred"
-    FACE_BADLY_EXPOSED = "face_badly_exposed"
-    FACE_UNCERTAIN = "face_uncertain"
-    FACE_MISMATCH = "face_mismatch"
-    ANTI_PASSBACK = "anti_passback"
-
-
-_CREDENTIAL_REASONS = {
-    CredentialCheck.MALFORMED: Reason.MALFORMED_QR,
-    CredentialCheck.UNKNOWN_KEY: Reason.UNKNOWN_KEY,
-    CredentialCheck.BAD_SIGNATURE: Reason.BAD_SIGNATURE,
-    CredentialCheck.EXPIRED: Reason.EXPIRED,
-    CredentialCheck.CODE_MISSING: Reason.CODE_MISSING,
-    CredentialCheck.CODE_EXPIRED: Reason.CODE_EXPIRED,
-    CredentialCheck.BAD_CODE: Reason.BAD_CODE,
-}
+from clearance.core.enums import CommuterStatus, Decision
+from clearance.core.reasons import Reason
 
 
 @dataclass(frozen=True)
@@ -62,8 +27,10 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class Evidence:
-    credential: CredentialCheck | None
-    """None when no QR was seen."""
+    qr_seen: bool
+    """False when no QR was seen."""
+    credential_problem: Reason | None = None
+    """What is wrong with the QR text as a credential (form, signature, expiry, code); None if nothing."""
     credential_known: bool = False
     """The credential id is one the server issued (or the kiosk's whitelist holds)."""
     credential_revoked: bool = False
@@ -75,7 +42,7 @@ class Evidence:
     has_template: bool = False
     face_count: int | None = None
     """None when the face was not examined because the credential already failed."""
-    face_quality_failures: tuple[str, ...] = ()
+    face_quality_failures: tuple[Reason, ...] = ()
     distance: float | None = None
     passback: bool = False
     """The commuter is already recorded in the park this crossing leads into."""
@@ -95,10 +62,10 @@ def decide(evidence: Evidence, *, thresholds: Thresholds) -> Outcome:
 def credential_rejection(evidence: Evidence) -> Outcome | None:
     """The rejection the credential and whitelist alone call for, or None if they are good
     and the face decides."""
-    if evidence.credential is None:
+    if not evidence.qr_seen:
         return Outcome(Decision.REJECTED, (Reason.NO_QR,))
-    if evidence.credential is not CredentialCheck.VALID:
-        return Outcome(Decision.REJECTED, (_CREDENTIAL_REASONS[evidence.credential],))
+    if evidence.credential_problem is not None:
+        return Outcome(Decision.REJECTED, (evidence.credential_problem,))
     if not evidence.credential_known:
         return Outcome(Decision.REJECTED, (Reason.UNKNOWN_CREDENTIAL,))
     if evidence.credential_revoked:
@@ -119,7 +86,7 @@ def decide_face(evidence: Evidence, *, thresholds: Thresholds) -> Outcome:
     if evidence.face_count > 1:
         return Outcome(Decision.REFER, (Reason.SEVERAL_FACES,))
     if evidence.face_quality_failures:
-        return Outcome(Decision.REFER, tuple(Reason(r) for r in evidence.face_quality_failures))
+        return Outcome(Decision.REFER, evidence.face_quality_failures)
     if evidence.distance is None:
         return Outcome(Decision.REFER, (Reason.NO_FACE,))
     if evidence.distance <= thresholds.match:

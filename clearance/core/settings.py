@@ -14,6 +14,8 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from clearance.core import keyfiles
+
 # Secrets that ship in examples and must never guard a real deployment.
 PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "changeme", "secret", "dev", "development"})
 
@@ -126,14 +128,5 @@ class Settings(BaseSettings):
             return self.secret_key
         path = self.keys_dir / "token-secret"
         if not path.exists():
-            write_private_file(path, secrets.token_urlsafe(48).encode())
+            keyfiles.write_private_file(path, secrets.token_urlsafe(48).encode())
         return path.read_text().strip()
-
-
-def write_private_file(path: Path, content: bytes) -> None:
-    """Write a key file readable only by its owner, creating its folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.touch(mode=0o600)
-    tmp.write_bytes(content)
-    tmp.replace(path)

@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 from dataclasses import dataclass
-from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-from clearance.settings import write_private_file
 
 VERSION = 1
 NONCE_BYTES = 12
@@ -49,26 +45,6 @@ class DataKey:
 def sealed_with(blob: bytes) -> bytes:
     """The id of the key a blob was sealed with."""
     return blob[1:5]
-
-
-def load_or_create_data_key(path: Path, *, create: bool) -> DataKey:
-    """Read the 32-byte data key from ``path``; make one there first if ``create``."""
-    if not path.exists():
-        if not create:
-            raise FileNotFoundError(f"data encryption key not found at {path}")
-        write_private_file(path, new_key_text())
-    return DataKey(read_key_file(path))
-
-
-def new_key_text() -> bytes:
-    return secrets.token_bytes(32).hex().encode()
-
-
-def read_key_file(path: Path) -> bytes:
-    key = bytes.fromhex(path.read_text().strip())
-    if len(key) != 32:
-        raise ValueError(f"data encryption key at {path} is not 32 bytes of hex")
-    return key
 
 
 def seal(data_key: DataKey, plaintext: bytes, *, context: bytes) -> bytes:

@@ -1,10 +1,15 @@
-"""Local time of the co-operation zone. Hong Kong and Shenzhen both keep UTC+8, all year."""
+"""Time: UTC for every record, and the local time of the co-operation zone (Hong Kong and
+Shenzhen both keep UTC+8, all year) for people and for registration dates."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 ZONE_TIME = timezone(timedelta(hours=8), "HKT")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 def local_today(now: datetime | None = None) -> date:

@@ -1,35 +1,24 @@
-"""Crossing records: every attempt at a kiosk, cleared or not."""
+"""Crossing records: every attempt at a kiosk, cleared or not, and officers' overrides."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from clearance import alerts, audit, chain, errors, events, presence
-from clearance.errors import InvalidInput, InvalidTransition, NotFound
-from clearance.models import (
-    AlertKind,
-    Checkpoint,
-    Commuter,
-    Credential,
-    Crossing,
-    Decision,
-    Direction,
-    Kiosk,
-)
-from clearance.rules import Outcome, Reason
+from clearance.alerts import service as alerts
+from clearance.audit import service as audit
+from clearance.clearing import presence
+from clearance.core.enums import Decision, Direction
+from clearance.core.errors import InvalidInput, InvalidTransition, NotFound
+from clearance.core.reasons import Reason
+from clearance.core.rules import Outcome
+from clearance.db import events
+from clearance.db.models import Checkpoint, Commuter, Crossing, Kiosk
 
 
 def record_crossing(
@@ -191,9 +180,25 @@ class CrossingFilters:
 
 
 def list_crossings(
-    session: Session, *, filters: CrossingFilters, limit: int, offset: int = 0
+    session: Session,
+    *,
+    filters: CrossingFilters,
+    limit: int,
+    offset: int = 0,
+    actor: audit.Actor,
+    purpose: str | None = None,
 ) -> list[Crossing]:
-    """Crossings matching ``filters``, newest first."""
+    """Crossings matching ``filters``, newest first. Reading one commuter's history is a read of
+    personal data: it goes into the audit trail, with its purpose if given."""
+    if filters.commuter_id is not None:
+        audit.record_event(
+            session,
+            actor=actor,
+            action="read_crossing_history",
+            object_type="commuter",
+            object_id=filters.commuter_id,
+            purpose=purpose,
+        )
     query = select(Crossing)
     if filters.commuter_id is not None:
         query = query.where(Crossing.commuter_id == filters.commuter_id)
@@ -211,219 +216,3 @@ def list_crossings(
         query = query.where(Crossing.decided_at < filters.until)
     query = query.order_by(Crossing.decided_at.desc(), Crossing.id).limit(limit).offset(offset)
     return list(session.scalars(query))
-
-
-class CrossingUpload(BaseModel):
-    """One crossing a kiosk decided on its own, as it delivers it from its outbox."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: uuid.UUID
-    decided_at: AwareDatetime
-    decision: Decision
-    reasons: list[Annotated[str, Field(max_length=40)]] = Field(default_factory=list, max_length=20)
-    commuter_id: uuid.UUID | None = None
-    credential_id: uuid.UUID | None = None
-    distance: float | None = Field(default=None, ge=0, le=4)
-    duration_ms: float | None = Field(default=None, ge=0)
-    seq: int | None = Field(default=None, ge=1, le=2**62)
-    """Position in the kiosk's chain of records (clearance/chain.py)."""
-    prev_hash: str | None = Field(default=None, pattern="^[0-9a-f]{64}$")
-
-
-class UploadStatus(StrEnum):
-    CREATED = "created"
-    DUPLICATE = "duplicate"
-    INVALID = "invalid"
-
-
-@dataclass(frozen=True)
-class UploadResult:
-    id: str
-    status: UploadStatus
-    detail: str | None = None
-
-
-_UPLOAD = TypeAdapter(CrossingUpload)
-# A kiosk clock may run a little fast; a crossing further in the future than this is refused.
-CLOCK_TOLERANCE = timedelta(minutes=5)
-
-
-def ingest_crossings(
-    session: Session, *, kiosk: Kiosk, items: list[Any], now: datetime, signature: str | None = None
-) -> list[UploadResult]:
-    """Store a kiosk's batch idempotently: each item is ``created``, a ``duplicate`` of one
-    already stored (a retry after a lost answer), or ``invalid`` with the reason. Cleared
-    crossings move the commuter to their new park; one into the park they were already in
-    raises an anti-passback alert."""
-    if kiosk.public_key is not None:
-        check_batch_signature(session, kiosk=kiosk, items=items, signature=signature)
-    results: dict[int, UploadResult] = {}
-    valid: dict[int, CrossingUpload] = {}
-    seen: set[uuid.UUID] = set()
-    for index, item in enumerate(items):
-        raw_id = str(item.get("id", "")) if isinstance(item, dict) else ""
-        try:
-            upload = _UPLOAD.validate_python(item)
-        except ValidationError as exc:
-            problem = exc.errors()[0]
-            where = ".".join(str(part) for part in problem["loc"])
-            results[index] = UploadResult(raw_id, UploadStatus.INVALID, f"{where}: {problem['msg']}")
-            continue
-        if upload.decided_at > now + CLOCK_TOLERANCE:
-            results[index] = UploadResult(raw_id, UploadStatus.INVALID, "decided_at is in the future")
-        elif kiosk.public_key is not None and (upload.seq is None or upload.prev_hash is None):
-            results[index] = UploadResult(raw_id, UploadStatus.INVALID, "seq and prev_hash are required")
-        elif upload.id in seen:
-            results[index] = UploadResult(raw_id, UploadStatus.DUPLICATE)
-        else:
-            seen.add(upload.id)
-            valid[index] = upload
-    _refuse_unknown_references(session, valid, results)
-    rows = [
-        {
-            "id": upload.id,
-            "kiosk_id": kiosk.id,
-            "checkpoint_id": kiosk.checkpoint_id,
-            "direction": kiosk.direction,
-            "commuter_id": upload.commuter_id,
-            "credential_id": upload.credential_id,
-            "decision": upload.decision,
-            "reasons": upload.reasons,
-            "distance": upload.distance,
-            "duration_ms": upload.duration_ms,
-            "decided_at": upload.decided_at,
-            "recorded_at": now,
-            "chain_seq": upload.seq,
-        }
-        for upload in valid.values()
-    ]
-    created: set[uuid.UUID] = set()
-    if rows:
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(Crossing).on_conflict_do_nothing(index_elements=["id"]).returning(Crossing.id)
-        created = set(session.scalars(statement, rows))
-    for index, upload in valid.items():
-        status = UploadStatus.CREATED if upload.id in created else UploadStatus.DUPLICATE
-        results[index] = UploadResult(str(upload.id), status)
-    cleared = sorted(
-        (u for u in valid.values() if u.id in created and u.decision is Decision.CLEARED and u.commuter_id),
-        key=lambda u: u.decided_at,
-    )
-    for upload in cleared:
-        commuter = session.get(Commuter, upload.commuter_id)
-        assert commuter is not None
-        if presence.record_passage(
-            session, commuter=commuter, direction=kiosk.direction, at=upload.decided_at
-        ):
-            alerts.raise_alert(
-                session,
-                kind=AlertKind.ANTI_PASSBACK_CONFLICT,
-                commuter_id=commuter.id,
-                crossing_id=upload.id,
-                kiosk_id=kiosk.id,
-                detail=f"cleared {kiosk.direction.value} while already recorded in "
-                f"{presence.DESTINATION[kiosk.direction].value} (decided offline)",
-            )
-    session.flush()
-    chained = [items[i] for i, u in valid.items() if u.id in created and u.seq is not None]
-    if chained:
-        follow_chain(session, kiosk=kiosk, records=chained)
-    stored = [u for u in valid.values() if u.id in created]
-    mismatched = {
-        u.credential_id for u in stored if u.credential_id and Reason.FACE_MISMATCH.value in u.reasons
-    }
-    if mismatched:
-        alerts.check_face_mismatches(session, credential_ids=mismatched, now=now)
-    if stored:
-        announce_crossings(session, list(session.scalars(select(Crossing).where(Crossing.id.in_(created)))))
-    return [results[index] for index in range(len(items))]
-
-
-def _refuse_unknown_references(
-    session: Session, valid: dict[int, CrossingUpload], results: dict[int, UploadResult]
-) -> None:
-    commuter_ids = {u.commuter_id for u in valid.values() if u.commuter_id}
-    credential_ids = {u.credential_id for u in valid.values() if u.credential_id}
-    known_commuters = set(session.scalars(select(Commuter.id).where(Commuter.id.in_(commuter_ids))))
-    known_credentials = set(session.scalars(select(Credential.id).where(Credential.id.in_(credential_ids))))
-    for index, upload in list(valid.items()):
-        if upload.commuter_id and upload.commuter_id not in known_commuters:
-            detail = "unknown commuter_id"
-        elif upload.credential_id and upload.credential_id not in known_credentials:
-            detail = "unknown credential_id"
-        else:
-            continue
-        del valid[index]
-        results[index] = UploadResult(str(upload.id), UploadStatus.INVALID, detail)
-
-
-def check_batch_signature(session: Session, *, kiosk: Kiosk, items: list[Any], signature: str | None) -> None:
-    """Refuse a batch not signed by ``kiosk``'s registered key, after raising an alert (which the
-    caller must commit: see the route)."""
-    hashes = [chain.record_hash(item if isinstance(item, dict) else {}) for item in items]
-    assert kiosk.public_key is not None
-    try:
-        Ed25519PublicKey.from_public_bytes(kiosk.public_key).verify(
-            base64.b64decode(signature or "", validate=True), chain.batch_message(hashes)
-        )
-        return
-    except (InvalidSignature, ValueError, binascii.Error):
-        pass
-    alerts.raise_alert(
-        session,
-        kind=AlertKind.CROSSING_LOG_TAMPERED,
-        kiosk_id=kiosk.id,
-        detail=f"a batch of {len(items)} crossings came with a missing or wrong signature; refused",
-        dedupe_key=f"batch_signature:{kiosk.id}:{hashes[0] if hashes else ''}",
-    )
-    raise errors.InvalidSignature("the batch is not signed with this kiosk's registered key")
-
-
-def follow_chain(session: Session, *, kiosk: Kiosk, records: list[dict[str, Any]]) -> None:
-    """Check newly stored records against ``kiosk``'s chain, in order, raising an alert for each
-    gap, fork or broken link, and move the kiosk's chain head on."""
-    locked = session.scalar(select(Kiosk).where(Kiosk.id == kiosk.id).with_for_update())
-    assert locked is not None
-    for record in sorted(records, key=lambda r: int(r["seq"])):
-        seq = int(record["seq"])
-        problem = chain.link_problem(
-            head_seq=locked.chain_seq,
-            head_hash=locked.chain_hash or chain.GENESIS,
-            seq=seq,
-            prev_hash=str(record["prev_hash"]),
-        )
-        if problem is not None:
-            alerts.raise_alert(
-                session,
-                kind=AlertKind.CROSSING_LOG_TAMPERED,
-                kiosk_id=kiosk.id,
-                crossing_id=uuid.UUID(str(record["id"])),
-                detail=f"kiosk {kiosk.name}: {problem}",
-                dedupe_key=f"chain:{kiosk.id}:{seq}",
-            )
-        if seq > locked.chain_seq:
-            locked.chain_seq = seq
-            locked.chain_hash = chain.record_hash(record)
-    session.flush()
-
-
-def register_kiosk_key(session: Session, *, kiosk: Kiosk, public_key: bytes) -> None:
-    """Learn ``kiosk``'s batch-signing key the first time it presents one; a different key
-    later is refused (and raised as an alert the caller must commit)."""
-    if kiosk.public_key is None:
-        kiosk.public_key = public_key
-        session.flush()
-        return
-    if kiosk.public_key != public_key:
-        alerts.raise_alert(
-            session,
-            kind=AlertKind.CROSSING_LOG_TAMPERED,
-            kiosk_id=kiosk.id,
-            detail=f"kiosk {kiosk.name} presented a signing key other than the one it registered",
-            dedupe_key=f"kiosk_key:{kiosk.id}:{base64.b16encode(public_key[:8]).decode()}",
-        )
-        raise errors.Conflict(
-            "this kiosk registered another signing key: to replace the kiosk, add a new one"
-        )

@@ -9,22 +9,18 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
-    NoEncryption,
-    PrivateFormat,
     PublicFormat,
-    load_pem_private_key,
 )
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clearance import credentials, vault
-from clearance.models import SigningKey
-from clearance.settings import Environment, Settings, write_private_file
+from clearance.core import credentials, keyfiles, vault
+from clearance.core.settings import Environment, Settings
+from clearance.db.models import SigningKey
 
 ALGORITHM = "Ed25519"
 
@@ -46,8 +42,8 @@ class DataKeyFiles:
         self._key = self._read()
 
     def _read(self) -> vault.DataKey:
-        current = vault.load_or_create_data_key(self._current, create=self._create)
-        retired = tuple(vault.read_key_file(path) for path in sorted(self._folder.glob(RETIRED_DATA_KEYS)))
+        current = keyfiles.load_or_create_data_key(self._current, create=self._create)
+        retired = tuple(keyfiles.read_key_file(path) for path in sorted(self._folder.glob(RETIRED_DATA_KEYS)))
         self._stamp = self._folder.stat().st_mtime_ns
         return vault.DataKey(current.key, retired)
 
@@ -80,33 +76,21 @@ class Keyring:
 def load_keyring(settings: Settings) -> Keyring:
     create = settings.environment is Environment.DEVELOPMENT
     return Keyring(
-        signing_key=load_or_create_signing_key(settings.signing_key_file, create=create),
+        signing_key=keyfiles.load_or_create_signing_key(settings.signing_key_file, create=create),
         data_keys=DataKeyFiles(settings, create=create),
-        index_key=vault.load_or_create_data_key(settings.keys_dir / "index.key", create=create).key,
+        index_key=keyfiles.load_or_create_data_key(settings.keys_dir / "index.key", create=create).key,
     )
 
 
 def rotate_data_key(settings: Settings) -> tuple[bytes, bytes]:
     """Make a new data key the one that seals; the old one stays as a retired key so what it
     sealed still opens. Returns the old and new key ids."""
-    old = vault.read_key_file(settings.data_key_file)
+    old = keyfiles.read_key_file(settings.data_key_file)
     old_id = vault.key_id_of(old)
     retired = settings.keys_dir / f"data-retired-{old_id.hex()}.key"
-    write_private_file(retired, old.hex().encode())
-    write_private_file(settings.data_key_file, vault.new_key_text())
-    return old_id, vault.key_id_of(vault.read_key_file(settings.data_key_file))
-
-
-def load_or_create_signing_key(path: Path, *, create: bool) -> Ed25519PrivateKey:
-    if not path.exists():
-        if not create:
-            raise FileNotFoundError(f"credential signing key not found at {path}")
-        pem = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-        write_private_file(path, pem)
-    key = load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ValueError(f"{path} does not hold an Ed25519 private key")
-    return key
+    keyfiles.write_private_file(retired, old.hex().encode())
+    keyfiles.write_private_file(settings.data_key_file, keyfiles.new_key_text())
+    return old_id, vault.key_id_of(keyfiles.read_key_file(settings.data_key_file))
 
 
 def register_signing_key(session: Session, keyring: Keyring) -> SigningKey:

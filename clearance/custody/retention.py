@@ -18,9 +18,9 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from clearance import audit
-from clearance.db import session_scope
-from clearance.models import Alert, Crossing, WebSession
+from clearance.audit import service as audit
+from clearance.db.engine import session_scope
+from clearance.db.models import Alert, Crossing, WebSession
 
 BATCH = 5000
 
@@ -56,6 +56,7 @@ def purge(
     action: RetentionAction,
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
+    actor: audit.Actor,
 ) -> PurgeResult:
     """Anonymise or delete crossings decided more than ``retention_days`` before ``now``."""
     cutoff = now - timedelta(days=retention_days)
@@ -92,7 +93,7 @@ def purge(
         web_sessions = session.execute(delete(WebSession).where(WebSession.expires_at < now)).rowcount  # type: ignore[attr-defined]
         audit.record_event(
             session,
-            actor=audit.Actor(None, None),
+            actor=actor,
             action="purge",
             detail=f"{action.value}: {crossings} crossings and {alerts} alerts "
             f"from before {cutoff:%Y-%m-%d %H:%M} UTC",

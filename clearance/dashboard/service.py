@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from clearance.models import Checkpoint, Commuter, CommuterStatus, Crossing, Decision, Park
-from clearance.zone import ZONE_TIME
+from clearance.core.enums import CommuterStatus, Decision, Park
+from clearance.core.zone import ZONE_TIME
+from clearance.db.models import Checkpoint, Commuter, Crossing
 
 
 def _hour_of(column: Any, dialect: str) -> ColumnElement[str]:

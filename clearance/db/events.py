@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,45 +135,3 @@ class PostgresListener(threading.Thread):
                 log.warning("live events: lost the database connection (%s); retrying", exc)
                 self._stopping.wait(pause)
                 pause = min(pause * 2, 10.0)
-
-
-def format_sse(data: str, *, name: str | None = None, event_id: str | None = None) -> str:
-    """One server-sent event; ``data`` is a single line (JSON)."""
-    head = f"id: {event_id}\n" if event_id else ""
-    head += f"event: {name}\n" if name else ""
-    return f"{head}data: {data}\n\n"
-
-
-async def stream(
-    hub: EventHub,
-    *,
-    replay: Callable[[], list[Event]],
-    encode: Callable[[Event], str | None],
-) -> AsyncIterator[str]:
-    """The text of an event stream: what ``replay`` returns (what a reconnecting browser
-    missed), then every event as it is delivered, with a comment line every 15 s to keep
-    proxies from closing an idle connection. ``encode`` turns an event into SSE text, or None
-    to skip it."""
-    from starlette.concurrency import run_in_threadpool
-
-    subscription = hub.subscribe()
-    try:
-        # Browsers retry a dropped connection after this many milliseconds.
-        yield "retry: 1000\n\n"
-        for missed in await run_in_threadpool(replay):
-            text = encode(missed)
-            if text:
-                yield text
-        while True:
-            try:
-                item = await asyncio.wait_for(subscription.queue.get(), KEEPALIVE_SECONDS)
-            except TimeoutError:
-                yield ": keep-alive\n\n"
-                continue
-            if item is None:
-                return
-            text = encode(item)
-            if text:
-                yield text
-    finally:
-        hub.unsubscribe(subscription)

@@ -10,46 +10,19 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from clearance.db import Base, CreatedMixin, IdMixin, utcnow
-
-
-class Park(StrEnum):
-    HK = "hk"
-    SZ = "sz"
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    ENROLLER = "enroller"
-    OFFICER = "officer"
-
-
-class Bridge(StrEnum):
-    EAST = "east"
-    WEST = "west"
-
-
-class Direction(StrEnum):
-    TO_HK = "to_hk"
-    TO_SZ = "to_sz"
-
-
-class CommuterStatus(StrEnum):
-    PENDING = "pending"
-    ACTIVE = "active"
-    SUSPENDED = "suspended"
-    REVOKED = "revoked"
-
-
-class CredentialKind(StrEnum):
-    STATIC = "static"
-    DYNAMIC = "dynamic"
-
-
-class Decision(StrEnum):
-    CLEARED = "cleared"
-    REJECTED = "rejected"
-    REFER = "refer"
+from clearance.core.enums import (
+    AlertKind,
+    Bridge,
+    CommuterStatus,
+    CredentialKind,
+    Decision,
+    Direction,
+    ImportStatus,
+    Park,
+    Role,
+)
+from clearance.core.zone import utcnow
+from clearance.db.base import Base, CreatedMixin, IdMixin
 
 
 def _enum(cls: type[StrEnum], *, length: int = 16) -> Enum:
@@ -105,7 +78,7 @@ class Commuter(IdMixin, CreatedMixin, Base):
     full_name: Mapped[str] = mapped_column(String(200))
     document_type: Mapped[str] = mapped_column(String(32))
     sealed_document_number: Mapped[bytes] = mapped_column(LargeBinary)
-    """The travel document number, sealed with the data key (clearance/documents.py)."""
+    """The travel document number, sealed with the data key (clearance/whitelist/documents.py)."""
     document_index: Mapped[str] = mapped_column(String(64), index=True)
     """Blind index of document type and number: found by equality, never stored in clear."""
     home_park: Mapped[Park] = mapped_column(_enum(Park))
@@ -224,7 +197,7 @@ class Crossing(Base):
     decided_at: Mapped[datetime] = mapped_column(index=True)
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     chain_seq: Mapped[int | None] = mapped_column(BigInteger)
-    """Position in the deciding kiosk's chain (clearance/chain.py); None if decided online."""
+    """Position in the deciding kiosk's chain (clearance/core/chain.py); None if decided online."""
     override_decision: Mapped[Decision | None] = mapped_column(_enum(Decision))
     """An officer's decision that replaces the kiosk's; the kiosk's stays as it was."""
     override_reason: Mapped[str | None] = mapped_column(String(500))
@@ -245,15 +218,6 @@ class SyncCounter(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger)
-
-
-class AlertKind(StrEnum):
-    ANTI_PASSBACK_CONFLICT = "anti_passback_conflict"
-    REPEATED_FACE_MISMATCH = "repeated_face_mismatch"
-    KIOSK_SILENT = "kiosk_silent"
-    CROSSING_LOG_TAMPERED = "crossing_log_tampered"
-    """A kiosk's chain of crossings has a gap, a fork or a broken link, or a batch's signature
-    does not verify, or the kiosk presented a signing key other than the one it registered."""
 
 
 class Alert(IdMixin, CreatedMixin, Base):
@@ -290,13 +254,6 @@ class AuditEvent(Base):
     object_id: Mapped[str | None] = mapped_column(String(64), index=True)
     purpose: Mapped[str | None] = mapped_column(String(500))
     detail: Mapped[str | None] = mapped_column(String(500))
-
-
-class ImportStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
 
 
 class ImportJob(IdMixin, CreatedMixin, Base):

@@ -1,9 +1,9 @@
 """Face detection, quality, encoding and matching: small pure functions over numpy arrays.
 
-Images are RGB ``uint8`` arrays of shape (height, width, 3). Face boxes are
-``(top, right, bottom, left)`` in pixels of the image they were found in. Encodings are dlib's
-128-d face descriptors (``face_recognition``); their Euclidean distance is below about 0.6 for
-two photos of one person, and lower is stricter.
+Images are RGB ``uint8`` arrays of shape (height, width, 3) (``clearance.vision.images``). Face
+boxes are ``(top, right, bottom, left)`` in pixels of the image they were found in. Encodings are
+dlib's 128-d face descriptors (``face_recognition``); their Euclidean distance is below about 0.6
+for two photos of one person, and lower is stricter.
 
 ``face_recognition`` loads its models when imported, so it is imported inside the functions that
 need it: the server and the command line start without paying for it.
@@ -11,7 +11,6 @@ need it: the server and the command line start without paying for it.
 
 from __future__ import annotations
 
-import io
 import threading
 import warnings
 from dataclasses import dataclass
@@ -21,25 +20,19 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import ImageFile
+
+from clearance.core.reasons import Reason
+from clearance.vision.images import RGBImage, shrink
 
 if TYPE_CHECKING:
-    from clearance.settings import Settings
+    from clearance.core.settings import Settings
 
 Box = tuple[int, int, int, int]
-RGBImage = NDArray[np.uint8]
 Encoding = NDArray[np.float32]
 
 MODEL_NAME = "dlib_face_recognition_resnet_model_v1"
 ENCODING_SIZE = 128
-
-
-class ImageRejected(ValueError):
-    """The bytes are not an image we can use; ``too_large`` means over the pixel limit."""
-
-    def __init__(self, detail: str, *, too_large: bool = False) -> None:
-        super().__init__(detail)
-        self.too_large = too_large
 
 
 @dataclass(frozen=True)
@@ -119,52 +112,6 @@ def load_models() -> None:
     _face_recognition()
 
 
-def decode_image(data: bytes, *, max_pixels: int) -> RGBImage:
-    """Decode JPEG/PNG/... bytes into an upright RGB array.
-
-    Raises ImageRejected for anything that is not a complete image, and (with ``too_large``) for
-    one over ``max_pixels``, checked from the header before any pixel is decoded.
-    """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image: Image.Image = Image.open(io.BytesIO(data))
-            width, height = image.size
-            if width * height > max_pixels:
-                raise ImageRejected(
-                    f"image is {width}x{height} pixels; at most {max_pixels:,} are accepted",
-                    too_large=True,
-                )
-            image.load()
-            image = ImageOps.exif_transpose(image)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageRejected(f"image refused as a decompression bomb: {exc}", too_large=True) from None
-    except UnidentifiedImageError:
-        raise ImageRejected("file is not an image in a known format") from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageRejected(f"image could not be decoded: {exc}") from None
-    return np.asarray(image.convert("RGB"), dtype=np.uint8)
-
-
-def encode_jpeg(image: RGBImage, *, max_side: int, quality: int = 85) -> bytes:
-    """A JPEG of ``image`` shrunk so its longest side is at most ``max_side`` pixels."""
-    shrunk, _ = shrink(image, max_side=max_side)
-    out = io.BytesIO()
-    Image.fromarray(shrunk).save(out, format="JPEG", quality=quality)
-    return out.getvalue()
-
-
-def shrink(image: RGBImage, *, max_side: int) -> tuple[RGBImage, float]:
-    """A copy whose longest side is at most ``max_side``, and the scale applied (<= 1)."""
-    height, width = image.shape[:2]
-    scale = min(1.0, max_side / max(height, width))
-    if scale == 1.0:
-        return image, 1.0
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    resized = np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
-    return resized, scale
-
-
 def detect_faces(image: RGBImage, *, max_side: int, upsample: int = 1) -> list[Box]:
     """Face boxes found by dlib's HOG detector on a copy at most ``max_side`` pixels long.
 
@@ -199,13 +146,13 @@ def measure_quality(image: RGBImage, box: Box) -> FaceQuality:
     )
 
 
-def quality_failures(quality: FaceQuality, limits: QualityLimits) -> list[tuple[str, str]]:
+def quality_failures(quality: FaceQuality, limits: QualityLimits) -> list[tuple[Reason, str]]:
     """The checks ``quality`` fails, as (reason code, advice) pairs; empty when usable."""
-    failures = []
+    failures: list[tuple[Reason, str]] = []
     if quality.face_px < limits.min_face_px:
         failures.append(
             (
-                "face_too_small",
+                Reason.FACE_TOO_SMALL,
                 f"the face is {quality.face_px} px tall, at least {limits.min_face_px} px is "
                 "needed: take the photo closer or at a higher resolution",
             )
@@ -213,7 +160,7 @@ def quality_failures(quality: FaceQuality, limits: QualityLimits) -> list[tuple[
     if not limits.min_brightness <= quality.brightness <= limits.max_brightness:
         failures.append(
             (
-                "face_badly_exposed",
+                Reason.FACE_BADLY_EXPOSED,
                 f"the face is too {'dark' if quality.brightness < limits.min_brightness else 'bright'} "
                 f"(mean level {quality.brightness:.0f}, {limits.min_brightness:.0f}-"
                 f"{limits.max_brightness:.0f} is needed): light the face evenly",
@@ -222,7 +169,7 @@ def quality_failures(quality: FaceQuality, limits: QualityLimits) -> list[tuple[
     elif quality.clipped > limits.max_clipped_fraction:
         failures.append(
             (
-                "face_badly_exposed",
+                Reason.FACE_BADLY_EXPOSED,
                 f"{quality.clipped:.0%} of the face is pure black or white: avoid glare and hard shadows",
             )
         )
@@ -230,7 +177,7 @@ def quality_failures(quality: FaceQuality, limits: QualityLimits) -> list[tuple[
     if quality.sharpness < limits.min_sharpness:
         failures.append(
             (
-                "face_blurred",
+                Reason.FACE_BLURRED,
                 f"the face is blurred (sharpness {quality.sharpness:.0f}, at least "
                 f"{limits.min_sharpness:.0f} is needed): hold the camera still and focus on the face",
             )

@@ -9,7 +9,8 @@ import qrcode
 import qrcode.constants
 import zxingcpp
 
-from clearance.faces import RGBImage
+from clearance.core import credentials
+from clearance.vision.images import RGBImage
 
 
 def decode_qr_texts(image: RGBImage) -> list[str]:
@@ -20,6 +21,14 @@ def decode_qr_texts(image: RGBImage) -> list[str]:
     grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
     results = zxingcpp.read_barcodes(grey, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode))
     return [result.text for result in results if result.valid and result.text]
+
+
+def choose_qr_text(texts: list[str]) -> str | None:
+    """Of the QR codes in a frame, ours if there is one, else whatever was shown."""
+    for text in texts:
+        if text.startswith((credentials.PREFIX, credentials.DYNAMIC_PREFIX)):
+            return text
+    return texts[0] if texts else None
 
 
 def render_qr_png(text: str, *, box_size: int = 8) -> bytes:

@@ -1,4 +1,5 @@
-"""The web application: routers, the error contract and the pieces every request shares."""
+"""The web application: every domain's routes and pages, the error contract, and what the server
+runs beside the requests (the live feed listener, the silent-kiosk watch, the import worker)."""
 
 from __future__ import annotations
 
@@ -8,101 +9,72 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from http import HTTPStatus
 
 from fastapi import FastAPI, Request, Response
-from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import Engine
-from sqlalchemy.exc import DataError
+from pydantic import BaseModel
+from sqlalchemy import Engine, text
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from clearance import alerts, api, dashboard, events, schema, web
-from clearance.db import make_engine, make_sessionmaker, utcnow
-from clearance.deps import AppContext
-from clearance.errors import HetaoError
-from clearance.keys import load_keyring
-from clearance.metrics import Metrics
-from clearance.settings import Settings
-from enrolment import imports, pages
-from enrolment.api import router as enrolment_router
+from clearance.accounts import api as accounts_api
+from clearance.accounts import pages as accounts_pages
+from clearance.alerts import api as alerts_api
+from clearance.alerts import service as alerts
+from clearance.audit import api as audit_api
+from clearance.audit import pages as audit_pages
+from clearance.clearing import api as clearing_api
+from clearance.core.metrics import Metrics
+from clearance.core.settings import Settings
+from clearance.core.zone import utcnow
+from clearance.crossings import api as crossings_api
+from clearance.custody.keys import load_keyring
+from clearance.dashboard import api as dashboard_api
+from clearance.dashboard import pages as dashboard_pages
+from clearance.db import events, migrations
+from clearance.db.engine import make_engine, make_sessionmaker
+from clearance.stations import api as stations_api
+from clearance.stations import pages as stations_pages
+from clearance.web import handlers
+from clearance.web import pages as web
+from clearance.web.deps import AppContext, SessionDep
+from clearance.whitelist import api as whitelist_api
+from enrolment import api as enrolment_api
+from enrolment import imports
+from enrolment import pages as enrolment_pages
 
 log = logging.getLogger(__name__)
 
-API_PREFIX = "/api/v1"
+API_PREFIX = handlers.API_PREFIX
 # Multipart overhead on top of the largest file a request may carry.
 FORM_OVERHEAD_BYTES = 64 * 1024
 SWAGGER_UI = "/static/vendor/swagger-ui"
 # Bulk imports carry a zip of photos, up to settings.max_import_bytes.
 IMPORT_PATHS = frozenset({API_PREFIX + "/commuters/import", "/imports"})
+API_ROUTERS = (
+    accounts_api.router,
+    stations_api.router,
+    enrolment_api.router,
+    clearing_api.router,
+    crossings_api.router,
+    whitelist_api.router,
+    alerts_api.router,
+    dashboard_api.router,
+    audit_api.router,
+)
+PAGE_ROUTERS = (
+    accounts_pages.router,
+    dashboard_pages.router,
+    audit_pages.router,
+    stations_pages.router,
+    enrolment_pages.router,
+)
 
 
-def error_response(status_code: int, error: str, detail: str, **extra: object) -> JSONResponse:
-    return JSONResponse({"error": error, "detail": detail, **extra}, status_code=status_code)
-
-
-# Paths that answer machines in JSON whatever they ask for; everything else is a page.
-MACHINE_PATHS = (API_PREFIX + "/", "/metrics", "/healthz", "/docs", "/openapi.json", "/static/")
-ERROR_TITLES = {401: "Not signed in", 403: "Not allowed", 404: "Not found"}
-
-
-def wants_page(request: Request) -> bool:
-    return not request.url.path.startswith(MACHINE_PATHS) and "application/json" not in request.headers.get(
-        "accept", ""
-    )
-
-
-def error_page(request: Request, status_code: int, detail: str) -> Response:
-    if status_code == 401:
-        return RedirectResponse(web.login_redirect_target(request), status_code=303)
-    title = ERROR_TITLES.get(status_code, "Something went wrong")
-    return web.render(request, "error.html", auth=None, status_code=status_code, title=title, detail=detail)
-
-
-async def _hetao_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HetaoError)
-    if wants_page(request):
-        return error_page(request, exc.status_code, exc.detail)
-    return error_response(exc.status_code, exc.name, exc.detail, **exc.extra)
-
-
-async def _validation_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RequestValidationError)
-    problems = []
-    for error in exc.errors():
-        where = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body",))
-        problems.append(f"{where}: {error.get('msg', 'invalid')}")
-    detail = "; ".join(problems) or "invalid request"
-    if wants_page(request):
-        return error_page(request, 422, detail)
-    return error_response(422, "ValidationFailed", detail)
-
-
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StarletteHTTPException)
-    name = HTTPStatus(exc.status_code).phrase.title().replace(" ", "").replace("-", "")
-    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).description
-    if wants_page(request):
-        return error_page(request, exc.status_code, detail)
-    return error_response(exc.status_code, name, detail)
-
-
-async def _data_error(request: Request, exc: Exception) -> Response:
-    # The database refused a value the validation let through: PostgreSQL's text cannot hold a
-    # NUL character, and numbers have ranges. Bad input, so 422; the unit of work was rolled back.
-    assert isinstance(exc, DataError)
-    text = str(exc.orig) if exc.orig is not None else ""
-    detail = (
-        "text may not contain NUL (0x00) characters"
-        if "NUL" in text
-        else "a value is out of the range the database can hold"
-    )
-    if wants_page(request):
-        return error_page(request, 422, detail)
-    return error_response(422, "InvalidInput", detail)
+class Health(BaseModel):
+    status: str
+    database: str
+    schema_revision: str | None
 
 
 def watch_kiosks(context: AppContext) -> None:
@@ -140,13 +112,14 @@ def create_app(settings: Settings, *, engine: Engine | None = None, check_schema
         unit_of_work=context.unit_of_work,
         settings=settings,
         keyring=context.keyring,
+        metrics=context.metrics,
     )
     if engine.dialect.name != "postgresql":
         events.deliver_after_commit(context.sessions, context.events)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if check_schema and not schema.is_current(engine):
+        if check_schema and not migrations.is_current(engine):
             raise RuntimeError("the database schema is not current: run `hetao db upgrade` first")
         listener = None
         if engine.dialect.name == "postgresql":
@@ -174,10 +147,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, check_schema
     )
     app.state.context = context
     app.state.imports = runner
-    app.add_exception_handler(HetaoError, _hetao_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(DataError, _data_error)
+    handlers.install(app)
 
     @app.middleware("http")
     async def limit_and_count(
@@ -189,7 +159,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, check_schema
         if request.url.path in IMPORT_PATHS:
             limit += settings.max_import_bytes
         if length is not None and length.isdigit() and int(length) > limit:
-            response: Response = error_response(
+            response: Response = handlers.error_response(
                 413, "PayloadTooLarge", f"the request body is over {limit // (1024 * 1024)} MiB"
             )
         else:
@@ -197,12 +167,19 @@ def create_app(settings: Settings, *, engine: Engine | None = None, check_schema
         context.metrics.requests.labels(method=request.method, status=str(response.status_code)).inc()
         return response
 
-    app.include_router(api.router, prefix=API_PREFIX)
-    app.include_router(enrolment_router, prefix=API_PREFIX)
-    app.include_router(api.health_router)
-    app.include_router(dashboard.router)
-    app.include_router(pages.router)
+    for router in API_ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
+    for router in PAGE_ROUTERS:
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
+
+    @app.get("/healthz", response_model=Health, tags=["operations"])
+    def healthz(session: SessionDep) -> Health:
+        """Liveness and readiness: the database answers and its schema is current."""
+        session.execute(text("SELECT 1"))
+        revision = migrations.current_revision(session.connection())
+        ok = revision == migrations.head_revision()
+        return Health(status="ok" if ok else "schema_outdated", database="ok", schema_revision=revision)
 
     @app.get("/docs", include_in_schema=False)
     def api_docs() -> Response:

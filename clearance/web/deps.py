@@ -13,14 +13,17 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from clearance import security, stations
-from clearance.db import session_scope
-from clearance.errors import Forbidden, NotAuthenticated, PayloadTooLarge
-from clearance.events import EventHub
-from clearance.keys import Keyring
-from clearance.metrics import Metrics
-from clearance.models import Kiosk, Role, User
-from clearance.settings import Settings
+from clearance.accounts import security
+from clearance.audit.service import Actor
+from clearance.core.enums import Role
+from clearance.core.errors import Forbidden, NotAuthenticated, PayloadTooLarge
+from clearance.core.metrics import Metrics
+from clearance.core.settings import Settings
+from clearance.custody.keys import Keyring
+from clearance.db.engine import session_scope
+from clearance.db.events import EventHub
+from clearance.db.models import Kiosk, User
+from clearance.stations import service as stations
 
 
 @dataclass
@@ -68,6 +71,11 @@ _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 TokenDep = Annotated[str | None, Depends(_bearer)]
 
 
+def client_ip(request: Request) -> str | None:
+    """The caller's address, as the audit trail records it."""
+    return request.client.host if request.client else None
+
+
 def get_current_user(session: SessionDep, context: ContextDep, token: TokenDep) -> User:
     if not token:
         raise NotAuthenticated("sign in: send 'Authorization: Bearer <token>' from /api/v1/auth/token")
@@ -99,6 +107,23 @@ CurrentOfficer = Annotated[User, Depends(require_role(Role.OFFICER))]
 CurrentStaff = Annotated[User, Depends(require_role(Role.ENROLLER, Role.OFFICER))]
 
 
+def actor_with(*roles: Role) -> Callable[..., Actor]:
+    """A dependency for a caller signed in with one of ``roles``, as the audit trail records them."""
+    check = require_role(*roles)
+
+    # A default rather than an Annotated hint: the hint would name a local, which FastAPI
+    # cannot resolve from this module's globals.
+    def actor(request: Request, user: User = Depends(check)) -> Actor:  # noqa: B008
+        return Actor(user, client_ip(request))
+
+    return actor
+
+
+AdminActor = Annotated[Actor, Depends(actor_with(Role.ADMIN))]
+OfficerActor = Annotated[Actor, Depends(actor_with(Role.OFFICER))]
+StaffActor = Annotated[Actor, Depends(actor_with(Role.ENROLLER, Role.OFFICER))]
+
+
 def get_kiosk(session: SessionDep, token: TokenDep) -> Kiosk:
     if not token:
         raise NotAuthenticated("a kiosk sends 'Authorization: Bearer <kiosk key>'")
@@ -110,9 +135,11 @@ def get_kiosk(session: SessionDep, token: TokenDep) -> Kiosk:
 KioskDep = Annotated[Kiosk, Depends(get_kiosk)]
 
 
-def client_ip(request: Request) -> str | None:
-    """The caller's address, as the audit trail records it."""
-    return request.client.host if request.client else None
+def get_kiosk_actor(request: Request, kiosk: KioskDep) -> Actor:
+    return Actor.of_kiosk(kiosk, client_ip(request))
+
+
+KioskActorDep = Annotated[Actor, Depends(get_kiosk_actor)]
 
 
 def read_upload(upload: UploadFile, *, settings: Settings) -> bytes:

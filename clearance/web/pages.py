@@ -10,7 +10,6 @@ of its own the same way (double submit).
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,24 +21,24 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
-from clearance import i18n
-from clearance.audit import Actor
-from clearance.db import utcnow
-from clearance.deps import SessionDep, client_ip
-from clearance.errors import Forbidden, HetaoError
-from clearance.models import Role, User, WebSession
-from clearance.settings import Settings
-from clearance.zone import ZONE_TIME
+from clearance.accounts import service as accounts
+from clearance.audit.service import Actor
+from clearance.core.enums import Role
+from clearance.core.errors import Forbidden, HetaoError
+from clearance.core.settings import Settings
+from clearance.core.zone import ZONE_TIME, utcnow
+from clearance.db.models import User, WebSession
+from clearance.web import i18n
+from clearance.web.deps import SessionDep, client_ip
 
 SESSION_COOKIE = "hetao_session"
 LOGIN_COOKIE = "hetao_login"
 LANGUAGE_COOKIE = "hetao_lang"
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE_DIRS = [PACKAGE_ROOT / "clearance" / "templates", PACKAGE_ROOT / "enrolment" / "templates"]
-STATIC_DIR = PACKAGE_ROOT / "clearance" / "static"
+WEB_DIR = Path(__file__).resolve().parent
+PACKAGE_ROOT = WEB_DIR.parent.parent
+TEMPLATE_DIRS = [WEB_DIR / "templates", PACKAGE_ROOT / "enrolment" / "templates"]
+STATIC_DIR = WEB_DIR / "static"
 
 # Pages load nothing from elsewhere and run no inline script.
 PAGE_HEADERS = {
@@ -70,37 +69,6 @@ class CsrfFailed(HetaoError):
     status_code = 403
 
 
-def _hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def start_web_session(session: Session, *, user: User, lifetime: timedelta, now: datetime) -> str:
-    """Sign ``user`` in; the returned token goes into the cookie and nowhere else."""
-    token = secrets.token_urlsafe(32)
-    session.execute(delete(WebSession).where(WebSession.expires_at < now))
-    session.add(
-        WebSession(
-            token_hash=_hash_token(token),
-            user_id=user.id,
-            csrf_token=secrets.token_urlsafe(32),
-            expires_at=now + lifetime,
-        )
-    )
-    session.flush()
-    return token
-
-
-def read_web_session(session: Session, *, token: str, now: datetime) -> WebSession | None:
-    found = session.scalar(select(WebSession).where(WebSession.token_hash == _hash_token(token)))
-    if found is None or found.expires_at <= now or not found.user.is_active:
-        return None
-    return found
-
-
-def end_web_session(session: Session, *, token: str) -> None:
-    session.execute(delete(WebSession).where(WebSession.token_hash == _hash_token(token)))
-
-
 @dataclass(frozen=True)
 class PageAuth:
     user: User
@@ -114,7 +82,7 @@ class PageAuth:
 
 def get_page_auth(request: Request, session: SessionDep) -> PageAuth:
     token = request.cookies.get(SESSION_COOKIE)
-    web_session = read_web_session(session, token=token, now=utcnow()) if token else None
+    web_session = accounts.read_web_session(session, token=token, now=utcnow()) if token else None
     if web_session is None:
         raise LoginRequired("sign in to see this page")
     return PageAuth(user=web_session.user, web_session=web_session, ip=client_ip(request))

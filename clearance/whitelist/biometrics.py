@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from clearance import faces, vault
-from clearance.models import FaceTemplate
+from clearance.core import vault
+from clearance.db.models import FaceTemplate
+from clearance.vision import faces
 
 
 def context(commuter_id: uuid.UUID, field: str) -> bytes:

@@ -14,7 +14,7 @@ import hmac
 import re
 import uuid
 
-from clearance import vault
+from clearance.core import vault
 
 DOCUMENT_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9()\-]{3,31}$")
 

@@ -18,8 +18,10 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from clearance import templates, vault
-from clearance.models import Commuter, CommuterStatus, Credential, FaceTemplate, SyncCounter
+from clearance.core import vault
+from clearance.core.enums import CommuterStatus
+from clearance.db.models import Commuter, Credential, FaceTemplate, SyncCounter
+from clearance.whitelist import biometrics
 
 COUNTER = "whitelist"
 
@@ -109,7 +111,7 @@ def changes_since(
             if since > 0:
                 entries.append({"commuter_id": commuter_id, "version": row.sync_version, "removed": True})
             continue
-        encoding = templates.open_encoding_blob(data_key, row.sealed_encoding, commuter_id=row.id)
+        encoding = biometrics.open_encoding_blob(data_key, row.sealed_encoding, commuter_id=row.id)
         entries.append(
             {
                 "commuter_id": commuter_id,

@@ -40,9 +40,9 @@ def seal_existing_document_numbers() -> None:
     rows = connection.execute(sa.text("SELECT id, document_type, document_number FROM commuters")).all()
     if not rows:
         return
-    from clearance import documents
-    from clearance.keys import load_keyring
-    from clearance.settings import Settings
+    from clearance.core.settings import Settings
+    from clearance.custody.keys import load_keyring
+    from clearance.whitelist import documents
 
     keyring = load_keyring(Settings())
     for row in rows:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import clearance.db
+import clearance.db.base
 
 revision: str = "d6a9863665fc"
 down_revision: str | None = "da4ddf564a03"
@@ -36,10 +36,10 @@ def upgrade() -> None:
         sa.Column("crossing_id", sa.Uuid(), nullable=True),
         sa.Column("kiosk_id", sa.Uuid(), nullable=True),
         sa.Column("detail", sa.String(length=500), nullable=False),
-        sa.Column("acknowledged_at", clearance.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("acknowledged_at", clearance.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("acknowledged_by_id", sa.Uuid(), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("created_at", clearance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", clearance.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["acknowledged_by_id"], ["users.id"], name=op.f("fk_alerts_acknowledged_by_id_users")
         ),
@@ -60,7 +60,7 @@ def upgrade() -> None:
             )
         )
         batch_op.add_column(
-            sa.Column("last_crossed_at", clearance.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("last_crossed_at", clearance.db.base.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.add_column(sa.Column("sync_version", sa.BigInteger(), nullable=False, server_default="0"))
         batch_op.create_index(batch_op.f("ix_commuters_sync_version"), ["sync_version"], unique=False)

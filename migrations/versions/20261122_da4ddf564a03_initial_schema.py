@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import clearance.db
+import clearance.db.base
 
 revision: str = "da4ddf564a03"
 down_revision: str | None = None
@@ -27,7 +27,7 @@ def upgrade() -> None:
         ),
         sa.Column("face_only", sa.Boolean(), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("created_at", clearance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", clearance.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_checkpoints")),
         sa.UniqueConstraint("name", name=op.f("uq_checkpoints_name")),
     )
@@ -36,7 +36,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("park", sa.Enum("hk", "sz", name="park", native_enum=False, length=16), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("created_at", clearance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", clearance.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_organisations")),
         sa.UniqueConstraint("name", name=op.f("uq_organisations_name")),
     )
@@ -45,8 +45,8 @@ def upgrade() -> None:
         sa.Column("kid", sa.String(length=16), nullable=False),
         sa.Column("algorithm", sa.String(length=16), nullable=False),
         sa.Column("public_key", sa.LargeBinary(), nullable=False),
-        sa.Column("retired_at", clearance.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", clearance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("retired_at", clearance.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", clearance.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("kid", name=op.f("pk_signing_keys")),
     )
     op.create_table(
@@ -60,9 +60,9 @@ def upgrade() -> None:
         ),
         sa.Column("api_key_hash", sa.String(length=64), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
-        sa.Column("last_seen_at", clearance.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_seen_at", clearance.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("created_at", clearance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", clearance.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["checkpoint_id"], ["checkpoints.id"], name=op.f("fk_kiosks_checkpoint_id_checkpoints")
         ),
@@ -82,7 +82,7 @@ def upgrade() -> None:
         sa.Column("organisation_id", sa.Uuid(), nullable=True),
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("created_at", clearance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", clearance.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["organisation_id"], ["organisations.id"], name=op.f("fk_users_organisation_id_organisations")
         ),
@@ -115,10 +115,10 @@ def upgrade() -> None:
         sa.Column("status_reason", sa.String(length=500), nullable=True),
         sa.Column("enrolled_by_id", sa.Uuid(), nullable=False),
         sa.Column("approved_by_id", sa.Uuid(), nullable=True),
-        sa.Column("approved_at", clearance.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("updated_at", clearance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("approved_at", clearance.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", clearance.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("created_at", clearance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", clearance.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["approved_by_id"], ["users.id"], name=op.f("fk_commuters_approved_by_id_users")
         ),
@@ -150,10 +150,10 @@ def upgrade() -> None:
         ),
         sa.Column("kid", sa.String(length=16), nullable=False),
         sa.Column("payload", sa.String(length=512), nullable=False),
-        sa.Column("issued_at", clearance.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", clearance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("issued_at", clearance.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", clearance.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("issued_by_id", sa.Uuid(), nullable=False),
-        sa.Column("revoked_at", clearance.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", clearance.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.ForeignKeyConstraint(
             ["commuter_id"], ["commuters.id"], name=op.f("fk_credentials_commuter_id_commuters")
@@ -175,7 +175,7 @@ def upgrade() -> None:
         sa.Column("sealed_reference_photo", sa.LargeBinary(), nullable=False),
         sa.Column("quality", sa.JSON(), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("created_at", clearance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", clearance.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["commuter_id"], ["commuters.id"], name=op.f("fk_face_templates_commuter_id_commuters")
         ),
@@ -202,8 +202,8 @@ def upgrade() -> None:
         sa.Column("reasons", sa.JSON(), nullable=False),
         sa.Column("distance", sa.Double(), nullable=True),
         sa.Column("duration_ms", sa.Double(), nullable=True),
-        sa.Column("decided_at", clearance.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("recorded_at", clearance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("decided_at", clearance.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", clearance.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["checkpoint_id"], ["checkpoints.id"], name=op.f("fk_crossings_checkpoint_id_checkpoints")
         ),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import clearance.db
+import clearance.db.base
 
 revision: str = "ee3174278ae0"
 down_revision: str | None = "d6a9863665fc"
@@ -22,7 +22,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_events",
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("at", clearance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", clearance.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("user_id", sa.Uuid(), nullable=True),
         sa.Column("username", sa.String(length=100), nullable=True),
         sa.Column("role", sa.String(length=16), nullable=True),
@@ -62,10 +62,10 @@ def upgrade() -> None:
         sa.Column("enrolled", sa.Integer(), nullable=False),
         sa.Column("failed", sa.Integer(), nullable=False),
         sa.Column("error", sa.String(length=500), nullable=True),
-        sa.Column("updated_at", clearance.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", clearance.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", clearance.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", clearance.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("created_at", clearance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", clearance.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["created_by_id"], ["users.id"], name=op.f("fk_import_jobs_created_by_id_users")
         ),
@@ -81,8 +81,8 @@ def upgrade() -> None:
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.Uuid(), nullable=False),
         sa.Column("csrf_token", sa.String(length=64), nullable=False),
-        sa.Column("expires_at", clearance.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("created_at", clearance.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", clearance.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", clearance.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_web_sessions_user_id_users"), ondelete="CASCADE"
         ),
@@ -124,7 +124,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("override_reason", sa.String(length=500), nullable=True))
         batch_op.add_column(sa.Column("overridden_by_id", sa.Uuid(), nullable=True))
         batch_op.add_column(
-            sa.Column("overridden_at", clearance.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("overridden_at", clearance.db.base.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.create_index(batch_op.f("ix_crossings_recorded_at"), ["recorded_at"], unique=False)
         batch_op.create_foreign_key(

@@ -1,67 +1,21 @@
-"""Engine, sessions and the declarative base shared by every model."""
+"""Engines and units of work.
+
+A unit of work commits when its block ends and rolls back on any error, so a refused request
+writes nothing; the one exception is a refusal that must leave its own record (a refused sign-in,
+a batch with a bad signature), raised with ``HetaoError.keep_record()``: then what the unit of
+work wrote before the refusal (that record, nothing else) is committed, and the error goes on.
+"""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any
 
-from sqlalchemy import Connection, DateTime, Dialect, Engine, MetaData, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
 
-# Stable constraint names on SQLite and PostgreSQL alike, so migrations can name what they alter.
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC timestamp on every backend.
-
-    SQLite stores no offset, so values are normalised to UTC on the way in and marked UTC on
-    the way out; a naive datetime is a bug and is refused.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given for a UTC column")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
-
-
-class IdMixin:
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-
-
-class CreatedMixin:
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+from clearance.core.errors import HetaoError
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -117,13 +71,25 @@ def after_commit(session: Session, action: Callable[[], object]) -> None:
 
 @contextmanager
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit when the block ends normally, roll back on any error."""
+    """One unit of work: commit when the block ends normally, roll back on any error (but see
+    the module's docstring for refusals that keep their record)."""
     with factory() as session:
         try:
             yield session
             session.commit()
+        except HetaoError as exc:
+            if not exc.keeps_record:
+                session.rollback()
+                raise
+            session.commit()
+            _run_after_commit(session)
+            raise
         except BaseException:
             session.rollback()
             raise
-        for action in session.info.pop(AFTER_COMMIT, []):
-            action()
+        _run_after_commit(session)
+
+
+def _run_after_commit(session: Session) -> None:
+    for action in session.info.pop(AFTER_COMMIT, []):
+        action()

@@ -1,0 +1,104 @@
+"""Sign-in for API clients, and the administration of organisations and staff accounts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import OAuth2PasswordRequestForm
+
+from clearance.accounts import security
+from clearance.accounts import service as accounts
+from clearance.accounts.schemas import OrganisationCreate, OrganisationOut, Token, UserCreate, UserOut
+from clearance.audit.service import Actor
+from clearance.core.errors import (
+    Conflict,
+    Forbidden,
+    InvalidCredentials,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    TooManySignIns,
+    responses,
+)
+from clearance.core.zone import utcnow
+from clearance.db.models import Organisation, User
+from clearance.web.deps import AdminActor, ContextDep, CurrentAdmin, SessionDep, client_ip
+
+router = APIRouter()
+AUTH_ERRORS = (NotAuthenticated, Forbidden)
+
+
+@router.post(
+    "/auth/token",
+    response_model=Token,
+    tags=["auth"],
+    responses=responses(InvalidCredentials, TooManySignIns),
+)
+def sign_in(
+    session: SessionDep,
+    context: ContextDep,
+    request: Request,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+) -> Token:
+    """Exchange a username and password for a bearer token (OAuth2 password flow)."""
+    user = accounts.sign_in(
+        session,
+        username=form.username,
+        password=form.password,
+        actor=Actor(ip=client_ip(request)),
+        limits=accounts.SignInLimits.from_settings(context.settings),
+        now=utcnow(),
+    )
+    settings = context.settings
+    token = security.create_access_token(
+        user_id=user.id,
+        role=user.role,
+        secret=settings.token_secret,
+        now=utcnow(),
+        lifetime=timedelta(minutes=settings.access_token_minutes),
+    )
+    return Token(access_token=token)
+
+
+@router.post(
+    "/organisations",
+    status_code=201,
+    response_model=OrganisationOut,
+    tags=["administration"],
+    responses=responses(*AUTH_ERRORS, Conflict),
+)
+def create_organisation(session: SessionDep, actor: AdminActor, body: OrganisationCreate) -> Organisation:
+    """Register a park tenant or the park operator."""
+    return accounts.create_organisation(session, name=body.name, park=body.park, actor=actor)
+
+
+@router.get(
+    "/organisations",
+    response_model=list[OrganisationOut],
+    tags=["administration"],
+    responses=responses(*AUTH_ERRORS),
+)
+def list_organisations(session: SessionDep, _admin: CurrentAdmin) -> list[Organisation]:
+    """Every organisation, by name."""
+    return accounts.list_organisations(session)
+
+
+@router.post(
+    "/users",
+    status_code=201,
+    response_model=UserOut,
+    tags=["administration"],
+    responses=responses(*AUTH_ERRORS, Conflict, NotFound, InvalidInput),
+)
+def create_user(session: SessionDep, actor: AdminActor, body: UserCreate) -> User:
+    """Create a staff account; an enroller names its organisation."""
+    return accounts.create_user(
+        session,
+        username=body.username,
+        password=body.password,
+        role=body.role,
+        organisation_id=body.organisation_id,
+        actor=actor,
+    )

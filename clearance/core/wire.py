@@ -1,0 +1,131 @@
+"""What a kiosk and the server say to each other, as typed models both ends share.
+
+The kiosk builds these to deliver its decisions and parses them from the server's answers; the
+server validates what arrives with the same models and documents them on its API page. Field
+names are part of the HTTP contract (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from clearance.core.enums import Decision, Direction, Park
+
+CHAIN_HASH = "^[0-9a-f]{64}$"
+
+
+class CrossingRecord(BaseModel):
+    """One crossing a kiosk decided, as its outbox keeps it and delivers it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: uuid.UUID
+    """Made where the decision was made, so the same record delivered twice is stored once."""
+    decided_at: AwareDatetime
+    decision: Decision
+    reasons: list[Annotated[str, Field(max_length=40)]] = Field(default_factory=list, max_length=20)
+    commuter_id: uuid.UUID | None = None
+    credential_id: uuid.UUID | None = None
+    distance: float | None = Field(default=None, ge=0, le=4)
+    duration_ms: float | None = Field(default=None, ge=0, le=3_600_000)
+    seq: int | None = Field(default=None, ge=1, le=2**62)
+    """Position in the kiosk's chain of records (clearance/core/chain.py)."""
+    prev_hash: str | None = Field(default=None, pattern=CHAIN_HASH)
+
+
+class CrossingBatch(BaseModel):
+    crossings: list[Any] = Field(
+        max_length=1000,
+        description="Items as in CrossingRecord; each is checked on its own, so one bad item "
+        "does not refuse the batch",
+    )
+    signature: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Base64 Ed25519 signature of the batch by the kiosk's own key (required once "
+        "the kiosk has registered one): see clearance/core/chain.py",
+    )
+    sent_at: AwareDatetime | None = Field(
+        default=None, description="The kiosk's clock when it sent the batch, to measure its offset"
+    )
+
+
+class UploadStatus(StrEnum):
+    CREATED = "created"
+    DUPLICATE = "duplicate"
+    INVALID = "invalid"
+
+
+class UploadResult(BaseModel):
+    id: str
+    status: UploadStatus
+    detail: str | None = None
+
+
+class UploadResults(BaseModel):
+    results: list[UploadResult]
+    server_time: datetime | None = None
+    clock_offset_seconds: float | None = Field(
+        default=None,
+        description="How far the kiosk's clock is ahead of the server's (negative: behind), from "
+        "the batch's sent_at; the kiosk corrects its own times by it",
+    )
+
+
+class KioskIdentity(BaseModel):
+    public_key: str = Field(
+        min_length=40, max_length=60, description="Base64 of the kiosk's raw 32-byte Ed25519 public key"
+    )
+
+
+class PublicKey(BaseModel):
+    kid: str
+    algorithm: str
+    public_key: str = Field(description="Raw public key, base64")
+
+
+class WhitelistCredential(BaseModel):
+    id: uuid.UUID
+    kind: str
+    revoked: bool
+    expires_at: datetime
+    secret: str | None = Field(description="Dynamic credentials: the code key, base64")
+
+
+class WhitelistEntry(BaseModel):
+    commuter_id: uuid.UUID
+    version: int
+    removed: bool = Field(description="True: drop this commuter; the other fields are absent")
+    full_name: str | None = None
+    valid_until: date | None = None
+    face_only: bool | None = None
+    template: str | None = Field(default=None, description="128 little-endian float32, base64")
+    credentials: list[WhitelistCredential] | None = None
+    last_side: Park | None = None
+    last_crossed_at: datetime | None = None
+
+
+class KioskSelf(BaseModel):
+    id: uuid.UUID
+    checkpoint_id: uuid.UUID
+    direction: Direction
+    face_only: bool = Field(description="The checkpoint offers face-only walk-through")
+
+
+class WhitelistPage(BaseModel):
+    cursor: int = Field(description="Pass as `since` next time")
+    more: bool = Field(description="True: ask again at once with the new cursor")
+    kiosk: KioskSelf
+    keys: list[PublicKey]
+    entries: list[WhitelistEntry]
+
+
+class Presence(BaseModel):
+    commuter_id: uuid.UUID
+    last_side: Park | None
+    last_crossed_at: datetime | None

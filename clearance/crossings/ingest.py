@@ -1,0 +1,246 @@
+"""Kiosks delivering the crossings they decided on their own: idempotent, signed, chained.
+
+Each batch is signed by the kiosk's own key and each record is a link of the kiosk's chain
+(``clearance.core.chain``); the server checks both on arrival and alerts officers to anything
+that does not add up. Records are stored all the same: a crossing is never dropped.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from clearance.alerts import service as alerts
+from clearance.audit import service as audit
+from clearance.clearing import presence
+from clearance.core import chain, errors
+from clearance.core.enums import DESTINATION, AlertKind, Decision
+from clearance.core.reasons import Reason
+from clearance.core.wire import CrossingRecord, UploadResult, UploadStatus
+from clearance.crossings.service import announce_crossings
+from clearance.db.models import Commuter, Credential, Crossing, Kiosk
+
+_UPLOAD = TypeAdapter(CrossingRecord)
+# A kiosk clock may run a little fast; a crossing further in the future than this is refused.
+CLOCK_TOLERANCE = timedelta(minutes=5)
+
+
+def ingest_crossings(
+    session: Session,
+    *,
+    kiosk: Kiosk,
+    items: list[Any],
+    now: datetime,
+    signature: str | None = None,
+    actor: audit.Actor,
+) -> list[UploadResult]:
+    """Store a kiosk's batch idempotently: each item is ``created``, a ``duplicate`` of one
+    already stored (a retry after a lost answer), or ``invalid`` with the reason. Cleared
+    crossings move the commuter to their new park; one into the park they were already in
+    raises an anti-passback alert. The delivery is one audit record (each crossing is its own
+    record already)."""
+    if kiosk.public_key is not None:
+        check_batch_signature(session, kiosk=kiosk, items=items, signature=signature)
+    results: dict[int, UploadResult] = {}
+    valid: dict[int, CrossingRecord] = {}
+    seen: set[uuid.UUID] = set()
+    for index, item in enumerate(items):
+        raw_id = str(item.get("id", "")) if isinstance(item, dict) else ""
+        try:
+            upload = _UPLOAD.validate_python(item)
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            where = ".".join(str(part) for part in problem["loc"])
+            results[index] = UploadResult(
+                id=raw_id, status=UploadStatus.INVALID, detail=f"{where}: {problem['msg']}"
+            )
+            continue
+        if upload.decided_at > now + CLOCK_TOLERANCE:
+            results[index] = UploadResult(
+                id=raw_id, status=UploadStatus.INVALID, detail="decided_at is in the future"
+            )
+        elif kiosk.public_key is not None and (upload.seq is None or upload.prev_hash is None):
+            results[index] = UploadResult(
+                id=raw_id, status=UploadStatus.INVALID, detail="seq and prev_hash are required"
+            )
+        elif upload.id in seen:
+            results[index] = UploadResult(id=raw_id, status=UploadStatus.DUPLICATE)
+        else:
+            seen.add(upload.id)
+            valid[index] = upload
+    _refuse_unknown_references(session, valid, results)
+    rows = [
+        {
+            "id": upload.id,
+            "kiosk_id": kiosk.id,
+            "checkpoint_id": kiosk.checkpoint_id,
+            "direction": kiosk.direction,
+            "commuter_id": upload.commuter_id,
+            "credential_id": upload.credential_id,
+            "decision": upload.decision,
+            "reasons": upload.reasons,
+            "distance": upload.distance,
+            "duration_ms": upload.duration_ms,
+            "decided_at": upload.decided_at,
+            "recorded_at": now,
+            "chain_seq": upload.seq,
+        }
+        for upload in valid.values()
+    ]
+    created: set[uuid.UUID] = set()
+    if rows:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(Crossing).on_conflict_do_nothing(index_elements=["id"]).returning(Crossing.id)
+        created = set(session.scalars(statement, rows))
+    for index, upload in valid.items():
+        status = UploadStatus.CREATED if upload.id in created else UploadStatus.DUPLICATE
+        results[index] = UploadResult(id=str(upload.id), status=status)
+    cleared = sorted(
+        (u for u in valid.values() if u.id in created and u.decision is Decision.CLEARED and u.commuter_id),
+        key=lambda u: u.decided_at,
+    )
+    for upload in cleared:
+        commuter = session.get(Commuter, upload.commuter_id)
+        assert commuter is not None
+        if presence.record_passage(
+            session, commuter=commuter, direction=kiosk.direction, at=upload.decided_at
+        ):
+            alerts.raise_alert(
+                session,
+                kind=AlertKind.ANTI_PASSBACK_CONFLICT,
+                commuter_id=commuter.id,
+                crossing_id=upload.id,
+                kiosk_id=kiosk.id,
+                detail=f"cleared {kiosk.direction.value} while already recorded in "
+                f"{DESTINATION[kiosk.direction].value} (decided offline)",
+            )
+    session.flush()
+    chained = [items[i] for i, u in valid.items() if u.id in created and u.seq is not None]
+    if chained:
+        follow_chain(session, kiosk=kiosk, records=chained)
+    stored = [u for u in valid.values() if u.id in created]
+    mismatched = {
+        u.credential_id for u in stored if u.credential_id and Reason.FACE_MISMATCH.value in u.reasons
+    }
+    if mismatched:
+        alerts.check_face_mismatches(session, credential_ids=mismatched, now=now)
+    if stored:
+        announce_crossings(session, list(session.scalars(select(Crossing).where(Crossing.id.in_(created)))))
+    answered = [results[index] for index in range(len(items))]
+    counts = {status: sum(r.status is status for r in answered) for status in UploadStatus}
+    audit.record_event(
+        session,
+        actor=actor,
+        action="deliver_crossings",
+        object_type="kiosk",
+        object_id=kiosk.id,
+        detail=", ".join(f"{n} {status.value}" for status, n in counts.items()),
+    )
+    return answered
+
+
+def _refuse_unknown_references(
+    session: Session, valid: dict[int, CrossingRecord], results: dict[int, UploadResult]
+) -> None:
+    commuter_ids = {u.commuter_id for u in valid.values() if u.commuter_id}
+    credential_ids = {u.credential_id for u in valid.values() if u.credential_id}
+    known_commuters = set(session.scalars(select(Commuter.id).where(Commuter.id.in_(commuter_ids))))
+    known_credentials = set(session.scalars(select(Credential.id).where(Credential.id.in_(credential_ids))))
+    for index, upload in list(valid.items()):
+        if upload.commuter_id and upload.commuter_id not in known_commuters:
+            detail = "unknown commuter_id"
+        elif upload.credential_id and upload.credential_id not in known_credentials:
+            detail = "unknown credential_id"
+        else:
+            continue
+        del valid[index]
+        results[index] = UploadResult(id=str(upload.id), status=UploadStatus.INVALID, detail=detail)
+
+
+def check_batch_signature(session: Session, *, kiosk: Kiosk, items: list[Any], signature: str | None) -> None:
+    """Refuse a batch not signed by ``kiosk``'s registered key, after raising an alert (which the
+    refusal keeps)."""
+    hashes = [chain.record_hash(item if isinstance(item, dict) else {}) for item in items]
+    assert kiosk.public_key is not None
+    try:
+        Ed25519PublicKey.from_public_bytes(kiosk.public_key).verify(
+            base64.b64decode(signature or "", validate=True), chain.batch_message(hashes)
+        )
+        return
+    except (InvalidSignature, ValueError, binascii.Error):
+        pass
+    alerts.raise_alert(
+        session,
+        kind=AlertKind.CROSSING_LOG_TAMPERED,
+        kiosk_id=kiosk.id,
+        detail=f"a batch of {len(items)} crossings came with a missing or wrong signature; refused",
+        dedupe_key=f"batch_signature:{kiosk.id}:{hashes[0] if hashes else ''}",
+    )
+    raise errors.InvalidSignature("the batch is not signed with this kiosk's registered key").keep_record()
+
+
+def follow_chain(session: Session, *, kiosk: Kiosk, records: list[dict[str, Any]]) -> None:
+    """Check newly stored records against ``kiosk``'s chain, in order, raising an alert for each
+    gap, fork or broken link, and move the kiosk's chain head on."""
+    locked = session.scalar(select(Kiosk).where(Kiosk.id == kiosk.id).with_for_update())
+    assert locked is not None
+    for record in sorted(records, key=lambda r: int(r["seq"])):
+        seq = int(record["seq"])
+        problem = chain.link_problem(
+            head_seq=locked.chain_seq,
+            head_hash=locked.chain_hash or chain.GENESIS,
+            seq=seq,
+            prev_hash=str(record["prev_hash"]),
+        )
+        if problem is not None:
+            alerts.raise_alert(
+                session,
+                kind=AlertKind.CROSSING_LOG_TAMPERED,
+                kiosk_id=kiosk.id,
+                crossing_id=uuid.UUID(str(record["id"])),
+                detail=f"kiosk {kiosk.name}: {problem}",
+                dedupe_key=f"chain:{kiosk.id}:{seq}",
+            )
+        if seq > locked.chain_seq:
+            locked.chain_seq = seq
+            locked.chain_hash = chain.record_hash(record)
+    session.flush()
+
+
+def register_kiosk_key(session: Session, *, kiosk: Kiosk, public_key: bytes, actor: audit.Actor) -> None:
+    """Learn ``kiosk``'s batch-signing key the first time it presents one; a different key
+    later is refused (and raised as an alert the refusal keeps)."""
+    if kiosk.public_key is None:
+        kiosk.public_key = public_key
+        session.flush()
+        audit.record_event(
+            session,
+            actor=actor,
+            action="register_kiosk_key",
+            object_type="kiosk",
+            object_id=kiosk.id,
+            detail=f"Ed25519 key {public_key[:8].hex()}…",
+        )
+        return
+    if kiosk.public_key != public_key:
+        alerts.raise_alert(
+            session,
+            kind=AlertKind.CROSSING_LOG_TAMPERED,
+            kiosk_id=kiosk.id,
+            detail=f"kiosk {kiosk.name} presented a signing key other than the one it registered",
+            dedupe_key=f"kiosk_key:{kiosk.id}:{base64.b16encode(public_key[:8]).decode()}",
+        )
+        raise errors.Conflict(
+            "this kiosk registered another signing key: to replace the kiosk, add a new one"
+        ).keep_record()

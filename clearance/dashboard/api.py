@@ -1,0 +1,50 @@
+"""The officers' overview and live event feed, for API clients."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+
+from clearance.core.errors import Forbidden, NotAuthenticated, responses
+from clearance.core.zone import utcnow
+from clearance.dashboard import live
+from clearance.dashboard import service as dashboard
+from clearance.dashboard.schemas import Stats
+from clearance.db.events import Event
+from clearance.web.deps import ContextDep, CurrentOfficer, SessionDep
+
+router = APIRouter(tags=["officers"])
+AUTH_ERRORS = (NotAuthenticated, Forbidden)
+
+
+@router.get("/stats", response_model=Stats, responses=responses(*AUTH_ERRORS))
+def read_stats(
+    session: SessionDep, _officer: CurrentOfficer, hours: Annotated[int, Query(ge=1, le=72)] = 12
+) -> dict[str, object]:
+    """Commuters in each park now, crossings per checkpoint and direction by hour, today's refusals."""
+    return dashboard.overview(session, now=utcnow(), hours=hours)
+
+
+@router.get(
+    "/events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}, **responses(*AUTH_ERRORS)},
+)
+def event_stream(context: ContextDep, _officer: CurrentOfficer, request: Request) -> StreamingResponse:
+    """Server-sent events: each crossing (event ``crossing``) and alert (``alert``) as it happens."""
+    last_event_id = request.headers.get("last-event-id")
+
+    def encode(item: Event) -> str:
+        event_id = str(item["recorded_at"]) if item["type"] == "crossing" else None
+        return live.format_sse(orjson.dumps(item).decode(), name=str(item["type"]), event_id=event_id)
+
+    return StreamingResponse(
+        live.stream(
+            context.events, replay=lambda: live.missed_since(context.sessions, last_event_id), encode=encode
+        ),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,66 @@
+"""Server-sent events for the officers' live views: what a reconnecting browser missed, then every
+crossing and alert as its transaction commits (``clearance.db.events``)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from clearance.crossings import service as crossings
+from clearance.db.events import KEEPALIVE_SECONDS, Event, EventHub
+
+
+def missed_since(sessions: sessionmaker[Session], last_event_id: str | None) -> list[Event]:
+    """What a reconnecting browser missed: crossings recorded after the last event it saw (its
+    ``Last-Event-ID`` is that crossing's recording time)."""
+    try:
+        after = datetime.fromisoformat(last_event_id) if last_event_id else None
+    except ValueError:
+        after = None
+    if after is None or after.tzinfo is None:
+        return []
+    with sessions() as session:
+        return crossings.describe_crossings(session, crossings.crossings_recorded_after(session, after=after))
+
+
+def format_sse(data: str, *, name: str | None = None, event_id: str | None = None) -> str:
+    """One server-sent event; ``data`` is a single line (JSON)."""
+    head = f"id: {event_id}\n" if event_id else ""
+    head += f"event: {name}\n" if name else ""
+    return f"{head}data: {data}\n\n"
+
+
+async def stream(
+    hub: EventHub,
+    *,
+    replay: Callable[[], list[Event]],
+    encode: Callable[[Event], str | None],
+) -> AsyncIterator[str]:
+    """The text of an event stream: what ``replay`` returns (what a reconnecting browser
+    missed), then every event as it is delivered, with a comment line every 15 s to keep
+    proxies from closing an idle connection. ``encode`` turns an event into SSE text, or None
+    to skip it."""
+    subscription = hub.subscribe()
+    try:
+        # Browsers retry a dropped connection after this many milliseconds.
+        yield "retry: 1000\n\n"
+        for missed in await asyncio.to_thread(replay):
+            text = encode(missed)
+            if text:
+                yield text
+        while True:
+            try:
+                item = await asyncio.wait_for(subscription.queue.get(), KEEPALIVE_SECONDS)
+            except TimeoutError:
+                yield ": keep-alive\n\n"
+                continue
+            if item is None:
+                return
+            text = encode(item)
+            if text:
+                yield text
+    finally:
+        hub.unsubscribe(subscription)

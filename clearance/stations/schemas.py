@@ -1,0 +1,43 @@
+"""Request and response bodies of the administration of checkpoints and kiosks."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from clearance.core.enums import Bridge, Direction
+from clearance.db.base import ORMModel
+
+
+class CheckpointCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    bridge: Bridge
+    face_only: bool = False
+
+
+class CheckpointOut(ORMModel):
+    id: uuid.UUID
+    name: str
+    bridge: Bridge
+    face_only: bool
+    created_at: datetime
+
+
+class KioskCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    direction: Direction
+
+
+class KioskOut(ORMModel):
+    id: uuid.UUID
+    checkpoint_id: uuid.UUID
+    name: str
+    direction: Direction
+    is_active: bool
+    last_seen_at: datetime | None
+
+
+class KioskCreated(KioskOut):
+    api_key: str = Field(description="Shown once; only its hash is stored.")

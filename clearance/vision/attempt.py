@@ -1,0 +1,91 @@
+"""The faces of one attempt, gathered the same way by the kiosk (over many frames) and by the
+server (over the one frame it is sent), and turned into the face part of the evidence.
+
+A frame counts towards the decision only if it shows exactly one face of usable size; several
+faces in a frame, or only faces too small to match reliably, are remembered so the decision can
+say why it could not look. Of the usable frames, the best are kept (bigger and sharper first).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from clearance.core import rules
+from clearance.core.evidence import Timings
+from clearance.core.reasons import Reason
+from clearance.vision import faces
+from clearance.vision.images import RGBImage
+
+SHARP_ENOUGH = 200.0
+"""Sharpness (variance of the Laplacian at 128x128) beyond which a sharper face is no better."""
+
+
+@dataclass(frozen=True)
+class FaceFrame:
+    """One usable face: the frame it is in, its box and how good it is."""
+
+    image: RGBImage
+    box: faces.Box
+    quality: faces.FaceQuality
+
+    @property
+    def score(self) -> float:
+        # Bigger and sharper is better; sharpness counts up to the point where it stops mattering.
+        return self.quality.face_px * min(1.0, self.quality.sharpness / SHARP_ENOUGH)
+
+
+@dataclass
+class FaceTally:
+    """What the frames of one attempt showed of faces."""
+
+    min_face_px: int
+    keep: int = 1
+    """How many of the best usable frames to keep."""
+    best: list[FaceFrame] = field(default_factory=list)
+    several_faces: int = 0
+    small_faces: int = 0
+    usable: int = 0
+
+    def observe(self, image: RGBImage, boxes: list[faces.Box]) -> FaceFrame | None:
+        """Take in one frame and the face boxes found in it; the usable face, if it has one."""
+        if len(boxes) > 1:
+            self.several_faces += 1
+            return None
+        if not boxes:
+            return None
+        quality = faces.measure_quality(image, boxes[0])
+        if quality.face_px < self.min_face_px:
+            self.small_faces += 1
+            return None
+        frame = FaceFrame(image, boxes[0], quality)
+        self.usable += 1
+        self.best = sorted([*self.best, frame], key=lambda f: f.score, reverse=True)[: self.keep]
+        return frame
+
+    def refusal(self) -> tuple[int, tuple[Reason, ...]] | None:
+        """Why no face can be matched (face count and quality failures for the evidence), or
+        None when there is a usable face."""
+        if self.best:
+            return None
+        if self.several_faces:
+            return 2, ()
+        if self.small_faces:
+            return 1, (Reason.FACE_TOO_SMALL,)
+        return 0, ()
+
+
+def face_evidence(
+    evidence: rules.Evidence, tally: FaceTally, *, template: faces.Encoding, timings: Timings
+) -> rules.Evidence:
+    """``evidence`` completed with what the faces of the attempt show: the distance of the best
+    usable face to ``template``, encoded at full resolution, or why there is none."""
+    refusal = tally.refusal()
+    if refusal is not None:
+        count, failures = refusal
+        return replace(evidence, face_count=count, face_quality_failures=failures)
+    best = tally.best[0]
+    with timings.step("face_encode"):
+        encoding = faces.encode_face(best.image, best.box)
+    with timings.step("match"):
+        distance = faces.face_distance(encoding, template)
+    return replace(evidence, face_count=1, distance=distance)

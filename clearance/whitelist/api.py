@@ -1,0 +1,54 @@
+"""The whitelist feed kiosks synchronise from."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Query, Response
+
+from clearance.core.errors import Forbidden, NotAuthenticated, responses
+from clearance.core.wire import WhitelistPage
+from clearance.custody import keys
+from clearance.web.deps import ContextDep, KioskDep, SessionDep
+from clearance.whitelist import service as whitelist
+
+router = APIRouter(tags=["kiosk"])
+
+
+@router.get(
+    "/kiosk/whitelist",
+    response_model=WhitelistPage,
+    responses=responses(NotAuthenticated, Forbidden),
+)
+def kiosk_whitelist(
+    session: SessionDep,
+    context: ContextDep,
+    kiosk: KioskDep,
+    since: Annotated[
+        int, Query(ge=0, le=2**62, description="The cursor of the last page applied; 0 for a snapshot")
+    ] = 0,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 2_000,
+) -> Response:
+    """Whitelist changes after a cursor (removals included), oldest first, with the public keys."""
+    entries, cursor, more = whitelist.changes_since(
+        session, since=since, limit=limit, data_key=context.keyring.data_key
+    )
+    body = {
+        "cursor": cursor,
+        "more": more,
+        "kiosk": {
+            "id": str(kiosk.id),
+            "checkpoint_id": str(kiosk.checkpoint_id),
+            "direction": kiosk.direction.value,
+            "face_only": kiosk.checkpoint.face_only,
+        },
+        "keys": [
+            {"kid": kid, "algorithm": keys.ALGORITHM, "public_key": base64.b64encode(raw).decode()}
+            for kid, raw in keys.load_public_key_bytes(session).items()
+        ],
+        "entries": entries,
+    }
+    # Serialised by hand: a 100,000-commuter snapshot is too large for response models.
+    return Response(orjson.dumps(body), media_type="application/json")

@@ -1,0 +1,340 @@
+"""Every change and every read of personal data leaves its audit record, whichever door it came
+through: each mutating API route and page, and each route that shows a commuter's personal data,
+is called for real here and must add a record of its action. A route added without a line in
+one of these tables fails the first test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from clearance.cli.samples import SAMPLE_COMMUTERS
+from clearance.db.models import AuditEvent
+from tests.pages import sign_in
+from tests.support import (
+    API,
+    PASSWORD,
+    World,
+    enrol_active,
+    objects_of_organisation_a,
+    photo_zip,
+    post_commuter,
+    routes,
+)
+
+A, B, C = SAMPLE_COMMUTERS
+
+
+@dataclass
+class Doors:
+    """The test's ways in: the API client, signed-in browsers, and real objects to act on."""
+
+    client: TestClient
+    browsers: dict[str, tuple[TestClient, str]]
+    world: World
+    objects: dict[str, str]
+
+    def api(self, caller: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {
+            "officer": self.world.officer.headers,
+            "enroller": self.world.enroller_a.headers,
+            "admin": self.world.admin.headers,
+            "kiosk": self.world.kiosk,
+            "anonymous": {},
+        }[caller]
+        return self.client.request(method, f"{API}{path.format(**self.objects)}", headers=headers, **kwargs)
+
+    def page(self, caller: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        browser, csrf = self.browsers[caller]
+        if method == "POST":
+            kwargs["data"] = {"csrf_token": csrf, **kwargs.get("data", {})}
+        return browser.request(method, path.format(**self.objects), follow_redirects=False, **kwargs)
+
+    def pending_commuter(self) -> str:
+        created = post_commuter(self.client, self.world.enroller_a, self.world.org_a, B.enrolment_photo)
+        assert created.status_code == 201, created.text
+        return str(created.json()["id"])
+
+    def active_commuter(self) -> str:
+        commuter, _credential = enrol_active(self.client, self.world, C)
+        return str(commuter["id"])
+
+
+def registration_form(world: World) -> dict[str, str]:
+    return {
+        "full_name": "Audited Person",
+        "document_type": "passport",
+        "document_number": f"P{uuid.uuid4().int % 10**8:08d}",
+        "organisation_id": str(world.org_a),
+        "home_park": "hk",
+        "valid_until": str(date.today() + timedelta(days=100)),
+    }
+
+
+def an_import() -> dict[str, Any]:
+    zipped = photo_zip([("Imported Person", B)], valid_until=str(date.today() + timedelta(days=100)))
+    return {"files": {"photos": ("import.zip", zipped, "application/zip")}}
+
+
+Call = Callable[[Doors], httpx.Response]
+OFFICER_SIGN_IN = {"username": "officer", "password": PASSWORD}
+NEW_KIOSK = {"name": "Lane 9", "direction": "to_sz"}
+REASON = {"reason": "left the organisation"}
+# Each change, called as someone allowed to make it, and the action its record names.
+CHANGES: dict[tuple[str, str], tuple[str, Call]] = {
+    ("POST", "/api/v1/auth/token"): (
+        "sign_in",
+        lambda d: d.api(
+            "anonymous", "POST", "/auth/token", data={"username": "officer", "password": PASSWORD}
+        ),
+    ),
+    ("POST", "/api/v1/organisations"): (
+        "create_organisation",
+        lambda d: d.api("admin", "POST", "/organisations", json={"name": "Audited Org", "park": "sz"}),
+    ),
+    ("POST", "/api/v1/users"): (
+        "create_user",
+        lambda d: d.api(
+            "admin", "POST", "/users", json={"username": "audited", "password": PASSWORD, "role": "officer"}
+        ),
+    ),
+    ("POST", "/api/v1/checkpoints"): (
+        "create_checkpoint",
+        lambda d: d.api("admin", "POST", "/checkpoints", json={"name": "Audited", "bridge": "west"}),
+    ),
+    ("POST", "/api/v1/checkpoints/{checkpoint_id}/kiosks"): (
+        "create_kiosk",
+        lambda d: d.api(
+            "admin",
+            "POST",
+            "/checkpoints/{checkpoint_id}/kiosks",
+            json={"name": "Lane 9", "direction": "to_sz"},
+        ),
+    ),
+    ("POST", "/api/v1/commuters"): (
+        "register_commuter",
+        lambda d: post_commuter(d.client, d.world.enroller_a, d.world.org_a, A.enrolment_photo),
+    ),
+    ("POST", "/api/v1/commuters/{commuter_id}/approve"): (
+        "approve_commuter",
+        lambda d: d.api("officer", "POST", f"/commuters/{d.pending_commuter()}/approve"),
+    ),
+    ("POST", "/api/v1/commuters/{commuter_id}/suspend"): (
+        "suspend_commuter",
+        lambda d: d.api("officer", "POST", "/commuters/{commuter_id}/suspend", json={"reason": "lost pass"}),
+    ),
+    ("POST", "/api/v1/commuters/{commuter_id}/reinstate"): (
+        "reinstate_commuter",
+        lambda d: (
+            d.api("officer", "POST", "/commuters/{commuter_id}/suspend", json={"reason": "lost pass"}),
+            d.api("officer", "POST", "/commuters/{commuter_id}/reinstate"),
+        )[1],
+    ),
+    ("POST", "/api/v1/commuters/{commuter_id}/revoke"): (
+        "revoke_commuter",
+        lambda d: d.api(
+            "officer", "POST", f"/commuters/{d.active_commuter()}/revoke", json={"reason": "left"}
+        ),
+    ),
+    ("POST", "/api/v1/commuters/{commuter_id}/credentials"): (
+        "issue_credential",
+        lambda d: d.api("enroller", "POST", "/commuters/{commuter_id}/credentials", json={"kind": "dynamic"}),
+    ),
+    ("POST", "/api/v1/credentials/{credential_id}/revoke"): (
+        "revoke_credential",
+        lambda d: d.api("enroller", "POST", "/credentials/{credential_id}/revoke"),
+    ),
+    ("POST", "/api/v1/commuters/import"): (
+        "start_import",
+        lambda d: d.api("enroller", "POST", "/commuters/import", **an_import()),
+    ),
+    ("POST", "/api/v1/crossings/{crossing_id}/override"): (
+        "override_crossing",
+        lambda d: d.api(
+            "officer",
+            "POST",
+            "/crossings/{crossing_id}/override",
+            json={"decision": "rejected", "reason": "checked the document"},
+        ),
+    ),
+    ("POST", "/api/v1/alerts/{alert_id}/acknowledge"): (
+        "acknowledge_alert",
+        lambda d: d.api("officer", "POST", "/alerts/{alert_id}/acknowledge", json={"note": "seen"}),
+    ),
+    ("POST", "/api/v1/kiosk/identity"): (
+        "register_kiosk_key",
+        lambda d: d.api("kiosk", "POST", "/kiosk/identity", json={"public_key": "A" * 43 + "="}),
+    ),
+    ("POST", "/api/v1/kiosk/crossings"): (
+        "deliver_crossings",
+        lambda d: d.api("kiosk", "POST", "/kiosk/crossings", json={"crossings": []}),
+    ),
+    ("POST", "/login"): (
+        "sign_in",
+        lambda d: d.page(
+            "anonymous", "POST", "/login", data={"username": "officer", "password": PASSWORD, "next": "/"}
+        ),
+    ),
+    ("POST", "/logout"): ("sign_out", lambda d: d.page("officer 2", "POST", "/logout")),
+    ("POST", "/language"): (
+        "set_language",
+        lambda d: d.page("officer", "POST", "/language", data={"lang": "zh-Hant"}),
+    ),
+    ("POST", "/queue/crossings/{crossing_id}/override"): (
+        "override_crossing",
+        lambda d: d.page(
+            "officer",
+            "POST",
+            "/queue/crossings/{crossing_id}/override",
+            data={"decision": "cleared", "reason": "checked the document"},
+        ),
+    ),
+    ("POST", "/queue/alerts/{alert_id}/acknowledge"): (
+        "acknowledge_alert",
+        lambda d: d.page("officer", "POST", "/queue/alerts/{alert_id}/acknowledge"),
+    ),
+    ("POST", "/commuters/{commuter_id}/photo"): (
+        "view_reference_photo",
+        lambda d: d.page("officer", "POST", "/commuters/{commuter_id}/photo", data={"purpose": "complaint"}),
+    ),
+    ("POST", "/commuters/{commuter_id}/credentials"): (
+        "issue_credential",
+        lambda d: d.page("enroller", "POST", "/commuters/{commuter_id}/credentials", data={"kind": "static"}),
+    ),
+    ("POST", "/commuters/{commuter_id}/{action}"): (
+        "approve_commuter",
+        lambda d: d.page("officer", "POST", f"/commuters/{d.pending_commuter()}/approve"),
+    ),
+    ("POST", "/register"): (
+        "register_commuter",
+        lambda d: d.page(
+            "enroller",
+            "POST",
+            "/register",
+            data=registration_form(d.world),
+            files={"photo": ("p.jpg", A.enrolment_photo.read_bytes(), "image/jpeg")},
+        ),
+    ),
+    ("POST", "/imports"): ("start_import", lambda d: d.page("enroller", "POST", "/imports", **an_import())),
+}
+# Each read of personal data, and the action its record names.
+READS: dict[tuple[str, str], tuple[str, Call]] = {
+    ("GET", "/api/v1/commuters"): (
+        "search_commuters",
+        lambda d: d.api("officer", "GET", "/commuters?q=Sample"),
+    ),
+    ("GET", "/api/v1/commuters/{commuter_id}"): (
+        "read_commuter",
+        lambda d: d.api("officer", "GET", "/commuters/{commuter_id}?purpose=complaint"),
+    ),
+    ("GET", "/api/v1/commuters/{commuter_id}/photo"): (
+        "view_reference_photo",
+        lambda d: d.api("officer", "GET", "/commuters/{commuter_id}/photo?purpose=identity_check"),
+    ),
+    ("GET", "/api/v1/commuters/{commuter_id}/credentials"): (
+        "read_credentials",
+        lambda d: d.api("enroller", "GET", "/commuters/{commuter_id}/credentials"),
+    ),
+    ("GET", "/api/v1/credentials/{credential_id}"): (
+        "read_credential",
+        lambda d: d.api("enroller", "GET", "/credentials/{credential_id}"),
+    ),
+    ("GET", "/api/v1/credentials/{credential_id}/qr.png"): (
+        "read_credential_qr",
+        lambda d: d.api("enroller", "GET", "/credentials/{credential_id}/qr.png"),
+    ),
+    ("GET", "/api/v1/credentials/{credential_id}/card.{fmt}"): (
+        "print_card",
+        lambda d: d.api("enroller", "GET", "/credentials/{credential_id}/card.pdf"),
+    ),
+    ("GET", "/api/v1/crossings"): (
+        "read_crossing_history",
+        lambda d: d.api("officer", "GET", "/crossings?commuter_id={commuter_id}&purpose=complaint"),
+    ),
+    ("GET", "/api/v1/imports/{job_id}"): (
+        "read_import",
+        lambda d: d.api("enroller", "GET", "/imports/{job_id}"),
+    ),
+    ("GET", "/commuters"): ("search_commuters", lambda d: d.page("enroller", "GET", "/commuters?q=Sample")),
+    ("GET", "/commuters/{commuter_id}"): (
+        "read_commuter",
+        lambda d: d.page("officer", "GET", "/commuters/{commuter_id}"),
+    ),
+    ("GET", "/credentials/{credential_id}/card.{fmt}"): (
+        "print_card",
+        lambda d: d.page("enroller", "GET", "/credentials/{credential_id}/card.png"),
+    ),
+    ("GET", "/imports/{job_id}"): ("read_import", lambda d: d.page("enroller", "GET", "/imports/{job_id}")),
+}
+# What is neither, and why.
+NOT_AUDITED = {
+    ("POST", "/api/v1/kiosk/verify"): "a kiosk's attempt: the crossing it records is the record",
+    ("POST", "/register/check-photo"): "checks a photo and stores nothing",
+    ("GET", "/api/v1/organisations"): "no personal data",
+    ("GET", "/api/v1/checkpoints"): "no personal data",
+    ("GET", "/api/v1/kiosk/whitelist"): "a kiosk's sync: what it holds is sealed with its own key",
+    ("GET", "/api/v1/kiosk/presence/{commuter_id}"): "a kiosk's anti-passback check: one park, no name",
+    ("GET", "/api/v1/alerts"): "the officers' queue (ids, no names)",
+    ("GET", "/api/v1/stats"): "counts",
+    ("GET", "/api/v1/events"): "the officers' live feed, watched all day: its crossings are records already",
+    ("GET", "/api/v1/audit"): "the audit trail itself",
+    ("GET", "/healthz"): "no personal data",
+    ("GET", "/metrics"): "counts",
+    ("GET", "/docs"): "the API's documentation",
+    ("GET", "/"): "a redirect",
+    ("GET", "/login"): "the sign-in form",
+    ("GET", "/dashboard"): "the officers' live view, watched all day",
+    ("GET", "/dashboard/stats"): "counts",
+    ("GET", "/dashboard/events"): "the officers' live feed, watched all day",
+    ("GET", "/queue"): "the officers' work queue, watched all day",
+    ("GET", "/audit"): "the audit trail itself",
+    ("GET", "/admin"): "kiosks and organisations",
+    ("GET", "/register"): "an empty form",
+    ("GET", "/imports/new"): "an empty form",
+    ("GET", "/imports/{job_id}/progress"): "counts",
+}
+
+
+def test_every_route_is_audited_or_says_why_not(app: FastAPI) -> None:
+    declared = set(CHANGES) | set(READS) | set(NOT_AUDITED)
+    assert set(routes(app)) == declared
+    assert not set(CHANGES) & set(READS) and not (set(CHANGES) | set(READS)) & set(NOT_AUDITED)
+
+
+@pytest.fixture
+def doors(app: FastAPI, client: TestClient, world: World, sessions: sessionmaker[Session]) -> Doors:
+    objects = objects_of_organisation_a(client, world, sessions)
+    browsers: dict[str, tuple[TestClient, str]] = {}
+    for name, username in (("officer", "officer"), ("officer 2", "officer_2"), ("enroller", "enroller_a")):
+        browser = TestClient(app, base_url="https://testserver")
+        browsers[name] = (browser, sign_in(browser, username))
+    anonymous = TestClient(app, base_url="https://testserver")
+    anonymous.get("/login")
+    browsers["anonymous"] = (anonymous, anonymous.cookies["hetao_login"])
+    return Doors(client, browsers, world, objects)
+
+
+def count(sessions: sessionmaker[Session], action: str) -> int:
+    with sessions() as session:
+        return session.scalar(select(func.count()).where(AuditEvent.action == action)) or 0
+
+
+@pytest.mark.parametrize("route", [*CHANGES, *READS], ids=lambda route: " ".join(route))
+def test_the_route_leaves_its_audit_record(
+    doors: Doors, sessions: sessionmaker[Session], route: tuple[str, str]
+) -> None:
+    action, call = {**CHANGES, **READS}[route]
+    before = count(sessions, action)
+    response = call(doors)
+    assert response.status_code < 400, response.text
+    assert count(sessions, action) > before
