@@ -1,9 +1,26 @@
-"""How often the matcher is wrong: distance distributions, FAR/FRR over thresholds (a DET curve),
-the rates at the shipped thresholds, and 1:N false identification as the gallery grows.
+"""How often the matcher is wrong, counted on faces the thresholds were not tuned on.
 
-Reads any folder laid out as ``<identity>/<image>`` (default ``../shared/faces/dev``, real
-photographs, several per person; LFW works too). Each image's largest face is found and encoded
-exactly as at enrolment; every genuine pair and every impostor pair is compared.
+The calibration set (``../shared/faces/calibration``: 2,607 LFW photos of 812 people, none of them
+in ``dev/``) is split by person into two halves. Thresholds are chosen on one half ("tune") and
+every rate is counted on the other ("report"), with a 95 % Wilson interval and the number of
+trials. Rates are counted, never extrapolated from a fitted curve; where counting finds nothing,
+the interval's upper end says how small the rate is known to be.
+
+Matching as the product does it (``clearance.vision.faces``): encodings are unit vectors; a
+commuter's template is the set of their enrolment photos' encodings; the distance of an attempt
+is the mean of the distances between each template photo and each kiosk frame used.
+
+- 1:1, for each kind of template the product makes (one, two or three enrolment photos,
+  ``ENROL``): a person's template is made from their first photos, the rest are their probes,
+  every other person's photos are impostor probes.
+- Several kiosk frames: the probe is two photos of the person, a stand-in for two frames of one
+  attempt (frames of one attempt differ less than two photos do, so this is the most that fusing
+  frames can buy).
+- 1:N (face-only): each person's first photo is their template in a gallery of people drawn from
+  one half; each other photo of theirs is a mated search, every photo of the other half a
+  non-mated search; counted for galleries of growing size: the false positive identification rate
+  (a stranger taken for someone) and the false negative identification rate (a commuter not
+  recognised).
 
     uv run python -m bench.accuracy [--faces DIR] [--plots bench/plots]
 """
@@ -11,203 +28,344 @@ exactly as at enrolment; every genuine pair and every impostor pair is compared.
 from __future__ import annotations
 
 import argparse
-import itertools
 import math
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from bench.common import emit, table
+from bench.faceset import CALIBRATION, DEV, FaceSet, encoded
 from clearance.core.settings import Settings
-from clearance.vision import faces, images
-from enrolment.photos import ENROLMENT_DETECTION_SIDE
+from clearance.vision import faces
 
-DEFAULT_FACES = Path(__file__).resolve().parent.parent.parent / "shared" / "faces" / "dev"
-THRESHOLDS = np.round(np.arange(0.30, 0.801, 0.01), 2)
-
-
-def encode_folder(
-    folder: Path, settings: Settings
-) -> tuple[list[str], np.ndarray, dict[str, int], list[bool]]:  # type: ignore[type-arg]
-    identities, encodings, usable = [], [], []
-    skipped = {"no_face": 0, "unreadable": 0, "fails_enrolment_quality": 0}
-    limits = faces.QualityLimits.for_enrolment(settings)
-    for person in sorted(p for p in folder.iterdir() if p.is_dir()):
-        for path in sorted(person.iterdir()):
-            if path.suffix.lower() not in {".jpg", ".jpeg", ".png"}:
-                continue
-            try:
-                image = images.decode_image(path.read_bytes(), max_pixels=settings.max_image_pixels)
-            except images.ImageRejected:
-                skipped["unreadable"] += 1
-                continue
-            boxes = faces.detect_faces(image, max_side=ENROLMENT_DETECTION_SIDE)
-            if not boxes:
-                skipped["no_face"] += 1
-                continue
-            passes = not faces.quality_failures(faces.measure_quality(image, boxes[0]), limits)
-            if not passes:
-                skipped["fails_enrolment_quality"] += 1  # counted, but still compared below
-            usable.append(passes)
-            identities.append(person.name)
-            encodings.append(faces.encode_face(image, boxes[0]))
-    return identities, np.stack(encodings), skipped, usable
+Array = NDArray[np.float64]
+THRESHOLDS = np.round(np.arange(0.25, 0.6001, 0.005), 3)
+FAR_GOAL = 0.001
+REFER_FAR = 0.01
+"""The refer band reaches as far as false accepts stay under 1 %: an impostor there is sent to
+an officer instead of being rejected (never cleared)."""
+FPIR_GOAL = 0.01
+FNIR_GOAL = 0.20
+ENROL = (1, 2, 3)
+Z = 1.959964  # 95 %
 
 
-def rates(genuine: np.ndarray, impostor: np.ndarray, threshold: float) -> tuple[float, float]:  # type: ignore[type-arg]
-    """(false accept rate, false reject rate) when distances <= threshold are accepted."""
-    return float(np.mean(impostor <= threshold)), float(np.mean(genuine > threshold))
+@dataclass(frozen=True)
+class Rate:
+    errors: int
+    trials: int
+
+    @property
+    def value(self) -> float:
+        return self.errors / self.trials if self.trials else float("nan")
+
+    def interval(self) -> tuple[float, float]:
+        """The 95 % Wilson score interval."""
+        n, p = self.trials, self.value
+        if not n:
+            return (float("nan"), float("nan"))
+        centre = (p + Z * Z / (2 * n)) / (1 + Z * Z / n)
+        spread = Z * math.sqrt(p * (1 - p) / n + Z * Z / (4 * n * n)) / (1 + Z * Z / n)
+        return max(0.0, centre - spread), min(1.0, centre + spread)
+
+    def text(self) -> str:
+        low, high = self.interval()
+        return f"{self.value:.3%} [{low:.3%}, {high:.3%}] ({self.errors:,}/{self.trials:,})"
+
+    def json(self) -> dict[str, Any]:
+        low, high = self.interval()
+        return {
+            "rate": round(self.value, 6),
+            "low": round(low, 6),
+            "high": round(high, 6),
+            "errors": self.errors,
+            "trials": self.trials,
+        }
 
 
-def normal_tail(impostor: np.ndarray, threshold: float) -> float:  # type: ignore[type-arg]
-    """P(impostor distance <= threshold) from a normal fitted to the impostor distances: an
-    estimate for rates far below 1 / number of impostor pairs, where counting finds nothing."""
-    mean, std = float(np.mean(impostor)), float(np.std(impostor))
-    return 0.5 * math.erfc((mean - threshold) / (std * math.sqrt(2)))
+@dataclass(frozen=True)
+class Scores:
+    """Distances of genuine and impostor comparisons, sorted for counting."""
+
+    genuine: Array
+    impostor: Array
+
+    def far(self, threshold: float) -> Rate:
+        return Rate(int(np.searchsorted(self.impostor, threshold, side="right")), len(self.impostor))
+
+    def frr(self, threshold: float) -> Rate:
+        kept = int(np.searchsorted(self.genuine, threshold, side="right"))
+        return Rate(len(self.genuine) - kept, len(self.genuine))
+
+    def largest_threshold(self, far_goal: float) -> float:
+        """The largest grid threshold whose counted false accept rate is at most ``far_goal``."""
+        meeting = [float(t) for t in THRESHOLDS if self.far(float(t)).value <= far_goal]
+        return max(meeting) if meeting else float(THRESHOLDS[0])
+
+
+def split_people(found: FaceSet) -> tuple[list[str], list[str]]:
+    """The people in two halves (alternate names in sorted order): tune on one, report on the other."""
+    people = sorted(found.by_identity())
+    return people[0::2], people[1::2]
+
+
+class Matcher:
+    """Distances between any photos of a set, once, as the product computes them."""
+
+    def __init__(self, found: FaceSet) -> None:
+        self.found = found
+        self.groups = found.by_identity()
+        units = faces.normalise(found.encodings)
+        self.table = np.sqrt(np.maximum(2.0 - 2.0 * (units @ units.T).astype(np.float64), 0.0))
+
+    def verification(self, people: list[str], *, enrol: int, frames: int) -> Scores:
+        """Each person with enough photos gets a template of their first ``enrol`` photos; their
+        other photos, ``frames`` at a time, are genuine attempts; every other person's photos,
+        ``frames`` of one person at a time, are impostor attempts. An attempt's distance is the
+        mean over template photos and frames."""
+        templates = {
+            who: self.groups[who][:enrol] for who in people if len(self.groups[who]) >= enrol + frames
+        }
+        probes: list[tuple[str, list[int]]] = []
+        for who in people:
+            rest = self.groups[who][enrol:] if who in templates else self.groups[who]
+            probes += [(who, rest[i : i + frames]) for i in range(0, len(rest) - frames + 1, frames)]
+        flat = [i for _, p in probes for i in p]
+        genuine, impostor = [], []
+        for who, photos in templates.items():
+            block = (
+                self.table[np.ix_(photos, flat)].reshape(len(photos), len(probes), frames).mean(axis=(0, 2))
+            )
+            mine = np.array([owner == who for owner, _ in probes])
+            genuine.append(block[mine])
+            impostor.append(block[~mine])
+        return Scores(np.sort(np.concatenate(genuine)), np.sort(np.concatenate(impostor)))
+
+    def identification(
+        self, people: list[str], outsiders: list[str], *, threshold: float, size: int, draws: int = 5
+    ) -> tuple[Rate, Rate]:
+        """Open-set 1:N at ``threshold`` with galleries of ``size`` people drawn from ``people``
+        (``draws`` random draws, summed): (false positive, false negative) identification."""
+        rng = np.random.default_rng(size)
+        stranger_probes = [i for who in outsiders for i in self.groups[who]]
+        fp = fp_trials = fn = fn_trials = 0
+        for _ in range(draws if size < len(people) else 1):
+            chosen = list(rng.choice(people, size=size, replace=False))
+            gallery = [self.groups[who][0] for who in chosen]
+            stranger = self.table[np.ix_(stranger_probes, gallery)].min(1)
+            fp += int((stranger <= threshold).sum())
+            fp_trials += len(stranger_probes)
+            mated = [(n, i) for n, who in enumerate(chosen) for i in self.groups[who][1:]]
+            rows = self.table[np.ix_([i for _, i in mated], gallery)]
+            own = np.array([n for n, _ in mated])
+            recognised = (rows.argmin(1) == own) & (rows[np.arange(len(own)), own] <= threshold)
+            fn += int((~recognised).sum())
+            fn_trials += len(mated)
+        return Rate(fp, fp_trials), Rate(fn, fn_trials)
+
+
+def face_only_choice(matcher: Matcher, tune: list[str], report: list[str]) -> tuple[float, int]:
+    """On the tune half: the smallest threshold at which commuters are recognised at least 80 %
+    of the time (with the whole half as the gallery), and the largest gallery (of the sizes
+    tried) at which strangers are then taken for someone at most 1 % of the time."""
+    threshold = float(THRESHOLDS[-1])
+    for t in THRESHOLDS:
+        _fpir, fnir = matcher.identification(tune, report, threshold=float(t), size=len(tune))
+        if fnir.value <= FNIR_GOAL:
+            threshold = float(t)
+            break
+    bound = 0
+    for size in GALLERIES:
+        fpir, _fnir = matcher.identification(tune, report, threshold=threshold, size=min(size, len(tune)))
+        if fpir.value <= FPIR_GOAL:
+            bound = min(size, len(tune))
+    return threshold, bound
+
+
+GALLERIES = (10, 20, 50, 100, 200, 406)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--faces", type=Path, default=DEFAULT_FACES)
+    parser.add_argument("--faces", type=Path, default=CALIBRATION)
     parser.add_argument("--plots", type=Path, default=Path(__file__).resolve().parent / "plots")
     args = parser.parse_args()
     settings = Settings()
-    identities, encodings, skipped, usable = encode_folder(args.faces, settings)
-    names = np.array(identities)
-    genuine, impostor, genuine_usable, impostor_usable = [], [], [], []
-    for i, j in itertools.combinations(range(len(names)), 2):
-        distance = float(np.linalg.norm(encodings[i] - encodings[j]))
-        same = names[i] == names[j]
-        (genuine if same else impostor).append(distance)
-        if usable[i] and usable[j]:
-            (genuine_usable if same else impostor_usable).append(distance)
-    g, imp = np.array(genuine), np.array(impostor)
-    # The same rates with only photos that pass the enrolment quality checks.
-    quality_far, quality_frr = rates(
-        np.array(genuine_usable), np.array(impostor_usable), settings.match_threshold
-    )
-
-    curve = [(float(t), *rates(g, imp, float(t))) for t in THRESHOLDS]
-    match_far, match_frr = rates(g, imp, settings.match_threshold)
-    refer_far, refer_frr = rates(g, imp, settings.refer_threshold)
-    # With the refer band, a genuine commuter is rejected outright only above refer_threshold;
-    # between the two thresholds they are referred to an officer (not cleared, not rejected).
-    referred_genuine = float(np.mean((g > settings.match_threshold) & (g <= settings.refer_threshold)))
-    # The best threshold for the 1:1 goal: FAR <= 0.1 % with the lowest FRR.
-    meeting = [(t, far, frr) for t, far, frr in curve if far <= 0.001]
-    best = min(meeting, key=lambda r: r[2]) if meeting else None
-
-    # 1:N: each probe against a gallery of one enrolled image per other identity (a probe whose
-    # own identity is left out is an impostor search); the false identification rate is the share
-    # of such searches whose nearest template is within the threshold. Beyond the distinct people
-    # in the folder it is extrapolated from the per-comparison false accept rate.
-    face_only = settings.face_only_threshold
-    per_comparison = max(float(np.mean(imp <= face_only)), normal_tail(imp, face_only))
-    people = sorted(set(identities))
-    first = {p: identities.index(p) for p in people}
-    misses = searches = 0
-    for i, who in enumerate(identities):
-        others = [first[p] for p in people if p != who]
-        nearest = float(np.min(np.linalg.norm(encodings[others] - encodings[i], axis=1)))
-        searches += 1
-        misses += nearest <= face_only
-    fpir = {n: 1 - (1 - per_comparison) ** n for n in (1_000, 10_000, 100_000, 1_000_000)}
-    # The largest threshold keeping face-only false identification under 1 % at 100,000.
-    candidates = [
-        float(t)
-        for t in np.arange(0.30, 0.5001, 0.005)
-        if 1 - (1 - max(float(np.mean(imp <= t)), normal_tail(imp, float(t)))) ** 100_000 < 0.01
-    ]
-    suggested = round(max(candidates), 3) if candidates else None
-    figures = {
+    found = encoded(args.faces)
+    matcher = Matcher(found)
+    tune, report = split_people(found)
+    kinds = {
+        f"{e} photo{'s' if e > 1 else ''}, {f} frame{'s' if f > 1 else ''}": (e, f)
+        for e in ENROL
+        for f in (1, 2)
+    }
+    tuned = {name: matcher.verification(tune, enrol=e, frames=f) for name, (e, f) in kinds.items()}
+    reported = {name: matcher.verification(report, enrol=e, frames=f) for name, (e, f) in kinds.items()}
+    # One threshold per number of template photos, from one frame (several frames only lower
+    # both error rates at the same threshold).
+    chosen = {
+        e: (tuned[name].largest_threshold(FAR_GOAL), tuned[name].largest_threshold(REFER_FAR))
+        for name, (e, f) in kinds.items()
+        if f == 1
+    }
+    shipped = {
+        1: settings.match_threshold,
+        2: settings.match_threshold_several,
+        3: settings.match_threshold_several,
+    }
+    refer_shipped = {
+        1: settings.refer_threshold,
+        2: settings.refer_threshold_several,
+        3: settings.refer_threshold_several,
+    }
+    at_shipped = {
+        name: {
+            "far": scores.far(shipped[e]),
+            "not_cleared": scores.frr(shipped[e]),
+            "rejected": scores.frr(refer_shipped[e]),
+        }
+        for name, scores in reported.items()
+        for e in [kinds[name][0]]
+    }
+    face_only, bound = face_only_choice(matcher, tune, report)
+    identified = {
+        size: matcher.identification(
+            report, tune, threshold=settings.face_only_threshold, size=min(size, len(report))
+        )
+        for size in GALLERIES
+    }
+    dev = Matcher(encoded(DEV))
+    dev_scores = dev.verification(sorted(dev.groups), enrol=1, frames=1)
+    gate_refused = int((~found.passes_gate).sum())
+    figures: dict[str, Any] = {
         "benchmark": "accuracy",
         "faces": str(args.faces),
-        "images": len(identities),
-        "identities": len(people),
-        "skipped": skipped,
-        "genuine_pairs": len(g),
-        "impostor_pairs": len(imp),
-        "genuine_distance": {"median": round(float(np.median(g)), 3), "max": round(float(g.max()), 3)},
-        "impostor_distance": {"median": round(float(np.median(imp)), 3), "min": round(float(imp.min()), 3)},
-        "at_match_threshold": {"threshold": settings.match_threshold, "far": match_far, "frr": match_frr},
-        "at_refer_threshold": {"threshold": settings.refer_threshold, "far": refer_far, "frr": refer_frr},
-        "genuine_referred_share": round(referred_genuine, 4),
-        "at_match_threshold_quality_passing_only": {
-            "images": sum(usable),
-            "far": quality_far,
-            "frr": quality_frr,
+        "photos": found.photos,
+        "encoded": len(found.paths),
+        "people": len(found.by_identity()),
+        "refused_by_enrolment_gate": gate_refused,
+        "tune_people": len(tune),
+        "report_people": len(report),
+        "tuned": {
+            "match_by_template_photos": {e: m for e, (m, _r) in chosen.items()},
+            "refer_by_template_photos": {e: r for e, (_m, r) in chosen.items()},
+            "face_only": face_only,
+            "face_only_largest_gallery": bound,
         },
-        "best_threshold_far_le_0.1pct": None
-        if best is None
-        else {"threshold": best[0], "far": best[1], "frr": best[2]},
-        "face_only": {
-            "threshold": face_only,
-            "empirical_open_set_searches": searches,
-            "empirical_false_identifications": int(misses),
-            "per_comparison_far_estimate": per_comparison,
-            "fpir_extrapolated": {str(n): round(v, 6) for n, v in fpir.items()},
-            "frr": float(np.mean(g > face_only)),
-            "largest_threshold_fpir_below_1pct_at_100k": suggested,
+        "shipped": {
+            "match": settings.match_threshold,
+            "match_several": settings.match_threshold_several,
+            "refer": settings.refer_threshold,
+            "refer_several": settings.refer_threshold_several,
+            "face_only": settings.face_only_threshold,
+            "face_only_largest_gallery": settings.face_only_max_gallery,
+        },
+        "report_at_shipped": {
+            name: {k: r.json() for k, r in rates.items()} for name, rates in at_shipped.items()
+        },
+        "face_only_report_at_shipped": {
+            size: {"fpir": fpir.json(), "fnir": fnir.json()} for size, (fpir, fnir) in identified.items()
+        },
+        "dev_at_shipped": {
+            "far": dev_scores.far(settings.match_threshold).json(),
+            "frr": dev_scores.frr(settings.match_threshold).json(),
         },
     }
     emit(figures)
-    args.plots.mkdir(parents=True, exist_ok=True)
-    plot(g, imp, curve, settings, args.plots)
-    rows = [
-        (f"{t:.2f}", f"{far:.4%}", f"{frr:.2%}")
-        for t, far, frr in curve
-        if round(t * 100) % 5 == 0 or t in (settings.match_threshold, settings.refer_threshold)
-    ]
-    table(f"1:1 on {len(identities)} images of {len(people)} people", rows, ("threshold", "FAR", "FRR"))
-    table(
-        "1:N face-only, false identification rate (extrapolated from the per-comparison FAR)",
-        [(f"{n:,}", f"{v:.4%}") for n, v in fpir.items()],
-        ("gallery", f"FPIR at {face_only}"),
+    print(
+        "\nChosen on the tune half: match / refer by template photos "
+        + ", ".join(f"{e}: {m} / {r}" for e, (m, r) in chosen.items())
+        + f"; face-only {face_only} for galleries up to {bound}"
     )
+    table(
+        f"1:1 on the report half ({len(report)} people) at the shipped thresholds",
+        [
+            (name, rates["far"].text(), rates["not_cleared"].text(), rates["rejected"].text())
+            for name, rates in at_shipped.items()
+        ],
+        ("template, attempt", "false accepts", "genuine not cleared", "genuine rejected outright"),
+    )
+    table(
+        f"Face-only (1:N, open set) at the shipped threshold {settings.face_only_threshold}, report half",
+        [(str(size), fpir.text(), fnir.text()) for size, (fpir, fnir) in identified.items()],
+        ("gallery", "strangers taken for someone", "commuters not recognised"),
+    )
+    table(
+        "dev/ (147 photos, 37 people; the old calibration), one photo, one frame, shipped match",
+        [
+            (
+                "",
+                dev_scores.far(settings.match_threshold).text(),
+                dev_scores.frr(settings.match_threshold).text(),
+            )
+        ],
+        ("", "false accepts", "not cleared"),
+    )
+    print(
+        f"\nEnrolment gate: {gate_refused} of {len(found.paths)} calibration photos refused (LFW: 250 px news photos)."
+    )
+    plot(reported, identified, args.plots, settings=settings)
 
 
 def plot(
-    g: np.ndarray, imp: np.ndarray, curve: list[tuple[float, float, float]], settings: Settings, folder: Path
-) -> None:  # type: ignore[type-arg]
+    reported: dict[str, Scores], identified: dict[int, tuple[Rate, Rate]], folder: Path, *, settings: Settings
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4))
-    bins = np.linspace(0, 1.2, 61)
-    ax.hist(imp, bins=bins, density=True, alpha=0.6, label=f"impostor pairs ({len(imp):,})")
-    ax.hist(g, bins=bins, density=True, alpha=0.6, label=f"genuine pairs ({len(g):,})")
-    for value, name in (
-        (settings.face_only_threshold, "face-only"),
-        (settings.match_threshold, "match"),
-        (settings.refer_threshold, "refer"),
-    ):
-        ax.axvline(value, linestyle="--", color="black", linewidth=0.8)
-        ax.text(value, ax.get_ylim()[1] * 0.9, f" {name} {value}", fontsize=8, rotation=90, va="top")
-    ax.set_xlabel("face distance (dlib 128-d, Euclidean)")
-    ax.set_ylabel("density")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(folder / "distance_distributions.png", dpi=110)
-    plt.close(fig)
-
-    fig, ax = plt.subplots(figsize=(5, 5))
-    floor = 0.5 / len(imp)
-    far = [max(c[1], floor) for c in curve]
-    frr = [max(c[2], 0.5 / len(g)) for c in curve]
-    ax.loglog(far, frr, marker=".")
-    for t, x, y in zip([c[0] for c in curve], far, frr, strict=True):
-        if t in (0.45, 0.5, settings.match_threshold, 0.6, 0.65):
-            ax.annotate(f"{t:.2f}", (x, y), fontsize=8)
-    ax.axvline(0.001, color="grey", linewidth=0.6)
-    ax.axhline(0.03, color="grey", linewidth=0.6)
-    ax.set_xlabel("false accept rate")
-    ax.set_ylabel("false reject rate")
-    ax.set_title("DET, 1:1")
-    fig.tight_layout()
-    fig.savefig(folder / "det_curve.png", dpi=110)
-    plt.close(fig)
+    folder.mkdir(parents=True, exist_ok=True)
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    for name, scores in reported.items():
+        fars = [max(scores.far(float(t)).value, 1e-7) for t in THRESHOLDS]
+        frrs = [scores.frr(float(t)).value for t in THRESHOLDS]
+        axes.plot(fars, frrs, label=name)
+    axes.axvline(FAR_GOAL, color="grey", linestyle=":", label="0.1 % false accepts")
+    axes.set_xscale("log")
+    axes.set_xlim(1e-5, 0.1)
+    axes.set_ylim(0, 0.4)
+    axes.set_xlabel("false accept rate (counted)")
+    axes.set_ylabel("genuine not cleared")
+    axes.set_title("DET by kind of template and attempt, report half of the calibration set")
+    axes.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(folder / "det_curve.png", dpi=110)
+    plt.close(figure)
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    single = reported["1 photo, 1 frame"]
+    bins = list(np.arange(0.0, 1.0, 0.01))
+    axes.hist(
+        single.impostor, bins=bins, density=True, alpha=0.6, label=f"impostor ({len(single.impostor):,})"
+    )
+    axes.hist(single.genuine, bins=bins, density=True, alpha=0.6, label=f"genuine ({len(single.genuine):,})")
+    axes.axvline(
+        settings.match_threshold, color="black", linestyle="--", label=f"match {settings.match_threshold}"
+    )
+    axes.axvline(
+        settings.refer_threshold, color="grey", linestyle=":", label=f"refer {settings.refer_threshold}"
+    )
+    axes.set_xlabel("distance between unit encodings")
+    axes.set_title("One-photo templates, one frame, report half")
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(folder / "distance_distributions.png", dpi=110)
+    plt.close(figure)
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    sizes = sorted(identified)
+    axes.plot(sizes, [identified[s][0].value for s in sizes], marker="o", label="strangers taken for someone")
+    axes.plot(sizes, [identified[s][1].value for s in sizes], marker="o", label="commuters not recognised")
+    axes.axhline(FPIR_GOAL, color="grey", linestyle=":", label="1 %")
+    axes.set_xscale("log")
+    axes.set_xlabel("people in the face-only gallery")
+    axes.set_title(f"Face-only at {settings.face_only_threshold}, report half")
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(folder / "face_only.png", dpi=110)
+    plt.close(figure)
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ from enrolment.schemas import (
 
 router = APIRouter(tags=["enrolment"])
 AUTH_ERRORS = (NotAuthenticated, Forbidden)
+PHOTO_ERRORS = (PayloadTooLarge, InvalidImage, FaceCheckFailed, InvalidInput)
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -94,10 +95,16 @@ def create_commuter(
     organisation_id: Annotated[uuid.UUID, Form()],
     home_park: Annotated[Park, Form()],
     valid_until: Annotated[date, Form()],
-    photo: Annotated[UploadFile, File(description="JPEG or PNG with the commuter's face alone")],
+    photo: Annotated[
+        list[UploadFile],
+        File(
+            description="JPEG or PNG with the commuter's face alone; send two (or three) to enrol from "
+            "several photos, which refuses far fewer genuine commuters at the kiosk"
+        ),
+    ],
     face_only: Annotated[bool, Form(description="Opted in to face-only walk-through")] = False,
 ) -> CommuterOut:
-    """Pre-register a commuter from their details and one photo; they start pending approval."""
+    """Pre-register a commuter from their details and one or more photos; they start pending approval."""
     commuter = commuters.register_commuter(
         session,
         registration=Registration(
@@ -109,7 +116,7 @@ def create_commuter(
             valid_until=valid_until,
             face_only=face_only,
         ),
-        photo=read_upload(photo, settings=context.settings),
+        photos=[read_upload(upload, settings=context.settings) for upload in photo],
         actor=actor,
         keyring=context.keyring,
         settings=context.settings,
@@ -173,6 +180,41 @@ def read_reference_photo(
         session, commuter=commuter, data_key=context.keyring.data_key, actor=actor, purpose=purpose
     )
     return Response(jpeg, media_type="image/jpeg", headers=NO_STORE)
+
+
+@router.post(
+    "/commuters/{commuter_id}/photos",
+    response_model=CommuterOut,
+    responses=responses(
+        *AUTH_ERRORS,
+        NotFound,
+        InvalidTransition,
+        PayloadTooLarge,
+        InvalidImage,
+        FaceCheckFailed,
+        InvalidInput,
+    ),
+)
+def add_photo(
+    commuter: CommuterDep,
+    session: SessionDep,
+    context: ContextDep,
+    actor: StaffActor,
+    photo: Annotated[UploadFile, File(description="Another JPEG or PNG of the commuter's face alone")],
+) -> CommuterOut:
+    """Add an enrolment photo; an approved commuter goes back to pending until another officer approves."""
+    return commuter_out(
+        commuters.add_photo(
+            session,
+            commuter=commuter,
+            photo=read_upload(photo, settings=context.settings),
+            actor=actor,
+            keyring=context.keyring,
+            settings=context.settings,
+            metrics=context.metrics,
+        ),
+        data_key=context.keyring.data_key,
+    )
 
 
 @router.post(

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import date
 
+import numpy as np
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
@@ -26,9 +27,10 @@ from clearance.core.zone import local_today, utcnow
 from clearance.custody.keys import Keyring
 from clearance.db.engine import after_commit, release_deleted_pages
 from clearance.db.models import Commuter, Credential, User
+from clearance.vision import faces
 from clearance.whitelist import biometrics, documents
 from clearance.whitelist import service as whitelist
-from enrolment import photos
+from enrolment import photos as enrolment_photos
 from enrolment.photos import Template
 
 DOCUMENT_NUMBER = documents.DOCUMENT_NUMBER
@@ -104,22 +106,23 @@ def register_commuter(
     session: Session,
     *,
     registration: Registration,
-    photo: bytes,
+    photos: list[bytes],
     actor: Actor,
     keyring: Keyring,
     settings: Settings,
     metrics: Metrics,
 ) -> Commuter:
-    """Register a commuter from their details and an uploaded photo: the details are checked
-    first (nothing is done with the photo for a registration that cannot stand), then the photo
+    """Register a commuter from their details and one or more uploaded photos (two make a
+    template that refuses far fewer genuine commuters: BENCHMARKS.md): the details are checked
+    first (nothing is done with a photo for a registration that cannot stand), then each photo
     goes through the quality gate, then the commuter is enrolled, pending approval."""
     assert actor.user is not None
     validate_registration(
         session, registration=registration, enroller=actor.user, index_key=keyring.index_key
     )
-    template = photos.template_from_upload(photo, settings=settings, metrics=metrics)
+    made = enrolment_photos.templates_from_uploads(photos, settings=settings, metrics=metrics)
     return enrol_commuter(
-        session, registration=registration, template=template, actor=actor, keyring=keyring, metrics=metrics
+        session, registration=registration, templates=made, actor=actor, keyring=keyring, metrics=metrics
     )
 
 
@@ -127,21 +130,21 @@ def enrol_commuter(
     session: Session,
     *,
     registration: Registration,
-    template: Template,
+    templates: list[Template],
     actor: Actor,
     keyring: Keyring,
     metrics: Metrics,
     source: str | None = None,
 ) -> Commuter:
     """A pending commuter with a sealed template and document number, from a validated
-    registration (checked again here) and a template made from a photo that passed the gate.
+    registration (checked again here) and the templates of photos that passed the gate.
     ``source`` says where the registration came from, for the audit trail (an import line)."""
     assert actor.user is not None
     registration = validate_registration(
         session, registration=registration, enroller=actor.user, index_key=keyring.index_key
     )
     commuter_id = uuid.uuid4()
-    data_key = keyring.data_key
+    data_key = keyring.sealing_key(session)
     commuter = Commuter(
         id=commuter_id,
         organisation_id=registration.organisation_id,
@@ -164,19 +167,21 @@ def enrol_commuter(
     commuter.template = biometrics.seal_template(
         data_key,
         commuter_id=commuter.id,
-        encoding=template.encoding,
-        reference_jpeg=template.reference_jpeg,
-        quality=template.quality_report(),
+        encodings=np.stack([t.encoding for t in templates]),
+        reference_jpegs=[t.reference_jpeg for t in templates],
+        quality={**templates[0].quality_report(), "photos": [t.quality_report() for t in templates]},
+        model=faces.MODEL_NAME,
     )
     session.add(commuter)
     session.flush()
+    detail = f"{len(templates)} photo{'s' if len(templates) > 1 else ''}" + (f"; {source}" if source else "")
     audit.record_event(
         session,
         actor=actor,
         action="register_commuter",
         object_type="commuter",
         object_id=commuter.id,
-        detail=source,
+        detail=detail,
     )
     metrics.enrolments.labels(outcome="enrolled").inc()
     return commuter
@@ -262,8 +267,10 @@ def approve_commuter(session: Session, *, commuter: Commuter, actor: Actor) -> C
     """Pending → active. Four eyes: never by the user who entered the registration."""
     officer = actor.user
     assert officer is not None
-    if commuter.enrolled_by_id == officer.id:
-        raise Forbidden("a registration must be approved by someone other than who entered it")
+    if officer.id in (commuter.enrolled_by_id, commuter.photo_added_by_id):
+        raise Forbidden(
+            "a registration must be approved by someone other than who entered it or added a photo"
+        )
     _transition(commuter, allowed_from={CommuterStatus.PENDING}, to=CommuterStatus.ACTIVE, action="approve")
     commuter.approved_by_id = officer.id
     commuter.approved_at = utcnow()
@@ -314,6 +321,53 @@ def revoke_commuter(session: Session, *, commuter: Commuter, reason: str | None,
         credential.revoked_at = now
         credential.sealed_secret = None
     _record_change(session, commuter=commuter, actor=actor, action="revoke_commuter", detail=reason)
+    return commuter
+
+
+def add_photo(
+    session: Session,
+    *,
+    commuter: Commuter,
+    photo: bytes,
+    actor: Actor,
+    keyring: Keyring,
+    settings: Settings,
+    metrics: Metrics,
+) -> Commuter:
+    """Add an enrolment photo to a commuter's template (at most ``max_enrolment_photos``).
+
+    The face that clears them changes, so it is looked at again: an active or suspended
+    commuter goes back to pending, off the whitelist, until an officer other than whoever added
+    the photo approves (the same four eyes as a registration)."""
+    if commuter.status is CommuterStatus.REVOKED or commuter.template is None:
+        raise InvalidTransition(
+            "this commuter was revoked: register them again", status=commuter.status.value
+        )
+    data_key = keyring.sealing_key(session)
+    encodings = biometrics.open_encodings(keyring.data_key, commuter.template)
+    if len(encodings) >= settings.max_enrolment_photos:
+        raise InvalidInput(f"a template holds at most {settings.max_enrolment_photos} photos", field="photo")
+    (made,) = enrolment_photos.templates_from_uploads([photo], settings=settings, metrics=metrics)
+    references = biometrics.open_reference_photos(keyring.data_key, commuter.template)
+    biometrics.reseal(
+        data_key,
+        commuter.template,
+        encodings=np.vstack([encodings, made.encoding[None, :]]),
+        reference_jpegs=[*references, made.reference_jpeg],
+        model=commuter.template.model,
+    )
+    commuter.template.quality = {
+        **commuter.template.quality,
+        "photos": [*commuter.template.quality.get("photos", []), made.quality_report()],
+    }
+    if commuter.status in (CommuterStatus.ACTIVE, CommuterStatus.SUSPENDED):
+        commuter.status = CommuterStatus.PENDING
+        commuter.status_reason = "a photo was added: waiting for an officer to approve again"
+    assert actor.user is not None
+    commuter.enrolled_by_id = actor.user.id  # four eyes: whoever added the photo does not approve
+    _record_change(
+        session, commuter=commuter, actor=actor, action="add_photo", detail=f"photo {len(encodings) + 1}"
+    )
     return commuter
 
 

@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 REQUIRED_COLUMNS = ("full_name", "document_type", "document_number", "home_park", "valid_until", "photo")
 OPTIONAL_COLUMNS = ("organisation", "face_only")
 TRUE_WORDS = {"1", "true", "yes", "y"}
+PHOTO_SEPARATOR = ";"
+"""A row's photo column may name several photos of the commuter: ``a.jpg;b.jpg``."""
 # What reading a damaged zip member can raise: a bad CRC or a false size (BadZipFile), a corrupt
 # deflate stream (zlib.error), an unsupported compression method (NotImplementedError), the
 # encrypted flag without a password (RuntimeError), a truncated stream (EOFError, OSError).
@@ -283,16 +285,24 @@ class ImportRunner:
             job.status = ImportStatus.DONE
             job.finished_at = utcnow()
 
-    def _template(self, values: dict[str, str], request: ImportRequest) -> photos.Template:
-        photo_name = PurePosixPath(values["photo"]).name
-        info = request.members.get(photo_name)
-        if not photo_name or info is None:
-            raise RowFailed("photo", f"the zip holds no photo named {values['photo']!r}")
+    def _templates(self, values: dict[str, str], request: ImportRequest) -> list[photos.Template]:
+        """The row's photos (``photo`` names one, or several separated by ``;``) through the gate."""
+        names = [PurePosixPath(name.strip()).name for name in values["photo"].split(PHOTO_SEPARATOR)]
         try:
-            photo = read_member(request.archive, info)
-            return photos.template_from_upload(photo, settings=self.settings, metrics=self.metrics)
+            found = []
+            for name in names:
+                info = request.members.get(name)
+                if not name or info is None:
+                    raise RowFailed("photo", f"the zip holds no photo named {name!r}")
+                found.append(read_member(request.archive, info))
+            return photos.templates_from_uploads(found, settings=self.settings, metrics=self.metrics)
         except HetaoError as exc:
             raise RowFailed("photo", exc.detail) from None
+        except RowFailed:
+            raise
+        except Exception:
+            log.exception("import: the photos of a row could not be processed")
+            raise RowFailed("photo", "this photo could not be processed (the server logged why)") from None
 
     def _import_row(
         self,
@@ -304,11 +314,12 @@ class ImportRunner:
         values: dict[str, str],
         request: ImportRequest,
     ) -> None:
-        template: photos.Template | None = None
+        templates: list[photos.Template] = []
         failure: RowFailed | None = None
         try:
-            # The slow part (~0.4 s) runs before the database is touched, outside the SQLite lock.
-            template = self._template(values, request)
+            # The slow part (~0.4 s a photo) runs before the database is touched, outside the
+            # SQLite lock.
+            templates = self._templates(values, request)
         except RowFailed as exc:
             failure = exc
         with self.unit_of_work() as session:
@@ -316,14 +327,14 @@ class ImportRunner:
             job = session.get(ImportJob, job_id)
             assert user is not None and job is not None
             commuter_id = None
-            if failure is None and template is not None:
+            if failure is None and templates:
                 try:
                     # A savepoint: a row that fails here leaves nothing of itself behind.
                     with session.begin_nested():
                         commuter_id = commuters.enrol_commuter(
                             session,
                             registration=_registration(session, values, user=user),
-                            template=template,
+                            templates=templates,
                             actor=Actor(user, ip),
                             keyring=self.keyring,
                             metrics=self.metrics,
@@ -336,19 +347,48 @@ class ImportRunner:
                     failure = RowFailed(str(field) if field else None, exc.detail)
                 except DataError:
                     failure = RowFailed(None, "a field holds a character or value the database cannot store")
-            session.add(
-                ImportRow(
-                    job_id=job_id,
-                    line=line,
-                    full_name=_printable(values.get("full_name", ""))[:200],
-                    enrolled=failure is None,
-                    commuter_id=commuter_id,
-                    field=failure.field if failure else None,
-                    error=_printable(failure.detail)[:500] if failure else None,
-                )
+            _add_row(
+                session,
+                job,
+                line=line,
+                name=values.get("full_name", ""),
+                commuter_id=commuter_id,
+                failure=failure,
             )
-            job.processed += 1
-            if failure is None:
-                job.enrolled += 1
-            else:
-                job.failed += 1
+
+    def _record_row(self, job_id: uuid.UUID, *, line: int, name: str, failure: RowFailed) -> None:
+        with self.unit_of_work() as session:
+            job = session.get(ImportJob, job_id)
+            assert job is not None
+            _add_row(session, job, line=line, name=name, commuter_id=None, failure=failure)
+
+
+UNEXPECTED = "this row could not be imported (the server logged why)"
+
+
+def _add_row(
+    session: Session,
+    job: ImportJob,
+    *,
+    line: int,
+    name: str,
+    commuter_id: uuid.UUID | None,
+    failure: RowFailed | None,
+) -> None:
+    """What became of one row, in the job's report and counts."""
+    session.add(
+        ImportRow(
+            job_id=job.id,
+            line=line,
+            full_name=_printable(name)[:200],
+            enrolled=failure is None,
+            commuter_id=commuter_id,
+            field=failure.field if failure else None,
+            error=_printable(failure.detail)[:500] if failure else None,
+        )
+    )
+    job.processed += 1
+    if failure is None:
+        job.enrolled += 1
+    else:
+        job.failed += 1

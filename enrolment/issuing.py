@@ -72,7 +72,7 @@ def issue_credential(
         expires_at=expires_at,
         issued_by_id=actor.user.id,
         sealed_secret=(
-            vault.seal(keyring.data_key, secret, context=whitelist.secret_context(credential_id))
+            vault.seal(keyring.sealing_key(session), secret, context=whitelist.secret_context(credential_id))
             if secret
             else None
         ),

@@ -25,6 +25,7 @@ from clearance.web import i18n
 from clearance.web import pages as web
 from clearance.web.deps import ContextDep, SessionDep, read_upload
 from clearance.web.pages import FormOfficer, FormStaff, PageStaff, render
+from clearance.whitelist import biometrics
 from enrolment import commuters, imports, issuing, photos
 from enrolment.api import ImportRunnerDep, card_response, start_import
 from enrolment.commuters import Registration
@@ -101,6 +102,18 @@ def _commuter_page(
         history=history,
         enrolled_by=enrolled_by.username if enrolled_by else "",
         document_number=commuters.document_number(commuter, data_key=data_key),
+        template_photos=(
+            biometrics.photo_count(
+                len(
+                    biometrics.open_encoding_blob(
+                        data_key, commuter.template.sealed_encoding, commuter_id=commuter.id
+                    )
+                )
+            )
+            if commuter.template
+            else 0
+        ),
+        max_photos=request.app.state.context.settings.max_enrolment_photos,
         purposes=PURPOSES,
         now=utcnow(),
         **extra,
@@ -136,6 +149,34 @@ def commuter_photo(
     except HetaoError as exc:
         return _commuter_page(request, session, auth, commuter, problem=exc.detail)
     return _commuter_page(request, session, auth, commuter, photo=base64.b64encode(jpeg).decode())
+
+
+@router.post("/commuters/{commuter_id}/photos")
+def commuter_add_photo(
+    commuter_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    context: ContextDep,
+    auth: FormStaff,
+    photo: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """Another enrolment photo (the commuter returns to pending until approved again)."""
+    commuter = commuters.get_commuter_or_raise(session, commuter_id, user=auth.user)
+    try:
+        with session.begin_nested():
+            commuters.add_photo(
+                session,
+                commuter=commuter,
+                photo=read_upload(photo, settings=context.settings) if photo else b"",
+                actor=auth.actor,
+                keyring=context.keyring,
+                settings=context.settings,
+                metrics=context.metrics,
+            )
+    except HetaoError as exc:
+        session.refresh(commuter)
+        return _commuter_page(request, session, auth, commuter, problem=exc.detail)
+    return RedirectResponse(f"/commuters/{commuter.id}", status_code=303)
 
 
 @router.post("/commuters/{commuter_id}/credentials")
@@ -297,7 +338,7 @@ def register(
     organisation_id: Annotated[str, Form(max_length=40)],
     home_park: Annotated[str, Form(max_length=4)],
     valid_until: Annotated[str, Form(max_length=10)],
-    photo: Annotated[UploadFile, File()],
+    photo: Annotated[list[UploadFile], File()],
     face_only: Annotated[bool, Form()] = False,
 ) -> Response:
     form = {
@@ -334,7 +375,9 @@ def register(
             commuter = commuters.register_commuter(
                 session,
                 registration=registration,
-                photo=read_upload(photo, settings=context.settings),
+                photos=[
+                    read_upload(upload, settings=context.settings) for upload in photo if upload.filename
+                ],
                 actor=auth.actor,
                 keyring=context.keyring,
                 settings=context.settings,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from clearance.core.errors import FaceCheckFailed, HetaoError
+from clearance.core.errors import FaceCheckFailed, HetaoError, InvalidInput
 from clearance.core.metrics import Metrics
 from clearance.core.settings import Settings
 from clearance.vision import faces, images
@@ -15,8 +15,15 @@ from clearance.vision import faces, images
 ENROLMENT_DETECTION_SIDE = 1000
 
 
+REFERENCE_SIDE = 400
+"""The reference photo is the face with context around it, at most this many pixels a side: large
+enough to compare with the person, and to make a template from again."""
+
+
 @dataclass(frozen=True)
 class Template:
+    """One enrolment photo that passed the gate: its encoding, its quality, its reference crop."""
+
     encoding: faces.Encoding
     quality: faces.FaceQuality
     reference_jpeg: bytes
@@ -55,7 +62,7 @@ def make_template(image: images.RGBImage, *, settings: Settings) -> Template:
     return Template(
         encoding=faces.encode_face(image, box),
         quality=quality,
-        reference_jpeg=images.encode_jpeg(image, max_side=settings.reference_photo_px, quality=80),
+        reference_jpeg=images.encode_jpeg(images.face_crop(image, box), max_side=REFERENCE_SIDE, quality=85),
     )
 
 
@@ -70,3 +77,23 @@ def template_from_upload(photo: bytes, *, settings: Settings, metrics: Metrics) 
     except HetaoError as exc:
         metrics.enrolments.labels(outcome=str(exc.extra.get("check", exc.name))).inc()
         raise
+
+
+def templates_from_uploads(photos: list[bytes], *, settings: Settings, metrics: Metrics) -> list[Template]:
+    """Every uploaded photo through the gate (at least one, at most ``max_enrolment_photos``);
+    a refused one is raised saying which it was (``photo``: its position, from 1)."""
+    if not photos:
+        raise InvalidInput("send at least one photo of the commuter", field="photo")
+    if len(photos) > settings.max_enrolment_photos:
+        raise InvalidInput(f"send at most {settings.max_enrolment_photos} photos", field="photo")
+    made = []
+    for position, photo in enumerate(photos, 1):
+        try:
+            made.append(template_from_upload(photo, settings=settings, metrics=metrics))
+        except HetaoError as exc:
+            if len(photos) > 1:
+                exc.detail = f"photo {position} of {len(photos)}: {exc.detail}"
+                exc.args = (exc.detail,)
+            exc.extra["photo"] = position
+            raise
+    return made

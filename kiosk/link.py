@@ -7,7 +7,6 @@ validates with.
 from __future__ import annotations
 
 import base64
-import uuid
 from typing import Any
 
 import httpx
@@ -15,7 +14,8 @@ import httpx
 from clearance.core.wire import (
     CrossingBatch,
     KioskIdentity,
-    Presence,
+    PassageAnswer,
+    PassageClaim,
     UploadResults,
     WhitelistPage,
 )
@@ -66,11 +66,11 @@ class ServerLink:
         identity = KioskIdentity(public_key=base64.b64encode(public_key).decode())
         self._call("POST", "/kiosk/identity", content=identity.model_dump_json(), headers=_JSON)
 
-    def last_side(self, commuter_id: uuid.UUID, *, timeout: float) -> str | None:
-        presence = Presence.model_validate_json(
-            self._call("GET", f"/kiosk/presence/{commuter_id}", timeout=timeout)
+    def claim_passage(self, claim: PassageClaim, *, timeout: float) -> PassageAnswer:
+        content = claim.model_dump_json()
+        return PassageAnswer.model_validate_json(
+            self._call("POST", "/kiosk/passages", content=content, headers=_JSON, timeout=timeout)
         )
-        return presence.last_side.value if presence.last_side else None
 
 
 _JSON = {"Content-Type": "application/json"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import signal
@@ -18,7 +17,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from clearance.core import chain, keyfiles
 from clearance.core.settings import Settings
-from clearance.core.wire import CrossingBatch
+from clearance.core.wire import CrossingBatch, UploadStatus
+from clearance.core.zone import utcnow
 from kiosk import sources
 from kiosk.link import Refused, ServerLink, Unreachable
 from kiosk.station import LinkStatus, Station, StationConfig
@@ -77,9 +77,16 @@ class Syncer(Worker):
         return False
 
     def sync_all(self) -> None:
-        """Pull every page after the cursor; the next page is fetched while this one is applied."""
+        """Pull every page after the cursor; the next page is fetched while this one is applied.
+        The first page's time tells how far this kiosk's clock is off."""
         with ThreadPoolExecutor(1, thread_name_prefix="whitelist-fetch") as fetcher:
+            asked = utcnow()
             page = self.link.whitelist_page(since=self.store.cursor)
+            answered = utcnow()
+            if page.server_time is not None:
+                self.status.clock_offset = (
+                    (asked + (answered - asked) / 2) - page.server_time
+                ).total_seconds()
             while True:
                 following = fetcher.submit(self.link.whitelist_page, since=page.cursor) if page.more else None
                 self.store.apply_whitelist_page(page)
@@ -108,9 +115,18 @@ class Deliverer(Worker):
                 self.signing_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
             )
             self._introduced = True
-        message = chain.batch_message([chain.record_hash(record) for record in batch])
-        signature = base64.b64encode(self.signing_key.sign(message)).decode()
-        answer = self.link.deliver(CrossingBatch(crossings=batch, signature=signature))
+        signature = chain.sign_batch(self.signing_key, batch)
+        answer = self.link.deliver(CrossingBatch(crossings=batch, signature=signature, sent_at=utcnow()))
+        if answer.clock_offset_seconds is not None:
+            self.status.clock_offset = answer.clock_offset_seconds
+        invalid = [r for r in answer.results if r.status is UploadStatus.INVALID]
+        for result in invalid:
+            # Kept in the outbox, marked, and said: never silently dropped.
+            print(
+                f"hetao kiosk: the server refused crossing {result.id}: {result.detail}",
+                file=sys.stderr,
+                flush=True,
+            )
         self.store.mark_delivered(answer.results)
         return len(batch) == BATCH
 
@@ -126,14 +142,18 @@ class Deliverer(Worker):
                         return True
                 except Unreachable:
                     deadline.wait(1.0)
+                except Refused as exc:
+                    print(f"hetao kiosk: the server refused this kiosk's crossings: {exc}", file=sys.stderr)
+                    return False
             return False
         finally:
             timer.cancel()
 
 
 def kiosk_dir(settings: Settings, key: str) -> Path:
-    # One folder per kiosk key, so two kiosks on one machine (or in tests) never share a store.
-    return settings.data_dir / f"kiosk-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+    """Where this kiosk keeps its store and keys: ``HETAO_KIOSK_DIR``, or one folder per kiosk
+    key in the data directory (so two kiosks on one machine, or in tests, never share a store)."""
+    return settings.kiosk_dir or settings.data_dir / f"kiosk-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
 
 
 def load_signing_key(settings: Settings, key: str) -> Ed25519PrivateKey:
@@ -143,7 +163,8 @@ def load_signing_key(settings: Settings, key: str) -> Ed25519PrivateKey:
 
 def open_store(settings: Settings, key: str) -> LocalStore:
     folder = kiosk_dir(settings, key)
-    data_key = keyfiles.load_or_create_data_key(folder / "data.key", create=True)
+    key_file = settings.kiosk_data_key_file or folder / "data.key"
+    data_key = keyfiles.load_or_create_data_key(key_file, create=True)
     return LocalStore(folder / "kiosk.sqlite3", data_key=data_key)
 
 
@@ -185,6 +206,7 @@ def run(
         config=StationConfig.from_settings(settings),
         direction=info.direction,
         face_only=info.face_only,
+        face_only_bound=info.face_only_max_gallery,
     )
     screen = None
     if not headless:

@@ -15,16 +15,19 @@ import uuid
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+import numpy as np
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from clearance.core import credentials, rules
 from clearance.core.enums import DESTINATION, CommuterStatus, Decision, Direction
 from clearance.core.evidence import KnownCredential, KnownHolder, Timings, credential_evidence
+from clearance.core.reasons import Reason
 from clearance.core.settings import Settings
-from clearance.core.wire import CrossingRecord
+from clearance.core.wire import CrossingRecord, PassageClaim
 from clearance.core.zone import local_today, utcnow
 from clearance.vision import faces, qr
 from clearance.vision.attempt import FaceFrame, FaceTally, face_evidence
@@ -35,11 +38,13 @@ from kiosk.store import CommuterEntry, LocalStore
 
 @dataclass(frozen=True)
 class StationConfig:
-    match_threshold: float
-    refer_threshold: float
+    settings: Settings
+    """Where the thresholds come from (``rules.Thresholds.for_template``)."""
     face_only_threshold: float
     detection_max_side: int
     min_face_px: int
+    frames: int
+    """Usable face frames encoded and averaged per attempt."""
     face_timeout: float = 4.0
     """Seconds (of source time) to wait for a usable face once the QR was seen."""
     leave_after: float = 0.8
@@ -50,11 +55,11 @@ class StationConfig:
     @classmethod
     def from_settings(cls, settings: Settings) -> StationConfig:
         return cls(
-            match_threshold=settings.match_threshold,
-            refer_threshold=settings.refer_threshold,
+            settings=settings,
             face_only_threshold=settings.face_only_threshold,
             detection_max_side=settings.detection_max_side,
             min_face_px=settings.kiosk_min_face_px,
+            frames=settings.kiosk_frames,
         )
 
 
@@ -67,16 +72,25 @@ class Guidance(StrEnum):
 
 @dataclass
 class LinkStatus:
-    """Whether the server answered the last time anyone asked."""
+    """Whether the server answered the last time anyone asked, and how far this kiosk's clock is
+    from the server's (learned from its answers)."""
 
     reachable: bool = False
     last_error: str | None = None
+    clock_offset: float = 0.0
+    """Seconds this kiosk's clock is ahead of the server's (negative: behind)."""
 
     def ok(self) -> None:
         self.reachable, self.last_error = True, None
 
     def failed(self, error: str) -> None:
         self.reachable, self.last_error = False, error
+
+    def now(self) -> datetime:
+        """The server's time, by this kiosk's clock corrected by what the server said of it: what
+        credentials and codes are checked against. Records keep the kiosk's own clock, which
+        the server corrects by the offset it measures at delivery."""
+        return utcnow() - timedelta(seconds=self.clock_offset)
 
 
 class StoreBook:
@@ -140,6 +154,7 @@ class Station:
         config: StationConfig,
         direction: Direction,
         face_only: bool,
+        face_only_bound: int = 0,
     ) -> None:
         self.store = store
         self.book = StoreBook(store)
@@ -148,6 +163,7 @@ class Station:
         self.config = config
         self.direction = direction
         self.face_only = face_only
+        self.face_only_bound = face_only_bound
         self.state = StationState()
         self.pool = ThreadPoolExecutor(2, thread_name_prefix="hetao-frame")
         faces.load_models()  # before the first commuter, not during their attempt
@@ -192,7 +208,7 @@ class Station:
                 state.attempt.timings.merge(timings)
         elif state.attempt is not None:
             state.attempt.timings.merge(timings)
-        elif text is None and state.decided_text is None and self.face_only and boxes:
+        elif text is None and state.decided_text is None and boxes and self.face_only_offered():
             return self._face_only(image, boxes, started=started, timings=timings)
         else:
             return None
@@ -203,11 +219,17 @@ class Station:
             return self._decide(attempt)
         state.guidance = Guidance.LOOK
         attempt.faces.observe(image, boxes)
-        if attempt.faces.best:
+        if len(attempt.faces.best) >= self.config.frames:
             return self._decide(attempt)
         if t - attempt.first_seen >= self.config.face_timeout:
             return self._decide(attempt)
         return None
+
+    def face_only_offered(self) -> bool:
+        """Whether this checkpoint offers face-only walk-through now: it must, and no more
+        commuters may have opted in than it is safe for (``face_only_max_gallery``, from the
+        server); beyond that everyone is asked for their QR."""
+        return self.face_only and len(self.store.face_only_gallery().commuter_ids) <= self.face_only_bound
 
     def finish(self) -> dict[str, Any] | None:
         """The source ended: decide what is pending."""
@@ -221,7 +243,7 @@ class Station:
 
     def _begin(self, text: str, *, started: float, t: float, timings: Timings) -> Attempt:
         with timings.step("credential"):
-            findings = credential_evidence(text, book=self.book, now=utcnow())
+            findings = credential_evidence(text, book=self.book, now=self.status.now())
         known = findings.credential
         commuter = self.store.commuter(known.commuter_id) if known is not None else None
         claims = findings.claims
@@ -241,46 +263,68 @@ class Station:
         )
 
     def _tally(self) -> FaceTally:
-        return FaceTally(min_face_px=self.config.min_face_px)
+        return FaceTally(min_face_px=self.config.min_face_px, keep=self.config.frames)
 
-    def _decide(self, attempt: Attempt, *, thresholds: rules.Thresholds | None = None) -> dict[str, Any]:
-        thresholds = thresholds or rules.Thresholds(self.config.match_threshold, self.config.refer_threshold)
+    def _decide(self, attempt: Attempt) -> dict[str, Any]:
         evidence = attempt.evidence
+        photos = 1
         if rules.credential_rejection(evidence) is None:
             assert attempt.commuter is not None
+            photos = len(attempt.commuter.template)
             evidence = face_evidence(
-                evidence, attempt.faces, template=attempt.commuter.encoding, timings=attempt.timings
+                evidence, attempt.faces, template=attempt.commuter.template, timings=attempt.timings
             )
+        thresholds = rules.Thresholds.for_template(self.config.settings, photos=photos)
         return self._conclude(attempt, evidence, thresholds=thresholds)
 
     def _conclude(
         self, attempt: Attempt, evidence: rules.Evidence, *, thresholds: rules.Thresholds
     ) -> dict[str, Any]:
-        """Apply the rules; a clearance into the park the commuter is already in is referred."""
+        """Apply the rules; a clearance is then claimed (online when the server answers at once, from
+        the local copy otherwise) and, if the passage or the code was taken, refused instead."""
+        crossing_id = uuid.uuid4()
         with attempt.timings.step("rules"):
             outcome = rules.decide(evidence, thresholds=thresholds)
         if outcome.decision is Decision.CLEARED and attempt.commuter is not None:
-            with attempt.timings.step("passback"):
-                side = self._current_side(attempt.commuter)
-            if side == DESTINATION[self.direction].value:
-                outcome = rules.decide(replace(evidence, passback=True), thresholds=thresholds)
-        return self._record(attempt, outcome, distance=evidence.distance)
+            with attempt.timings.step("claim"):
+                refusal = self._claim(attempt, crossing_id=crossing_id)
+            if refusal is not None:
+                evidence = replace(
+                    evidence, replayed=refusal is Reason.REPLAYED, passback=refusal is Reason.ANTI_PASSBACK
+                )
+                outcome = rules.decide(evidence, thresholds=thresholds)
+        return self._record(attempt, outcome, distance=evidence.distance, crossing_id=crossing_id)
 
-    def _current_side(self, commuter: CommuterEntry) -> str | None:
-        """The server's record when it answers quickly (it sees both bridges), else our copy."""
+    def _claim(self, attempt: Attempt, *, crossing_id: uuid.UUID) -> Reason | None:
+        """Claim the passage at the server, which sees every kiosk on both bridges, so one person
+        is cleared once and a code is used once; when it does not answer in time, decide from the
+        local copy (anti-passback by this kiosk's knowledge; a code replayed at another kiosk
+        within its window is then not caught: README, dynamic credentials)."""
+        commuter = attempt.commuter
+        assert commuter is not None
         if self.link is not None and self.status.reachable:
+            claim = PassageClaim(
+                crossing_id=crossing_id,
+                commuter_id=commuter.commuter_id,
+                credential_id=attempt.credential_id,
+                dynamic_step=attempt.dynamic_step,
+            )
             try:
-                side = self.link.last_side(commuter.commuter_id, timeout=self.config.presence_timeout)
+                answer = self.link.claim_passage(claim, timeout=self.config.presence_timeout)
                 self.status.ok()
-                return side
+                return Reason(answer.reason) if not answer.granted and answer.reason else None
             except (Unreachable, Refused) as exc:
                 self.status.failed(str(exc))
-        return commuter.last_side
+        if commuter.last_side == DESTINATION[self.direction].value:
+            return Reason.ANTI_PASSBACK
+        return None
 
-    def _record(self, attempt: Attempt, outcome: rules.Outcome, *, distance: float | None) -> dict[str, Any]:
+    def _record(
+        self, attempt: Attempt, outcome: rules.Outcome, *, distance: float | None, crossing_id: uuid.UUID
+    ) -> dict[str, Any]:
         cleared = outcome.decision is Decision.CLEARED
         record = CrossingRecord(
-            id=uuid.uuid4(),
+            id=crossing_id,
             decided_at=utcnow(),
             decision=outcome.decision,
             reasons=[reason.value for reason in outcome.reasons],
@@ -337,13 +381,13 @@ class Station:
         state.face_streak.append(frame)
         if len(state.face_streak) < self.config.face_only_frames:
             return None
-        best = max(state.face_streak, key=lambda f: f.score)
+        best = sorted(state.face_streak, key=lambda f: f.score, reverse=True)[: self.config.frames]
         state.face_streak = []
         with timings.step("face_encode"):
-            encoding = faces.encode_face(best.image, best.box)
+            encodings = np.stack([faces.encode_face(frame.image, frame.box) for frame in best])
         with timings.step("search"):
             gallery = self.store.face_only_gallery()
-            index, distance = gallery.index.nearest(encoding)
+            index, distance = gallery.index.nearest(encodings)
         threshold = self.config.face_only_threshold
         commuter = self.store.commuter(gallery.commuter_ids[index]) if distance <= threshold else None
         if commuter is None:

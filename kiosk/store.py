@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import sqlite3
 import threading
 import uuid
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from clearance.core import chain, vault
 from clearance.core.wire import CrossingRecord, KioskSelf, UploadResult, WhitelistPage
@@ -70,7 +72,8 @@ class CommuterEntry:
     full_name: str
     valid_until: date
     face_only: bool
-    encoding: faces.Encoding
+    template: NDArray[np.float32]
+    """One row per enrolment photo."""
     last_side: str | None
 
 
@@ -86,7 +89,7 @@ class CredentialEntry:
 
 @dataclass(frozen=True)
 class Gallery:
-    """The face-only commuters' encodings as one float32 matrix, for 1:N search."""
+    """The face-only commuters' templates, for 1:N search."""
 
     commuter_ids: list[uuid.UUID]
     index: faces.GalleryIndex
@@ -98,7 +101,12 @@ class LocalStore:
         self.data_key = data_key
         self._local = threading.local()
         self._gallery: tuple[int, Gallery] | None = None
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # Owner-only: the store holds names and (sealed) templates. SQLite gives its -wal and
+        # -shm files the database file's permissions.
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.parent.chmod(0o700)
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+        path.chmod(0o600)
         db = self._connection()
         (version,) = db.execute("PRAGMA user_version").fetchone()
         if version == 0:
@@ -279,13 +287,13 @@ class LocalStore:
         return self._commuter_entry(row) if row else None
 
     def _commuter_entry(self, row: tuple[Any, ...]) -> CommuterEntry:
-        encoding = vault.unseal(self.data_key, row[4], context=_context("template", row[0]))
+        template = vault.unseal(self.data_key, row[4], context=_context("template", row[0]))
         return CommuterEntry(
             commuter_id=uuid.UUID(row[0]),
             full_name=row[1],
             valid_until=date.fromisoformat(row[2]),
             face_only=bool(row[3]),
-            encoding=faces.encoding_from_bytes(encoding),
+            template=faces.encoding_from_bytes(template),
             last_side=row[5],
         )
 
@@ -302,12 +310,8 @@ class LocalStore:
                 .fetchall()
             )
             entries = [self._commuter_entry(row) for row in rows]
-            matrix = (
-                np.stack([e.encoding for e in entries]).astype(np.float32)
-                if entries
-                else np.zeros((0, faces.ENCODING_SIZE), dtype=np.float32)
-            )
-            self._gallery = (cursor, Gallery([e.commuter_id for e in entries], faces.GalleryIndex(matrix)))
+            index = faces.GalleryIndex([e.template for e in entries])
+            self._gallery = (cursor, Gallery([e.commuter_id for e in entries], index))
         return self._gallery[1]
 
     def count_whitelist(self) -> int:
@@ -348,11 +352,9 @@ class LocalStore:
         """Add ``crossing`` to the outbox as the next link of this kiosk's tamper-evident chain
         (clearance/core/chain.py); the caller's transaction covers the record and the chain head."""
         head_seq = int(self._get_state(db, "chain_seq") or 0)
-        linked = {
-            **crossing,
-            "seq": head_seq + 1,
-            "prev_hash": self._get_state(db, "chain_hash") or chain.GENESIS,
-        }
+        linked = chain.link(
+            crossing, head_seq=head_seq, head_hash=self._get_state(db, "chain_hash") or chain.GENESIS
+        )
         db.execute(
             "INSERT INTO outbox (crossing_id, body, created_at) VALUES (?, ?, ?)",
             (linked["id"], json.dumps(linked), linked["decided_at"]),

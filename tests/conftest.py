@@ -38,7 +38,9 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="session")
 def engine(settings: Settings) -> Iterator[Engine]:
     url = settings.sqlalchemy_url
-    engine = make_engine(url)
+    # Plain BEGIN: each test holds one transaction open across its requests, which the app's
+    # own background units of work (the kiosk watch) must not wait for.
+    engine = make_engine(url, sqlite_immediate=False)
     if engine.dialect.name == "postgresql":
         # The test database is the suite's own: start it empty, then migrate.
         with engine.begin() as connection:

@@ -20,14 +20,14 @@ from typing import Any
 import httpx
 from sqlalchemy import make_url, text
 
-from clearance.cli.launch import HETAO, free_port, start_server
+from clearance.cli.launch import HETAO, free_port, server_env, start_server
 from clearance.cli.samples import SampleCommuter
 from clearance.core.enums import Bridge, Direction, Park, Role
 from clearance.db import migrations as schema
 from clearance.db.engine import make_engine, make_sessionmaker, session_scope
 from clearance.db.models import Organisation, User
 from clearance.stations import service as stations
-from tests.support import API, PASSWORD, SETUP, password_hash, registration
+from tests.support import API, PASSWORD, SETUP, KioskSigner, password_hash, registration
 
 
 def fresh_postgres_database(url: str) -> str:
@@ -46,6 +46,7 @@ def fresh_postgres_database(url: str) -> str:
 def fresh_database(tmp: Path, name: str) -> str:
     base = os.environ.get("HETAO_TEST_DATABASE_URL")
     if not base:
+        tmp.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{tmp / (name + '.sqlite3')}"
     url = make_url(base)
     return fresh_postgres_database(
@@ -61,6 +62,10 @@ class LiveServer:
     process: subprocess.Popen[bytes] | None = None
     kiosks: dict[str, str] = field(default_factory=dict)
     org_id: uuid.UUID | None = None
+    signers: dict[str, KioskSigner] = field(default_factory=dict)
+    settings: dict[str, str] = field(default_factory=dict)
+    """More HETAO_ settings for the server (names without the prefix)."""
+    log_level: str = "warning"
 
     @property
     def url(self) -> str:
@@ -68,8 +73,7 @@ class LiveServer:
 
     @property
     def env(self) -> dict[str, str]:
-        clean = {k: v for k, v in os.environ.items() if not k.startswith("HETAO_")}
-        return {**clean, "HETAO_DATA_DIR": str(self.data_dir), "HETAO_DATABASE_URL": self.database_url}
+        return server_env(self.data_dir, self.database_url, **self.settings)
 
     def setup(self) -> None:
         """Migrate, and add what an administrator would: staff, two bridges, three kiosks."""
@@ -83,6 +87,7 @@ class LiveServer:
             for name, role, org in (
                 ("enroller", Role.ENROLLER, organisation.id),
                 ("officer", Role.OFFICER, None),
+                ("admin", Role.ADMIN, None),
             ):
                 session.add(
                     User(username=name, password_hash=password_hash(), role=role, organisation_id=org)
@@ -103,7 +108,13 @@ class LiveServer:
         engine.dispose()
 
     def start(self) -> None:
-        self.process, _url = start_server(self.data_dir, self.database_url, port=self.port)
+        self.process, _url = start_server(
+            self.data_dir,
+            self.database_url,
+            port=self.port,
+            env=self.env,
+            extra_args=("--log-level", self.log_level),
+        )
 
     def kill(self) -> None:
         """SIGKILL: no graceful shutdown, as in a crash."""
@@ -111,6 +122,12 @@ class LiveServer:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(10)
             self.process = None
+
+    def signer(self, kiosk: str) -> KioskSigner:
+        """Signed deliveries as kiosk ``kiosk`` does them, for tests that deliver by hand."""
+        if kiosk not in self.signers:
+            self.signers[kiosk] = KioskSigner({"Authorization": f"Bearer {self.kiosks[kiosk]}"})
+        return self.signers[kiosk]
 
     def headers(self, username: str) -> dict[str, str]:
         token = httpx.post(f"{self.url}{API}/auth/token", data={"username": username, "password": PASSWORD})
@@ -155,15 +172,26 @@ class LiveServer:
 
 
 @contextmanager
-def running_servers(tmp: Path, name: str, *, processes: int = 1) -> Iterator[list[LiveServer]]:
+def running_servers(
+    tmp: Path, name: str, *, processes: int = 1, log_level: str = "warning", **settings: str
+) -> Iterator[list[LiveServer]]:
     """``processes`` servers on one fresh database (named after ``name``) and one data folder,
-    set up as an administrator would, started, and killed at the end."""
+    set up as an administrator would, started (with more HETAO_ ``settings``), and killed at the
+    end."""
     database_url = fresh_database(tmp, name)
-    first = LiveServer(data_dir=tmp / "server", database_url=database_url)
+    first = LiveServer(
+        data_dir=tmp / "server", database_url=database_url, settings=settings, log_level=log_level
+    )
     first.setup()
     servers = [first] + [
         LiveServer(
-            data_dir=first.data_dir, database_url=database_url, kiosks=first.kiosks, org_id=first.org_id
+            data_dir=first.data_dir,
+            database_url=database_url,
+            kiosks=first.kiosks,
+            org_id=first.org_id,
+            signers=first.signers,
+            settings=settings,
+            log_level=log_level,
         )
         for _ in range(processes - 1)
     ]

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 import io
+import time
 import uuid
 import zipfile
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date, timedelta
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -22,6 +26,7 @@ from clearance.accounts import security
 from clearance.alerts import service as alerts
 from clearance.audit.service import Actor as AuditActor
 from clearance.cli.samples import SAMPLE_COMMUTERS, SampleCommuter
+from clearance.core import chain
 from clearance.core.enums import AlertKind, Bridge, Decision, Direction, Park, Role
 from clearance.core.settings import Settings
 from clearance.core.wire import CrossingRecord
@@ -53,6 +58,51 @@ class Actor:
     headers: dict[str, str]
 
 
+@dataclass
+class KioskSigner:
+    """What a kiosk does to deliver records, for tests that deliver by hand: its own signing
+    key (registered with the server on first use), its chain of records, a signed batch."""
+
+    headers: dict[str, str]
+    key: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
+    seq: int = 0
+    head: str = chain.GENESIS
+    registered: bool = False
+
+    def public_key(self) -> str:
+        return base64.b64encode(self.key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)).decode()
+
+    def batch(self, items: list[dict[str, Any]], *, sent_at: datetime | None = None) -> dict[str, Any]:
+        """A signed batch of ``items``, each linked into this kiosk's chain."""
+        linked: list[Any] = []
+        for item in items:
+            if not isinstance(item, dict):
+                linked.append(item)  # not a record at all: sent as it is, for the server to refuse
+                continue
+            record = chain.link(item, head_seq=self.seq, head_hash=self.head)
+            self.seq, self.head = record["seq"], chain.record_hash(record)
+            linked.append(record)
+        records = [r if isinstance(r, dict) else {} for r in linked]
+        body: dict[str, Any] = {"crossings": linked, "signature": chain.sign_batch(self.key, records)}
+        if sent_at is not None:
+            body["sent_at"] = sent_at.isoformat()
+        return body
+
+    def deliver(self, http: Any, base: str, items: list[dict[str, Any]], **kwargs: Any) -> Any:
+        """POST ``items`` as one signed batch with ``http`` (a TestClient or httpx), registering the
+        key first; the response."""
+        return self.send(http, base, self.batch(items, **kwargs))
+
+    def send(self, http: Any, base: str, body: dict[str, Any]) -> Any:
+        """POST a batch as it is (one made before, delivered again after a lost answer)."""
+        if not self.registered:
+            identity = {"public_key": self.public_key()}
+            registered = http.post(f"{base}{API}/kiosk/identity", headers=self.headers, json=identity)
+            assert registered.status_code == 204, registered.text
+            self.registered = True
+        return http.post(f"{base}{API}/kiosk/crossings", headers=self.headers, json=body)
+
+
 @dataclass(frozen=True)
 class World:
     org_a: uuid.UUID
@@ -65,6 +115,7 @@ class World:
     checkpoint_id: uuid.UUID
     kiosk_id: uuid.UUID
     kiosk: dict[str, str]
+    signer: KioskSigner
 
 
 def make_world(sessions: sessionmaker[Session], settings: Settings) -> World:
@@ -105,6 +156,7 @@ def make_world(sessions: sessionmaker[Session], settings: Settings) -> World:
             checkpoint_id=checkpoint.id,
             kiosk_id=kiosk.id,
             kiosk={"Authorization": f"Bearer {key}"},
+            signer=KioskSigner({"Authorization": f"Bearer {key}"}),
             **actors,
         )
 
@@ -189,7 +241,7 @@ def deliver(client: TestClient, world: World, **crossing: object) -> str:
     """A crossing a kiosk decided offline, delivered as a kiosk does; its id."""
     crossing_id = str(uuid.uuid4())
     body = {"id": crossing_id, "decided_at": utcnow().isoformat(), **crossing}
-    answer = client.post(f"{API}/kiosk/crossings", headers=world.kiosk, json={"crossings": [body]})
+    answer = world.signer.deliver(client, "", [body])
     assert answer.json()["results"][0]["status"] == "created", answer.text
     return crossing_id
 
@@ -254,6 +306,7 @@ def objects_of_organisation_a(
         "crossing_id": crossing_id,
         "alert_id": alert_id,
         "checkpoint_id": str(world.checkpoint_id),
+        "kiosk_id": str(world.kiosk_id),
     }
 
 
@@ -269,3 +322,14 @@ def routes(app: FastAPI) -> Iterator[tuple[str, str]]:
                 yield from walk(route.original_router.routes, prefix + route.include_context.prefix)
 
     yield from walk(app.routes, "")
+
+
+def wait_until(condition: Callable[[], bool], *, within: float = 60.0) -> bool:
+    """Ask ``condition`` again and again until it holds (the signal), for at most ``within``
+    seconds (a bound for a broken system, not an expectation of speed); whether it held."""
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True

@@ -24,6 +24,7 @@ from tests.pages import sign_in
 from tests.support import (
     API,
     PASSWORD,
+    KioskSigner,
     World,
     enrol_active,
     objects_of_organisation_a,
@@ -59,6 +60,14 @@ class Doors:
         if method == "POST":
             kwargs["data"] = {"csrf_token": csrf, **kwargs.get("data", {})}
         return browser.request(method, path.format(**self.objects), follow_redirects=False, **kwargs)
+
+    def new_kiosk(self) -> dict[str, str]:
+        """A kiosk just added by an administrator: the headers it calls with."""
+        created = self.api(
+            "admin", "POST", "/checkpoints/{checkpoint_id}/kiosks", json={"name": "New", "direction": "to_sz"}
+        )
+        assert created.status_code == 201, created.text
+        return {"Authorization": f"Bearer {created.json()['api_key']}"}
 
     def pending_commuter(self) -> str:
         created = post_commuter(self.client, self.world.enroller_a, self.world.org_a, B.enrolment_photo)
@@ -125,6 +134,24 @@ CHANGES: dict[tuple[str, str], tuple[str, Call]] = {
         "register_commuter",
         lambda d: post_commuter(d.client, d.world.enroller_a, d.world.org_a, A.enrolment_photo),
     ),
+    ("POST", "/api/v1/commuters/{commuter_id}/photos"): (
+        "add_photo",
+        lambda d: d.api(
+            "enroller",
+            "POST",
+            "/commuters/{commuter_id}/photos",
+            files={"photo": ("p.jpg", A.live_photo.read_bytes(), "image/jpeg")},
+        ),
+    ),
+    ("POST", "/commuters/{commuter_id}/photos"): (
+        "add_photo",
+        lambda d: d.page(
+            "enroller",
+            "POST",
+            "/commuters/{commuter_id}/photos",
+            files={"photo": ("p.jpg", A.live_photo.read_bytes(), "image/jpeg")},
+        ),
+    ),
     ("POST", "/api/v1/commuters/{commuter_id}/approve"): (
         "approve_commuter",
         lambda d: d.api("officer", "POST", f"/commuters/{d.pending_commuter()}/approve"),
@@ -173,11 +200,17 @@ CHANGES: dict[tuple[str, str], tuple[str, Call]] = {
     ),
     ("POST", "/api/v1/kiosk/identity"): (
         "register_kiosk_key",
-        lambda d: d.api("kiosk", "POST", "/kiosk/identity", json={"public_key": "A" * 43 + "="}),
+        lambda d: d.client.post(
+            f"{API}/kiosk/identity", headers=d.new_kiosk(), json={"public_key": KioskSigner({}).public_key()}
+        ),
     ),
     ("POST", "/api/v1/kiosk/crossings"): (
         "deliver_crossings",
-        lambda d: d.api("kiosk", "POST", "/kiosk/crossings", json={"crossings": []}),
+        lambda d: d.world.signer.deliver(d.client, "", []),
+    ),
+    ("POST", "/api/v1/kiosks/{kiosk_id}/rekey"): (
+        "rekey_kiosk",
+        lambda d: d.api("admin", "POST", f"/kiosks/{d.world.kiosk_id}/rekey"),
     ),
     ("POST", "/login"): (
         "sign_in",
@@ -280,10 +313,15 @@ READS: dict[tuple[str, str], tuple[str, Call]] = {
 NOT_AUDITED = {
     ("POST", "/api/v1/kiosk/verify"): "a kiosk's attempt: the crossing it records is the record",
     ("POST", "/register/check-photo"): "checks a photo and stores nothing",
+    (
+        "POST",
+        "/api/v1/kiosk/passages",
+    ): "part of a kiosk's decision: the crossing it claims for is the record",
     ("GET", "/api/v1/organisations"): "no personal data",
     ("GET", "/api/v1/checkpoints"): "no personal data",
     ("GET", "/api/v1/kiosk/whitelist"): "a kiosk's sync: what it holds is sealed with its own key",
     ("GET", "/api/v1/kiosk/presence/{commuter_id}"): "a kiosk's anti-passback check: one park, no name",
+    ("GET", "/api/v1/kiosks"): "kiosks and when they last called",
     ("GET", "/api/v1/alerts"): "the officers' queue (ids, no names)",
     ("GET", "/api/v1/stats"): "counts",
     ("GET", "/api/v1/events"): "the officers' live feed, watched all day: its crossings are records already",

@@ -11,6 +11,7 @@ from clearance.accounts import security
 from clearance.core.enums import Role
 from clearance.core.zone import utcnow
 from clearance.db.models import Kiosk
+from tests.pages import sign_in
 from tests.support import API, PASSWORD, World, table_counts
 
 
@@ -31,8 +32,13 @@ def test_wrong_password_is_refused_and_writes_only_its_audit_record(
         response = client.post(f"{API}/auth/token", data={"username": username, "password": "wrong password"})
         assert response.status_code == 401
         # The same answer whether or not the account exists.
-        assert response.json() == {"error": "InvalidCredentials", "detail": "wrong username or password"}
-    assert table_counts(sessions) == {**before, "audit_events": before["audit_events"] + 2}
+        body = response.json()
+        assert (body["error"], body["detail"]) == ("InvalidCredentials", "wrong username or password")
+    assert table_counts(sessions) == {
+        **before,
+        "audit_events": before["audit_events"] + 2,
+        "sign_in_failures": before["sign_in_failures"] + 2,
+    }
 
 
 def test_missing_and_forged_tokens_are_refused(client: TestClient, world: World) -> None:
@@ -107,32 +113,25 @@ def test_admin_sets_up_a_checkpoint_and_kiosk_whose_key_is_shown_once(
     assert duplicate.status_code == 409
 
 
+STRONG = "quiet harbour lantern 42"
+
+
 def test_admin_creates_users_with_sound_rules(client: TestClient, world: World) -> None:
-    ok = client.post(
-        f"{API}/users",
-        headers=world.admin.headers,
-        json={
-            "username": "enroller-new",
-            "password": "long enough",
-            "role": "enroller",
-            "organisation_id": str(world.org_a),
-        },
-    )
+    def create(username: str, password: str, role: str = "officer", **more: str) -> Any:
+        body = {"username": username, "password": password, "role": role, **more}
+        return client.post(f"{API}/users", headers=world.admin.headers, json=body)
+
+    ok = create("enroller-new", STRONG, "enroller", organisation_id=str(world.org_a))
     assert ok.status_code == 201
     assert "password" not in ok.text
-    no_org = client.post(
-        f"{API}/users",
-        headers=world.admin.headers,
-        json={"username": "x-enroller", "password": "long enough", "role": "enroller"},
-    )
-    assert no_org.status_code == 422
-    taken = client.post(
-        f"{API}/users",
-        headers=world.admin.headers,
-        json={"username": "officer", "password": "long enough", "role": "officer"},
-    )
-    assert taken.status_code == 409
-    signed_in = client.post(f"{API}/auth/token", data={"username": "enroller-new", "password": "long enough"})
+    assert create("x-enroller", STRONG, "enroller").status_code == 422
+    assert create("officer", STRONG).status_code == 409
+    # Guessable passwords are refused, with what is wrong with them.
+    for weak in ("password", "12345678", "password123", "qwertyuiop", "officer-new-1", "hetaohetao"):
+        refused = create("officer-new-1", weak)
+        assert refused.status_code == 422, weak
+        assert "password" in refused.json()["detail"]
+    signed_in = client.post(f"{API}/auth/token", data={"username": "enroller-new", "password": STRONG})
     assert signed_in.status_code == 200
 
 
@@ -162,3 +161,54 @@ def test_repeated_wrong_passwords_lock_the_account_for_a_while_and_are_recorded(
     assert actions.count("sign_in_failed") == 5
     assert actions.count("sign_in_refused") == 2
     assert all(e["ip"] == "testclient" for e in trail)
+
+
+def test_a_client_that_signed_in_before_is_not_locked_out_by_strangers(
+    client: TestClient, page_client: TestClient, world: World
+) -> None:
+    """OWASP's device cookie: strangers' failures, from the same address or for the same account,
+    lock out strangers; the browser the officer always uses keeps working."""
+    page_client.get("/login")
+
+    def browser_sign_in(password: str) -> Any:
+        form = {"username": "officer", "password": password, "csrf_token": page_client.cookies["hetao_login"]}
+        return page_client.post("/login", data=form, follow_redirects=False)
+
+    csrf = sign_in(page_client, "officer")
+    assert "hetao_device" in page_client.cookies
+    assert page_client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
+    assert "hetao_session" not in page_client.cookies and "hetao_device" in page_client.cookies
+    # A stranger (no device token) guesses: the account is locked for strangers...
+    for _attempt in range(5):
+        assert (
+            client.post(f"{API}/auth/token", data={"username": "officer", "password": "guess"}).status_code
+            == 401
+        )
+    stranger = client.post(f"{API}/auth/token", data={"username": "officer", "password": PASSWORD})
+    assert stranger.status_code == 429
+    # ...and for the whole address, after four times as many failures over other accounts.
+    for n in range(20):
+        client.post(f"{API}/auth/token", data={"username": f"sprayed-{n}", "password": "guess"})
+    assert (
+        client.post(f"{API}/auth/token", data={"username": "officer_2", "password": PASSWORD}).status_code
+        == 429
+    )
+    # The officer's own browser, at the same address, still signs in.
+    page_client.get("/login")
+    assert browser_sign_in(PASSWORD).status_code == 303
+    # So does an API client that kept its device token, and its own failures count against it alone.
+    token = page_client.cookies["hetao_device"]
+    api = client.post(
+        f"{API}/auth/token",
+        data={"username": "officer", "password": PASSWORD},
+        headers={"Device-Token": token},
+    )
+    assert api.status_code == 200
+    assert api.json()["device_token"] == token
+    # A device token is bound to its username: it does not unlock another account.
+    other = client.post(
+        f"{API}/auth/token",
+        data={"username": "officer_2", "password": PASSWORD},
+        headers={"Device-Token": token},
+    )
+    assert other.status_code == 429

@@ -40,6 +40,9 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/kiosk/whitelist"): frozenset({KIOSK}),
     ("POST", "/api/v1/kiosk/crossings"): frozenset({KIOSK}),
     ("POST", "/api/v1/kiosk/identity"): frozenset({KIOSK}),
+    ("POST", "/api/v1/kiosk/passages"): frozenset({KIOSK}),
+    ("GET", "/api/v1/kiosks"): frozenset({ADMIN}),
+    ("POST", "/api/v1/kiosks/{kiosk_id}/rekey"): frozenset({ADMIN}),
     ("GET", "/api/v1/kiosk/presence/{commuter_id}"): frozenset({KIOSK}),
     ("GET", "/api/v1/crossings"): frozenset({OFFICER}),
     ("POST", "/api/v1/crossings/{crossing_id}/override"): frozenset({OFFICER}),
@@ -52,6 +55,7 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/commuters"): STAFF,
     ("GET", "/api/v1/commuters/{commuter_id}"): STAFF,
     ("GET", "/api/v1/commuters/{commuter_id}/photo"): STAFF,
+    ("POST", "/api/v1/commuters/{commuter_id}/photos"): STAFF,
     ("POST", "/api/v1/commuters/{commuter_id}/approve"): frozenset({OFFICER}),
     ("POST", "/api/v1/commuters/{commuter_id}/suspend"): frozenset({OFFICER}),
     ("POST", "/api/v1/commuters/{commuter_id}/reinstate"): frozenset({OFFICER}),
@@ -84,6 +88,7 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/commuters"): STAFF,
     ("GET", "/commuters/{commuter_id}"): STAFF,
     ("POST", "/commuters/{commuter_id}/photo"): STAFF,
+    ("POST", "/commuters/{commuter_id}/photos"): STAFF,
     ("POST", "/commuters/{commuter_id}/credentials"): STAFF,
     ("POST", "/commuters/{commuter_id}/{action}"): frozenset({OFFICER}),
     ("GET", "/credentials/{credential_id}/card.{fmt}"): STAFF,
@@ -166,7 +171,7 @@ def test_each_caller_reaches_exactly_what_the_policy_allows(
                     caller == ENROLLER_B and names_org_a(path) and response.status_code == 404
                 )
                 if refused:
-                    assert set(response.json()) == {"error", "detail"}
+                    assert set(response.json()) == {"error", "detail", "request_id"}
             if refused == may:
                 wrong.append(f"{method} {path}: {response.status_code} ({'allowed' if may else 'refused'})")
         assert wrong == []

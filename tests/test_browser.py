@@ -116,22 +116,20 @@ def test_officer_sees_crossings_live_overrides_a_referral_and_the_view_survives_
 
     # A kiosk that was offline delivers an attempt it referred: it stands out, and lands in the queue.
     referred = str(uuid.uuid4())
-    delivered = httpx.post(
-        f"{live.url}{API}/kiosk/crossings",
-        headers={"Authorization": f"Bearer {live.kiosks['west_to_sz']}"},
-        json={
-            "crossings": [
-                {
-                    "id": referred,
-                    "decided_at": utcnow().isoformat(),
-                    "decision": "refer",
-                    "reasons": ["face_uncertain"],
-                    "commuter_id": commuter_a["id"],
-                    "credential_id": credential_a["id"],
-                    "distance": 0.6,
-                }
-            ]
-        },
+    delivered = live.signer("west_to_sz").deliver(
+        httpx,
+        live.url,
+        [
+            {
+                "id": referred,
+                "decided_at": utcnow().isoformat(),
+                "decision": "refer",
+                "reasons": ["face_uncertain"],
+                "commuter_id": commuter_a["id"],
+                "credential_id": credential_a["id"],
+                "distance": 0.6,
+            }
+        ],
     )
     assert delivered.json()["results"][0]["status"] == "created"
     expect(page.locator(f"#crossing-{referred}.decision-refer")).to_be_visible(timeout=SHOWN_WITHIN_MS)

@@ -68,7 +68,16 @@ def test_administrator_sets_up_accounts_from_the_command_line(env: dict[str, str
     token = httpx.post(f"{server}/api/v1/auth/token", data={"username": "enrol-1", "password": password[1]})
     assert token.status_code == 200
     duplicate = run(
-        ["admin", "create-user", "--username", "enrol-1", "--role", "officer", "--password", "long enough"],
+        [
+            "admin",
+            "create-user",
+            "--username",
+            "enrol-1",
+            "--role",
+            "officer",
+            "--password",
+            "quiet harbour lantern 42",
+        ],
         env,
     )
     assert duplicate.returncode == 1
@@ -81,7 +90,17 @@ def test_server_refuses_an_unmigrated_database(env: dict[str, str]) -> None:
     assert result.returncode != 0
     assert "hetao db upgrade" in result.stdout + result.stderr
     user = run(
-        ["admin", "create-user", "--username", "x", "--role", "admin", "--password", "long enough"], env
+        [
+            "admin",
+            "create-user",
+            "--username",
+            "x",
+            "--role",
+            "admin",
+            "--password",
+            "quiet harbour lantern 42",
+        ],
+        env,
     )
     assert user.returncode != 0
     assert "hetao db upgrade" in user.stderr

@@ -40,11 +40,15 @@ def test_same_person_is_close_and_another_is_far() -> None:
         image = load_photo_file(path)
         (box,) = faces.detect_faces(image, max_side=1000)
         encodings.append(faces.encode_face(image, box))
-    same = faces.face_distance(encodings[0], encodings[1])
-    other = faces.face_distance(encodings[0], encodings[2])
-    assert same < 0.5 < 0.7 < other
+    same = faces.template_distance(encodings[0], encodings[1])
+    other = faces.template_distance(encodings[0], encodings[2])
+    settings = Settings()
+    assert same < settings.match_threshold < settings.refer_threshold < other
+    assert all(abs(float(np.linalg.norm(e)) - 1) < 1e-5 for e in encodings)  # unit vectors
     assert (
-        faces.face_distance(encodings[0], faces.encoding_from_bytes(faces.encoding_to_bytes(encodings[0])))
+        faces.template_distance(
+            encodings[0], faces.encoding_from_bytes(faces.encoding_to_bytes(encodings[0]))
+        )
         < 1e-6
     )
 
@@ -133,7 +137,7 @@ def test_detection_and_encoding_give_the_same_answers_from_many_threads() -> Non
         return (
             n % len(images),
             boxes,
-            faces.face_distance(faces.encode_face(image, boxes[0]), encodings[n % 3]),
+            faces.template_distance(faces.encode_face(image, boxes[0]), encodings[n % 3]),
         )
 
     with ThreadPoolExecutor(3) as pool:

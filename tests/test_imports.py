@@ -4,6 +4,7 @@ and the report says which field of which line failed and why."""
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
 from datetime import timedelta
 
@@ -150,3 +151,42 @@ def test_an_upload_that_is_wrong_as_a_whole_enrols_nobody(
     assert bomb.status_code == 413
     assert "inflates to" in bomb.json()["detail"]
     assert table_counts(sessions) == before
+
+
+def test_a_row_that_breaks_the_database_or_the_zip_fails_alone(client: TestClient, world: World) -> None:
+    """One NUL in one row (PostgreSQL text cannot hold it) or one photo whose declared size is
+    false: that row fails, with its reason; every other row is tried and enrolled."""
+    valid = (utcnow() + timedelta(days=300)).date().isoformat()
+    csv = (
+        HEADER
+        + f"Before Person,passport,NUL00001,hk,{valid},a.jpg\n"
+        + f"Nul\x00Person,passport,NUL00002,hk,{valid},b.jpg\n"
+        + f"Lying Size,passport,NUL00003,hk,{valid},lying.jpg\n"
+        + f"After Person,passport,NUL00004,hk,{valid},b.jpg\n"
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("commuters.csv", csv)
+        archive.writestr("a.jpg", A.enrolment_photo.read_bytes())
+        archive.writestr("b.jpg", B.enrolment_photo.read_bytes())
+        archive.writestr("lying.jpg", A.enrolment_photo.read_bytes())
+    data = bytearray(out.getvalue())
+    # lying.jpg's headers say it holds 1,000 bytes: reading it fails its check.
+    local = data.index(b"PK\x03\x04lying"[:4], data.index(b"lying.jpg") - 30)
+    struct.pack_into("<I", data, local + 22, 1000)
+    struct.pack_into("<I", data, local + 18, 1000)
+    central = data.index(b"lying.jpg", data.index(b"PK\x01\x02")) - 46
+    struct.pack_into("<I", data, central + 24, 1000)
+    struct.pack_into("<I", data, central + 20, 1000)
+    job = client.post(
+        f"{API}/commuters/import",
+        headers=world.enroller_a.headers,
+        files={"photos": ("i.zip", bytes(data), "application/zip")},
+    )
+    assert job.status_code == 202, job.text
+    report = client.get(f"{API}/imports/{job.json()['id']}", headers=world.enroller_a.headers).json()
+    assert report["status"] == "done"
+    rows = {row["line"]: (row["enrolled"], row["field"]) for row in report["rows"]}
+    assert rows[2] == (True, None) and rows[5] == (True, None)
+    assert rows[4] == (False, "photo")
+    assert report["total"] == report["processed"] == 4

@@ -12,7 +12,7 @@ from clearance.cli.samples import SAMPLE_COMMUTERS
 from clearance.core import credentials
 from clearance.core.zone import utcnow
 from clearance.db.models import Alert, Crossing
-from tests.support import API, World, enrol_active, frame_jpeg, verify_frame
+from tests.support import API, KioskSigner, World, enrol_active, frame_jpeg, verify_frame
 
 A, B = SAMPLE_COMMUTERS[0], SAMPLE_COMMUTERS[1]
 
@@ -63,18 +63,21 @@ def test_crossing_delivery_is_idempotent_and_checks_each_item(
         {**item, "id": str(uuid.uuid4()), "decided_at": "2026-01-01T08:00:00"},
         {**item, "id": str(uuid.uuid4()), "commuter_id": str(uuid.uuid4())},
         {**item, "id": str(uuid.uuid4()), "decision": "waved_through"},
-        {**item, "id": str(uuid.uuid4()), "decided_at": (utcnow() + timedelta(hours=1)).isoformat()},
         "not an object",
     ]
-    response = client.post(
-        f"{API}/kiosk/crossings", headers=world.kiosk, json={"crossings": [item, item, *bad]}
-    )
+    batch = world.signer.batch([item, item, *bad])
+    response = world.signer.send(client, "", batch)
     assert response.status_code == 200
     statuses = [r["status"] for r in response.json()["results"]]
-    assert statuses == ["created", "duplicate", "invalid", "invalid", "invalid", "invalid", "invalid"]
+    assert statuses == ["created", "duplicate", "invalid", "invalid", "invalid", "invalid"]
     assert all(r["detail"] for r in response.json()["results"][2:])
-    again = client.post(f"{API}/kiosk/crossings", headers=world.kiosk, json={"crossings": [item]})
-    assert again.json()["results"] == [{"id": item["id"], "status": "duplicate", "detail": None}]
+    again = client.post(
+        f"{API}/kiosk/crossings", headers=world.kiosk, json={"crossings": [item], "signature": None}
+    )
+    assert again.status_code == 422  # once a kiosk has its key, an unsigned batch is refused
+    # The answer was lost: the kiosk sends the same batch again, and nothing is stored twice.
+    again = world.signer.send(client, "", batch)
+    assert [r["status"] for r in again.json()["results"]] == ["duplicate"] * 2 + ["invalid"] * 4
     metrics = client.get("/metrics").text
     assert 'hetao_kiosk_crossings_total{status="duplicate"}' in metrics
     with sessions() as session:
@@ -99,9 +102,7 @@ def test_offline_passback_found_on_arrival_raises_an_alert(
         }
         for m in (10, 5)
     ]
-    results = client.post(f"{API}/kiosk/crossings", headers=world.kiosk, json={"crossings": items}).json()[
-        "results"
-    ]
+    results = world.signer.deliver(client, "", items).json()["results"]
     assert [r["status"] for r in results] == ["created", "created"]
     with sessions() as session:
         alerts = list(session.scalars(select(Alert)))
@@ -143,3 +144,92 @@ def test_dynamic_code_clears_once_and_a_replay_is_rejected(client: TestClient, w
     # A staff member can show the current code as a QR image.
     png = client.get(f"{API}/credentials/{body['id']}/qr.png", headers=world.enroller_a.headers)
     assert png.status_code == 200
+
+
+def test_a_kiosk_with_a_fast_clock_loses_nothing_and_is_told_its_offset(
+    client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    a, credential = enrol_active(client, world, A)
+    fast = utcnow() + timedelta(minutes=10)
+    cleared = {
+        "id": str(uuid.uuid4()),
+        "decided_at": fast.isoformat(),
+        "decision": "cleared",
+        "commuter_id": a["id"],
+        "credential_id": credential["id"],
+        "distance": 0.3,
+    }
+    answer = world.signer.deliver(client, "", [cleared], sent_at=fast)
+    assert answer.json()["results"] == [{"id": cleared["id"], "status": "created", "detail": None}]
+    assert 590 < answer.json()["clock_offset_seconds"] < 610
+    with sessions() as session:
+        stored = session.get_one(Crossing, uuid.UUID(cleared["id"]))
+        assert stored.kiosk_decided_at == fast
+        assert abs((stored.decided_at - utcnow()).total_seconds()) < 60  # the server's time
+        kinds = [alert.kind.value for alert in session.scalars(select(Alert))]
+    assert kinds == ["kiosk_clock_skew"]
+    # The commuter moved, and the next crossing (clock corrected) is not blocked by a future time.
+    assert client.get(f"{API}/kiosk/presence/{a['id']}", headers=world.kiosk).json()["last_side"] == "hk"
+    back = {**cleared, "id": str(uuid.uuid4()), "decided_at": utcnow().isoformat()}
+    assert world.signer.deliver(client, "", [back]).json()["results"][0]["status"] == "created"
+
+
+def test_two_offline_clearances_into_one_park_raise_one_alert_whichever_arrives_first(
+    client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    a, credential = enrol_active(client, world, A)
+    now = utcnow()
+    earlier, later = (
+        {
+            "id": str(uuid.uuid4()),
+            "decided_at": (now - timedelta(seconds=s)).isoformat(),
+            "decision": "cleared",
+            "commuter_id": a["id"],
+            "credential_id": credential["id"],
+        }
+        for s in (60, 59.937)
+    )
+    # The later decision arrives first, from one kiosk; the earlier one afterwards, from another.
+    assert world.signer.deliver(client, "", [later]).json()["results"][0]["status"] == "created"
+    other = KioskSigner(new_kiosk(client, world))
+    assert other.deliver(client, "", [earlier]).json()["results"][0]["status"] == "created"
+    with sessions() as session:
+        alerts = list(session.scalars(select(Alert)))
+    assert [(alert.kind.value, str(alert.crossing_id)) for alert in alerts] == [
+        ("anti_passback_conflict", earlier["id"])
+    ]
+
+
+def new_kiosk(client: TestClient, world: World) -> dict[str, str]:
+    created = client.post(
+        f"{API}/checkpoints/{world.checkpoint_id}/kiosks",
+        headers=world.admin.headers,
+        json={"name": f"Lane {uuid.uuid4().hex[:6]}", "direction": "to_hk"},
+    )
+    assert created.status_code == 201, created.text
+    return {"Authorization": f"Bearer {created.json()['api_key']}"}
+
+
+def test_a_claimed_passage_is_granted_once_and_its_record_recognised(
+    client: TestClient, world: World
+) -> None:
+    a, credential = enrol_active(client, world, A)
+    crossing_id = str(uuid.uuid4())
+    claim = {"crossing_id": crossing_id, "commuter_id": a["id"], "credential_id": credential["id"]}
+    first = client.post(f"{API}/kiosk/passages", headers=world.kiosk, json=claim).json()
+    assert (first["granted"], first["last_side"]) == (True, "hk")
+    second = client.post(
+        f"{API}/kiosk/passages", headers=world.kiosk, json={**claim, "crossing_id": str(uuid.uuid4())}
+    ).json()
+    assert (second["granted"], second["reason"]) == (False, "anti_passback")
+    # The claimed crossing's record arrives later: recognised, no alert.
+    record = {
+        "id": crossing_id,
+        "decided_at": utcnow().isoformat(),
+        "decision": "cleared",
+        "commuter_id": a["id"],
+    }
+    assert world.signer.deliver(client, "", [record]).json()["results"][0]["status"] == "created"
+    assert client.get(f"{API}/alerts", headers=world.officer.headers).json() == []
+    elsewhere = {**claim, "credential_id": str(uuid.uuid4())}
+    assert client.post(f"{API}/kiosk/passages", headers=world.kiosk, json=elsewhere).status_code == 422

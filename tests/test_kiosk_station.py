@@ -15,10 +15,11 @@ import cv2
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from clearance.cli.launch import HETAO
 from clearance.cli.samples import IMPOSTOR_PHOTO, SAMPLE_COMMUTERS
-from clearance.core import credentials
+from clearance.core import chain, credentials
 from clearance.core.settings import Settings
 from clearance.core.wire import CrossingBatch
 from clearance.core.zone import utcnow
@@ -27,7 +28,7 @@ from kiosk.link import ServerLink
 from kiosk.runner import Deliverer, open_store
 from kiosk.station import LinkStatus
 from tests.live import LiveServer, run_kiosk, running_servers
-from tests.support import API, DATA, registration, rejected_crossing
+from tests.support import API, DATA, registration, rejected_crossing, wait_until
 
 A, B, C = SAMPLE_COMMUTERS
 pytestmark = pytest.mark.slow
@@ -206,27 +207,25 @@ def test_every_crossing_delivered_exactly_once_across_server_crashes(
         store.record_decision(crossing)
         ids.append(str(crossing.id))
     # After a batch: the server stored it but the answer was lost, so the kiosk will send it again.
-    link.deliver(CrossingBatch(crossings=store.pending(100)))
+    key = Ed25519PrivateKey.generate()
+    link.register_identity(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
+    first = store.pending(100)
+    link.deliver(CrossingBatch(crossings=first, signature=chain.sign_batch(key, first)))
     live.kill()  # before the next batch: the server is down when delivery starts
     status = LinkStatus()
-    deliverer = Deliverer(store, link, status=status, signing_key=Ed25519PrivateKey.generate())
+    deliverer = Deliverer(store, link, status=status, signing_key=key)
     deliverer.start()
-    time.sleep(1.5)
+    assert wait_until(lambda: status.last_error is not None)  # it tried, and found nobody
     assert store.outbox_counts()["pending"] == 450
     assert not status.reachable
     live.start()
     # During: kill the server while batches are in flight, twice, then let it finish.
     for _ in range(2):
-        deadline = time.monotonic() + 30
-        while store.outbox_counts()["pending"] > 300 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: store.outbox_counts()["pending"] <= 300)
         live.kill()
-        time.sleep(0.5)
         live.start()
         deliverer.wake.set()
-    deadline = time.monotonic() + 60
-    while store.outbox_counts()["pending"] and time.monotonic() < deadline:
-        time.sleep(0.1)
+    assert wait_until(lambda: not store.outbox_counts()["pending"], within=120)
     deliverer.stop()
     link.close()
     assert store.outbox_counts() == {"pending": 0, "total": 450}
@@ -253,20 +252,20 @@ def test_concurrent_enrolments_and_deliveries_never_fail(live: LiveServer) -> No
         )
         return response.status_code
 
+    signer = live.signer("east_to_hk")
+    # Signed in advance, in order: each batch is one link of the kiosk's chain, sent at once.
+    batches = [
+        signer.batch([{"id": str(uuid.uuid4()), "decided_at": utcnow().isoformat(), "decision": "rejected"}])
+        for _ in range(20)
+    ]
+    signer.send(httpx, live.url, signer.batch([]))  # registers the kiosk's key
+
     def deliver(n: int) -> int:
-        item = {
-            "id": str(uuid.uuid4()),
-            "decided_at": utcnow().isoformat(),
-            "decision": "rejected",
-            "reasons": [],
-        }
-        response = httpx.post(
-            f"{live.url}{API}/kiosk/crossings",
-            headers={"Authorization": f"Bearer {live.kiosks['east_to_hk']}"},
-            json={"crossings": [item]},
-            timeout=60,
+        return int(
+            httpx.post(
+                f"{live.url}{API}/kiosk/crossings", headers=signer.headers, json=batches[n], timeout=60
+            ).status_code
         )
-        return response.status_code
 
     with ThreadPoolExecutor(4) as pool:
         enrolled = pool.map(enrol, range(6))

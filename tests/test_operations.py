@@ -39,7 +39,10 @@ def test_metrics_count_decisions_and_time_steps(client: TestClient, world: World
 def test_unknown_paths_and_methods_answer_in_the_error_shape(client: TestClient) -> None:
     missing = client.get("/api/v1/nothing-here")
     assert missing.status_code == 404
-    assert missing.json() == {"error": "NotFound", "detail": "Not Found"}
+    body = missing.json()
+    assert (body["error"], body["detail"]) == ("NotFound", "Not Found")
+    # The request's id is in the answer, its header and the server's log line.
+    assert body["request_id"] == missing.headers["x-request-id"] and len(body["request_id"]) == 32
     wrong_method = client.delete("/api/v1/commuters")
     assert wrong_method.status_code == 405
     assert wrong_method.json()["error"] == "MethodNotAllowed"

@@ -14,7 +14,7 @@ from clearance.cli.samples import SAMPLE_COMMUTERS
 from clearance.core.zone import utcnow
 from clearance.custody import retention
 from clearance.db.models import AuditEvent, Crossing
-from tests.support import API, SETUP, World, enrol_active
+from tests.support import SETUP, World, enrol_active
 
 A = SAMPLE_COMMUTERS[0]
 
@@ -35,7 +35,7 @@ def deliver_aged(
             "credential_id": credential["id"],
             "distance": 0.6,
         }
-        answer = client.post(f"{API}/kiosk/crossings", headers=world.kiosk, json={"crossings": [item]})
+        answer = world.signer.deliver(client, "", [item])
         assert answer.json()["results"][0]["status"] == "created"
     return ids
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from clearance.accounts import security
@@ -41,17 +41,24 @@ def sign_in(
     context: ContextDep,
     request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    device_token: Annotated[
+        str | None,
+        Header(max_length=200, description="The device_token of an earlier sign-in of this client"),
+    ] = None,
 ) -> Token:
     """Exchange a username and password for a bearer token (OAuth2 password flow)."""
-    user = accounts.sign_in(
+    settings = context.settings
+    signed_in = accounts.sign_in(
         session,
         username=form.username,
         password=form.password,
         actor=Actor(ip=client_ip(request)),
-        limits=accounts.SignInLimits.from_settings(context.settings),
+        limits=accounts.SignInLimits.from_settings(settings),
         now=utcnow(),
+        device_token=device_token,
+        secret=settings.token_secret,
     )
-    settings = context.settings
+    user = signed_in.user
     token = security.create_access_token(
         user_id=user.id,
         role=user.role,
@@ -59,7 +66,7 @@ def sign_in(
         now=utcnow(),
         lifetime=timedelta(minutes=settings.access_token_minutes),
     )
-    return Token(access_token=token)
+    return Token(access_token=token, device_token=signed_in.device_token)
 
 
 @router.post(

@@ -69,13 +69,15 @@ def login(
     translate = i18n.translator(web.request_language(request, None))
     actor = Actor(ip=client_ip(request))
     try:
-        user = accounts.sign_in(
+        signed_in = accounts.sign_in(
             session,
             username=username,
             password=password,
             actor=actor,
             limits=accounts.SignInLimits.from_settings(context.settings),
             now=utcnow(),
+            device_token=request.cookies.get(web.DEVICE_COOKIE),
+            secret=context.settings.token_secret,
         )
     except InvalidCredentials:
         # Answered with the form, so the request's unit of work commits the failure's record.
@@ -87,6 +89,7 @@ def login(
         return _login_page(
             request, next_url=web.safe_next(next), problem=problem, username=username, status_code=429
         )
+    user = signed_in.user
     # A language chosen before signing in carries over to the account.
     chosen = request.cookies.get(web.LANGUAGE_COOKIE)
     if chosen in i18n.LANGUAGES:
@@ -98,6 +101,13 @@ def login(
     response = RedirectResponse(home_for(user.role) if target == "/" else target, status_code=303)
     lifetime = int(web.session_lifetime(context.settings).total_seconds())
     web.set_cookie(response, web.SESSION_COOKIE, token, settings=context.settings, max_age=lifetime)
+    web.set_cookie(
+        response,
+        web.DEVICE_COOKIE,
+        signed_in.device_token,
+        settings=context.settings,
+        max_age=365 * 24 * 3600,
+    )
     response.delete_cookie(web.LOGIN_COOKIE, path="/")
     return response
 

@@ -14,6 +14,11 @@ from clearance.db.base import ORMModel
 class Token(BaseModel):
     access_token: str
     token_type: str = "bearer"  # noqa: S105 (the OAuth2 token type, not a secret)
+    device_token: str | None = Field(
+        default=None,
+        description="Send it back as the Device-Token header when signing in again from this client: "
+        "its failed attempts are then counted apart from strangers'",
+    )
 
 
 class OrganisationCreate(BaseModel):

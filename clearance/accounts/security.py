@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 import uuid
 from datetime import datetime, timedelta
@@ -10,6 +11,7 @@ from datetime import datetime, timedelta
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
 
 from clearance.core.enums import Role
 
@@ -31,8 +33,46 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
+MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_SCORE = 3
+"""zxcvbn's score, 0-4: 3 is "safely unguessable" for an online attack with throttling."""
+
+
+def password_problem(password: str, *, username: str) -> str | None:
+    """Why ``password`` may not guard an account, or None: at least 10 characters, and not
+    guessable (zxcvbn, which knows common passwords, words, dates, keyboard patterns, and the
+    username)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"a password must be at least {MIN_PASSWORD_LENGTH} characters long"
+    estimate = zxcvbn(password[:100], user_inputs=[username])
+    if estimate["score"] < MIN_PASSWORD_SCORE:
+        warning = estimate["feedback"]["warning"]
+        why = f" ({warning.rstrip('.').lower()})" if warning else ""
+        return f"this password is too easy to guess{why}: use a longer, less common one"
+    return None
+
+
 def generate_password() -> str:
     return secrets.token_urlsafe(12)
+
+
+def new_device_token(*, username: str, secret: str) -> str:
+    """A token proving a client signed in as ``username`` (kept by the browser as a cookie)."""
+    nonce = secrets.token_urlsafe(18)
+    return f"{nonce}.{_device_mac(nonce, username=username, secret=secret)}"
+
+
+def device_of(token: str, *, username: str, secret: str) -> str | None:
+    """The device id a valid token for ``username`` names (a hash of its nonce), else None."""
+    nonce, _, mac = token.partition(".")
+    if not nonce or not hmac.compare_digest(mac, _device_mac(nonce, username=username, secret=secret)):
+        return None
+    return hashlib.sha256(nonce.encode()).hexdigest()[:32]
+
+
+def _device_mac(nonce: str, *, username: str, secret: str) -> str:
+    message = f"hetao-device:{username}:{nonce}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
 
 
 def create_access_token(

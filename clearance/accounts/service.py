@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from clearance.accounts import security
@@ -17,7 +17,7 @@ from clearance.audit.service import Actor
 from clearance.core.enums import Park, Role
 from clearance.core.errors import Conflict, InvalidCredentials, InvalidInput, NotFound, TooManySignIns
 from clearance.core.settings import Settings
-from clearance.db.models import AuditEvent, Organisation, User, WebSession
+from clearance.db.models import Organisation, SignInFailure, User, WebSession
 
 SIGN_IN_FAILED = "sign_in_failed"
 LANGUAGES = ("en", "zh-Hant", "zh-Hans")
@@ -69,8 +69,9 @@ def create_user(
         raise InvalidInput(f"a user with role {role.value} does not belong to an organisation")
     if organisation_id is not None:
         get_organisation_or_raise(session, organisation_id)
-    if len(password) < 8:
-        raise InvalidInput("a password must be at least 8 characters long")
+    problem = security.password_problem(password, username=username)
+    if problem is not None:
+        raise InvalidInput(problem, field="password")
     if session.scalar(select(User).where(User.username == username)):
         raise Conflict(f"the username {username!r} is taken")
     user = User(
@@ -105,36 +106,64 @@ class SignInLimits:
         return cls(settings.sign_in_max_failures, timedelta(minutes=settings.sign_in_window_minutes))
 
 
-def _recent_failures(
-    session: Session, *, since: datetime, username: str | None = None, ip: str | None = None
-) -> int:
-    query = (
-        select(func.count())
-        .select_from(AuditEvent)
-        .where(AuditEvent.action == SIGN_IN_FAILED, AuditEvent.at >= since)
-    )
-    if username is not None:
-        query = query.where(AuditEvent.object_id == username)
-    if ip is not None:
-        query = query.where(AuditEvent.ip == ip)
-    return session.scalar(query) or 0
+@dataclass(frozen=True)
+class SignedIn:
+    user: User
+    device_token: str
+    """Proof that this browser or client has signed in as this user before (OWASP's device
+    cookie): presented next time, the attempt is counted apart from strangers' failures."""
+
+
+def _serialise(session: Session, *keys: str) -> None:
+    """PostgreSQL: hold a transaction lock per key, so concurrent attempts for one username or
+    address are counted one after another (each sees the failures recorded before it). SQLite
+    runs one unit of work at a time anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        for key in sorted(set(keys)):
+            session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+
+
+def _failures(session: Session, *conditions: ColumnElement[bool]) -> int:
+    return session.scalar(select(func.count()).select_from(SignInFailure).where(*conditions)) or 0
 
 
 def sign_in(
-    session: Session, *, username: str, password: str, actor: Actor, limits: SignInLimits, now: datetime
-) -> User:
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    actor: Actor,
+    limits: SignInLimits,
+    now: datetime,
+    device_token: str | None,
+    secret: str,
+) -> SignedIn:
     """The user with this username and password, recorded in the audit trail.
 
-    Every failure is recorded too, and after ``limits.max_failures`` failures for one username
-    (or four times as many from one address) within ``limits.window``, sign-in is refused with
-    TooManySignIns, before the password is even checked, until the window has passed. Both
-    refusals keep their audit record (it is how the next attempt is counted)."""
+    Every failure is recorded too. A client that signed in as this user before presents its
+    device token and is refused only after ``limits.max_failures`` failures of its own within
+    ``limits.window``. Any other client is refused after that many failures for the username
+    from clients without a token, or four times as many from its address: so an attacker can
+    neither guess at length nor lock a user out of the browser they always use, and one noisy
+    address does not lock out colleagues who signed in there before. A refused attempt is
+    refused before the password is even checked. Both refusals keep their audit record."""
     username = username.strip()[:100]
     since = now - limits.window
-    locked = _recent_failures(session, since=since, username=username) >= limits.max_failures or (
-        actor.ip is not None
-        and _recent_failures(session, since=since, ip=actor.ip) >= 4 * limits.max_failures
-    )
+    device = security.device_of(device_token, username=username, secret=secret) if device_token else None
+    _serialise(session, f"sign-in:user:{username}", f"sign-in:address:{actor.ip}")
+    recent = SignInFailure.at >= since
+    if device is not None:
+        locked = _failures(
+            session, recent, SignInFailure.username == username, SignInFailure.device == device
+        ) >= (limits.max_failures)
+    else:
+        strangers = SignInFailure.device.is_(None)
+        locked = _failures(
+            session, recent, strangers, SignInFailure.username == username
+        ) >= limits.max_failures or (
+            actor.ip is not None
+            and _failures(session, recent, strangers, SignInFailure.ip == actor.ip) >= 4 * limits.max_failures
+        )
     if locked:
         audit.record_event(
             session, actor=actor, action="sign_in_refused", object_type="username", object_id=username
@@ -146,12 +175,17 @@ def sign_in(
     try:
         user = authenticate(session, username=username, password=password)
     except InvalidCredentials as exc:
+        session.add(SignInFailure(at=now, username=username, ip=actor.ip, device=device))
         audit.record_event(
             session, actor=actor, action=SIGN_IN_FAILED, object_type="username", object_id=username
         )
         raise exc.keep_record() from None
     audit.record_event(session, actor=Actor(user, actor.ip), action="sign_in")
-    return user
+    token = (
+        device_token if device is not None else security.new_device_token(username=username, secret=secret)
+    )
+    assert token is not None
+    return SignedIn(user, token)
 
 
 def authenticate(session: Session, *, username: str, password: str) -> User:

@@ -21,7 +21,7 @@ from clearance.core.errors import (
     responses,
 )
 from clearance.core.evidence import Timings
-from clearance.core.wire import Presence
+from clearance.core.wire import PassageAnswer, PassageClaim, Presence
 from clearance.core.zone import utcnow
 from clearance.db.models import Commuter
 from clearance.vision import images, qr
@@ -93,6 +93,17 @@ def verify(
         crossing_id=attempt.crossing.id,
         timings_ms=timings.rounded(),
     )
+
+
+@router.post(
+    "/kiosk/passages",
+    response_model=PassageAnswer,
+    responses=responses(*AUTH_ERRORS, NotFound, InvalidInput),
+)
+def claim_passage(session: SessionDep, kiosk: KioskDep, body: PassageClaim) -> PassageAnswer:
+    """Claim a commuter's passage (and their dynamic code's time step) before clearing them: the
+    server sees every kiosk on both bridges, so one person is cleared once and a code used once."""
+    return clearing.claim_for_kiosk(session, kiosk=kiosk, request=body, now=utcnow())
 
 
 @router.get(

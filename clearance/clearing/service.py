@@ -17,16 +17,18 @@ from sqlalchemy.orm import Session
 
 from clearance.clearing import presence
 from clearance.core import rules, vault
-from clearance.core.enums import Decision
+from clearance.core.enums import Decision, Direction
+from clearance.core.errors import InvalidInput, NotFound
 from clearance.core.evidence import (
-    CredentialFindings,
     KnownCredential,
     KnownHolder,
     Timings,
     credential_evidence,
 )
 from clearance.core.metrics import Metrics
+from clearance.core.reasons import Reason
 from clearance.core.settings import Settings
+from clearance.core.wire import PassageAnswer, PassageClaim
 from clearance.crossings import service as crossings
 from clearance.custody import keys
 from clearance.db.models import Commuter, Credential, Crossing, Kiosk
@@ -106,30 +108,37 @@ def clear_attempt(
     evidence = findings.evidence
     commuter = session.get(Commuter, findings.credential.commuter_id) if findings.credential else None
     # The face is examined only when the credential leaves it to the face to decide.
+    thresholds = rules.Thresholds.for_template(settings, photos=1)
     if rules.credential_rejection(evidence) is None:
         assert commuter is not None and commuter.template is not None
+        template = biometrics.open_encodings(keyring.data_key, commuter.template)
+        thresholds = rules.Thresholds.for_template(settings, photos=len(template))
         tally = FaceTally(min_face_px=settings.kiosk_min_face_px)
         with timings.step("face_detect"):
             boxes = faces.detect_faces(face_image, max_side=settings.detection_max_side)
         tally.observe(face_image, boxes)
-        evidence = face_evidence(
-            evidence,
-            tally,
-            template=biometrics.open_encoding(keyring.data_key, commuter.template),
-            timings=timings,
-        )
-    thresholds = rules.Thresholds(match=settings.match_threshold, refer=settings.refer_threshold)
+        evidence = face_evidence(evidence, tally, template=template, timings=timings)
     outcome = rules.decide(evidence, thresholds=thresholds)
+    crossing_id = uuid.uuid4()
     with timings.step("record"):
         if outcome.decision is Decision.CLEARED:
-            assert commuter is not None
-            evidence = claim(
-                session, findings=findings, evidence=evidence, commuter=commuter, kiosk=kiosk, now=now
+            assert commuter is not None and findings.credential is not None
+            refusal = claim(
+                session,
+                commuter=commuter,
+                direction=kiosk.direction,
+                credential_id=findings.credential.id,
+                dynamic_step=findings.dynamic_step,
+                crossing_id=crossing_id,
+                now=now,
+            )
+            evidence = replace(
+                evidence, replayed=refusal is Reason.REPLAYED, passback=refusal is Reason.ANTI_PASSBACK
             )
             outcome = rules.decide(evidence, thresholds=thresholds)
         crossing = crossings.record_crossing(
             session,
-            crossing_id=uuid.uuid4(),
+            crossing_id=crossing_id,
             kiosk=kiosk,
             outcome=outcome,
             decided_at=now,
@@ -147,23 +156,51 @@ def clear_attempt(
 def claim(
     session: Session,
     *,
-    findings: CredentialFindings,
-    evidence: rules.Evidence,
     commuter: Commuter,
-    kiosk: Kiosk,
+    direction: Direction,
+    credential_id: uuid.UUID | None,
+    dynamic_step: int | None,
+    crossing_id: uuid.UUID,
     now: datetime,
-) -> rules.Evidence:
-    """For an attempt the rules would clear: consume its dynamic code and claim the passage, each
-    atomically; the evidence, marked replayed or passback if either was already taken."""
+) -> Reason | None:
+    """For an attempt the rules would clear: consume its dynamic code (if any) and claim the
+    passage, each atomically; why not, if either was already taken (``replayed`` or
+    ``anti_passback``)."""
     if (
-        findings.credential is not None
-        and findings.dynamic_step is not None
-        and not consume_code(session, credential_id=findings.credential.id, step=findings.dynamic_step)
+        credential_id is not None
+        and dynamic_step is not None
+        and not consume_code(session, credential_id=credential_id, step=dynamic_step)
     ):
-        return replace(evidence, replayed=True)
-    if not presence.claim_passage(session, commuter=commuter, direction=kiosk.direction, at=now):
-        return replace(evidence, passback=True)
-    return evidence
+        return Reason.REPLAYED
+    if not presence.claim_passage(
+        session, commuter=commuter, direction=direction, at=now, crossing_id=crossing_id
+    ):
+        return Reason.ANTI_PASSBACK
+    return None
+
+
+def claim_for_kiosk(session: Session, *, kiosk: Kiosk, request: PassageClaim, now: datetime) -> PassageAnswer:
+    """A kiosk about to clear someone claims the passage online (see ``PassageClaim``); it clears
+    only if granted, and records the crossing under the id it claimed with."""
+    commuter = session.get(Commuter, request.commuter_id)
+    if commuter is None:
+        raise NotFound(f"no commuter with id {request.commuter_id}")
+    if request.credential_id is not None:
+        credential = session.get(Credential, request.credential_id)
+        if credential is None or credential.commuter_id != commuter.id:
+            raise InvalidInput("credential_id is not a credential of this commuter", field="credential_id")
+    refusal = claim(
+        session,
+        commuter=commuter,
+        direction=kiosk.direction,
+        credential_id=request.credential_id,
+        dynamic_step=request.dynamic_step,
+        crossing_id=request.crossing_id,
+        now=now,
+    )
+    return PassageAnswer(
+        granted=refusal is None, reason=refusal.value if refusal else None, last_side=commuter.last_side
+    )
 
 
 def consume_code(session: Session, *, credential_id: uuid.UUID, step: int) -> bool:

@@ -64,7 +64,15 @@ def start_server(
 ) -> tuple[uvicorn.Server, threading.Thread, AppContext]:
     app = create_app(settings)
     server = uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            proxy_headers=False,
+            timeout_graceful_shutdown=3,
+        )
     )
     thread = threading.Thread(target=server.run, name="hetao-server", daemon=True)
     thread.start()

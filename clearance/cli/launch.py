@@ -47,13 +47,19 @@ def start_server(
     """``hetao serve`` in its own process (on ``port``, or a free loopback one), returned with its
     URL once it answers ``/healthz``: the signal that it is ready, however slow the machine."""
     port = port or free_port()
-    command = [HETAO, "serve", "--port", str(port), "--log-level", "warning", *extra_args]
-    process = subprocess.Popen(  # noqa: S603 (our own command, no shell)
-        command,
-        env=env or server_env(data_dir, database_url),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    command = [HETAO, "serve", "--port", str(port), *extra_args]
+    if "--log-level" not in extra_args:
+        command += ["--log-level", "warning"]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # What the server says goes to a file beside its data, so a failed start can say why.
+    log_path = data_dir / f"server-{port}.log"
+    with log_path.open("ab") as log_file:
+        process = subprocess.Popen(  # noqa: S603 (our own command, no shell)
+            command,
+            env=env or server_env(data_dir, database_url),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
@@ -64,4 +70,5 @@ def start_server(
             time.sleep(0.1)
     process.kill()
     process.wait(10)
-    raise RuntimeError(f"the server did not start (exit code {process.returncode})")
+    said = log_path.read_text(errors="replace")[-2000:]
+    raise RuntimeError(f"the server did not start (exit code {process.returncode}); it said:\n{said}")

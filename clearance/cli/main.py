@@ -35,17 +35,26 @@ SHUTDOWN_GRACE_SECONDS = 3
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from clearance.cli import logs
     from clearance.web.app import create_app
 
     settings = _settings()
+    log_config = logs.configure(args.log_level)
     app = create_app(settings)
     print(f"Hetao Clearance on http://{args.host}:{args.port}  (API docs at /docs)", flush=True)
-    # Live views hold their connection open: on Ctrl-C wait at most a few seconds for them.
     uvicorn.run(
         app,
         host=args.host,
         port=args.port,
         log_level=args.log_level,
+        log_config=log_config,
+        # One JSON line per request comes from the app itself (ids, never query strings).
+        access_log=False,
+        # A client's address is taken from X-Forwarded-For only when it comes from a proxy the
+        # operator named: otherwise anyone could claim any address.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
+        # Live views hold their connection open: on Ctrl-C wait at most a few seconds for them.
         timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
     )
     return 0

@@ -15,10 +15,12 @@ same (a crossing is never dropped), and officers get an alert saying what was fo
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from typing import Any
 
 import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 GENESIS = "0" * 64
 HASHED_FIELDS = (
@@ -46,6 +48,16 @@ def record_hash(record: dict[str, Any]) -> str:
 def batch_message(hashes: list[str]) -> bytes:
     """What a kiosk signs for a batch: the hashes of its records, in the order sent."""
     return ("hetao-crossings:" + ",".join(hashes)).encode()
+
+
+def link(record: dict[str, Any], *, head_seq: int, head_hash: str) -> dict[str, Any]:
+    """``record`` as the next link after the chain head (``head_seq``, ``head_hash``)."""
+    return {**record, "seq": head_seq + 1, "prev_hash": head_hash}
+
+
+def sign_batch(key: Ed25519PrivateKey, records: list[dict[str, Any]]) -> str:
+    """The base64 signature a kiosk sends with a batch of its records."""
+    return base64.b64encode(key.sign(batch_message([record_hash(r) for r in records]))).decode()
 
 
 def link_problem(*, head_seq: int, head_hash: str, seq: int, prev_hash: str) -> str | None:

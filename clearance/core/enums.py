@@ -65,6 +65,8 @@ class AlertKind(StrEnum):
     ANTI_PASSBACK_CONFLICT = "anti_passback_conflict"
     REPEATED_FACE_MISMATCH = "repeated_face_mismatch"
     KIOSK_SILENT = "kiosk_silent"
+    KIOSK_CLOCK = "kiosk_clock_skew"
+    """A kiosk's clock is off: its crossings were recorded at the server's time."""
     CROSSING_LOG_TAMPERED = "crossing_log_tampered"
     """A kiosk's chain of crossings has a gap, a fork or a broken link, or a batch's signature
     does not verify, or the kiosk presented a signing key other than the one it registered."""

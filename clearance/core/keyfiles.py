@@ -19,9 +19,10 @@ from clearance.core.vault import DataKey
 
 def write_private_file(path: Path, content: bytes) -> None:
     """Write a key file readable only by its owner, creating its folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.touch(mode=0o600)
+    tmp.chmod(0o600)
     tmp.write_bytes(content)
     tmp.replace(path)
 

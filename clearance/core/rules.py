@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from clearance.core.enums import CommuterStatus, Decision
 from clearance.core.reasons import Reason
+from clearance.core.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,14 @@ class Thresholds:
     """Largest face distance that clears (lower is stricter)."""
     refer: float
     """Largest distance that is referred to an officer rather than rejected."""
+
+    @classmethod
+    def for_template(cls, settings: Settings, *, photos: int) -> Thresholds:
+        """The thresholds for a template of ``photos`` enrolment photos: with several, the
+        distance is an average and may be a little larger at the same false accept rate."""
+        if photos > 1:
+            return cls(settings.match_threshold_several, settings.refer_threshold_several)
+        return cls(settings.match_threshold, settings.refer_threshold)
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     sign_in_window_minutes: int = Field(default=15, ge=1)
     """After sign_in_max_failures failed sign-ins for one username within this many minutes
     (or four times as many from one address), sign-in is refused until the window has passed."""
+    trusted_proxies: str = ""
+    """Addresses of reverse proxies whose X-Forwarded-For is believed (comma-separated, e.g.
+    127.0.0.1 when a proxy on this host forwards to the server); empty: none, the address is
+    the connection's own."""
     cookie_secure: bool = True
     """Send the session cookie over HTTPS only. Browsers also keep such cookies for
     http://localhost and http://127.0.0.1; set false only for plain HTTP on another host."""
@@ -48,6 +52,17 @@ class Settings(BaseSettings):
     max_import_bytes: int = 200 * 1024 * 1024
     """Bulk import: the largest zip of photos (with its CSV) one import may upload."""
     max_import_rows: int = 5000
+
+    # Load. Each request at work holds a worker thread and, for a while, a database connection:
+    # at most this many are at work at once (fewer than the 40 worker threads and the
+    # 2 x database_pool_size connections), the rest wait their turn (clearance/web/middleware.py).
+    max_requests_at_work: int = Field(default=16, ge=1, le=200)
+    admission_wait_seconds: float = Field(default=30.0, gt=0)
+    """A request that waits longer than this for its turn is answered 503 with Retry-After."""
+    database_pool_size: int = Field(default=10, ge=1)
+    """PostgreSQL connections per server process (and as many again on overflow)."""
+    max_json_bytes: int = 4 * 1024 * 1024
+    """The largest JSON body (a kiosk's batch of 1,000 crossings is well under 1 MiB)."""
 
     # Uploads: a phone photo is a few MB; a 40-megapixel limit refuses decompression bombs
     # (a small PNG that inflates to gigabytes) before any pixel is decoded.
@@ -73,29 +88,57 @@ class Settings(BaseSettings):
     detection_max_side: int = 320
     kiosk_min_face_px: int = 80
 
-    # 1:1 matching on dlib's 128-d encodings (Euclidean distance, lower is stricter).
-    # Defaults from bench/accuracy.py on 147 real photos of 37 people (see BENCHMARKS.md):
-    # at 0.58 false accepts 0.096 %, false rejects 1.9 % (goal: <= 0.1 % at <= 3 %).
-    match_threshold: float = 0.58
-    """At or below: the face matches the enrolled template."""
-    refer_threshold: float = 0.62
-    """Above match_threshold and at or below this: too close to call, an officer decides."""
-    face_only_threshold: float = 0.41
-    """Face-only walk-through (1:N, no QR): stricter, since every enrolled face is a candidate.
-    The largest value keeping false identification under 1 % with 100,000 opted-in commuters
-    (bench/accuracy.py, extrapolated from a normal fit to impostor distances)."""
+    # Matching: the distance of an attempt is the mean distance between the template's photos and
+    # the attempt's frames, all unit vectors (clearance/vision/faces.py; 0 to 2, lower is
+    # stricter). Thresholds are chosen by bench/accuracy.py on one half of the calibration set
+    # (LFW, 812 people never used before) and their rates counted on the other half (BENCHMARKS.md).
+    match_threshold: float = 0.385
+    """One enrolment photo: at or below, the face matches (false accepts <= 0.1 %)."""
+    refer_threshold: float = 0.43
+    """One enrolment photo: above match_threshold and at or below this, an officer decides
+    (false accepts there stay under 1 %); above, the face is rejected."""
+    match_threshold_several: float = 0.395
+    """Two or more enrolment photos: averaging over them lets the threshold be a little larger at
+    the same false accept rate."""
+    refer_threshold_several: float = 0.435
+    face_only_threshold: float = 0.35
+    """Face-only walk-through (1:N, no QR): a commuter is recognised at or below this distance."""
+    face_only_max_gallery: int = Field(default=50, ge=0)
+    """Face-only walk-through is offered only while this many commuters or fewer have opted in:
+    beyond it, strangers would be taken for someone more than 1 % of the time (counted on the
+    calibration set); the kiosk asks everyone for their QR instead."""
+    kiosk_frames: int = Field(default=2, ge=1, le=5)
+    """Usable face frames a kiosk encodes and averages per attempt (each costs one encoding)."""
+    max_enrolment_photos: int = Field(default=3, ge=1, le=5)
 
     crossing_retention_days: int = Field(default=365, ge=1)
     """`hetao purge` anonymises (or deletes) crossings decided longer ago than this."""
     retention_action: str = Field(default="anonymise", pattern="^(anonymise|delete)$")
+
+    # A kiosk's own files.
+    kiosk_dir: Path | None = None
+    """Where a kiosk keeps its store, outbox and signing key; default: a folder per kiosk key in
+    the data directory. Created owner-only (0700, files 0600)."""
+    kiosk_data_key_file: Path | None = None
+    """The key that seals the kiosk's store (default: data.key beside it). Keep it apart from the
+    store: a root-only path on another volume, or a file the OS keyring or TPM provides at boot,
+    so a copied store is unreadable on its own (README, "The checkpoint station")."""
 
     credential_days: int = Field(default=365, ge=1)
     reference_photo_px: int = 256
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
-        if self.refer_threshold < self.match_threshold:
-            raise ValueError("refer_threshold must be at least match_threshold")
+        if (
+            self.refer_threshold < self.match_threshold
+            or self.refer_threshold_several < self.match_threshold_several
+        ):
+            raise ValueError("a refer threshold must be at least its match threshold")
+        if self.max_requests_at_work + 4 > 2 * self.database_pool_size:
+            raise ValueError(
+                "max_requests_at_work must leave four of the 2 x database_pool_size connections "
+                "for the live feed, the import worker and the kiosk watch"
+            )
         if self.environment is Environment.PRODUCTION:
             if self.secret_key is None or self.secret_key.lower() in PLACEHOLDER_SECRETS:
                 raise ValueError("HETAO_SECRET_KEY must be set to a real secret in production")

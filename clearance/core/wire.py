@@ -12,9 +12,10 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from clearance.core.enums import Decision, Direction, Park
+from clearance.core.zone import Instant
 
 CHAIN_HASH = "^[0-9a-f]{64}$"
 
@@ -26,7 +27,7 @@ class CrossingRecord(BaseModel):
 
     id: uuid.UUID
     """Made where the decision was made, so the same record delivered twice is stored once."""
-    decided_at: AwareDatetime
+    decided_at: Instant
     decision: Decision
     reasons: list[Annotated[str, Field(max_length=40)]] = Field(default_factory=list, max_length=20)
     commuter_id: uuid.UUID | None = None
@@ -50,7 +51,7 @@ class CrossingBatch(BaseModel):
         description="Base64 Ed25519 signature of the batch by the kiosk's own key (required once "
         "the kiosk has registered one): see clearance/core/chain.py",
     )
-    sent_at: AwareDatetime | None = Field(
+    sent_at: Instant | None = Field(
         default=None, description="The kiosk's clock when it sent the batch, to measure its offset"
     )
 
@@ -104,7 +105,10 @@ class WhitelistEntry(BaseModel):
     full_name: str | None = None
     valid_until: date | None = None
     face_only: bool | None = None
-    template: str | None = Field(default=None, description="128 little-endian float32, base64")
+    template: str | None = Field(
+        default=None,
+        description="One row of 128 little-endian float32 (a unit vector) per enrolment photo, base64",
+    )
     credentials: list[WhitelistCredential] | None = None
     last_side: Park | None = None
     last_crossed_at: datetime | None = None
@@ -115,9 +119,16 @@ class KioskSelf(BaseModel):
     checkpoint_id: uuid.UUID
     direction: Direction
     face_only: bool = Field(description="The checkpoint offers face-only walk-through")
+    face_only_max_gallery: int = Field(
+        default=0,
+        description="Face-only is offered only while this many commuters or fewer have opted in",
+    )
 
 
 class WhitelistPage(BaseModel):
+    server_time: datetime | None = Field(
+        default=None, description="The server's clock, for the kiosk's offset"
+    )
     cursor: int = Field(description="Pass as `since` next time")
     more: bool = Field(description="True: ask again at once with the new cursor")
     kiosk: KioskSelf
@@ -129,3 +140,23 @@ class Presence(BaseModel):
     commuter_id: uuid.UUID
     last_side: Park | None
     last_crossed_at: datetime | None
+
+
+class PassageClaim(BaseModel):
+    """A kiosk about to clear someone asks the server, which sees both bridges and every kiosk, to
+    claim the passage for it: the commuter's move into the next park and, for a dynamic
+    credential, the time step of the code shown. Only one of two simultaneous claims wins."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    crossing_id: uuid.UUID
+    """The id the kiosk will record the crossing under."""
+    commuter_id: uuid.UUID
+    credential_id: uuid.UUID | None = None
+    dynamic_step: int | None = Field(default=None, ge=0, le=2**32 - 1)
+
+
+class PassageAnswer(BaseModel):
+    granted: bool
+    reason: str | None = Field(default=None, description="anti_passback or replayed, when not granted")
+    last_side: Park | None = None

@@ -4,6 +4,9 @@ Shenzhen both keep UTC+8, all year) for people and for registration dates."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, timezone
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime
 
 ZONE_TIME = timezone(timedelta(hours=8), "HKT")
 
@@ -20,3 +23,16 @@ def end_of_day(day: date) -> datetime:
     """The first instant after ``day`` in zone time: a registration valid until ``day``
     is valid through all of it."""
     return datetime.combine(day + timedelta(days=1), time(0), ZONE_TIME)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` (which must carry a time zone) in UTC; a ValueError for a time that does not
+    exist in UTC (year 1 at +14:00 falls before year 1, 9999-12-31 at -14:00 after 9999)."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time is out of range once converted to UTC") from None
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(as_utc)]
+"""A moment that carries its time zone and exists in UTC: how every time enters the system."""

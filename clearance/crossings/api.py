@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -22,11 +20,12 @@ from clearance.core.errors import (
     responses,
 )
 from clearance.core.wire import CrossingBatch, KioskIdentity, UploadResults
-from clearance.core.zone import utcnow
+from clearance.core.zone import Instant, utcnow
 from clearance.crossings import ingest
 from clearance.crossings import service as crossings
 from clearance.crossings.schemas import CrossingOut, CrossingOverridden, CrossingOverride
 from clearance.db.models import Crossing
+from clearance.stations import service as stations
 from clearance.web.deps import ContextDep, KioskActorDep, KioskDep, OfficerActor, SessionDep
 
 router = APIRouter()
@@ -47,8 +46,8 @@ def read_crossings(
     kiosk_id: uuid.UUID | None = None,
     decision: Decision | None = None,
     direction: Direction | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Annotated[Instant | None, Query(description="Decided at or after, with its time zone")] = None,
+    until: Annotated[Instant | None, Query(description="Decided before, with its time zone")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     purpose: Annotated[
@@ -58,9 +57,6 @@ def read_crossings(
 ) -> list[Crossing]:
     """Crossing records, newest first, filtered by commuter, place, decision and time. Reading
     one commuter's history is recorded in the audit trail, with its purpose if given."""
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise InvalidInput(f"{name} needs a time zone, for example 2026-11-22T08:00:00+08:00")
     filters = crossings.CrossingFilters(
         commuter_id=commuter_id,
         checkpoint_id=checkpoint_id,
@@ -105,12 +101,7 @@ def kiosk_identity(
     session: SessionDep, kiosk: KioskDep, actor: KioskActorDep, body: KioskIdentity
 ) -> Response:
     """Register the kiosk's own batch-signing public key, once; a different key later is refused."""
-    try:
-        public_key = base64.b64decode(body.public_key, validate=True)
-    except ValueError:
-        raise InvalidInput("public_key must be base64") from None
-    if len(public_key) != 32:
-        raise InvalidInput("public_key must be a raw 32-byte Ed25519 key")
+    public_key = stations.kiosk_public_key(body.public_key)
     ingest.register_kiosk_key(session, kiosk=kiosk, public_key=public_key, actor=actor)
     return Response(status_code=204)
 
@@ -119,15 +110,25 @@ def kiosk_identity(
     "/kiosk/crossings",
     response_model=UploadResults,
     tags=["kiosk"],
-    responses=responses(*AUTH_ERRORS, InvalidSignature),
+    responses=responses(*AUTH_ERRORS, InvalidSignature, Conflict),
 )
 def kiosk_crossings(
     session: SessionDep, context: ContextDep, kiosk: KioskDep, actor: KioskActorDep, body: CrossingBatch
 ) -> UploadResults:
-    """Deliver crossings decided at the kiosk; each is created, a duplicate, or invalid."""
-    results = ingest.ingest_crossings(
-        session, kiosk=kiosk, items=body.crossings, now=utcnow(), signature=body.signature, actor=actor
+    """Deliver crossings decided at the kiosk; each is created, a duplicate, or invalid. The answer
+    says how far the kiosk's clock is off, if it sent its time."""
+    now = utcnow()
+    delivery = ingest.ingest_crossings(
+        session,
+        kiosk=kiosk,
+        items=body.crossings,
+        now=now,
+        signature=body.signature,
+        sent_at=body.sent_at,
+        actor=actor,
     )
-    for result in results:
+    for result in delivery.results:
         context.metrics.crossings_delivered.labels(status=result.status.value).inc()
-    return UploadResults(results=results)
+    return UploadResults(
+        results=delivery.results, server_time=now, clock_offset_seconds=delivery.clock_offset
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,8 +32,15 @@ from clearance.crossings.service import announce_crossings
 from clearance.db.models import Commuter, Credential, Crossing, Kiosk
 
 _UPLOAD = TypeAdapter(CrossingRecord)
-# A kiosk clock may run a little fast; a crossing further in the future than this is refused.
-CLOCK_TOLERANCE = timedelta(minutes=5)
+CLOCK_TOLERANCE = timedelta(seconds=30)
+"""A kiosk clock further off than this is corrected for (and an officer told)."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    results: list[UploadResult]
+    clock_offset: float | None
+    """How far the kiosk's clock is ahead of the server's, in seconds (negative: behind)."""
 
 
 def ingest_crossings(
@@ -41,18 +49,29 @@ def ingest_crossings(
     kiosk: Kiosk,
     items: list[Any],
     now: datetime,
-    signature: str | None = None,
+    signature: str | None,
+    sent_at: datetime | None,
     actor: audit.Actor,
-) -> list[UploadResult]:
+) -> Delivery:
     """Store a kiosk's batch idempotently: each item is ``created``, a ``duplicate`` of one
-    already stored (a retry after a lost answer), or ``invalid`` with the reason. Cleared
-    crossings move the commuter to their new park; one into the park they were already in
-    raises an anti-passback alert. The delivery is one audit record (each crossing is its own
-    record already)."""
-    if kiosk.public_key is not None:
-        check_batch_signature(session, kiosk=kiosk, items=items, signature=signature)
+    already stored (a retry after a lost answer), or ``invalid`` with the reason.
+
+    Nothing a kiosk decided is refused for its time: a kiosk whose clock is off (measured from
+    the batch's ``sent_at``) has its crossings recorded at the server's time, the kiosk's own
+    kept beside it, and officers are alerted. Cleared crossings move the commuter to their new
+    park; one that clashes with the crossing before or after it raises an anti-passback alert.
+    The delivery is one audit record (each crossing is its own record already)."""
+    if kiosk.public_key is None:
+        raise errors.Conflict(
+            "this kiosk has not registered its signing key: POST /kiosk/identity first (unsigned "
+            "records are refused)"
+        )
+    check_batch_signature(session, kiosk=kiosk, items=items, signature=signature)
+    offset = (sent_at - now).total_seconds() if sent_at is not None else None
+    skewed = offset is not None and abs(offset) > CLOCK_TOLERANCE.total_seconds()
     results: dict[int, UploadResult] = {}
     valid: dict[int, CrossingRecord] = {}
+    server_times: dict[uuid.UUID, datetime] = {}
     seen: set[uuid.UUID] = set()
     for index, item in enumerate(items):
         raw_id = str(item.get("id", "")) if isinstance(item, dict) else ""
@@ -65,11 +84,7 @@ def ingest_crossings(
                 id=raw_id, status=UploadStatus.INVALID, detail=f"{where}: {problem['msg']}"
             )
             continue
-        if upload.decided_at > now + CLOCK_TOLERANCE:
-            results[index] = UploadResult(
-                id=raw_id, status=UploadStatus.INVALID, detail="decided_at is in the future"
-            )
-        elif kiosk.public_key is not None and (upload.seq is None or upload.prev_hash is None):
+        if upload.seq is None or upload.prev_hash is None:
             results[index] = UploadResult(
                 id=raw_id, status=UploadStatus.INVALID, detail="seq and prev_hash are required"
             )
@@ -78,6 +93,11 @@ def ingest_crossings(
         else:
             seen.add(upload.id)
             valid[index] = upload
+            decided = (
+                upload.decided_at - timedelta(seconds=offset) if skewed and offset else upload.decided_at
+            )
+            # Without the kiosk's clock to go by, a time in the future is the kiosk's mistake.
+            server_times[upload.id] = min(decided, now) if decided > now + CLOCK_TOLERANCE else decided
     _refuse_unknown_references(session, valid, results)
     rows = [
         {
@@ -91,7 +111,8 @@ def ingest_crossings(
             "reasons": upload.reasons,
             "distance": upload.distance,
             "duration_ms": upload.duration_ms,
-            "decided_at": upload.decided_at,
+            "decided_at": server_times[upload.id],
+            "kiosk_decided_at": upload.decided_at if server_times[upload.id] != upload.decided_at else None,
             "recorded_at": now,
             "chain_seq": upload.seq,
         }
@@ -106,29 +127,46 @@ def ingest_crossings(
     for index, upload in valid.items():
         status = UploadStatus.CREATED if upload.id in created else UploadStatus.DUPLICATE
         results[index] = UploadResult(id=str(upload.id), status=status)
+    corrected = [u for u in valid.values() if u.id in created and server_times[u.id] != u.decided_at]
+    if corrected:
+        _alert_clock(session, kiosk=kiosk, offset=offset, count=len(corrected), now=now)
     cleared = sorted(
         (u for u in valid.values() if u.id in created and u.decision is Decision.CLEARED and u.commuter_id),
-        key=lambda u: u.decided_at,
+        key=lambda u: server_times[u.id],
     )
     for upload in cleared:
         commuter = session.get(Commuter, upload.commuter_id)
         assert commuter is not None
-        if presence.record_passage(
-            session, commuter=commuter, direction=kiosk.direction, at=upload.decided_at
-        ):
+        conflict = presence.record_passage(
+            session,
+            commuter=commuter,
+            direction=kiosk.direction,
+            at=server_times[upload.id],
+            crossing_id=upload.id,
+        )
+        if conflict is not None:
             alerts.raise_alert(
                 session,
                 kind=AlertKind.ANTI_PASSBACK_CONFLICT,
                 commuter_id=commuter.id,
                 crossing_id=upload.id,
                 kiosk_id=kiosk.id,
-                detail=f"cleared {kiosk.direction.value} while already recorded in "
-                f"{DESTINATION[kiosk.direction].value} (decided offline)",
+                detail=f"cleared {kiosk.direction.value} into {DESTINATION[kiosk.direction].value} "
+                "next to another clearance into the same park (decided offline)",
+                dedupe_key=conflict.dedupe_key(commuter.id, upload.id),
             )
     session.flush()
-    chained = [items[i] for i, u in valid.items() if u.id in created and u.seq is not None]
+    # Every signed record follows the chain, even one refused as invalid: the kiosk did write it.
+    chained = [
+        item
+        for index, item in enumerate(items)
+        if isinstance(item, dict)
+        and (index not in valid or valid[index].id in created)
+        and results[index].status is not UploadStatus.DUPLICATE
+        and _chain_link(item)
+    ]
     if chained:
-        follow_chain(session, kiosk=kiosk, records=chained)
+        follow_chain(session, kiosk=kiosk, records=chained, stored=created)
     stored = [u for u in valid.values() if u.id in created]
     mismatched = {
         u.credential_id for u in stored if u.credential_id and Reason.FACE_MISMATCH.value in u.reasons
@@ -145,9 +183,40 @@ def ingest_crossings(
         action="deliver_crossings",
         object_type="kiosk",
         object_id=kiosk.id,
-        detail=", ".join(f"{n} {status.value}" for status, n in counts.items()),
+        detail=", ".join(f"{n} {status.value}" for status, n in counts.items())
+        + (f"; kiosk clock {offset:+.0f} s" if skewed and offset is not None else ""),
     )
-    return answered
+    return Delivery(answered, offset)
+
+
+def _chain_link(item: dict[str, Any]) -> bool:
+    """The item carries a usable chain position and link (whatever else is wrong with it)."""
+    seq, prev_hash, record_id = item.get("seq"), item.get("prev_hash"), item.get("id")
+    if not (
+        isinstance(seq, int) and 1 <= seq <= 2**62 and isinstance(prev_hash, str) and len(prev_hash) == 64
+    ):
+        return False
+    try:
+        uuid.UUID(str(record_id))
+    except ValueError:
+        return False
+    return True
+
+
+def _alert_clock(session: Session, *, kiosk: Kiosk, offset: float | None, count: int, now: datetime) -> None:
+    how = (
+        f"{abs(offset):.0f} s {'ahead of' if offset > 0 else 'behind'} the server's"
+        if offset is not None
+        else "in the future (the kiosk did not say its time)"
+    )
+    alerts.raise_alert(
+        session,
+        kind=AlertKind.KIOSK_CLOCK,
+        kiosk_id=kiosk.id,
+        detail=f"kiosk {kiosk.name}: its clock is {how}; {count} crossings recorded at the server's time "
+        "(the kiosk's own kept beside them)",
+        dedupe_key=f"kiosk_clock:{kiosk.id}:{now:%Y%m%d%H}",
+    )
 
 
 def _refuse_unknown_references(
@@ -190,9 +259,12 @@ def check_batch_signature(session: Session, *, kiosk: Kiosk, items: list[Any], s
     raise errors.InvalidSignature("the batch is not signed with this kiosk's registered key").keep_record()
 
 
-def follow_chain(session: Session, *, kiosk: Kiosk, records: list[dict[str, Any]]) -> None:
-    """Check newly stored records against ``kiosk``'s chain, in order, raising an alert for each
-    gap, fork or broken link, and move the kiosk's chain head on."""
+def follow_chain(
+    session: Session, *, kiosk: Kiosk, records: list[dict[str, Any]], stored: set[uuid.UUID]
+) -> None:
+    """Check newly arrived records (``stored``: those kept as crossings) against ``kiosk``'s
+    chain, in order, raising an alert for each gap, fork or broken link, and move the kiosk's
+    chain head on."""
     locked = session.scalar(select(Kiosk).where(Kiosk.id == kiosk.id).with_for_update())
     assert locked is not None
     for record in sorted(records, key=lambda r: int(r["seq"])):
@@ -204,11 +276,12 @@ def follow_chain(session: Session, *, kiosk: Kiosk, records: list[dict[str, Any]
             prev_hash=str(record["prev_hash"]),
         )
         if problem is not None:
+            record_id = uuid.UUID(str(record["id"]))
             alerts.raise_alert(
                 session,
                 kind=AlertKind.CROSSING_LOG_TAMPERED,
                 kiosk_id=kiosk.id,
-                crossing_id=uuid.UUID(str(record["id"])),
+                crossing_id=record_id if record_id in stored else None,
                 detail=f"kiosk {kiosk.name}: {problem}",
                 dedupe_key=f"chain:{kiosk.id}:{seq}",
             )

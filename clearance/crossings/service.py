@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from clearance.alerts import service as alerts
 from clearance.audit import service as audit
 from clearance.clearing import presence
-from clearance.core.enums import Decision, Direction
+from clearance.core.enums import DESTINATION, AlertKind, Decision, Direction
 from clearance.core.errors import InvalidInput, InvalidTransition, NotFound
 from clearance.core.reasons import Reason
 from clearance.core.rules import Outcome
@@ -152,9 +152,24 @@ def override_crossing(
     ):
         commuter = session.get(Commuter, crossing.commuter_id)
         assert commuter is not None
-        presence.record_passage(
-            session, commuter=commuter, direction=crossing.direction, at=crossing.decided_at
+        conflict = presence.record_passage(
+            session,
+            commuter=commuter,
+            direction=crossing.direction,
+            at=crossing.decided_at,
+            crossing_id=crossing.id,
         )
+        if conflict is not None:
+            alerts.raise_alert(
+                session,
+                kind=AlertKind.ANTI_PASSBACK_CONFLICT,
+                commuter_id=commuter.id,
+                crossing_id=crossing.id,
+                kiosk_id=crossing.kiosk_id,
+                detail=f"an officer cleared {crossing.direction.value} into "
+                f"{DESTINATION[crossing.direction].value}, next to another clearance into the same park",
+                dedupe_key=conflict.dedupe_key(commuter.id, crossing.id),
+            )
     session.flush()
     audit.record_event(
         session,

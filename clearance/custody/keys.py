@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from clearance.core import credentials, keyfiles, vault
 from clearance.core.settings import Environment, Settings
-from clearance.db.models import SigningKey
+from clearance.db.models import DataKeyState, SigningKey
 
 ALGORITHM = "Ed25519"
 
@@ -29,27 +29,32 @@ RETIRED_DATA_KEYS = "data-retired-*.key"
 
 
 class DataKeyFiles:
-    """The data keys in the keys folder: ``data.key`` seals, ``data-retired-*.key`` (left by
-    ``hetao keys rotate``) still open. The folder is looked at on every use (one stat) and
-    re-read when it changed, so a running server takes up a rotated key without a restart."""
+    """The data keys in the keys folder: ``data.key`` is the newest, ``data-retired-*.key`` (left
+    by ``hetao keys rotate``) still open what they sealed. ``data.key`` is looked at on every use
+    (one stat: a rotation replaces the file, so its inode changes) and the folder is read again
+    when it changed, so a running server takes up a rotated key without a restart."""
 
     def __init__(self, settings: Settings, *, create: bool) -> None:
         self._folder = settings.keys_dir
         self._current = settings.data_key_file
         self._create = create
         self._lock = threading.Lock()
-        self._stamp: int | None = None
+        self._stamp: tuple[int, int, int] | None = None
         self._key = self._read()
+
+    def _file_stamp(self) -> tuple[int, int, int]:
+        found = self._current.stat()
+        return found.st_ino, found.st_mtime_ns, found.st_size
 
     def _read(self) -> vault.DataKey:
         current = keyfiles.load_or_create_data_key(self._current, create=self._create)
+        self._stamp = self._file_stamp()
         retired = tuple(keyfiles.read_key_file(path) for path in sorted(self._folder.glob(RETIRED_DATA_KEYS)))
-        self._stamp = self._folder.stat().st_mtime_ns
         return vault.DataKey(current.key, retired)
 
     @property
     def current(self) -> vault.DataKey:
-        if self._folder.stat().st_mtime_ns != self._stamp:
+        if self._file_stamp() != self._stamp:
             with self._lock:
                 self._key = self._read()
         return self._key
@@ -69,8 +74,49 @@ class Keyring:
 
     @property
     def data_key(self) -> vault.DataKey:
+        """Every data key this installation holds, the newest first: for opening."""
         keys = self.data_keys
         return keys if isinstance(keys, vault.DataKey) else keys.current
+
+    def sealing_key(self, session: Session) -> vault.DataKey:
+        """The data key to seal with in ``session``'s unit of work: the one the database names.
+
+        A rotation first writes the new key file, then names the new key in the database, then
+        re-seals everything not sealed with it. Reading the name here (FOR SHARE on PostgreSQL)
+        holds the renaming off until this unit of work has committed, and no unit of work can
+        read the old name once the renaming has committed: so whatever is sealed with the old
+        key is committed before the re-sealing starts, and the re-sealing finds it. Safe under
+        any timing. On SQLite every unit of work holds the write lock from its start (BEGIN
+        IMMEDIATE), so the renaming waits for it in the same way."""
+        query = select(DataKeyState.key_id).where(DataKeyState.name == DATA_KEY)
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(read=True)
+        named = session.scalar(query)
+        keys = self.data_key
+        if named is None:
+            # A fresh installation: the key in the folder is the one.
+            session.add(DataKeyState(name=DATA_KEY, key_id=keys.key_id))
+            session.flush()
+            return keys
+        key = keys.key_for(named)
+        if key is None:
+            raise RuntimeError(
+                f"the database names data key {named.hex()} for sealing, but the keys folder does not hold it"
+            )
+        return vault.DataKey(key, keys.retired if key == keys.key else (keys.key, *keys.retired))
+
+
+DATA_KEY = "data"
+
+
+def name_sealing_key(session: Session, *, key_id: bytes) -> None:
+    """Name the data key every server seals with from this unit of work's commit on."""
+    state = session.get(DataKeyState, DATA_KEY, with_for_update=True)
+    if state is None:
+        session.add(DataKeyState(name=DATA_KEY, key_id=key_id))
+    else:
+        state.key_id = key_id
+    session.flush()
 
 
 def load_keyring(settings: Settings) -> Keyring:

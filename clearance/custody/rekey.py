@@ -70,8 +70,8 @@ def reseal_all(
     for field in SEALED_FIELDS:
         model = field.column.class_
         while True:
-            data_key = keyring.data_key
             with session_scope(sessions) as session:
+                data_key = keyring.sealing_key(session)
                 rows = session.scalars(
                     select(model)
                     .where(field.column.is_not(None), func.substr(field.column, 2, 4) != data_key.key_id)
@@ -108,8 +108,14 @@ def rotate(
 ) -> Rotation:
     """Make a new data key the one that seals, re-seal everything with it while servers keep
     running, and record the rotation in the audit trail."""
-    keys.load_keyring(settings)  # in development, make the keys if this is a fresh data directory
+    keyring = keys.load_keyring(settings)  # in development, makes the keys of a fresh data directory
+    with session_scope(sessions) as session:
+        keyring.sealing_key(session)  # names the current key in the database if nothing does yet
     old_id, new_id = keys.rotate_data_key(settings)
+    # From this commit on, every server seals with the new key; whatever was sealed with the old
+    # one has committed before it (Keyring.sealing_key), so the pass below finds all of it.
+    with session_scope(sessions) as session:
+        keys.name_sealing_key(session, key_id=new_id)
     resealed = reseal_all(sessions, keys.load_keyring(settings), progress=progress)
     with session_scope(sessions) as session:
         stale = {field: n for field, n in count_stale(session, key_id=new_id).items() if n}

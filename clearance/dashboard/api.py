@@ -43,7 +43,10 @@ def event_stream(context: ContextDep, _officer: CurrentOfficer, request: Request
 
     return StreamingResponse(
         live.stream(
-            context.events, replay=lambda: live.missed_since(context.sessions, last_event_id), encode=encode
+            context.events,
+            last_event_id=last_event_id,
+            replay=lambda after: live.missed_since(context.sessions, after),
+            encode=encode,
         ),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},

@@ -4,13 +4,18 @@ crossing and alert as its transaction commits (``clearance.db.events``)."""
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from clearance.core.zone import utcnow
 from clearance.crossings import service as crossings
-from clearance.db.events import KEEPALIVE_SECONDS, Event, EventHub
+from clearance.db.events import KEEPALIVE_SECONDS, RESYNC, Event, EventHub
+
+SENT_MEMORY = 2000
+"""How many crossing ids a stream remembers having sent, to send none twice when catching up."""
 
 
 def missed_since(sessions: sessionmaker[Session], last_event_id: str | None) -> list[Event]:
@@ -36,19 +41,35 @@ def format_sse(data: str, *, name: str | None = None, event_id: str | None = Non
 async def stream(
     hub: EventHub,
     *,
-    replay: Callable[[], list[Event]],
+    last_event_id: str | None,
+    replay: Callable[[str | None], list[Event]],
     encode: Callable[[Event], str | None],
 ) -> AsyncIterator[str]:
-    """The text of an event stream: what ``replay`` returns (what a reconnecting browser
-    missed), then every event as it is delivered, with a comment line every 15 s to keep
-    proxies from closing an idle connection. ``encode`` turns an event into SSE text, or None
-    to skip it."""
+    """The text of an event stream: what ``replay`` finds after ``last_event_id`` (what a
+    reconnecting browser missed), then every event as it is delivered, with a comment line every
+    15 s to keep proxies from closing an idle connection. When the server's own feed was cut
+    (``RESYNC``), it catches up with ``replay`` from the last crossing it sent. ``encode`` turns
+    an event into SSE text, or None to skip it; a crossing is sent once."""
     subscription = hub.subscribe()
+    sent: deque[str] = deque(maxlen=SENT_MEMORY)
+    # What this stream has shown: everything up to its start, then each crossing it sent.
+    started = utcnow().isoformat()
+    last = last_event_id
+
+    def fresh(item: Event) -> str | None:
+        nonlocal last
+        if item.get("type") == "crossing":
+            if item["id"] in sent:
+                return None
+            sent.append(item["id"])
+            last = str(item["recorded_at"])
+        return encode(item)
+
     try:
         # Browsers retry a dropped connection after this many milliseconds.
         yield "retry: 1000\n\n"
-        for missed in await asyncio.to_thread(replay):
-            text = encode(missed)
+        for missed in await asyncio.to_thread(replay, last):
+            text = fresh(missed)
             if text:
                 yield text
         while True:
@@ -59,8 +80,10 @@ async def stream(
                 continue
             if item is None:
                 return
-            text = encode(item)
-            if text:
-                yield text
+            batch = await asyncio.to_thread(replay, last or started) if item is RESYNC else [item]
+            for event in batch:
+                text = fresh(event)
+                if text:
+                    yield text
     finally:
         hub.unsubscribe(subscription)

@@ -69,7 +69,10 @@ def dashboard_events(request: Request, context: ContextDep, auth: PageOfficer) -
 
     return StreamingResponse(
         live.stream(
-            context.events, replay=lambda: live.missed_since(context.sessions, last_event_id), encode=encode
+            context.events,
+            last_event_id=last_event_id,
+            replay=lambda after: live.missed_since(context.sessions, after),
+            encode=encode,
         ),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},

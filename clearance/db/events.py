@@ -33,6 +33,8 @@ QUEUE_LIMIT = 1000
 KEEPALIVE_SECONDS = 15.0
 
 Event = dict[str, Any]
+RESYNC: Event = {"type": "resync"}
+"""Told to every live view after the listener lost its connection: catch up from the database."""
 
 
 @dataclass(eq=False)
@@ -121,12 +123,18 @@ class PostgresListener(threading.Thread):
 
     def run(self) -> None:
         pause = 0.5
+        connected_before = False
         while not self._stopping.is_set():
             try:
                 with psycopg.connect(self._conninfo, autocommit=True) as connection:
                     connection.execute(f"LISTEN {CHANNEL}")
                     self.listening.set()
                     pause = 0.5
+                    if connected_before:
+                        # Whatever was announced while we were away is lost to LISTEN: each live
+                        # view catches up from the database instead.
+                        self._hub.deliver(RESYNC)
+                    connected_before = True
                     while not self._stopping.is_set():
                         for notice in connection.notifies(timeout=0.5):
                             self._hub.deliver(orjson.loads(notice.payload))

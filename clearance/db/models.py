@@ -7,7 +7,17 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clearance.core.enums import (
@@ -89,6 +99,9 @@ class Commuter(IdMixin, CreatedMixin, Base):
     status_reason: Mapped[str | None] = mapped_column(String(500))
     enrolled_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     approved_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    photo_added_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    """Who last added an enrolment photo: like whoever entered the registration, they may not
+    approve it."""
     approved_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     face_only: Mapped[bool] = mapped_column(default=False)
@@ -96,6 +109,9 @@ class Commuter(IdMixin, CreatedMixin, Base):
     last_side: Mapped[Park | None] = mapped_column(_enum(Park))
     """The park the commuter was last cleared into; None before their first crossing."""
     last_crossed_at: Mapped[datetime | None]
+    last_crossing_id: Mapped[uuid.UUID | None]
+    """The crossing that put the commuter where they are (claimed online by a kiosk before its
+    record arrives, so the record, when it comes, is recognised)."""
     sync_version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
     """Position in the whitelist change feed: bumped on every change a kiosk must learn of."""
 
@@ -128,6 +144,17 @@ class SigningKey(CreatedMixin, Base):
     algorithm: Mapped[str] = mapped_column(String(16))
     public_key: Mapped[bytes] = mapped_column(LargeBinary)
     retired_at: Mapped[datetime | None]
+
+
+class DataKeyState(Base):
+    """Which data key seals: named here so that a rotation and every server agree on it at one
+    moment (clearance/custody/keys.py, Keyring.sealing_key). The key itself is never stored."""
+
+    __tablename__ = "data_key_state"
+
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key_id: Mapped[bytes] = mapped_column(LargeBinary(4))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class Credential(IdMixin, Base):
@@ -195,6 +222,9 @@ class Crossing(Base):
     distance: Mapped[float | None]
     duration_ms: Mapped[float | None]
     decided_at: Mapped[datetime] = mapped_column(index=True)
+    """When the attempt was decided, by the server's clock."""
+    kiosk_decided_at: Mapped[datetime | None]
+    """What the kiosk's own clock said, kept when it was off and decided_at was corrected."""
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     chain_seq: Mapped[int | None] = mapped_column(BigInteger)
     """Position in the deciding kiosk's chain (clearance/core/chain.py); None if decided online."""
@@ -235,6 +265,22 @@ class Alert(IdMixin, CreatedMixin, Base):
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     acknowledge_note: Mapped[str | None] = mapped_column(String(500))
+
+
+class SignInFailure(Base):
+    """A failed sign-in, counted to refuse the next ones (the audit trail records it too)."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (Index("ix_sign_in_failures_username_at", "username", "at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    at: Mapped[datetime] = mapped_column(index=True)
+    username: Mapped[str] = mapped_column(String(100))
+    ip: Mapped[str | None] = mapped_column(String(64), index=True)
+    device: Mapped[str | None] = mapped_column(String(32))
+    """The device the attempt came from (a client that signed in as this user before), if any."""
 
 
 class AuditEvent(Base):

@@ -6,11 +6,18 @@ import uuid
 
 from fastapi import APIRouter
 
-from clearance.core.errors import Conflict, Forbidden, NotAuthenticated, NotFound, responses
-from clearance.db.models import Checkpoint
+from clearance.core.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound, responses
+from clearance.db.models import Checkpoint, Kiosk
 from clearance.stations import service as stations
-from clearance.stations.schemas import CheckpointCreate, CheckpointOut, KioskCreate, KioskCreated
-from clearance.web.deps import AdminActor, CurrentAdmin, SessionDep
+from clearance.stations.schemas import (
+    CheckpointCreate,
+    CheckpointOut,
+    KioskCreate,
+    KioskCreated,
+    KioskOut,
+    KioskRekey,
+)
+from clearance.web.deps import AdminActor, ContextDep, CurrentAdmin, SessionDep
 
 router = APIRouter(tags=["administration"])
 AUTH_ERRORS = (NotAuthenticated, Forbidden)
@@ -20,12 +27,19 @@ AUTH_ERRORS = (NotAuthenticated, Forbidden)
     "/checkpoints",
     status_code=201,
     response_model=CheckpointOut,
-    responses=responses(*AUTH_ERRORS, Conflict),
+    responses=responses(*AUTH_ERRORS, Conflict, InvalidInput),
 )
-def create_checkpoint(session: SessionDep, actor: AdminActor, body: CheckpointCreate) -> Checkpoint:
-    """Create a checkpoint on the east or west footbridge."""
+def create_checkpoint(
+    session: SessionDep, context: ContextDep, actor: AdminActor, body: CheckpointCreate
+) -> Checkpoint:
+    """Create a checkpoint on the east or west footbridge (face-only only while few enough opted in)."""
     return stations.create_checkpoint(
-        session, name=body.name, bridge=body.bridge, face_only=body.face_only, actor=actor
+        session,
+        name=body.name,
+        bridge=body.bridge,
+        face_only=body.face_only,
+        face_only_bound=context.settings.face_only_max_gallery,
+        actor=actor,
     )
 
 
@@ -39,7 +53,7 @@ def list_checkpoints(session: SessionDep, _admin: CurrentAdmin) -> list[Checkpoi
     "/checkpoints/{checkpoint_id}/kiosks",
     status_code=201,
     response_model=KioskCreated,
-    responses=responses(*AUTH_ERRORS, NotFound, Conflict),
+    responses=responses(*AUTH_ERRORS, NotFound, Conflict, InvalidInput),
 )
 def create_kiosk(
     checkpoint_id: uuid.UUID, session: SessionDep, actor: AdminActor, body: KioskCreate
@@ -47,8 +61,17 @@ def create_kiosk(
     """Add a kiosk facing one direction; its API key is in this answer and nowhere else."""
     checkpoint = stations.get_checkpoint_or_raise(session, checkpoint_id)
     kiosk, api_key = stations.create_kiosk(
-        session, checkpoint=checkpoint, name=body.name, direction=body.direction, actor=actor
+        session,
+        checkpoint=checkpoint,
+        name=body.name,
+        direction=body.direction,
+        actor=actor,
+        public_key=stations.kiosk_public_key(body.public_key) if body.public_key else None,
     )
+    return created(kiosk, api_key)
+
+
+def created(kiosk: Kiosk, api_key: str) -> KioskCreated:
     return KioskCreated(
         id=kiosk.id,
         checkpoint_id=kiosk.checkpoint_id,
@@ -58,3 +81,24 @@ def create_kiosk(
         last_seen_at=kiosk.last_seen_at,
         api_key=api_key,
     )
+
+
+@router.get("/kiosks", response_model=list[KioskOut], responses=responses(*AUTH_ERRORS))
+def list_kiosks(session: SessionDep, _admin: CurrentAdmin) -> list[Kiosk]:
+    """Every kiosk, by checkpoint and name, with when it last called."""
+    return stations.list_kiosks(session)
+
+
+@router.post(
+    "/kiosks/{kiosk_id}/rekey",
+    response_model=KioskCreated,
+    responses=responses(*AUTH_ERRORS, NotFound, InvalidInput),
+)
+def rekey_kiosk(
+    kiosk_id: uuid.UUID, session: SessionDep, actor: AdminActor, body: KioskRekey | None = None
+) -> KioskCreated:
+    """A reinstalled or replaced kiosk: a new API key (shown once; the old one stops at once) and a
+    fresh crossing log, bound to the given signing key or to the first the kiosk presents."""
+    kiosk = stations.get_kiosk_or_raise(session, kiosk_id)
+    public_key = stations.kiosk_public_key(body.public_key) if body and body.public_key else None
+    return created(kiosk, stations.rekey_kiosk(session, kiosk=kiosk, actor=actor, public_key=public_key))

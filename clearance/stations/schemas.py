@@ -25,9 +25,23 @@ class CheckpointOut(ORMModel):
     created_at: datetime
 
 
+PUBLIC_KEY = Field(
+    default=None,
+    min_length=40,
+    max_length=60,
+    description="Base64 of the kiosk's own raw 32-byte Ed25519 key, to bind its crossing log to it now "
+    "(otherwise the first key it presents is bound)",
+)
+
+
 class KioskCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     direction: Direction
+    public_key: str | None = PUBLIC_KEY
+
+
+class KioskRekey(BaseModel):
+    public_key: str | None = PUBLIC_KEY
 
 
 class KioskOut(ORMModel):

@@ -2,24 +2,64 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from clearance.accounts import security
 from clearance.audit import service as audit
 from clearance.audit.service import Actor
-from clearance.core.enums import Bridge, Direction
-from clearance.core.errors import Conflict, NotAuthenticated, NotFound
+from clearance.core.enums import Bridge, CommuterStatus, Direction
+from clearance.core.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from clearance.core.zone import utcnow
-from clearance.db.models import Checkpoint, Kiosk
+from clearance.db.models import Checkpoint, Commuter, Kiosk
+
+
+def kiosk_public_key(text: str) -> bytes:
+    """A kiosk's Ed25519 public key from its base64 text (raw 32 bytes), or InvalidInput."""
+    try:
+        key = base64.b64decode(text, validate=True)
+    except ValueError:
+        raise InvalidInput("public_key must be base64", field="public_key") from None
+    if len(key) != 32:
+        raise InvalidInput("public_key must be a raw 32-byte Ed25519 key", field="public_key")
+    return key
+
+
+def face_only_gallery_size(session: Session) -> int:
+    """How many active commuters have opted in to face-only walk-through."""
+    query = select(func.count()).where(Commuter.face_only.is_(True), Commuter.status == CommuterStatus.ACTIVE)
+    return session.scalar(query) or 0
+
+
+def check_face_only(session: Session, *, bound: int) -> None:
+    """Refuse to offer face-only walk-through where more commuters have opted in than it is safe
+    for: beyond ``bound``, strangers would be taken for someone more than 1 % of the time."""
+    opted_in = face_only_gallery_size(session)
+    if opted_in > bound:
+        raise InvalidInput(
+            f"face-only walk-through is safe for at most {bound} opted-in commuters (strangers taken for "
+            f"someone at most 1 % of the time, BENCHMARKS.md); {opted_in} have opted in",
+            field="face_only",
+        )
 
 
 def create_checkpoint(
-    session: Session, *, name: str, bridge: Bridge, face_only: bool = False, actor: Actor
+    session: Session,
+    *,
+    name: str,
+    bridge: Bridge,
+    face_only: bool = False,
+    face_only_bound: int = 0,
+    actor: Actor,
 ) -> Checkpoint:
+    """A checkpoint on a footbridge; with ``face_only``, offering walk-through to those who opted
+    in, if no more than ``face_only_bound`` have."""
     name = name.strip()
+    if face_only:
+        check_face_only(session, bound=face_only_bound)
     if session.scalar(select(Checkpoint).where(Checkpoint.name == name)):
         raise Conflict(f"a checkpoint named {name!r} already exists")
     checkpoint = Checkpoint(name=name, bridge=bridge, face_only=face_only)
@@ -54,9 +94,17 @@ def list_kiosks(session: Session) -> list[Kiosk]:
 
 
 def create_kiosk(
-    session: Session, *, checkpoint: Checkpoint, name: str, direction: Direction, actor: Actor
+    session: Session,
+    *,
+    checkpoint: Checkpoint,
+    name: str,
+    direction: Direction,
+    actor: Actor,
+    public_key: bytes | None = None,
 ) -> tuple[Kiosk, str]:
-    """A kiosk and its API key. Only the key's hash is stored: the caller shows it once."""
+    """A kiosk and its API key. Only the key's hash is stored: the caller shows it once. With
+    ``public_key`` (the kiosk's own Ed25519 key, raw) its crossing log is bound to that key from
+    the start; without, to the first key it presents."""
     name = name.strip()
     exists = select(Kiosk).where(Kiosk.checkpoint_id == checkpoint.id, Kiosk.name == name)
     if session.scalar(exists):
@@ -67,6 +115,7 @@ def create_kiosk(
         name=name,
         direction=direction,
         api_key_hash=security.hash_kiosk_key(api_key),
+        public_key=public_key,
     )
     session.add(kiosk)
     session.flush()
@@ -79,6 +128,34 @@ def create_kiosk(
         detail=f"{name} at checkpoint {checkpoint.id}, {direction.value}",
     )
     return kiosk, api_key
+
+
+def get_kiosk_or_raise(session: Session, kiosk_id: uuid.UUID) -> Kiosk:
+    kiosk = session.get(Kiosk, kiosk_id)
+    if kiosk is None:
+        raise NotFound(f"no kiosk with id {kiosk_id}")
+    return kiosk
+
+
+def rekey_kiosk(session: Session, *, kiosk: Kiosk, actor: Actor, public_key: bytes | None = None) -> str:
+    """A reinstalled or replaced kiosk: a new API key (returned once; the old one stops working at
+    once) and a fresh crossing log, bound to ``public_key`` if given, else to the first key the
+    new installation presents."""
+    api_key = security.generate_kiosk_key()
+    kiosk.api_key_hash = security.hash_kiosk_key(api_key)
+    kiosk.public_key = public_key
+    kiosk.chain_seq = 0
+    kiosk.chain_hash = None
+    session.flush()
+    audit.record_event(
+        session,
+        actor=actor,
+        action="rekey_kiosk",
+        object_type="kiosk",
+        object_id=kiosk.id,
+        detail="new API key" + (f", bound to Ed25519 key {public_key[:8].hex()}…" if public_key else ""),
+    )
+    return api_key
 
 
 def authenticate_kiosk(session: Session, *, api_key: str) -> Kiosk:

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+from numpy.typing import NDArray
+
 from clearance.core import rules
 from clearance.core.evidence import Timings
 from clearance.core.reasons import Reason
@@ -75,17 +78,17 @@ class FaceTally:
 
 
 def face_evidence(
-    evidence: rules.Evidence, tally: FaceTally, *, template: faces.Encoding, timings: Timings
+    evidence: rules.Evidence, tally: FaceTally, *, template: NDArray[np.float32], timings: Timings
 ) -> rules.Evidence:
-    """``evidence`` completed with what the faces of the attempt show: the distance of the best
-    usable face to ``template``, encoded at full resolution, or why there is none."""
+    """``evidence`` completed with what the faces of the attempt show: the distance to
+    ``template`` (one row per enrolment photo) of the best usable frames, each encoded at full
+    resolution (``faces.template_distance``), or why there are none."""
     refusal = tally.refusal()
     if refusal is not None:
         count, failures = refusal
         return replace(evidence, face_count=count, face_quality_failures=failures)
-    best = tally.best[0]
     with timings.step("face_encode"):
-        encoding = faces.encode_face(best.image, best.box)
+        encodings = np.stack([faces.encode_face(frame.image, frame.box) for frame in tally.best])
     with timings.step("match"):
-        distance = faces.face_distance(encoding, template)
+        distance = faces.template_distance(template, encodings)
     return replace(evidence, face_count=1, distance=distance)

@@ -186,51 +186,77 @@ def quality_failures(quality: FaceQuality, limits: QualityLimits) -> list[tuple[
 
 
 def encode_face(image: RGBImage, box: Box) -> Encoding:
-    """dlib's 128-d descriptor of the face in ``box`` of the full-resolution ``image``."""
+    """The face in ``box`` of the full-resolution ``image`` as a unit vector: dlib's 128-d
+    descriptor, normalised to length 1."""
     face_recognition = _face_recognition()
     # face_recognition's landmark and ResNet models are process-wide objects that must not run
     # in two threads at once (a server process crashed with SIGSEGV under concurrent
     # enrolments). The encoder holds the GIL anyway, so the lock costs no parallelism.
     with _ENCODER_LOCK:
         (encoding,) = face_recognition.face_encodings(image, [box], num_jitters=1, model="small")
-    return np.asarray(encoding, dtype=np.float32)
+    return normalise(np.asarray(encoding, dtype=np.float32))
 
 
-def face_distance(a: Encoding, b: Encoding) -> float:
-    """Euclidean distance between two encodings; below ~0.6 is the same person."""
-    return float(np.linalg.norm(a.astype(np.float64) - b.astype(np.float64)))
+def normalise(encodings: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Encodings (one, or one per row) scaled to length 1: distances between unit vectors
+    separate people better than dlib's raw ones (bench/accuracy.py), and every model compares
+    the same way (the Euclidean distance of unit vectors, sqrt(2 - 2 cos), 0 to 2)."""
+    array = np.asarray(encodings, dtype=np.float32)
+    norms = np.linalg.norm(array, axis=-1, keepdims=True)
+    return np.asarray(array / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+def template_distance(template: NDArray[np.float32], probes: NDArray[np.float32]) -> float:
+    """How far an attempt is from a template (lower is stricter): the mean of the distances
+    between each of the template's photos (rows) and each of the attempt's frames (rows).
+    Averaging over several photos or frames lowers both error rates at one threshold."""
+    a, b = normalise(np.atleast_2d(template)), normalise(np.atleast_2d(probes))
+    cosines = a.astype(np.float64) @ b.astype(np.float64).T
+    return float(np.sqrt(np.maximum(2.0 - 2.0 * cosines, 0.0)).mean())
 
 
 class GalleryIndex:
-    """Exact 1:N search over encodings (N x 128 float32).
+    """Exact 1:N search over templates: each person's photos as rows of one matrix.
 
-    Distances come from ``|g|^2 - 2 g.p + |p|^2`` with every row's squared norm computed once,
-    so a probe is one BLAS matrix-vector product (bench/search.py: 3-4x faster than subtracting
-    the probe from every row, and exact)."""
+    A probe's distance to every row is one BLAS matrix-vector product over unit vectors
+    (sqrt(2 - 2 g.p)); a person's distance is the mean over their rows (as ``template_distance``).
+    """
 
-    def __init__(self, gallery: NDArray[np.float32]) -> None:
-        self.gallery = np.ascontiguousarray(gallery, dtype=np.float32)
-        self.norms = np.einsum("ij,ij->i", self.gallery, self.gallery)
+    def __init__(self, templates: list[NDArray[np.float32]]) -> None:
+        rows = [normalise(np.atleast_2d(t)) for t in templates]
+        self.gallery = (
+            np.ascontiguousarray(np.concatenate(rows), dtype=np.float32)
+            if rows
+            else np.zeros((0, ENCODING_SIZE), dtype=np.float32)
+        )
+        self.owner = (
+            np.concatenate([np.full(len(r), n) for n, r in enumerate(rows)]) if rows else np.zeros(0, int)
+        )
+        self.counts = np.array([len(r) for r in rows], dtype=np.float64)
 
     def __len__(self) -> int:
-        return len(self.gallery)
+        return len(self.counts)
 
-    def nearest(self, encoding: Encoding) -> tuple[int, float]:
-        """Index and distance of the closest row; (-1, inf) for an empty gallery."""
-        if len(self.gallery) == 0:
+    def nearest(self, probes: NDArray[np.float32]) -> tuple[int, float]:
+        """Index (in the order given) and distance of the nearest template; (-1, inf) for an
+        empty gallery. ``probes``: one encoding, or one per row (frames of one attempt)."""
+        if len(self.counts) == 0:
             return -1, float("inf")
-        probe = encoding.astype(np.float32)
-        squared = self.norms - 2 * (self.gallery @ probe) + float(probe @ probe)
-        index = int(np.argmin(squared))
-        return index, float(np.sqrt(max(float(squared[index]), 0.0)))
+        frames = normalise(np.atleast_2d(probes))
+        distances = np.sqrt(np.maximum(2.0 - 2.0 * (self.gallery @ frames.T).astype(np.float64), 0.0)).mean(1)
+        per_person = np.bincount(self.owner, weights=distances, minlength=len(self.counts)) / self.counts
+        index = int(np.argmin(per_person))
+        return index, float(per_person[index])
 
 
-def encoding_to_bytes(encoding: Encoding) -> bytes:
+def encoding_to_bytes(encoding: NDArray[np.float32]) -> bytes:
+    """One encoding, or several (one per row), as little-endian float32."""
     return np.asarray(encoding, dtype="<f4").tobytes()
 
 
-def encoding_from_bytes(data: bytes) -> Encoding:
-    encoding = np.frombuffer(data, dtype="<f4")
-    if encoding.shape != (ENCODING_SIZE,):
-        raise ValueError(f"a face encoding is {ENCODING_SIZE} floats, got {encoding.size}")
-    return encoding.astype(np.float32)
+def encoding_from_bytes(data: bytes) -> NDArray[np.float32]:
+    """The encodings in ``data``: one per row (a template of several photos has several)."""
+    values = np.frombuffer(data, dtype="<f4")
+    if values.size == 0 or values.size % ENCODING_SIZE:
+        raise ValueError(f"face encodings are rows of {ENCODING_SIZE} floats, got {values.size}")
+    return values.reshape(-1, ENCODING_SIZE).astype(np.float32)

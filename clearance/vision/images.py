@@ -82,6 +82,17 @@ def encode_jpeg(image: RGBImage, *, max_side: int | None = None, quality: int = 
     return out.getvalue()
 
 
+def face_crop(image: RGBImage, box: tuple[int, int, int, int], *, context: float = 2.2) -> RGBImage:
+    """A square around the face box ``(top, right, bottom, left)``, ``context`` times its height a
+    side (the face with hair, ears and chin around it), clipped to the image."""
+    top, right, bottom, left = box
+    side = round((bottom - top) * context)
+    centre_y, centre_x = (top + bottom) // 2, (left + right) // 2
+    height, width = image.shape[:2]
+    y0, x0 = max(0, centre_y - side // 2), max(0, centre_x - side // 2)
+    return image[y0 : min(height, y0 + side), x0 : min(width, x0 + side)]
+
+
 def shrink(image: RGBImage, *, max_side: int) -> tuple[RGBImage, float]:
     """A copy whose longest side is at most ``max_side``, and the scale applied (<= 1)."""
     height, width = image.shape[:2]

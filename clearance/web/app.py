@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
@@ -38,6 +38,7 @@ from clearance.stations import pages as stations_pages
 from clearance.web import handlers
 from clearance.web import pages as web
 from clearance.web.deps import AppContext, SessionDep
+from clearance.web.middleware import BodyLimits, RequestGate
 from clearance.whitelist import api as whitelist_api
 from enrolment import api as enrolment_api
 from enrolment import imports
@@ -51,6 +52,8 @@ FORM_OVERHEAD_BYTES = 64 * 1024
 SWAGGER_UI = "/static/vendor/swagger-ui"
 # Bulk imports carry a zip of photos, up to settings.max_import_bytes.
 IMPORT_PATHS = frozenset({API_PREFIX + "/commuters/import", "/imports"})
+# Live event streams stay open for hours and hold no database connection while they wait.
+STREAMING_PATHS = frozenset({API_PREFIX + "/events", "/dashboard/events"})
 API_ROUTERS = (
     accounts_api.router,
     stations_api.router,
@@ -98,7 +101,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, check_schema
     ``check_schema`` it refuses to start on a database that is not migrated to the newest
     revision."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = engine or make_engine(settings.sqlalchemy_url)
+    engine = engine or make_engine(settings.sqlalchemy_url, pool_size=settings.database_pool_size)
     context = AppContext(
         settings=settings,
         engine=engine,
@@ -149,23 +152,19 @@ def create_app(settings: Settings, *, engine: Engine | None = None, check_schema
     app.state.imports = runner
     handlers.install(app)
 
-    @app.middleware("http")
-    async def limit_and_count(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        # Refuse an oversized body from its header, before a byte of it is read.
-        length = request.headers.get("content-length")
-        limit = settings.max_upload_bytes * 2 + FORM_OVERHEAD_BYTES
-        if request.url.path in IMPORT_PATHS:
-            limit += settings.max_import_bytes
-        if length is not None and length.isdigit() and int(length) > limit:
-            response: Response = handlers.error_response(
-                413, "PayloadTooLarge", f"the request body is over {limit // (1024 * 1024)} MiB"
-            )
-        else:
-            response = await call_next(request)
-        context.metrics.requests.labels(method=request.method, status=str(response.status_code)).inc()
-        return response
+    app.add_middleware(
+        RequestGate,
+        limits=BodyLimits(
+            default=settings.max_upload_bytes * 2 + FORM_OVERHEAD_BYTES,
+            json=settings.max_json_bytes,
+            imports=settings.max_import_bytes + settings.max_upload_bytes + FORM_OVERHEAD_BYTES,
+            import_paths=IMPORT_PATHS,
+        ),
+        max_at_work=settings.max_requests_at_work,
+        admission_wait_seconds=settings.admission_wait_seconds,
+        streaming_paths=STREAMING_PATHS,
+        metrics=context.metrics,
+    )
 
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)

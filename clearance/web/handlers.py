@@ -8,17 +8,14 @@ from http import HTTPStatus
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clearance.core.errors import HetaoError
 from clearance.web import pages as web
 
 API_PREFIX = "/api/v1"
-
-
-def error_response(status_code: int, error: str, detail: str, **extra: object) -> JSONResponse:
-    return JSONResponse({"error": error, "detail": detail, **extra}, status_code=status_code)
 
 
 # Paths that answer machines in JSON whatever they ask for; everything else is a page.
@@ -39,11 +36,29 @@ def error_page(request: Request, status_code: int, detail: str) -> Response:
     return web.render(request, "error.html", auth=None, status_code=status_code, title=title, detail=detail)
 
 
+def answer(
+    request: Request,
+    status_code: int,
+    error: str,
+    detail: str,
+    *,
+    extra: dict[str, object] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The error as a page for a browser, or in the contract's JSON shape (with the request's id,
+    which its log line carries too)."""
+    if wants_page(request):
+        page = error_page(request, status_code, detail)
+        page.headers.update(headers or {})
+        return page
+    request_id = getattr(request.state, "request_id", None)
+    body = {"error": error, "detail": detail, **(extra or {}), "request_id": request_id}
+    return JSONResponse(body, status_code=status_code, headers=headers)
+
+
 async def _hetao_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HetaoError)
-    if wants_page(request):
-        return error_page(request, exc.status_code, exc.detail)
-    return error_response(exc.status_code, exc.name, exc.detail, **exc.extra)
+    return answer(request, exc.status_code, exc.name, exc.detail, extra=exc.extra)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
@@ -52,19 +67,14 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     for error in exc.errors():
         where = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body",))
         problems.append(f"{where}: {error.get('msg', 'invalid')}")
-    detail = "; ".join(problems) or "invalid request"
-    if wants_page(request):
-        return error_page(request, 422, detail)
-    return error_response(422, "ValidationFailed", detail)
+    return answer(request, 422, "ValidationFailed", "; ".join(problems) or "invalid request")
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     name = HTTPStatus(exc.status_code).phrase.title().replace(" ", "").replace("-", "")
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).description
-    if wants_page(request):
-        return error_page(request, exc.status_code, detail)
-    return error_response(exc.status_code, name, detail)
+    return answer(request, exc.status_code, name, detail)
 
 
 async def _data_error(request: Request, exc: Exception) -> Response:
@@ -77,9 +87,17 @@ async def _data_error(request: Request, exc: Exception) -> Response:
         if "NUL" in text
         else "a value is out of the range the database can hold"
     )
-    if wants_page(request):
-        return error_page(request, 422, detail)
-    return error_response(422, "InvalidInput", detail)
+    return answer(request, 422, "InvalidInput", detail)
+
+
+async def _database_busy(request: Request, exc: Exception) -> Response:
+    # The pool had no connection in time (admission, clearance.web.middleware, keeps this rare),
+    # or SQLite refused a write on a read another process had overtaken ("database is locked"):
+    # nothing was written, and the caller is told to come back rather than handed a 500.
+    if isinstance(exc, OperationalError) and "database is locked" not in str(exc.orig):
+        raise exc
+    detail = "the database is busy: try again in a moment"
+    return answer(request, 503, "ServerBusy", detail, headers={"Retry-After": "1"})
 
 
 def install(app: FastAPI) -> None:
@@ -88,3 +106,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DataError, _data_error)
+    app.add_exception_handler(PoolTimeout, _database_busy)
+    app.add_exception_handler(OperationalError, _database_busy)

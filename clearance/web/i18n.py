@@ -48,6 +48,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "disabled": ("已停用", "已停用"),
     "Organisations": ("機構", "机构"),
     "Staff": ("職員", "职员"),
+    "{n} commuters have opted in; face-only walk-through is safe for at most {bound}.": (
+        "已有 {n} 名通勤人員選用刷臉通行；刷臉通行最多只適用於 {bound} 人。",
+        "已有 {n} 名通勤人员选用刷脸通行；刷脸通行最多只适用于 {bound} 人。",
+    ),
+    "Kiosks ask everyone for their QR: beyond this many, strangers would be taken for someone more than 1 % of the time.": (
+        "自助機現要求所有人出示二維碼：超過此人數，陌生人被誤認的機會會高於 1%。",
+        "自助机现要求所有人出示二维码：超过此人数，陌生人被误认的机会会高于 1%。",
+    ),
+    "suspended: too many opted in": ("已暫停：選用人數過多", "已暂停：选用人数过多"),
     "Create organisations, users, checkpoints and kiosks with the API (/docs) or hetao admin.": (
         "機構、用戶、管制站及自助機經 API（見 /docs）或 hetao admin 指令建立。",
         "机构、用户、管制站及自助机经 API（见 /docs）或 hetao admin 命令创建。",
@@ -168,6 +177,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "Document number": ("證件號碼", "证件号码"),
     "Opted in to face-only walk-through": ("同意使用刷臉通行", "同意使用刷脸通行"),
     "Photo": ("相片", "照片"),
+    "A second photo (recommended)": ("第二張相片（建議）", "第二张照片（建议）"),
+    "Taken at another moment: with two photos the kiosk refuses the commuter far less often.": (
+        "請於另一時間拍攝：有兩張相片，自助機拒絕本人的機會大減。",
+        "请于另一时间拍摄：有两张照片，自助机拒绝本人的机会大减。",
+    ),
+    "Add a photo": ("加入相片", "添加照片"),
+    "Adding a photo returns an approved commuter to pending until another officer approves.": (
+        "加入相片後，已批准的通勤人員會回到待批准狀態，須由另一名關員再次批准。",
+        "添加照片后，已批准的通勤人员会回到待批准状态，须由另一名关员再次批准。",
+    ),
+    "Photos in the template": ("模板相片數目", "模板照片数量"),
     "Use the camera": ("使用鏡頭", "使用摄像头"),
     "Take the photo": ("拍照", "拍照"),
     "Checking the photo…": ("正在檢查相片…", "正在检查照片…"),
@@ -268,6 +288,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "anti_passback_conflict": ("防回傳衝突", "防回传冲突"),
     "repeated_face_mismatch": ("同一憑證多次臉部不符", "同一凭证多次脸部不符"),
     "kiosk_silent": ("自助機失去聯絡", "自助机失去联系"),
+    "kiosk_clock_skew": ("自助機時鐘偏差", "自助机时钟偏差"),
     "crossing_log_tampered": ("通關記錄鏈遭篡改", "通关记录链遭篡改"),
     # Purposes of reading personal data
     "identity_check": ("身份核實", "身份核实"),
@@ -313,6 +334,7 @@ ENGLISH: dict[str, str] = {
     "anti_passback_conflict": "Anti-passback conflict",
     "repeated_face_mismatch": "Repeated face mismatches on one credential",
     "kiosk_silent": "Kiosk stopped calling the server",
+    "kiosk_clock_skew": "A kiosk's clock is off",
     "crossing_log_tampered": "A kiosk's crossing log was tampered with",
     "identity_check": "Identity check",
     "referred_attempt": "Referred attempt",

@@ -35,6 +35,8 @@ from clearance.web.deps import SessionDep, client_ip
 SESSION_COOKIE = "hetao_session"
 LOGIN_COOKIE = "hetao_login"
 LANGUAGE_COOKIE = "hetao_lang"
+DEVICE_COOKIE = "hetao_device"
+"""Kept after signing out: this browser has signed in as that user before (see accounts.sign_in)."""
 WEB_DIR = Path(__file__).resolve().parent
 PACKAGE_ROOT = WEB_DIR.parent.parent
 TEMPLATE_DIRS = [WEB_DIR / "templates", PACKAGE_ROOT / "enrolment" / "templates"]

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response
 
 from clearance.core.errors import Forbidden, NotAuthenticated, responses
 from clearance.core.wire import WhitelistPage
+from clearance.core.zone import utcnow
 from clearance.custody import keys
 from clearance.web.deps import ContextDep, KioskDep, SessionDep
 from clearance.whitelist import service as whitelist
@@ -36,6 +37,7 @@ def kiosk_whitelist(
         session, since=since, limit=limit, data_key=context.keyring.data_key
     )
     body = {
+        "server_time": utcnow().isoformat(),
         "cursor": cursor,
         "more": more,
         "kiosk": {
@@ -43,6 +45,7 @@ def kiosk_whitelist(
             "checkpoint_id": str(kiosk.checkpoint_id),
             "direction": kiosk.direction.value,
             "face_only": kiosk.checkpoint.face_only,
+            "face_only_max_gallery": context.settings.face_only_max_gallery,
         },
         "keys": [
             {"kid": kid, "algorithm": keys.ALGORITHM, "public_key": base64.b64encode(raw).decode()}
