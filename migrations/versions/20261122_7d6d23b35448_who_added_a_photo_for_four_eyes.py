@@ -10,8 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import clearance.db.base
-
 revision: str = "7d6d23b35448"
 down_revision: str | None = "70fd5e0cb283"
 branch_labels: str | Sequence[str] | None = None
