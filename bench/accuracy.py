@@ -304,9 +304,8 @@ def main() -> None:
         ],
         ("", "false accepts", "not cleared"),
     )
-    print(
-        f"\nEnrolment gate: {gate_refused} of {len(found.paths)} calibration photos refused (LFW: 250 px news photos)."
-    )
+    refused = f"{gate_refused} of {len(found.paths)} calibration photos refused"
+    print(f"\nEnrolment gate: {refused} (LFW: 250 px news photos).")
     plot(reported, identified, args.plots, settings=settings)
 
 

@@ -52,7 +52,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "已有 {n} 名通勤人員選用刷臉通行；刷臉通行最多只適用於 {bound} 人。",
         "已有 {n} 名通勤人员选用刷脸通行；刷脸通行最多只适用于 {bound} 人。",
     ),
-    "Kiosks ask everyone for their QR: beyond this many, strangers would be taken for someone more than 1 % of the time.": (
+    "Kiosks now ask everyone for their QR: more would raise false identification above 1 %.": (
         "自助機現要求所有人出示二維碼：超過此人數，陌生人被誤認的機會會高於 1%。",
         "自助机现要求所有人出示二维码：超过此人数，陌生人被误认的机会会高于 1%。",
     ),
