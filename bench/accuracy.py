@@ -28,164 +28,26 @@ is the mean of the distances between each template photo and each kiosk frame us
 from __future__ import annotations
 
 import argparse
-import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from bench.common import emit, table
-from bench.faceset import CALIBRATION, DEV, FaceSet, encoded
+from bench.faceset import CALIBRATION, DEV, encoded
 from clearance.core.settings import Settings
-from clearance.vision import faces
-
-Array = NDArray[np.float64]
-THRESHOLDS = np.round(np.arange(0.25, 0.6001, 0.005), 3)
-FAR_GOAL = 0.001
-REFER_FAR = 0.01
-"""The refer band reaches as far as false accepts stay under 1 %: an impostor there is sent to
-an officer instead of being rejected (never cleared)."""
-FPIR_GOAL = 0.01
-FNIR_GOAL = 0.20
-ENROL = (1, 2, 3)
-Z = 1.959964  # 95 %
-
-
-@dataclass(frozen=True)
-class Rate:
-    errors: int
-    trials: int
-
-    @property
-    def value(self) -> float:
-        return self.errors / self.trials if self.trials else float("nan")
-
-    def interval(self) -> tuple[float, float]:
-        """The 95 % Wilson score interval."""
-        n, p = self.trials, self.value
-        if not n:
-            return (float("nan"), float("nan"))
-        centre = (p + Z * Z / (2 * n)) / (1 + Z * Z / n)
-        spread = Z * math.sqrt(p * (1 - p) / n + Z * Z / (4 * n * n)) / (1 + Z * Z / n)
-        return max(0.0, centre - spread), min(1.0, centre + spread)
-
-    def text(self) -> str:
-        low, high = self.interval()
-        return f"{self.value:.3%} [{low:.3%}, {high:.3%}] ({self.errors:,}/{self.trials:,})"
-
-    def json(self) -> dict[str, Any]:
-        low, high = self.interval()
-        return {
-            "rate": round(self.value, 6),
-            "low": round(low, 6),
-            "high": round(high, 6),
-            "errors": self.errors,
-            "trials": self.trials,
-        }
-
-
-@dataclass(frozen=True)
-class Scores:
-    """Distances of genuine and impostor comparisons, sorted for counting."""
-
-    genuine: Array
-    impostor: Array
-
-    def far(self, threshold: float) -> Rate:
-        return Rate(int(np.searchsorted(self.impostor, threshold, side="right")), len(self.impostor))
-
-    def frr(self, threshold: float) -> Rate:
-        kept = int(np.searchsorted(self.genuine, threshold, side="right"))
-        return Rate(len(self.genuine) - kept, len(self.genuine))
-
-    def largest_threshold(self, far_goal: float) -> float:
-        """The largest grid threshold whose counted false accept rate is at most ``far_goal``."""
-        meeting = [float(t) for t in THRESHOLDS if self.far(float(t)).value <= far_goal]
-        return max(meeting) if meeting else float(THRESHOLDS[0])
-
-
-def split_people(found: FaceSet) -> tuple[list[str], list[str]]:
-    """The people in two halves (alternate names in sorted order): tune on one, report on the other."""
-    people = sorted(found.by_identity())
-    return people[0::2], people[1::2]
-
-
-class Matcher:
-    """Distances between any photos of a set, once, as the product computes them."""
-
-    def __init__(self, found: FaceSet) -> None:
-        self.found = found
-        self.groups = found.by_identity()
-        units = faces.normalise(found.encodings)
-        self.table = np.sqrt(np.maximum(2.0 - 2.0 * (units @ units.T).astype(np.float64), 0.0))
-
-    def verification(self, people: list[str], *, enrol: int, frames: int) -> Scores:
-        """Each person with enough photos gets a template of their first ``enrol`` photos; their
-        other photos, ``frames`` at a time, are genuine attempts; every other person's photos,
-        ``frames`` of one person at a time, are impostor attempts. An attempt's distance is the
-        mean over template photos and frames."""
-        templates = {
-            who: self.groups[who][:enrol] for who in people if len(self.groups[who]) >= enrol + frames
-        }
-        probes: list[tuple[str, list[int]]] = []
-        for who in people:
-            rest = self.groups[who][enrol:] if who in templates else self.groups[who]
-            probes += [(who, rest[i : i + frames]) for i in range(0, len(rest) - frames + 1, frames)]
-        flat = [i for _, p in probes for i in p]
-        genuine, impostor = [], []
-        for who, photos in templates.items():
-            block = (
-                self.table[np.ix_(photos, flat)].reshape(len(photos), len(probes), frames).mean(axis=(0, 2))
-            )
-            mine = np.array([owner == who for owner, _ in probes])
-            genuine.append(block[mine])
-            impostor.append(block[~mine])
-        return Scores(np.sort(np.concatenate(genuine)), np.sort(np.concatenate(impostor)))
-
-    def identification(
-        self, people: list[str], outsiders: list[str], *, threshold: float, size: int, draws: int = 5
-    ) -> tuple[Rate, Rate]:
-        """Open-set 1:N at ``threshold`` with galleries of ``size`` people drawn from ``people``
-        (``draws`` random draws, summed): (false positive, false negative) identification."""
-        rng = np.random.default_rng(size)
-        stranger_probes = [i for who in outsiders for i in self.groups[who]]
-        fp = fp_trials = fn = fn_trials = 0
-        for _ in range(draws if size < len(people) else 1):
-            chosen = list(rng.choice(people, size=size, replace=False))
-            gallery = [self.groups[who][0] for who in chosen]
-            stranger = self.table[np.ix_(stranger_probes, gallery)].min(1)
-            fp += int((stranger <= threshold).sum())
-            fp_trials += len(stranger_probes)
-            mated = [(n, i) for n, who in enumerate(chosen) for i in self.groups[who][1:]]
-            rows = self.table[np.ix_([i for _, i in mated], gallery)]
-            own = np.array([n for n, _ in mated])
-            recognised = (rows.argmin(1) == own) & (rows[np.arange(len(own)), own] <= threshold)
-            fn += int((~recognised).sum())
-            fn_trials += len(mated)
-        return Rate(fp, fp_trials), Rate(fn, fn_trials)
-
-
-def face_only_choice(matcher: Matcher, tune: list[str], report: list[str]) -> tuple[float, int]:
-    """On the tune half: the smallest threshold at which commuters are recognised at least 80 %
-    of the time (with the whole half as the gallery), and the largest gallery (of the sizes
-    tried) at which strangers are then taken for someone at most 1 % of the time."""
-    threshold = float(THRESHOLDS[-1])
-    for t in THRESHOLDS:
-        _fpir, fnir = matcher.identification(tune, report, threshold=float(t), size=len(tune))
-        if fnir.value <= FNIR_GOAL:
-            threshold = float(t)
-            break
-    bound = 0
-    for size in GALLERIES:
-        fpir, _fnir = matcher.identification(tune, report, threshold=threshold, size=min(size, len(tune)))
-        if fpir.value <= FPIR_GOAL:
-            bound = min(size, len(tune))
-    return threshold, bound
-
-
-GALLERIES = (10, 20, 50, 100, 200, 406)
+from clearance.vision.evaluation import (
+    ENROL,
+    FAR_GOAL,
+    FPIR_GOAL,
+    THRESHOLDS,
+    Matcher,
+    Rate,
+    Scores,
+    calibrate,
+    galleries,
+    split_people,
+)
 
 
 def main() -> None:
@@ -197,20 +59,15 @@ def main() -> None:
     found = encoded(args.faces)
     matcher = Matcher(found)
     tune, report = split_people(found)
+    calibration = calibrate(found)
     kinds = {
         f"{e} photo{'s' if e > 1 else ''}, {f} frame{'s' if f > 1 else ''}": (e, f)
         for e in ENROL
         for f in (1, 2)
     }
-    tuned = {name: matcher.verification(tune, enrol=e, frames=f) for name, (e, f) in kinds.items()}
     reported = {name: matcher.verification(report, enrol=e, frames=f) for name, (e, f) in kinds.items()}
-    # One threshold per number of template photos, from one frame (several frames only lower
-    # both error rates at the same threshold).
-    chosen = {
-        e: (tuned[name].largest_threshold(FAR_GOAL), tuned[name].largest_threshold(REFER_FAR))
-        for name, (e, f) in kinds.items()
-        if f == 1
-    }
+    chosen = {e: (calibration.match[e], calibration.refer[e]) for e in calibration.match}
+    face_only, bound = calibration.face_only, calibration.face_only_max_gallery
     shipped = {
         1: settings.match_threshold,
         2: settings.match_threshold_several,
@@ -230,12 +87,9 @@ def main() -> None:
         for name, scores in reported.items()
         for e in [kinds[name][0]]
     }
-    face_only, bound = face_only_choice(matcher, tune, report)
     identified = {
-        size: matcher.identification(
-            report, tune, threshold=settings.face_only_threshold, size=min(size, len(report))
-        )
-        for size in GALLERIES
+        size: matcher.identification(report, tune, threshold=settings.face_only_threshold, size=size)
+        for size in galleries(len(report))
     }
     dev = Matcher(encoded(DEV))
     dev_scores = dev.verification(sorted(dev.groups), enrol=1, frames=1)

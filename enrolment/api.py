@@ -29,6 +29,7 @@ from clearance.core.zone import utcnow
 from clearance.db.models import Commuter, Credential, ImportJob
 from clearance.vision import qr
 from clearance.web.deps import ContextDep, CurrentStaff, OfficerActor, SessionDep, StaffActor, read_upload
+from clearance.whitelist import biometrics
 from enrolment import cards, commuters, imports, issuing
 from enrolment.commuters import Registration
 from enrolment.schemas import (
@@ -59,6 +60,8 @@ def commuter_out(commuter: Commuter, *, data_key: vault.DataKey) -> CommuterOut:
             "document_number": commuters.document_number(commuter, data_key=data_key),
             "has_biometrics": commuter.template is not None,
             "photo_quality": commuter.template.quality if commuter.template else None,
+            "template_photos": biometrics.photo_count(commuter.template) if commuter.template else 0,
+            "face_model": commuter.template.model if commuter.template else None,
         }
     )
 

@@ -27,10 +27,11 @@ from clearance.core.zone import local_today, utcnow
 from clearance.custody.keys import Keyring
 from clearance.db.engine import after_commit, release_deleted_pages
 from clearance.db.models import Commuter, Credential, User
-from clearance.vision import faces
+from clearance.vision import models
 from clearance.whitelist import biometrics, documents
 from clearance.whitelist import service as whitelist
 from enrolment import photos as enrolment_photos
+from enrolment import remake
 from enrolment.photos import Template
 
 DOCUMENT_NUMBER = documents.DOCUMENT_NUMBER
@@ -170,7 +171,7 @@ def enrol_commuter(
         encodings=np.stack([t.encoding for t in templates]),
         reference_jpegs=[t.reference_jpeg for t in templates],
         quality={**templates[0].quality_report(), "photos": [t.quality_report() for t in templates]},
-        model=faces.MODEL_NAME,
+        model=templates[0].model,
     )
     session.add(commuter)
     session.flush()
@@ -344,29 +345,38 @@ def add_photo(
             "this commuter was revoked: register them again", status=commuter.status.value
         )
     data_key = keyring.sealing_key(session)
-    encodings = biometrics.open_encodings(keyring.data_key, commuter.template)
-    if len(encodings) >= settings.max_enrolment_photos:
+    references = biometrics.open_reference_photos(keyring.data_key, commuter.template)
+    if len(references) >= settings.max_enrolment_photos:
         raise InvalidInput(f"a template holds at most {settings.max_enrolment_photos} photos", field="photo")
     (made,) = enrolment_photos.templates_from_uploads([photo], settings=settings, metrics=metrics)
-    references = biometrics.open_reference_photos(keyring.data_key, commuter.template)
+    if commuter.template.model == made.model:
+        encodings = biometrics.open_encodings(keyring.data_key, commuter.template, size=len(made.encoding))
+    else:
+        # Made by a face model no longer in use: the earlier photos are encoded again with this one.
+        model = models.load(settings.face_model)
+        encodings = remake.encode_references(references, model=model, settings=settings)
     biometrics.reseal(
         data_key,
         commuter.template,
         encodings=np.vstack([encodings, made.encoding[None, :]]),
         reference_jpegs=[*references, made.reference_jpeg],
-        model=commuter.template.model,
+        model=made.model,
     )
     commuter.template.quality = {
         **commuter.template.quality,
-        "photos": [*commuter.template.quality.get("photos", []), made.quality_report()],
+        # A template from before several photos has its one photo's report at the top level.
+        "photos": [
+            *(commuter.template.quality.get("photos") or [commuter.template.quality]),
+            made.quality_report(),
+        ],
     }
     if commuter.status in (CommuterStatus.ACTIVE, CommuterStatus.SUSPENDED):
         commuter.status = CommuterStatus.PENDING
         commuter.status_reason = "a photo was added: waiting for an officer to approve again"
     assert actor.user is not None
-    commuter.enrolled_by_id = actor.user.id  # four eyes: whoever added the photo does not approve
+    commuter.photo_added_by_id = actor.user.id  # four eyes: whoever added the photo does not approve
     _record_change(
-        session, commuter=commuter, actor=actor, action="add_photo", detail=f"photo {len(encodings) + 1}"
+        session, commuter=commuter, actor=actor, action="add_photo", detail=f"photo {len(references) + 1}"
     )
     return commuter
 

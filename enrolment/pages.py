@@ -102,17 +102,7 @@ def _commuter_page(
         history=history,
         enrolled_by=enrolled_by.username if enrolled_by else "",
         document_number=commuters.document_number(commuter, data_key=data_key),
-        template_photos=(
-            biometrics.photo_count(
-                len(
-                    biometrics.open_encoding_blob(
-                        data_key, commuter.template.sealed_encoding, commuter_id=commuter.id
-                    )
-                )
-            )
-            if commuter.template
-            else 0
-        ),
+        template_photos=biometrics.photo_count(commuter.template) if commuter.template else 0,
         max_photos=request.app.state.context.settings.max_enrolment_photos,
         purposes=PURPOSES,
         now=utcnow(),

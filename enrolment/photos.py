@@ -8,12 +8,7 @@ from typing import Any
 from clearance.core.errors import FaceCheckFailed, HetaoError, InvalidInput
 from clearance.core.metrics import Metrics
 from clearance.core.settings import Settings
-from clearance.vision import faces, images
-
-# Enrolment photos are detected at up to this size: large enough to find an 80 px face in a
-# 4000 px phone photo (it is 20 px at 1000), small enough to take ~0.2 s on one core.
-ENROLMENT_DETECTION_SIDE = 1000
-
+from clearance.vision import faces, images, models
 
 REFERENCE_SIDE = 400
 """The reference photo is the face with context around it, at most this many pixels a side: large
@@ -27,6 +22,8 @@ class Template:
     encoding: faces.Encoding
     quality: faces.FaceQuality
     reference_jpeg: bytes
+    model: str
+    """The face model that made ``encoding``."""
 
     def quality_report(self) -> dict[str, Any]:
         return {key: round(value, 3) for key, value in asdict(self.quality).items()}
@@ -38,7 +35,7 @@ def make_template(image: images.RGBImage, *, settings: Settings) -> Template:
     Raises FaceCheckFailed with ``check`` set to ``no_face``, ``several_faces``,
     ``face_too_small``, ``face_blurred`` or ``face_badly_exposed``.
     """
-    boxes = faces.detect_faces(image, max_side=ENROLMENT_DETECTION_SIDE)
+    boxes = faces.detect_faces(image, max_side=faces.ENROLMENT_DETECTION_SIDE)
     if not boxes:
         raise FaceCheckFailed(
             "no face was found in the photo: the face must be fully visible, facing the camera",
@@ -59,8 +56,10 @@ def make_template(image: images.RGBImage, *, settings: Settings) -> Template:
             check=check.value,
             failed=[code.value for code, _ in failures],
         )
+    model = models.load(settings.face_model)
     return Template(
-        encoding=faces.encode_face(image, box),
+        model=model.name,
+        encoding=model.encode(image, box),
         quality=quality,
         reference_jpeg=images.encode_jpeg(images.face_crop(image, box), max_side=REFERENCE_SIDE, quality=85),
     )

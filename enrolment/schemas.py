@@ -30,6 +30,11 @@ class CommuterOut(ORMModel):
     last_side: Park | None
     has_biometrics: bool
     photo_quality: dict[str, Any] | None
+    template_photos: int = Field(description="Enrolment photos the face template was made from")
+    face_model: str | None = Field(description="The face model that made the template")
+    photo_added_by_id: uuid.UUID | None = Field(
+        default=None, description="Who last added a photo (they may not approve the commuter again)"
+    )
 
 
 class StatusChange(BaseModel):

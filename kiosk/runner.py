@@ -19,6 +19,7 @@ from clearance.core import chain, keyfiles
 from clearance.core.settings import Settings
 from clearance.core.wire import CrossingBatch, UploadStatus
 from clearance.core.zone import utcnow
+from clearance.vision import models
 from kiosk import sources
 from kiosk.link import Refused, ServerLink, Unreachable
 from kiosk.station import LinkStatus, Station, StationConfig
@@ -165,7 +166,8 @@ def open_store(settings: Settings, key: str) -> LocalStore:
     folder = kiosk_dir(settings, key)
     key_file = settings.kiosk_data_key_file or folder / "data.key"
     data_key = keyfiles.load_or_create_data_key(key_file, create=True)
-    return LocalStore(folder / "kiosk.sqlite3", data_key=data_key)
+    model = models.load(settings.face_model)
+    return LocalStore(folder / "kiosk.sqlite3", data_key=data_key, model=model.name, model_size=model.size)
 
 
 def run(

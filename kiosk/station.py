@@ -29,7 +29,7 @@ from clearance.core.reasons import Reason
 from clearance.core.settings import Settings
 from clearance.core.wire import CrossingRecord, PassageClaim
 from clearance.core.zone import local_today, utcnow
-from clearance.vision import faces, qr
+from clearance.vision import faces, models, qr
 from clearance.vision.attempt import FaceFrame, FaceTally, face_evidence
 from clearance.vision.images import RGBImage
 from kiosk.link import Refused, ServerLink, Unreachable
@@ -166,7 +166,8 @@ class Station:
         self.face_only_bound = face_only_bound
         self.state = StationState()
         self.pool = ThreadPoolExecutor(2, thread_name_prefix="hetao-frame")
-        faces.load_models()  # before the first commuter, not during their attempt
+        self.model = models.load(config.settings.face_model)
+        self.model.load()  # before the first commuter, not during their attempt
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
@@ -270,9 +271,13 @@ class Station:
         photos = 1
         if rules.credential_rejection(evidence) is None:
             assert attempt.commuter is not None
-            photos = len(attempt.commuter.template)
+            photos = attempt.commuter.photos
             evidence = face_evidence(
-                evidence, attempt.faces, template=attempt.commuter.template, timings=attempt.timings
+                evidence,
+                attempt.faces,
+                template=attempt.commuter.template,
+                model=self.model,
+                timings=attempt.timings,
             )
         thresholds = rules.Thresholds.for_template(self.config.settings, photos=photos)
         return self._conclude(attempt, evidence, thresholds=thresholds)
@@ -384,7 +389,7 @@ class Station:
         best = sorted(state.face_streak, key=lambda f: f.score, reverse=True)[: self.config.frames]
         state.face_streak = []
         with timings.step("face_encode"):
-            encodings = np.stack([faces.encode_face(frame.image, frame.box) for frame in best])
+            encodings = np.stack([self.model.encode(frame.image, frame.box) for frame in best])
         with timings.step("search"):
             gallery = self.store.face_only_gallery()
             index, distance = gallery.index.nearest(encodings)

@@ -27,11 +27,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clearance.core import chain, vault
+from clearance.core.face_model import DLIB, DLIB_SIZE
 from clearance.core.wire import CrossingRecord, KioskSelf, UploadResult, WhitelistPage
 from clearance.vision import faces
 
-SCHEMA_VERSION = 1
-SCHEMA = """
+SCHEMA_VERSION = 2
+SCHEMA = f"""
 CREATE TABLE whitelist (
     commuter_id TEXT PRIMARY KEY,
     version INTEGER NOT NULL,
@@ -40,7 +41,8 @@ CREATE TABLE whitelist (
     face_only INTEGER NOT NULL,
     sealed_template BLOB NOT NULL,
     last_side TEXT,
-    last_crossed_at TEXT
+    last_crossed_at TEXT,
+    model TEXT NOT NULL DEFAULT '{DLIB}'
 );
 CREATE TABLE credentials (
     id TEXT PRIMARY KEY,
@@ -64,6 +66,10 @@ CREATE INDEX outbox_pending ON outbox(delivered_at, seq);
 CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE removed_credentials (id TEXT PRIMARY KEY);
 """
+UPGRADES = {
+    # 1 -> 2: templates record the face model that made them (every one before was dlib's).
+    1: f"ALTER TABLE whitelist ADD COLUMN model TEXT NOT NULL DEFAULT '{DLIB}';",
+}
 
 
 @dataclass(frozen=True)
@@ -72,9 +78,10 @@ class CommuterEntry:
     full_name: str
     valid_until: date
     face_only: bool
-    template: NDArray[np.float32]
-    """One row per enrolment photo."""
+    template: NDArray[np.float32] | None
+    """One row per enrolment photo; None when another face model than the kiosk's made it."""
     last_side: str | None
+    photos: int = 1
 
 
 @dataclass(frozen=True)
@@ -96,9 +103,15 @@ class Gallery:
 
 
 class LocalStore:
-    def __init__(self, path: Path, *, data_key: vault.DataKey) -> None:
+    def __init__(
+        self, path: Path, *, data_key: vault.DataKey, model: str = DLIB, model_size: int = DLIB_SIZE
+    ) -> None:
+        """``model``, ``model_size``: the face model the kiosk encodes with; templates made by
+        another are kept, but not opened for matching."""
         self.path = path
         self.data_key = data_key
+        self.model = model
+        self.model_size = model_size
         self._local = threading.local()
         self._gallery: tuple[int, Gallery] | None = None
         # Owner-only: the store holds names and (sealed) templates. SQLite gives its -wal and
@@ -112,8 +125,14 @@ class LocalStore:
         if version == 0:
             # executescript runs its own transaction; the version is set in the same script.
             db.executescript(f"BEGIN IMMEDIATE;{SCHEMA}PRAGMA user_version = {SCHEMA_VERSION};COMMIT;")
-        elif version != SCHEMA_VERSION:
+            version = SCHEMA_VERSION
+        elif version > SCHEMA_VERSION:
             raise RuntimeError(f"{path} has kiosk schema {version}; this kiosk knows {SCHEMA_VERSION}")
+        while version < SCHEMA_VERSION:
+            db.executescript(
+                f"BEGIN IMMEDIATE;{UPGRADES[version]}PRAGMA user_version = {version + 1};COMMIT;"
+            )
+            version += 1
 
     def _connection(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
@@ -192,7 +211,7 @@ class LocalStore:
             )
             db.executemany("DELETE FROM whitelist WHERE commuter_id = ?", removed)
             db.executemany(
-                "INSERT OR REPLACE INTO whitelist VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO whitelist VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         str(e.commuter_id),
@@ -207,6 +226,7 @@ class LocalStore:
                         ),
                         e.last_side.value if e.last_side else None,
                         e.last_crossed_at.isoformat() if e.last_crossed_at else None,
+                        e.model or DLIB,
                     )
                     for e in present
                 ],
@@ -278,7 +298,7 @@ class LocalStore:
         row = (
             self.read()
             .execute(
-                "SELECT commuter_id, full_name, valid_until, face_only, sealed_template, last_side "
+                "SELECT commuter_id, full_name, valid_until, face_only, sealed_template, last_side, model "
                 "FROM whitelist WHERE commuter_id = ?",
                 (str(commuter_id),),
             )
@@ -287,30 +307,40 @@ class LocalStore:
         return self._commuter_entry(row) if row else None
 
     def _commuter_entry(self, row: tuple[Any, ...]) -> CommuterEntry:
-        template = vault.unseal(self.data_key, row[4], context=_context("template", row[0]))
+        template = None
+        photos = 1
+        if row[6] == self.model:
+            raw = vault.unseal(self.data_key, row[4], context=_context("template", row[0]))
+            template = faces.encoding_from_bytes(raw, size=self.model_size)
+            photos = len(template)
         return CommuterEntry(
             commuter_id=uuid.UUID(row[0]),
             full_name=row[1],
             valid_until=date.fromisoformat(row[2]),
             face_only=bool(row[3]),
-            template=faces.encoding_from_bytes(template),
+            template=template,
             last_side=row[5],
+            photos=photos,
         )
 
     def face_only_gallery(self) -> Gallery:
-        """Opted-in commuters' encodings, unsealed once per whitelist change and kept in memory."""
+        """Opted-in commuters' encodings (those the kiosk's model made), unsealed once per
+        whitelist change and kept in memory."""
         cursor = self.cursor
         if self._gallery is None or self._gallery[0] != cursor:
             rows = (
                 self.read()
                 .execute(
-                    "SELECT commuter_id, full_name, valid_until, face_only, sealed_template, last_side "
-                    "FROM whitelist WHERE face_only = 1"
+                    "SELECT commuter_id, full_name, valid_until, face_only, sealed_template, last_side, "
+                    "model FROM whitelist WHERE face_only = 1 AND model = ?",
+                    (self.model,),
                 )
                 .fetchall()
             )
             entries = [self._commuter_entry(row) for row in rows]
-            index = faces.GalleryIndex([e.template for e in entries])
+            index = faces.GalleryIndex(
+                [e.template for e in entries if e.template is not None], size=self.model_size
+            )
             self._gallery = (cursor, Gallery([e.commuter_id for e in entries], index))
         return self._gallery[1]
 

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from clearance.cli.samples import SAMPLE_COMMUTERS
 from clearance.core.enums import CommuterStatus
 from clearance.db.models import Commuter, Credential, FaceTemplate
-from tests.support import API, DATA, World, enrol_active, post_commuter, table_counts
+from tests.support import API, DATA, World, enrol_active, post_commuter, registration, table_counts
 from tests.test_faces import png_bomb
 
-A = SAMPLE_COMMUTERS[0]
+A, B = SAMPLE_COMMUTERS[0], SAMPLE_COMMUTERS[1]
 
 
 def test_enrolment_makes_a_pending_commuter_with_sealed_biometrics(
@@ -230,3 +230,61 @@ def test_credentials_issue_render_and_revoke(client: TestClient, world: World) -
     )
     assert not_yet.status_code == 409
     assert "active" in not_yet.json()["detail"]
+
+
+def test_several_photos_make_one_template_and_a_photo_added_later_needs_other_eyes(
+    client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    both = client.post(
+        f"{API}/commuters",
+        headers=world.enroller_a.headers,
+        data=registration(world.org_a, full_name=A.label),
+        files=[
+            ("photo", ("1.jpg", A.enrolment_photo.read_bytes(), "image/jpeg")),
+            ("photo", ("2.jpg", A.live_photo.read_bytes(), "image/jpeg")),
+        ],
+    )
+    assert both.status_code == 201, both.text
+    assert both.json()["template_photos"] == 2
+    assert len(both.json()["photo_quality"]["photos"]) == 2
+    # One bad photo of two refuses the registration, saying which, and writes nothing.
+    before = table_counts(sessions)
+    refused = client.post(
+        f"{API}/commuters",
+        headers=world.enroller_a.headers,
+        data=registration(world.org_a),
+        files=[
+            ("photo", ("1.jpg", A.enrolment_photo.read_bytes(), "image/jpeg")),
+            ("photo", ("2.jpg", (DATA / "no_face_3.jpg").read_bytes(), "image/jpeg")),
+        ],
+    )
+    assert refused.status_code == 422 and refused.json()["detail"].startswith("photo 2 of 2:")
+    assert table_counts(sessions) == before
+
+    commuter, _credential = enrol_active(client, world, B)
+    added = client.post(
+        f"{API}/commuters/{commuter['id']}/photos",
+        headers=world.officer.headers,
+        files={"photo": ("3.jpg", B.live_photo.read_bytes(), "image/jpeg")},
+    )
+    assert added.status_code == 200, added.text
+    body = added.json()
+    # The face that clears them changed: off the whitelist until someone else approves.
+    assert (body["status"], body["template_photos"]) == ("pending", 2)
+    assert body["enrolled_by_id"] == str(world.enroller_a.user_id)
+    assert body["photo_added_by_id"] == str(world.officer.user_id)
+    url = f"{API}/commuters/{commuter['id']}/approve"
+    assert client.post(url, headers=world.officer.headers).status_code == 403
+    assert client.post(url, headers=world.officer_2.headers).json()["status"] == "active"
+    third = client.post(
+        f"{API}/commuters/{commuter['id']}/photos",
+        headers=world.officer.headers,
+        files={"photo": ("4.jpg", B.enrolment_photo.read_bytes(), "image/jpeg")},
+    )
+    assert third.json()["template_photos"] == 3
+    too_many = client.post(
+        f"{API}/commuters/{commuter['id']}/photos",
+        headers=world.officer.headers,
+        files={"photo": ("5.jpg", B.live_photo.read_bytes(), "image/jpeg")},
+    )
+    assert too_many.status_code == 422 and "at most 3 photos" in too_many.json()["detail"]

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from clearance.cli.launch import HETAO
 from clearance.cli.samples import SAMPLE_COMMUTERS
@@ -28,14 +29,17 @@ from clearance.core import credentials, keyfiles
 from clearance.core.settings import Settings
 from clearance.core.zone import utcnow
 from clearance.custody import rekey
-from clearance.db.engine import make_engine, make_sessionmaker
+from clearance.custody.keys import load_keyring
+from clearance.db import migrations as schema
+from clearance.db.engine import make_engine, make_sessionmaker, session_scope
 from clearance.db.models import AuditEvent
 from clearance.vision import images
+from clearance.whitelist import service as whitelist
 from kiosk.frames import compose_frame, load_photo_file
 from kiosk.link import ServerLink
 from kiosk.runner import Syncer, open_store
 from kiosk.station import LinkStatus, Station, StationConfig
-from tests.live import LiveServer, running_servers
+from tests.live import LiveServer, fresh_database, running_servers
 from tests.support import API, PASSWORD, registration, wait_until
 
 A, B, C = SAMPLE_COMMUTERS
@@ -453,3 +457,43 @@ def test_the_live_view_misses_nothing_across_a_lost_database_connection(live: Li
     assert wait_until(lambda: set(ids) <= set(seen))
     stop.set()
     assert len(seen) == len(set(seen))  # and nothing twice
+
+
+def test_the_first_two_changes_on_a_fresh_database_at_once_both_succeed(tmp_path: Path) -> None:
+    """The name of the sealing key (and, were it missing, the whitelist counter) is created by
+    the first change that needs it: two first changes at once (two enrolments on a new
+    installation) must not both try to create it and one fail."""
+    url = fresh_database(tmp_path, "first_changes")
+    schema.upgrade(url=url)
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+    keyring = load_keyring(Settings(data_dir=tmp_path / "data"))
+
+    def first_change(session: Session) -> tuple[bytes, int]:
+        return keyring.sealing_key(session).key_id, whitelist.next_version(session)
+
+    def waiting_for_a_lock() -> bool:
+        if engine.dialect.name != "postgresql":
+            return True  # SQLite: the second waits at BEGIN for the write lock; nothing to see
+        with engine.connect() as connection:
+            query = text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = :db AND wait_event_type = 'Lock'"
+            )
+            return bool(connection.execute(query, {"db": engine.url.database}).scalar_one())
+
+    first = sessions()
+    try:
+        key_id, version = first_change(first)  # created, not yet committed
+        with ThreadPoolExecutor(1) as pool:
+
+            def second() -> tuple[bytes, int]:
+                with session_scope(sessions) as session:
+                    return first_change(session)
+
+            later = pool.submit(second)
+            assert wait_until(lambda: waiting_for_a_lock() or later.done())
+            first.commit()
+            assert later.result() == (key_id, version + 1)
+    finally:
+        first.close()
+        engine.dispose()

@@ -32,7 +32,7 @@ from clearance.core.wire import PassageAnswer, PassageClaim
 from clearance.crossings import service as crossings
 from clearance.custody import keys
 from clearance.db.models import Commuter, Credential, Crossing, Kiosk
-from clearance.vision import faces
+from clearance.vision import faces, models
 from clearance.vision.attempt import FaceTally, face_evidence
 from clearance.vision.images import RGBImage
 from clearance.whitelist import biometrics
@@ -111,13 +111,18 @@ def clear_attempt(
     thresholds = rules.Thresholds.for_template(settings, photos=1)
     if rules.credential_rejection(evidence) is None:
         assert commuter is not None and commuter.template is not None
-        template = biometrics.open_encodings(keyring.data_key, commuter.template)
-        thresholds = rules.Thresholds.for_template(settings, photos=len(template))
+        model = models.load(settings.face_model)
+        template = (
+            biometrics.open_encodings(keyring.data_key, commuter.template, size=model.size)
+            if commuter.template.model == model.name
+            else None
+        )
+        thresholds = rules.Thresholds.for_template(settings, photos=biometrics.photo_count(commuter.template))
         tally = FaceTally(min_face_px=settings.kiosk_min_face_px)
         with timings.step("face_detect"):
             boxes = faces.detect_faces(face_image, max_side=settings.detection_max_side)
         tally.observe(face_image, boxes)
-        evidence = face_evidence(evidence, tally, template=template, timings=timings)
+        evidence = face_evidence(evidence, tally, template=template, model=model, timings=timings)
     outcome = rules.decide(evidence, thresholds=thresholds)
     crossing_id = uuid.uuid4()
     with timings.step("record"):

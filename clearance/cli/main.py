@@ -299,6 +299,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--delete-retired", action="store_true", help="delete the old key files once nothing needs them"
     )
     rotate.set_defaults(func=cmd_keys_rotate)
+
+    from clearance.cli import models
+
+    models.add_commands(commands)
     return parser
 
 

@@ -31,5 +31,8 @@ class Reason(StrEnum):
     FACE_BADLY_EXPOSED = "face_badly_exposed"
     FACE_UNCERTAIN = "face_uncertain"
     FACE_MISMATCH = "face_mismatch"
+    TEMPLATE_OUTDATED = "template_outdated"
+    """The template was made by another face model than the one in use: nothing to compare the
+    face with until it is made again (`hetao models reencode`), so an officer looks."""
     # The crossing
     ANTI_PASSBACK = "anti_passback"

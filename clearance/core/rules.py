@@ -53,6 +53,8 @@ class Evidence:
     """None when the face was not examined because the credential already failed."""
     face_quality_failures: tuple[Reason, ...] = ()
     distance: float | None = None
+    template_outdated: bool = False
+    """The template was made by another face model: the face cannot be compared with it."""
     passback: bool = False
     """The commuter is already recorded in the park this crossing leads into."""
 
@@ -96,6 +98,8 @@ def decide_face(evidence: Evidence, *, thresholds: Thresholds) -> Outcome:
         return Outcome(Decision.REFER, (Reason.SEVERAL_FACES,))
     if evidence.face_quality_failures:
         return Outcome(Decision.REFER, evidence.face_quality_failures)
+    if evidence.template_outdated:
+        return Outcome(Decision.REFER, (Reason.TEMPLATE_OUTDATED,))
     if evidence.distance is None:
         return Outcome(Decision.REFER, (Reason.NO_FACE,))
     if evidence.distance <= thresholds.match:

@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from clearance.core import keyfiles
+from clearance.core import face_model, keyfiles
 
 # Secrets that ship in examples and must never guard a real deployment.
 PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "changeme", "secret", "dev", "development"})
@@ -88,6 +88,12 @@ class Settings(BaseSettings):
     detection_max_side: int = 320
     kiosk_min_face_px: int = 80
 
+    face_model: str = "dlib"
+    """The face model that makes templates and matches: "dlib" (built in), or the folder of an
+    ONNX embedding model with its manifest.json (clearance/core/face_model.py). The thresholds
+    below are dlib's; another model's come from its manifest (`hetao models evaluate --write`),
+    unless set here explicitly."""
+
     # Matching: the distance of an attempt is the mean distance between the template's photos and
     # the attempt's frames, all unit vectors (clearance/vision/faces.py; 0 to 2, lower is
     # stricter). Thresholds are chosen by bench/accuracy.py on one half of the calibration set
@@ -129,6 +135,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
+        if not face_model.is_builtin(self.face_model):
+            self._take_model_thresholds()
         if (
             self.refer_threshold < self.match_threshold
             or self.refer_threshold_several < self.match_threshold_several
@@ -145,6 +153,19 @@ class Settings(BaseSettings):
             if len(self.secret_key) < 32:
                 raise ValueError("HETAO_SECRET_KEY must be at least 32 characters in production")
         return self
+
+    def _take_model_thresholds(self) -> None:
+        """Another model's distances mean other things: its own thresholds, from its manifest,
+        replace dlib's defaults (a threshold set explicitly still wins)."""
+        manifest = face_model.ModelManifest.read(Path(self.face_model).expanduser())
+        if manifest.thresholds is None:
+            raise ValueError(
+                f"the face model in {self.face_model} has no thresholds: measure them with "
+                f"`hetao models evaluate --model {self.face_model} --faces DIR --write`"
+            )
+        for name, value in manifest.thresholds.model_dump().items():
+            if name not in self.model_fields_set:
+                setattr(self, name, value)
 
     @property
     def keys_dir(self) -> Path:

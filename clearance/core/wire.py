@@ -107,7 +107,13 @@ class WhitelistEntry(BaseModel):
     face_only: bool | None = None
     template: str | None = Field(
         default=None,
-        description="One row of 128 little-endian float32 (a unit vector) per enrolment photo, base64",
+        description="One row of little-endian float32 (a unit vector; 128 for dlib) per enrolment "
+        "photo, base64",
+    )
+    model: str | None = Field(
+        default=None,
+        description="The face model that made the template; a kiosk running another refers the "
+        "commuter's attempts to an officer (template_outdated) until the template is made again",
     )
     credentials: list[WhitelistCredential] | None = None
     last_side: Park | None = None

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from clearance.core import credentials, keyfiles, vault
 from clearance.core.settings import Environment, Settings
+from clearance.db.engine import dialect_insert
 from clearance.db.models import DataKeyState, SigningKey
 
 ALGORITHM = "Ed25519"
@@ -94,10 +95,15 @@ class Keyring:
         named = session.scalar(query)
         keys = self.data_key
         if named is None:
-            # A fresh installation: the key in the folder is the one.
-            session.add(DataKeyState(name=DATA_KEY, key_id=keys.key_id))
-            session.flush()
-            return keys
+            # A fresh installation: the key in the folder is the one (named once, however many
+            # first units of work do this at the same moment).
+            session.execute(
+                dialect_insert(session)(DataKeyState)
+                .values(name=DATA_KEY, key_id=keys.key_id)
+                .on_conflict_do_nothing(index_elements=[DataKeyState.name])
+            )
+            named = session.scalar(query)
+            assert named is not None
         key = keys.key_for(named)
         if key is None:
             raise RuntimeError(

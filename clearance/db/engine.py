@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from clearance.core.errors import HetaoError
@@ -72,6 +73,14 @@ def release_deleted_pages(session: Session) -> None:
             raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             raw.close()
+
+
+def dialect_insert(session: Session) -> Any:
+    """The INSERT construct of ``session``'s database (PostgreSQL's or SQLite's), which has
+    ON CONFLICT: for upserts that two transactions may run at once for the same key."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert
+    return sqlite.insert
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -18,6 +18,7 @@ from clearance.core.evidence import Timings
 from clearance.core.reasons import Reason
 from clearance.vision import faces
 from clearance.vision.images import RGBImage
+from clearance.vision.models import FaceModel
 
 SHARP_ENOUGH = 200.0
 """Sharpness (variance of the Laplacian at 128x128) beyond which a sharper face is no better."""
@@ -78,17 +79,25 @@ class FaceTally:
 
 
 def face_evidence(
-    evidence: rules.Evidence, tally: FaceTally, *, template: NDArray[np.float32], timings: Timings
+    evidence: rules.Evidence,
+    tally: FaceTally,
+    *,
+    template: NDArray[np.float32] | None,
+    model: FaceModel,
+    timings: Timings,
 ) -> rules.Evidence:
     """``evidence`` completed with what the faces of the attempt show: the distance to
-    ``template`` (one row per enrolment photo) of the best usable frames, each encoded at full
-    resolution (``faces.template_distance``), or why there are none."""
+    ``template`` (one row per enrolment photo) of the best usable frames, each encoded by
+    ``model`` at full resolution (``faces.template_distance``), or why there are none.
+    ``template`` None: it was made by another model and cannot be compared."""
     refusal = tally.refusal()
     if refusal is not None:
         count, failures = refusal
         return replace(evidence, face_count=count, face_quality_failures=failures)
+    if template is None:
+        return replace(evidence, face_count=1, template_outdated=True)
     with timings.step("face_encode"):
-        encodings = np.stack([faces.encode_face(frame.image, frame.box) for frame in tally.best])
+        encodings = np.stack([model.encode(frame.image, frame.box) for frame in tally.best])
     with timings.step("match"):
         distance = faces.template_distance(template, encodings)
     return replace(evidence, face_count=1, distance=distance)

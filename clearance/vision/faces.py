@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import ImageFile
 
+from clearance.core.face_model import DLIB, DLIB_SIZE
 from clearance.core.reasons import Reason
 from clearance.vision.images import RGBImage, shrink
 
@@ -31,8 +32,13 @@ if TYPE_CHECKING:
 Box = tuple[int, int, int, int]
 Encoding = NDArray[np.float32]
 
-MODEL_NAME = "dlib_face_recognition_resnet_model_v1"
-ENCODING_SIZE = 128
+MODEL_NAME = DLIB
+ENCODING_SIZE = DLIB_SIZE
+"""dlib's encodings; other models' sizes are in their manifests (clearance/vision/models.py)."""
+
+ENROLMENT_DETECTION_SIDE = 1000
+"""Enrolment photos are detected at up to this size: large enough to find an 80 px face in a
+4000 px phone photo (it is 20 px at 1000), small enough to take ~0.2 s on one core."""
 
 
 @dataclass(frozen=True)
@@ -197,6 +203,18 @@ def encode_face(image: RGBImage, box: Box) -> Encoding:
     return normalise(np.asarray(encoding, dtype=np.float32))
 
 
+def landmarks(image: RGBImage, box: Box) -> NDArray[np.float32]:
+    """The 68 landmarks (x, y) of the face in ``box``, from dlib's 68-point shape model (the
+    iBUG 300-W layout: jaw 0-16, brows 17-26, nose 27-35, eyes 36-47, mouth 48-67)."""
+    import dlib
+
+    predictor = _face_recognition().api.pose_predictor_68_point
+    top, right, bottom, left = box
+    with _ENCODER_LOCK:  # the same process-wide dlib objects as the encoder
+        shape = predictor(image, dlib.rectangle(left, top, right, bottom))
+    return np.array([(shape.part(i).x, shape.part(i).y) for i in range(68)], dtype=np.float32)
+
+
 def normalise(encodings: NDArray[np.float32]) -> NDArray[np.float32]:
     """Encodings (one, or one per row) scaled to length 1: distances between unit vectors
     separate people better than dlib's raw ones (bench/accuracy.py), and every model compares
@@ -222,12 +240,12 @@ class GalleryIndex:
     (sqrt(2 - 2 g.p)); a person's distance is the mean over their rows (as ``template_distance``).
     """
 
-    def __init__(self, templates: list[NDArray[np.float32]]) -> None:
+    def __init__(self, templates: list[NDArray[np.float32]], *, size: int = ENCODING_SIZE) -> None:
         rows = [normalise(np.atleast_2d(t)) for t in templates]
         self.gallery = (
             np.ascontiguousarray(np.concatenate(rows), dtype=np.float32)
             if rows
-            else np.zeros((0, ENCODING_SIZE), dtype=np.float32)
+            else np.zeros((0, size), dtype=np.float32)
         )
         self.owner = (
             np.concatenate([np.full(len(r), n) for n, r in enumerate(rows)]) if rows else np.zeros(0, int)
@@ -254,9 +272,10 @@ def encoding_to_bytes(encoding: NDArray[np.float32]) -> bytes:
     return np.asarray(encoding, dtype="<f4").tobytes()
 
 
-def encoding_from_bytes(data: bytes) -> NDArray[np.float32]:
-    """The encodings in ``data``: one per row (a template of several photos has several)."""
+def encoding_from_bytes(data: bytes, *, size: int = ENCODING_SIZE) -> NDArray[np.float32]:
+    """The encodings in ``data``: one per row of ``size`` floats (the size of the model that made
+    them; a template of several photos has several rows)."""
     values = np.frombuffer(data, dtype="<f4")
-    if values.size == 0 or values.size % ENCODING_SIZE:
-        raise ValueError(f"face encodings are rows of {ENCODING_SIZE} floats, got {values.size}")
-    return values.reshape(-1, ENCODING_SIZE).astype(np.float32)
+    if values.size == 0 or values.size % size:
+        raise ValueError(f"face encodings are rows of {size} floats, got {values.size}")
+    return values.reshape(-1, size).astype(np.float32)

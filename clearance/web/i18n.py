@@ -283,6 +283,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "face_badly_exposed": ("臉部曝光不當", "脸部曝光不当"),
     "face_uncertain": ("臉部比對不確定", "脸部比对不确定"),
     "face_mismatch": ("臉部不符", "脸部不符"),
+    "template_outdated": ("臉部範本須以新模型重建", "脸部模板须以新模型重建"),
     "anti_passback": ("防回傳：已在該園區", "防回传：已在该园区"),
     # Alert kinds
     "anti_passback_conflict": ("防回傳衝突", "防回传冲突"),
@@ -330,6 +331,7 @@ ENGLISH: dict[str, str] = {
     "face_badly_exposed": "face badly exposed",
     "face_uncertain": "face uncertain",
     "face_mismatch": "face mismatch",
+    "template_outdated": "template made by an older face model",
     "anti_passback": "anti-passback: already in that park",
     "anti_passback_conflict": "Anti-passback conflict",
     "repeated_face_mismatch": "Repeated face mismatches on one credential",

@@ -76,10 +76,10 @@ def reseal(
     )
 
 
-def open_encodings(data_key: vault.DataKey, template: FaceTemplate) -> NDArray[np.float32]:
-    """The template's encodings, one row per enrolment photo."""
+def open_encodings(data_key: vault.DataKey, template: FaceTemplate, *, size: int) -> NDArray[np.float32]:
+    """The template's encodings, one row of ``size`` floats (its model's) per enrolment photo."""
     return faces.encoding_from_bytes(
-        open_encoding_blob(data_key, template.sealed_encoding, commuter_id=template.commuter_id)
+        open_encoding_blob(data_key, template.sealed_encoding, commuter_id=template.commuter_id), size=size
     )
 
 
@@ -102,6 +102,7 @@ def open_reference_photo(data_key: vault.DataKey, template: FaceTemplate) -> byt
     return open_reference_photos(data_key, template)[0]
 
 
-def photo_count(sealed_encoding_bytes: int) -> int:
-    """How many photos a template's raw encodings hold, from their length in bytes."""
-    return sealed_encoding_bytes // (faces.ENCODING_SIZE * 4)
+def photo_count(template: FaceTemplate) -> int:
+    """How many enrolment photos a template was made from (from its quality report, without
+    opening it)."""
+    return len(template.quality.get("photos") or [None])

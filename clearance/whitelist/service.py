@@ -15,11 +15,12 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clearance.core import vault
 from clearance.core.enums import CommuterStatus
+from clearance.db.engine import dialect_insert
 from clearance.db.models import Commuter, Credential, FaceTemplate, SyncCounter
 from clearance.whitelist import biometrics
 
@@ -27,17 +28,16 @@ COUNTER = "whitelist"
 
 
 def next_version(session: Session) -> int:
-    bumped = session.execute(
-        update(SyncCounter)
-        .where(SyncCounter.name == COUNTER)
-        .values(value=SyncCounter.value + 1)
-        .returning(SyncCounter.value),
-        execution_options={"synchronize_session": False},
-    ).scalar_one_or_none()
-    if bumped is None:
-        session.execute(insert(SyncCounter).values(name=COUNTER, value=1))
-        return 1
-    return int(bumped)
+    # One statement whether or not the counter exists yet: two first changes at once must not
+    # both try to create it.
+    insert = dialect_insert(session)
+    statement = (
+        insert(SyncCounter)
+        .values(name=COUNTER, value=1)
+        .on_conflict_do_update(index_elements=[SyncCounter.name], set_={"value": SyncCounter.value + 1})
+        .returning(SyncCounter.value)
+    )
+    return int(session.execute(statement).scalar_one())
 
 
 def touch(session: Session, commuter: Commuter) -> None:
@@ -66,6 +66,7 @@ def changes_since(
             Commuter.last_side,
             Commuter.last_crossed_at,
             FaceTemplate.sealed_encoding,
+            FaceTemplate.model,
         )
         .outerjoin(FaceTemplate, FaceTemplate.commuter_id == Commuter.id)
         .where(Commuter.sync_version > since)
@@ -121,6 +122,7 @@ def changes_since(
                 "valid_until": row.valid_until.isoformat(),
                 "face_only": row.face_only,
                 "template": _b64(encoding),
+                "model": row.model,
                 "credentials": by_commuter[row.id],
                 "last_side": row.last_side.value if row.last_side else None,
                 "last_crossed_at": row.last_crossed_at.isoformat() if row.last_crossed_at else None,
