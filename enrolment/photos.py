@@ -8,7 +8,7 @@ from typing import Any
 from clearance.core.errors import FaceCheckFailed, HetaoError, InvalidInput
 from clearance.core.metrics import Metrics
 from clearance.core.settings import Settings
-from clearance.vision import faces, images, models
+from clearance.vision import faces, images, liveness, models
 
 REFERENCE_SIDE = 400
 """The reference photo is the face with context around it, at most this many pixels a side: large
@@ -33,7 +33,9 @@ def make_template(image: images.RGBImage, *, settings: Settings) -> Template:
     """The face template of an enrolment photo.
 
     Raises FaceCheckFailed with ``check`` set to ``no_face``, ``several_faces``,
-    ``face_too_small``, ``face_blurred`` or ``face_badly_exposed``.
+    ``face_too_small``, ``face_blurred``, ``face_badly_exposed``, ``face_too_close`` (a crop
+    so tight that nothing around the face shows) or ``presentation_attack`` (a photo of a
+    photo or of a screen: ``clearance.vision.liveness``).
     """
     boxes = faces.detect_faces(image, max_side=faces.ENROLMENT_DETECTION_SIDE)
     if not boxes:
@@ -55,6 +57,22 @@ def make_template(image: images.RGBImage, *, settings: Settings) -> Template:
             f"the photo cannot be used: {advice}",
             check=check.value,
             failed=[code.value for code, _ in failures],
+        )
+    share = quality.face_px / image.shape[0]
+    if share > settings.enrolment_max_face_share:
+        raise FaceCheckFailed(
+            f"the face fills {share:.0%} of the photo's height: take the photo from further "
+            f"away, showing the head and shoulders (the face at most "
+            f"{settings.enrolment_max_face_share:.0%} of the height), not a close crop",
+            check="face_too_close",
+        )
+    live = liveness.shared().score(image, box)
+    if live < settings.enrolment_liveness_threshold:
+        raise FaceCheckFailed(
+            "the photo looks like a picture of a photo or of a screen, not of the person: take "
+            f"the photo of the commuter themselves (liveness {live:.2f}, at least "
+            f"{settings.enrolment_liveness_threshold:.2f} needed)",
+            check="presentation_attack",
         )
     model = models.load(settings.face_model)
     return Template(

@@ -1,7 +1,9 @@
-"""Camera frames the way a kiosk sees them: a face, and a QR card held up beside it.
+"""Camera frames the way a kiosk sees them: a person, and a QR card held up beside the face.
 
 Used by the simulated kiosk of the demo, the tests and the benchmarks, so that all three push
-the same kind of picture through the real decoder and the real face matcher.
+the same kind of picture through the real decoder, the real liveness detector and the real face
+matcher. The person's photo is the frame itself (``kiosk.scenes.person``); attacks are made by
+``kiosk.scenes.attack``.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from clearance.vision import images, qr
+from clearance.vision import images
+from kiosk import scenes
 
-FRAME_SIZE = (640, 480)
+FRAME_SIZE = scenes.FRAME_SIZE
 """(width, height) of a VGA kiosk camera."""
 
 
@@ -22,30 +25,16 @@ def compose_frame(
     face: images.RGBImage | None,
     qr_text: str | None,
     size: tuple[int, int] = FRAME_SIZE,
-    qr_side: int = 220,
+    seed: int = 0,
 ) -> images.RGBImage:
-    """A frame of ``size`` with ``face`` (scaled to fill the left part) and a QR card of
-    ``qr_side`` pixels on the right. Either may be None."""
-    width, height = size
-    frame = np.full((height, width, 3), 96, dtype=np.uint8)
-    qr_area = qr_side + 20 if qr_text is not None else 0
+    """A camera frame of ``size`` showing the person in the photo ``face`` (None: nobody, an
+    empty grey view) holding up the card with the QR of ``qr_text`` (None: no card)."""
     if face is not None:
-        area_w, area_h = width - qr_area, height
-        scale = min(area_w / face.shape[1], area_h / face.shape[0])
-        fitted = cv2.resize(
-            face,
-            (max(1, int(face.shape[1] * scale)), max(1, int(face.shape[0] * scale))),
-            interpolation=cv2.INTER_AREA,
-        )
-        top = (area_h - fitted.shape[0]) // 2
-        left = (area_w - fitted.shape[1]) // 2
-        frame[top : top + fitted.shape[0], left : left + fitted.shape[1]] = fitted
+        return scenes.person(face, qr_text=qr_text, size=size, seed=seed)
+    width, height = size
+    frame = np.full((height, width, 3), scenes.GREY, dtype=np.uint8)
     if qr_text is not None:
-        rendered = images.decode_image(qr.render_qr_png(qr_text, box_size=4), max_pixels=10_000_000)
-        card = cv2.resize(rendered, (qr_side, qr_side), interpolation=cv2.INTER_NEAREST)
-        top = (height - qr_side) // 2
-        left = width - qr_side - 10
-        frame[top : top + qr_side, left : left + qr_side] = card
+        frame = scenes.paste_card(frame, qr_text, faces_in_frame=[], tilt=0.0)
     return frame
 
 
@@ -62,17 +51,25 @@ def write_walk_up(
     qr_text: str | None,
     frames: int = 5,
     gap: int = 10,
+    attack: scenes.Attack | None = None,
+    seed: int | None = None,
 ) -> int:
     """Write the frames of one person walking up to the kiosk into ``folder`` as JPEGs named in
     order from ``start``: ``frames`` frames of the face and QR drifting across the picture, then
-    ``gap`` empty frames while they walk on. Returns the next free index."""
+    ``gap`` empty frames while they walk on; with ``attack``, someone holds up ``face`` re-presented
+    that way instead (drawn from ``seed``, default ``start``). Returns the next free index."""
     folder.mkdir(parents=True, exist_ok=True)
     index = start
-    for step in range(frames):
+    if attack is not None and face is not None:
+        frame = scenes.attack(attack, face, qr_text=qr_text, seed=start if seed is None else seed)
+    else:
         frame = compose_frame(face=face, qr_text=qr_text)
-        shifted = np.full_like(frame, 96)
+    for step in range(frames):
+        # The person drifts across the view; the edge the camera newly sees continues the scene.
         dx = 4 * step
-        shifted[:, : frame.shape[1] - dx] = frame[:, dx:]
+        shifted = np.asarray(
+            cv2.copyMakeBorder(frame[:, dx:], 0, 0, 0, dx, cv2.BORDER_REPLICATE), dtype=np.uint8
+        )
         (folder / f"{index:05d}.jpg").write_bytes(images.encode_jpeg(shifted, quality=90))
         index += 1
     empty = images.encode_jpeg(compose_frame(face=None, qr_text=None), quality=90)

@@ -4,8 +4,9 @@ A commuter walks up holding a QR and looking at the camera. The station sees the
 frame, checks the credential against its own whitelist copy (offline: signature, expiry,
 revocation, dynamic code, replay), picks the best face it sees while the QR is up, encodes it
 once at full resolution, applies the shared rules, writes the decision to its outbox and only
-then announces it. It then waits for the person to leave before starting a new attempt, so a
-person standing in front of the camera is decided once, not once per frame.
+then announces it. Every usable face frame is also scored for liveness, and a picture held up
+is rejected (``clearance.vision.liveness``). It then waits for the person to leave before
+starting a new attempt, so a person standing in front of the camera is decided once, not once per frame.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from clearance.core.reasons import Reason
 from clearance.core.settings import Settings
 from clearance.core.wire import CrossingRecord, PassageClaim
 from clearance.core.zone import local_today, utcnow
-from clearance.vision import faces, models, qr
+from clearance.vision import faces, liveness, models, qr
 from clearance.vision.attempt import FaceFrame, FaceTally, face_evidence
 from clearance.vision.images import RGBImage
 from kiosk.link import Refused, ServerLink, Unreachable
@@ -168,6 +169,8 @@ class Station:
         self.pool = ThreadPoolExecutor(2, thread_name_prefix="hetao-frame")
         self.model = models.load(config.settings.face_model)
         self.model.load()  # before the first commuter, not during their attempt
+        self.liveness = liveness.shared()
+        self.liveness.load()
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
@@ -219,7 +222,7 @@ class Station:
         if rules.credential_rejection(attempt.evidence) is not None:
             return self._decide(attempt)
         state.guidance = Guidance.LOOK
-        attempt.faces.observe(image, boxes)
+        attempt.faces.observe(image, boxes, detector=self.liveness, timings=attempt.timings)
         if len(attempt.faces.best) >= self.config.frames:
             return self._decide(attempt)
         if t - attempt.first_seen >= self.config.face_timeout:
@@ -278,6 +281,7 @@ class Station:
                 template=attempt.commuter.template,
                 model=self.model,
                 timings=attempt.timings,
+                attack_below=self.config.settings.liveness_attack_threshold,
             )
         thresholds = rules.Thresholds.for_template(self.config.settings, photos=photos)
         return self._conclude(attempt, evidence, thresholds=thresholds)
@@ -374,10 +378,13 @@ class Station:
         self, image: RGBImage, boxes: list[faces.Box], *, started: float, timings: Timings
     ) -> dict[str, Any] | None:
         """No QR at a checkpoint that offers walk-through: after a few frames of one face, search
-        the opted-in commuters (1:N) with the stricter threshold."""
+        the opted-in commuters (1:N) with the stricter threshold. Only a face confidently live
+        (``liveness_face_only_threshold``, over the frames) is searched for; a clear attack is
+        rejected and recorded; in between the kiosk asks for the QR."""
         state = self.state
+        settings = self.config.settings
         tally = self._tally()
-        frame = tally.observe(image, boxes)
+        frame = tally.observe(image, boxes, detector=self.liveness, timings=timings)
         if len(boxes) != 1:
             state.face_streak = []
             return None
@@ -386,27 +393,46 @@ class Station:
         state.face_streak.append(frame)
         if len(state.face_streak) < self.config.face_only_frames:
             return None
-        best = sorted(state.face_streak, key=lambda f: f.score, reverse=True)[: self.config.frames]
-        state.face_streak = []
-        with timings.step("face_encode"):
-            encodings = np.stack([self.model.encode(frame.image, frame.box) for frame in best])
-        with timings.step("search"):
-            gallery = self.store.face_only_gallery()
-            index, distance = gallery.index.nearest(encodings)
+        streak, state.face_streak = state.face_streak, []
+        live = liveness.combine([f.liveness for f in streak if f.liveness is not None])
         threshold = self.config.face_only_threshold
-        commuter = self.store.commuter(gallery.commuter_ids[index]) if distance <= threshold else None
-        if commuter is None:
-            evidence = rules.Evidence(qr_seen=False)
+        thresholds = rules.Thresholds(
+            match=threshold,
+            refer=threshold,
+            attack=settings.liveness_attack_threshold,
+            live=settings.liveness_face_only_threshold,
+        )
+        seen = rules.Evidence(
+            qr_seen=True,
+            credential_known=True,
+            commuter_status=CommuterStatus.ACTIVE,
+            has_template=True,
+            face_count=1,
+            liveness=live,
+        )
+        commuter = None
+        if live is not None and live < thresholds.attack:
+            evidence = seen  # a picture held up: rejected, whoever it shows
+        elif live is None or live < thresholds.live:
+            # Not confidently live: no search, no record; this person is asked for their QR.
+            state.decided_text = "face-only:not-confident"
+            state.guidance = Guidance.SHOW_QR
+            return None
         else:
-            evidence = rules.Evidence(
-                qr_seen=True,
-                credential_known=True,
-                commuter_status=CommuterStatus.ACTIVE,
-                commuter_expired=commuter.valid_until < local_today(),
-                has_template=True,
-                face_count=1,
-                distance=distance,
-            )
+            best = sorted(streak, key=lambda f: f.score, reverse=True)[: self.config.frames]
+            with timings.step("face_encode"):
+                encodings = np.stack([self.model.encode(frame.image, frame.box) for frame in best])
+            with timings.step("search"):
+                gallery = self.store.face_only_gallery()
+                index, distance = gallery.index.nearest(encodings)
+            if distance <= threshold:
+                commuter = self.store.commuter(gallery.commuter_ids[index])
+            if commuter is None:
+                evidence = rules.Evidence(qr_seen=False)
+            else:
+                evidence = replace(
+                    seen, commuter_expired=commuter.valid_until < local_today(), distance=distance
+                )
         attempt = Attempt(
             started=started,
             first_seen=0.0,
@@ -419,9 +445,7 @@ class Station:
             faces=tally,
         )
         # No refer band in walk-through: it either recognises someone surely or asks for the QR.
-        return self._conclude(
-            attempt, evidence, thresholds=rules.Thresholds(match=threshold, refer=threshold)
-        )
+        return self._conclude(attempt, evidence, thresholds=thresholds)
 
 
 def _timed(function: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:

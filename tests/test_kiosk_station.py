@@ -26,6 +26,7 @@ from clearance.core.zone import utcnow
 from kiosk.frames import load_photo_file, write_walk_up
 from kiosk.link import ServerLink
 from kiosk.runner import Deliverer, open_store
+from kiosk.scenes import Attack
 from kiosk.station import LinkStatus
 from tests.live import LiveServer, run_kiosk, running_servers
 from tests.support import API, DATA, registration, rejected_crossing, wait_until
@@ -50,7 +51,7 @@ def test_one_decision_per_attempt_from_a_folder(live: LiveServer, tmp_path: Path
     folder = tmp_path / "frames"
     i = write_walk_up(folder, start=0, face=face(A.live_photo), qr_text=credential_a["payload"])
     i = write_walk_up(folder, start=i, face=face(IMPOSTOR_PHOTO), qr_text=credential_c["payload"])
-    i = write_walk_up(folder, start=i, face=face(DATA / "multi_face_4.jpg"), qr_text=credential_c["payload"])
+    i = write_walk_up(folder, start=i, face=face(DATA / "multi_face_1.jpg"), qr_text=credential_c["payload"])
     write_walk_up(folder, start=i, face=None, qr_text=credential_c["payload"])
     decisions, _ = run_kiosk(live, "east_to_hk", folder)
     assert [(d["decision"], d["reasons"]) for d in decisions] == [
@@ -65,6 +66,27 @@ def test_one_decision_per_attempt_from_a_folder(live: LiveServer, tmp_path: Path
     stored = {x["id"]: x for x in live.crossings()}
     assert set(stored) == {d["crossing_id"] for d in decisions}
     assert stored[decisions[1]["crossing_id"]]["commuter_id"] == c["id"]
+
+
+def test_a_phone_held_up_at_the_kiosk_is_rejected_and_the_person_then_cleared(
+    live: LiveServer, tmp_path: Path
+) -> None:
+    a, credential = live.enrol_active(A)
+    folder = tmp_path / "frames"
+    photo = face(A.live_photo)
+    i = write_walk_up(folder, start=0, face=photo, qr_text=credential["payload"], attack=Attack.PHONE, seed=1)
+    write_walk_up(folder, start=i, face=photo, qr_text=credential["payload"])
+    decisions, _ = run_kiosk(live, "east_to_hk", folder)
+    assert [(d["decision"], d["reasons"]) for d in decisions] == [
+        ("rejected", ["presentation_attack"]),
+        ("cleared", []),
+    ]
+    # Every usable frame was scored; a picture is not worth encoding.
+    assert decisions[0]["steps_ms"]["liveness"] > 0
+    assert "face_encode" not in decisions[0]["steps_ms"]
+    stored = {x["id"]: x for x in live.crossings()}
+    assert stored[decisions[0]["crossing_id"]]["reasons"] == ["presentation_attack"]
+    assert stored[decisions[0]["crossing_id"]]["commuter_id"] == a["id"]
 
 
 def test_video_file_source(live: LiveServer, tmp_path: Path) -> None:
@@ -186,12 +208,16 @@ def test_face_only_walk_through(live: LiveServer, tmp_path: Path) -> None:
     live.enrol_active(B)  # enrolled but not opted in: never recognised without a QR
     folder = tmp_path / "frames"
     i = write_walk_up(folder, start=0, face=face(A.live_photo), qr_text=None)
-    write_walk_up(folder, start=i, face=face(B.live_photo), qr_text=None)
+    i = write_walk_up(folder, start=i, face=face(B.live_photo), qr_text=None)
+    # A's photo on a phone, without a QR: rejected as an attack, never searched for.
+    write_walk_up(folder, start=i, face=face(A.live_photo), qr_text=None, attack=Attack.PHONE, seed=1)
     decisions, _ = run_kiosk(live, "west_to_hk", folder)  # the west checkpoint offers walk-through
     assert [(d["decision"], d["reasons"], d["commuter_id"]) for d in decisions] == [
         ("cleared", [], a["id"]),
         ("rejected", ["no_qr"], None),
+        ("rejected", ["presentation_attack"], None),
     ]
+    assert "search" not in decisions[2]["steps_ms"]
     none, _ = run_kiosk(live, "east_to_hk", folder)  # the east one does not
     assert none == []
 

@@ -4,7 +4,7 @@ from clearance.core.enums import CommuterStatus, Decision
 from clearance.core.reasons import Reason
 from clearance.core.rules import Evidence, Thresholds, decide
 
-THRESHOLDS = Thresholds(match=0.55, refer=0.60)
+THRESHOLDS = Thresholds(match=0.55, refer=0.60, attack=0.2, live=0.5)
 GOOD = Evidence(
     qr_seen=True,
     credential_known=True,
@@ -12,6 +12,7 @@ GOOD = Evidence(
     has_template=True,
     face_count=1,
     distance=0.35,
+    liveness=0.9,
 )
 
 
@@ -52,6 +53,21 @@ def with_(**changes: object) -> Evidence:
         (with_(passback=True, distance=0.7), Decision.REJECTED, (Reason.FACE_MISMATCH,)),
         # A bad credential rejects whatever the face shows.
         (with_(credential_revoked=True, distance=0.1), Decision.REJECTED, (Reason.REVOKED,)),
+        # A picture held up: rejected whoever it shows, and never cleared while in doubt.
+        (with_(liveness=0.1), Decision.REJECTED, (Reason.PRESENTATION_ATTACK,)),
+        (with_(liveness=0.1, distance=0.7), Decision.REJECTED, (Reason.PRESENTATION_ATTACK,)),
+        (with_(liveness=0.2), Decision.REFER, (Reason.LIVENESS_UNCERTAIN,)),
+        (with_(liveness=0.49), Decision.REFER, (Reason.LIVENESS_UNCERTAIN,)),
+        (with_(liveness=0.5), Decision.CLEARED, ()),
+        (with_(liveness=None), Decision.REFER, (Reason.LIVENESS_UNCERTAIN,)),
+        (
+            with_(liveness=0.3, distance=0.57),
+            Decision.REFER,
+            (Reason.LIVENESS_UNCERTAIN, Reason.FACE_UNCERTAIN),
+        ),
+        (with_(liveness=0.3, distance=0.7), Decision.REJECTED, (Reason.FACE_MISMATCH,)),
+        (with_(liveness=0.3, passback=True), Decision.REFER, (Reason.LIVENESS_UNCERTAIN,)),
+        (with_(liveness=0.1, face_count=2, distance=None), Decision.REFER, (Reason.SEVERAL_FACES,)),
     ],
 )
 def test_decision_table(evidence: Evidence, decision: Decision, reasons: tuple[Reason, ...]) -> None:

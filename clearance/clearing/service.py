@@ -32,7 +32,7 @@ from clearance.core.wire import PassageAnswer, PassageClaim
 from clearance.crossings import service as crossings
 from clearance.custody import keys
 from clearance.db.models import Commuter, Credential, Crossing, Kiosk
-from clearance.vision import faces, models
+from clearance.vision import faces, liveness, models
 from clearance.vision.attempt import FaceTally, face_evidence
 from clearance.vision.images import RGBImage
 from clearance.whitelist import biometrics
@@ -121,8 +121,17 @@ def clear_attempt(
         tally = FaceTally(min_face_px=settings.kiosk_min_face_px)
         with timings.step("face_detect"):
             boxes = faces.detect_faces(face_image, max_side=settings.detection_max_side)
-        tally.observe(face_image, boxes)
-        evidence = face_evidence(evidence, tally, template=template, model=model, timings=timings)
+        tally.observe(face_image, boxes, detector=liveness.shared(), timings=timings)
+        evidence = face_evidence(
+            evidence,
+            tally,
+            template=template,
+            model=model,
+            timings=timings,
+            attack_below=settings.liveness_attack_threshold,
+        )
+        if evidence.liveness is not None:
+            metrics.liveness.observe(evidence.liveness)
     outcome = rules.decide(evidence, thresholds=thresholds)
     crossing_id = uuid.uuid4()
     with timings.step("record"):
@@ -155,6 +164,8 @@ def clear_attempt(
     for step, ms in timings.steps.items():
         metrics.verify_seconds.labels(step=step).observe(ms / 1000)
     metrics.decisions.labels(decision=outcome.decision.value, direction=kiosk.direction.value).inc()
+    for reason in outcome.reasons:
+        metrics.reasons.labels(reason=reason.value, source="server").inc()
     return Attempt(crossing=crossing, outcome=outcome, distance=evidence.distance)
 
 

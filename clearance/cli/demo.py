@@ -38,6 +38,7 @@ from clearance.vision import images
 from clearance.web.app import API_PREFIX, create_app
 from clearance.web.deps import AppContext
 from enrolment import issuing
+from kiosk import scenes
 from kiosk.frames import compose_frame, load_photo_file, write_walk_up
 
 
@@ -258,6 +259,11 @@ def run_morning(client: httpx.Client, setup: Setup, context: AppContext, *, demo
         (f"{a.label} forgets to show a QR", face_a, None),
         (f"{a.label} tries to enter Hong Kong again", face_a, payloads[a.label]),
     ]
+    # Someone who has A's card holds up a phone showing a photo of A; another a print of C.
+    attacks = [
+        (f"someone holds up a phone showing {a.label}", scenes.Attack.PHONE, face_a, payloads[a.label]),
+        (f"someone holds up a printed photo of {c.label}", scenes.Attack.PRINT, face_c, payloads[c.label]),
+    ]
     # Later, C heads home to Shenzhen with the code on their phone; someone replays a screenshot.
     phone = expect(
         client.post(
@@ -278,11 +284,19 @@ def run_morning(client: httpx.Client, setup: Setup, context: AppContext, *, demo
     print(
         "\nThe kiosk at the east footbridge (towards Hong Kong) sees, then the west one (towards Shenzhen):"
     )
-    print(f"  {'time':8}  {'attempt':50}  {'decision':8}  {'reasons':18}  {'distance':>8}  {'ms':>6}")
-    attempts = [(label, face, payload, kiosk) for label, face, payload in scenario]
-    attempts += [(label, face, payload, homeward) for label, face, payload in scenario_home]
-    for label, face, payload, station in attempts:
-        frame = images.encode_jpeg(compose_frame(face=face, qr_text=payload), quality=90)
+    print(f"  {'time':8}  {'attempt':54}  {'decision':8}  {'reasons':20}  {'distance':>8}  {'ms':>6}")
+    attempts = [
+        (label, compose_frame(face=face, qr_text=payload), kiosk) for label, face, payload in scenario
+    ]
+    attempts += [
+        (label, scenes.attack(kind, face, qr_text=payload, seed=1), kiosk)
+        for label, kind, face, payload in attacks
+    ]
+    attempts += [
+        (label, compose_frame(face=face, qr_text=payload), homeward) for label, face, payload in scenario_home
+    ]
+    for label, image, station in attempts:
+        frame = images.encode_jpeg(image, quality=90)
         started = time.perf_counter()
         result = expect(
             client.post(
@@ -296,7 +310,7 @@ def run_morning(client: httpx.Client, setup: Setup, context: AppContext, *, demo
         distance = "-" if result["distance"] is None else f"{result['distance']:.3f}"
         reasons = ",".join(result["reasons"]) or "-"
         clock = time.strftime("%H:%M:%S")
-        print(f"  {clock}  {label:50}  {result['decision']:8}  {reasons:18}  {distance:>8}  {elapsed:6.0f}")
+        print(f"  {clock}  {label:54}  {result['decision']:8}  {reasons:20}  {distance:>8}  {elapsed:6.0f}")
     crossings = expect(client.get(f"{API_PREFIX}/crossings", headers=officer, params={"limit": 1000}), 200)
     print(f"\n{len(crossings)} crossings recorded (no images kept).")
     # The evening: B walks back to Shenzhen, then someone tries C's card, at a station.

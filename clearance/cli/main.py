@@ -300,9 +300,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rotate.set_defaults(func=cmd_keys_rotate)
 
-    from clearance.cli import models
+    from clearance.cli import liveness, models
 
     models.add_commands(commands)
+    liveness.add_commands(commands)
     return parser
 
 

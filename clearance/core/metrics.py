@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 STEP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.35, 0.5, 1.0, 2.5, 5.0)
+LIVENESS_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
 
 
 @dataclass
@@ -25,6 +26,19 @@ class Metrics:
             "Time spent in each step of POST /kiosk/verify",
             ["step"],
             buckets=STEP_BUCKETS,
+            registry=self.registry,
+        )
+        self.reasons = Counter(
+            "hetao_decision_reasons",
+            "Reasons given for decisions not cleared: by the server (POST /kiosk/verify) or by a "
+            "kiosk (counted when its crossings are delivered)",
+            ["reason", "source"],
+            registry=self.registry,
+        )
+        self.liveness = Histogram(
+            "hetao_liveness_score",
+            "Liveness of the faces POST /kiosk/verify examined, 0 (a picture) to 1 (live)",
+            buckets=LIVENESS_BUCKETS,
             registry=self.registry,
         )
         self.enrolments = Counter(

@@ -34,5 +34,9 @@ class Reason(StrEnum):
     TEMPLATE_OUTDATED = "template_outdated"
     """The template was made by another face model than the one in use: nothing to compare the
     face with until it is made again (`hetao models reencode`), so an officer looks."""
+    PRESENTATION_ATTACK = "presentation_attack"
+    """The face is a picture held up to the camera (a screen or a print), not a live person."""
+    LIVENESS_UNCERTAIN = "liveness_uncertain"
+    """The face may be a picture: not live enough to clear, not clearly an attack; an officer looks."""
     # The crossing
     ANTI_PASSBACK = "anti_passback"

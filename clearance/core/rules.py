@@ -2,9 +2,10 @@
 
 - ``cleared``: the gate opens.
 - ``rejected``: the gate stays closed because the credential or the person is not entitled to
-  cross (no or invalid credential, not whitelisted, a different face).
+  cross (no or invalid credential, not whitelisted, a different face, a picture held up).
 - ``refer``: the gate stays closed because the evidence is not good enough to decide either way
-  (no usable face, several faces, a distance too close to the threshold); an officer decides.
+  (no usable face, several faces, a distance too close to the threshold, a face not clearly
+  live); an officer decides.
 
 Reasons are machine-readable codes, most important first.
 """
@@ -24,14 +25,19 @@ class Thresholds:
     """Largest face distance that clears (lower is stricter)."""
     refer: float
     """Largest distance that is referred to an officer rather than rejected."""
+    attack: float = 0.0
+    """Liveness below this is a presentation attack (rejected)."""
+    live: float = 0.0
+    """Liveness at or above this is live; between ``attack`` and this, an officer decides."""
 
     @classmethod
     def for_template(cls, settings: Settings, *, photos: int) -> Thresholds:
         """The thresholds for a template of ``photos`` enrolment photos: with several, the
         distance is an average and may be a little larger at the same false accept rate."""
+        attack, live = settings.liveness_attack_threshold, settings.liveness_threshold
         if photos > 1:
-            return cls(settings.match_threshold_several, settings.refer_threshold_several)
-        return cls(settings.match_threshold, settings.refer_threshold)
+            return cls(settings.match_threshold_several, settings.refer_threshold_several, attack, live)
+        return cls(settings.match_threshold, settings.refer_threshold, attack, live)
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,8 @@ class Evidence:
     """None when the face was not examined because the credential already failed."""
     face_quality_failures: tuple[Reason, ...] = ()
     distance: float | None = None
+    liveness: float | None = None
+    """How live the face looks over the attempt's frames, 0 (a picture) to 1; None if unscored."""
     template_outdated: bool = False
     """The template was made by another face model: the face cannot be compared with it."""
     passback: bool = False
@@ -98,16 +106,25 @@ def decide_face(evidence: Evidence, *, thresholds: Thresholds) -> Outcome:
         return Outcome(Decision.REFER, (Reason.SEVERAL_FACES,))
     if evidence.face_quality_failures:
         return Outcome(Decision.REFER, evidence.face_quality_failures)
+    # A picture held up is an attack whoever it shows: rejected before the face is compared.
+    live = evidence.liveness is not None and evidence.liveness >= thresholds.live
+    if evidence.liveness is not None and evidence.liveness < thresholds.attack:
+        return Outcome(Decision.REJECTED, (Reason.PRESENTATION_ATTACK,))
     if evidence.template_outdated:
         return Outcome(Decision.REFER, (Reason.TEMPLATE_OUTDATED,))
     if evidence.distance is None:
         return Outcome(Decision.REFER, (Reason.NO_FACE,))
-    if evidence.distance <= thresholds.match:
-        if evidence.passback:
-            # The right person, but the record says they are already on the other side:
-            # a shared credential, a missed exit or a tailgate. An officer looks.
-            return Outcome(Decision.REFER, (Reason.ANTI_PASSBACK,))
-        return Outcome(Decision.CLEARED, ())
-    if evidence.distance <= thresholds.refer:
-        return Outcome(Decision.REFER, (Reason.FACE_UNCERTAIN,))
-    return Outcome(Decision.REJECTED, (Reason.FACE_MISMATCH,))
+    if evidence.distance > thresholds.refer:
+        return Outcome(Decision.REJECTED, (Reason.FACE_MISMATCH,))
+    doubts: tuple[Reason, ...] = ()
+    if not live:
+        doubts += (Reason.LIVENESS_UNCERTAIN,)
+    if evidence.distance > thresholds.match:
+        doubts += (Reason.FACE_UNCERTAIN,)
+    if doubts:
+        return Outcome(Decision.REFER, doubts)
+    if evidence.passback:
+        # The right person, but the record says they are already on the other side:
+        # a shared credential, a missed exit or a tailgate. An officer looks.
+        return Outcome(Decision.REFER, (Reason.ANTI_PASSBACK,))
+    return Outcome(Decision.CLEARED, ())

@@ -117,6 +117,26 @@ class Settings(BaseSettings):
     """Usable face frames a kiosk encodes and averages per attempt (each costs one encoding)."""
     max_enrolment_photos: int = Field(default=3, ge=1, le=5)
 
+    # Liveness (presentation-attack detection, clearance/vision/liveness.py): a score from 0 (a
+    # picture held up) to 1 (a live person), the median over the attempt's usable frames. Chosen
+    # by bench/pad.py on one half of the calibration set, counted on the other (BENCHMARKS.md).
+    liveness_attack_threshold: float = Field(default=0.08, ge=0, le=1)
+    """Below this the attempt is rejected as a presentation attack (live people there: <= 1 %)."""
+    liveness_threshold: float = Field(default=0.53, ge=0, le=1)
+    """At or above this the person is taken to be live; between the two an officer decides
+    (liveness_uncertain): a face that is not confidently live is never cleared. Live people below
+    it: <= 5 % (counted 3.5 % on the report half)."""
+    liveness_face_only_threshold: float = Field(default=0.8, ge=0, le=1)
+    """Face-only walk-through (no QR) recognises only a face at least this live; below it the
+    kiosk asks for the QR."""
+    enrolment_liveness_threshold: float = Field(default=0.5, ge=0, le=1)
+    """An enrolment photo scoring below this is refused as a picture of a picture or a screen
+    (judged on camera-quality photos, dev/: 7 % of live photos refused, to be taken again at the
+    desk; 2 % of phone screens and 8 % of prints re-photographed accepted)."""
+    enrolment_max_face_share: float = Field(default=0.6, gt=0, le=1)
+    """An enrolment photo whose face is taller than this share of the photo is refused as too
+    tight a crop: neither the liveness check nor an officer can see what the face was taken from."""
+
     crossing_retention_days: int = Field(default=365, ge=1)
     """`hetao purge` anonymises (or deletes) crossings decided longer ago than this."""
     retention_action: str = Field(default="anonymise", pattern="^(anonymise|delete)$")
@@ -142,6 +162,8 @@ class Settings(BaseSettings):
             or self.refer_threshold_several < self.match_threshold_several
         ):
             raise ValueError("a refer threshold must be at least its match threshold")
+        if not self.liveness_attack_threshold <= self.liveness_threshold <= self.liveness_face_only_threshold:
+            raise ValueError("liveness thresholds must be ordered: attack <= liveness <= face-only liveness")
         if self.max_requests_at_work + 4 > 2 * self.database_pool_size:
             raise ValueError(
                 "max_requests_at_work must leave four of the 2 x database_pool_size connections "

@@ -19,7 +19,8 @@ from clearance.core.errors import (
     NotFound,
     responses,
 )
-from clearance.core.wire import CrossingBatch, KioskIdentity, UploadResults
+from clearance.core.reasons import Reason
+from clearance.core.wire import CrossingBatch, KioskIdentity, UploadResults, UploadStatus
 from clearance.core.zone import Instant, utcnow
 from clearance.crossings import ingest
 from clearance.crossings import service as crossings
@@ -29,6 +30,9 @@ from clearance.stations import service as stations
 from clearance.web.deps import ContextDep, KioskActorDep, KioskDep, OfficerActor, SessionDep
 
 router = APIRouter()
+
+KNOWN_REASONS = frozenset(reason.value for reason in Reason)
+"""Only these become metric labels: a kiosk's text never names a time series."""
 AUTH_ERRORS = (NotAuthenticated, Forbidden)
 
 
@@ -127,8 +131,12 @@ def kiosk_crossings(
         sent_at=body.sent_at,
         actor=actor,
     )
-    for result in delivery.results:
+    for item, result in zip(body.crossings, delivery.results, strict=True):
         context.metrics.crossings_delivered.labels(status=result.status.value).inc()
+        if result.status is UploadStatus.CREATED and isinstance(item, dict):
+            for reason in item.get("reasons") or []:
+                if reason in KNOWN_REASONS:
+                    context.metrics.reasons.labels(reason=reason, source="kiosk").inc()
     return UploadResults(
         results=delivery.results, server_time=now, clock_offset_seconds=delivery.clock_offset
     )

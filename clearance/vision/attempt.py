@@ -4,6 +4,8 @@ server (over the one frame it is sent), and turned into the face part of the evi
 A frame counts towards the decision only if it shows exactly one face of usable size; several
 faces in a frame, or only faces too small to match reliably, are remembered so the decision can
 say why it could not look. Of the usable frames, the best are kept (bigger and sharper first).
+Every usable frame is scored for liveness (``clearance.vision.liveness``) when a liveness model
+is given, and the attempt is judged on the median of those scores, not on one frame.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from clearance.core.evidence import Timings
 from clearance.core.reasons import Reason
 from clearance.vision import faces
 from clearance.vision.images import RGBImage
+from clearance.vision.liveness import LivenessModel, combine
 from clearance.vision.models import FaceModel
 
 SHARP_ENOUGH = 200.0
@@ -31,6 +34,7 @@ class FaceFrame:
     image: RGBImage
     box: faces.Box
     quality: faces.FaceQuality
+    liveness: float | None = None
 
     @property
     def score(self) -> float:
@@ -49,9 +53,19 @@ class FaceTally:
     several_faces: int = 0
     small_faces: int = 0
     usable: int = 0
+    liveness: list[float] = field(default_factory=list)
+    """The liveness score of every usable frame."""
 
-    def observe(self, image: RGBImage, boxes: list[faces.Box]) -> FaceFrame | None:
-        """Take in one frame and the face boxes found in it; the usable face, if it has one."""
+    def observe(
+        self,
+        image: RGBImage,
+        boxes: list[faces.Box],
+        *,
+        detector: LivenessModel | None = None,
+        timings: Timings | None = None,
+    ) -> FaceFrame | None:
+        """Take in one frame and the face boxes found in it; the usable face, if it has one,
+        scored by the liveness ``detector`` if given (its time added to ``timings``)."""
         if len(boxes) > 1:
             self.several_faces += 1
             return None
@@ -61,7 +75,12 @@ class FaceTally:
         if quality.face_px < self.min_face_px:
             self.small_faces += 1
             return None
-        frame = FaceFrame(image, boxes[0], quality)
+        score = None
+        if detector is not None:
+            with (timings if timings is not None else Timings()).step("liveness"):
+                score = detector.score(image, boxes[0])
+            self.liveness.append(score)
+        frame = FaceFrame(image, boxes[0], quality, score)
         self.usable += 1
         self.best = sorted([*self.best, frame], key=lambda f: f.score, reverse=True)[: self.keep]
         return frame
@@ -85,17 +104,23 @@ def face_evidence(
     template: NDArray[np.float32] | None,
     model: FaceModel,
     timings: Timings,
+    attack_below: float = 0.0,
 ) -> rules.Evidence:
     """``evidence`` completed with what the faces of the attempt show: the distance to
     ``template`` (one row per enrolment photo) of the best usable frames, each encoded by
     ``model`` at full resolution (``faces.template_distance``), or why there are none.
-    ``template`` None: it was made by another model and cannot be compared."""
+    ``template`` None: it was made by another model and cannot be compared. The liveness is the
+    combination of every usable frame's score."""
     refusal = tally.refusal()
     if refusal is not None:
         count, failures = refusal
         return replace(evidence, face_count=count, face_quality_failures=failures)
+    evidence = replace(evidence, liveness=combine(tally.liveness))
     if template is None:
         return replace(evidence, face_count=1, template_outdated=True)
+    if evidence.liveness is not None and evidence.liveness < attack_below:
+        # A picture held up: rejected whoever it shows, without paying for the encoding.
+        return replace(evidence, face_count=1)
     with timings.step("face_encode"):
         encodings = np.stack([model.encode(frame.image, frame.box) for frame in tally.best])
     with timings.step("match"):

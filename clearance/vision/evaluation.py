@@ -351,3 +351,72 @@ def calibrate(found: LabelledEncodings) -> Calibration:
         for size in galleries(len(report))
     }
     return Calibration(match, refer, face_only, bound, reported, face_only_reported, len(tune), len(report))
+
+
+# --- Presentation-attack detection (ISO/IEC 30107-3 terms) ---------------------------------------
+
+LIVENESS_GRID = np.round(np.arange(0.01, 0.991, 0.01), 2)
+"""The liveness thresholds chosen from."""
+BPCER_GOAL = 0.05
+"""At most this share of live people may fail the liveness threshold (referred to an officer)."""
+BONA_FIDE_REJECTED_GOAL = 0.01
+"""At most this share of live people may score below the attack threshold (rejected outright)."""
+APCER_GOAL = 0.05
+"""At most this share of each kind of attack may pass the liveness threshold."""
+
+
+@dataclass(frozen=True)
+class PadScores:
+    """Liveness scores of presentations (an attempt's frames combined): live people (bona fide)
+    and attacks of each kind."""
+
+    bona_fide: Array
+    attacks: dict[str, Array]
+
+    def bpcer(self, live: float) -> Rate:
+        """Live people below the liveness threshold: not cleared (at least referred)."""
+        return Rate(int(np.sum(self.bona_fide < live)), len(self.bona_fide))
+
+    def bona_fide_rejected(self, attack: float) -> Rate:
+        """Live people below the attack threshold: rejected as an attack."""
+        return Rate(int(np.sum(self.bona_fide < attack)), len(self.bona_fide))
+
+    def apcer(self, kind: str, live: float) -> Rate:
+        """Attacks of ``kind`` at or above the liveness threshold: taken for a live person."""
+        scores = self.attacks[kind]
+        return Rate(int(np.sum(scores >= live)), len(scores))
+
+    def attacks_rejected(self, kind: str, attack: float) -> Rate:
+        """Attacks of ``kind`` below the attack threshold: rejected outright (not just referred)."""
+        scores = self.attacks[kind]
+        return Rate(int(np.sum(scores < attack)), len(scores))
+
+    def choose(self, *, bpcer_goal: float = BPCER_GOAL) -> tuple[float, float]:
+        """(attack, live) thresholds: ``live`` the largest grid value keeping BPCER within
+        ``bpcer_goal`` (so as many attacks as possible fall below it), ``attack`` the largest
+        keeping live people rejected within ``BONA_FIDE_REJECTED_GOAL``, never above ``live``.
+        Raises ValueError without bona fide scores."""
+        if not len(self.bona_fide):
+            raise ValueError("no bona fide presentation was scored")
+        live = max(
+            (float(t) for t in LIVENESS_GRID if self.bpcer(float(t)).value <= bpcer_goal),
+            default=float(LIVENESS_GRID[0]),
+        )
+        attack = max(
+            (
+                float(t)
+                for t in LIVENESS_GRID
+                if self.bona_fide_rejected(float(t)).value <= BONA_FIDE_REJECTED_GOAL
+            ),
+            default=float(LIVENESS_GRID[0]),
+        )
+        return min(attack, live), live
+
+    def report(self, *, attack: float, live: float) -> dict[str, Any]:
+        return {
+            "thresholds": {"attack": attack, "live": live},
+            "bpcer": self.bpcer(live).json(),
+            "bona_fide_rejected": self.bona_fide_rejected(attack).json(),
+            "apcer": {kind: self.apcer(kind, live).json() for kind in self.attacks},
+            "attacks_rejected": {kind: self.attacks_rejected(kind, attack).json() for kind in self.attacks},
+        }

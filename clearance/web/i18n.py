@@ -284,6 +284,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "face_uncertain": ("臉部比對不確定", "脸部比对不确定"),
     "face_mismatch": ("臉部不符", "脸部不符"),
     "template_outdated": ("臉部範本須以新模型重建", "脸部模板须以新模型重建"),
+    "presentation_attack": ("疑似以照片或螢幕冒充", "疑似以照片或屏幕冒充"),
+    "liveness_uncertain": ("無法確認為真人", "无法确认为真人"),
     "anti_passback": ("防回傳：已在該園區", "防回传：已在该园区"),
     # Alert kinds
     "anti_passback_conflict": ("防回傳衝突", "防回传冲突"),
@@ -332,6 +334,8 @@ ENGLISH: dict[str, str] = {
     "face_uncertain": "face uncertain",
     "face_mismatch": "face mismatch",
     "template_outdated": "template made by an older face model",
+    "presentation_attack": "a picture held up, not a live person",
+    "liveness_uncertain": "not clearly a live person",
     "anti_passback": "anti-passback: already in that park",
     "anti_passback_conflict": "Anti-passback conflict",
     "repeated_face_mismatch": "Repeated face mismatches on one credential",
