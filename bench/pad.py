@@ -140,15 +140,17 @@ def score_photo(job: tuple[str, str, int, bool, float]) -> dict[str, Any]:
 
 
 def score_folder(
-    folder: Path, *, every: int, frames: int, hard: bool, box_scale: float
+    folder: Path, *, every: int, frames: int, hard: bool, box_scale: float, people: set[str] | None = None
 ) -> list[dict[str, Any]]:
-    """The rows of every ``every``-th photo of ``folder``, cached in bench/output."""
-    name = f"pad_{folder.name}_every{every}_frames{frames}_box{box_scale}{'_hard' if hard else ''}.json"
+    """The rows of every ``every``-th photo of ``folder`` (of ``people`` only, if given), cached in
+    bench/output."""
+    only = f"_{len(people)}people" if people is not None else ""
+    name = f"pad_{folder.name}_every{every}_frames{frames}_box{box_scale}{'_hard' if hard else ''}{only}.json"
     cache = OUTPUT / name
     if cache.exists():
         rows: list[dict[str, Any]] = json.loads(cache.read_text())
         return rows
-    photos = labelled_photos(folder)[::every]
+    photos = [p for p in labelled_photos(folder)[::every] if people is None or p.parent.name in people]
     jobs = [(str(p), p.parent.name, frames, hard, box_scale) for p in photos]
     rows = []
     started = time.perf_counter()
@@ -314,7 +316,9 @@ def main() -> None:
         # On the tune half only (every 6th photo), so the report half and dev/ stay unseen.
         sweep = {}
         for scale in SWEEP:
-            swept = score_folder(args.faces, every=6, frames=args.frames, hard=False, box_scale=scale)
+            swept = score_folder(
+                args.faces, every=6, frames=args.frames, hard=False, box_scale=scale, people=tune
+            )
             sweep[str(scale)] = pad_scores(swept, tune).report(
                 attack=settings.liveness_attack_threshold, live=settings.liveness_threshold
             )

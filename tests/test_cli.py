@@ -134,7 +134,9 @@ def test_demo_runs_the_scripted_morning(env: dict[str, str], tmp_path: Path) -> 
     assert "anti_passback" in decision_of("tries to enter Hong Kong again")
     assert "cleared" in decision_of("shows the code on their phone")
     assert "replayed" in decision_of("a screenshot of")
-    assert "12 crossings recorded" in result.stdout
+    assert "presentation_attack" in decision_of("holds up a phone showing")
+    assert "cleared" not in decision_of("holds up a printed photo")
+    assert "14 crossings recorded" in result.stdout
     assert (Path(env["HETAO_DATA_DIR"]) / "demo" / "hetao.sqlite3").exists()
 
 
@@ -149,3 +151,43 @@ def test_purge_runs_from_cron_and_says_what_it_did(env: dict[str, str]) -> None:
     refused = run(["purge", "--days", "0"], env)
     assert refused.returncode != 0
     assert "--days must be at least 1" in refused.stderr
+
+
+def test_production_says_what_is_missing_in_one_line_and_keys_are_made_once(env: dict[str, str]) -> None:
+    production = {**env, "HETAO_ENVIRONMENT": "production"}
+    port = str(free_port("127.0.0.1"))
+    no_secret = run(["serve", "--port", port], production, timeout=60)
+    assert no_secret.returncode != 0
+    assert no_secret.stderr.strip() == "hetao: HETAO_SECRET_KEY must be set to a real secret in production"
+    bad_number = run(["serve"], {**production, "HETAO_SECRET_KEY": "s" * 40, "HETAO_MATCH_THRESHOLD": "x"})
+    assert bad_number.stderr.splitlines()[0].startswith("hetao: HETAO_MATCH_THRESHOLD: ")
+    production["HETAO_SECRET_KEY"] = "a long random secret for the token signatures, 1234567890"
+    assert run(["db", "upgrade"], production).returncode == 0
+    no_keys = run(["serve", "--port", port], production, timeout=60)
+    assert no_keys.returncode == 1
+    assert "Traceback" not in no_keys.stderr
+    assert "hetao keys init" in no_keys.stderr and len(no_keys.stderr.strip().splitlines()) == 1
+    made = run(["keys", "init"], production)
+    assert made.returncode == 0, made.stderr
+    keys = Path(env["HETAO_DATA_DIR"]) / "keys"
+    files = {p.name: p for p in keys.iterdir()}
+    assert set(files) == {"signing-ed25519.pem", "data.key", "index.key"}
+    assert all(p.stat().st_mode & 0o077 == 0 for p in files.values())
+    before = {name: p.read_bytes() for name, p in files.items()}
+    again = run(["keys", "init"], production)
+    assert again.returncode == 1
+    assert "already exist" in again.stderr
+    assert {name: p.read_bytes() for name, p in files.items()} == before  # nothing replaced
+    # With its keys the server starts, saying where it runs.
+    with subprocess.Popen(
+        [HETAO, "serve", "--port", port],
+        env=production,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as process:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        process.terminate()
+        process.wait(10)
+    assert "(production)" in first and "database sqlite:///" in first

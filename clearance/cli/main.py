@@ -26,7 +26,18 @@ def _settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        raise SystemExit(f"hetao: invalid settings: {exc}") from None
+        raise SystemExit(settings_problems(exc)) from None
+
+
+def settings_problems(exc: ValidationError) -> str:
+    """One line per invalid setting, named as the operator sets it (``HETAO_…``)."""
+    lines = []
+    for error in exc.errors():
+        where = "_".join(str(part) for part in error["loc"]).upper()
+        name = f"HETAO_{where}" if where else "settings"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        lines.append(f"hetao: {name}: {message}" if where else f"hetao: {message}")
+    return "\n".join(lines)
 
 
 SHUTDOWN_GRACE_SECONDS = 3
@@ -41,7 +52,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings()
     log_config = logs.configure(args.log_level)
     app = create_app(settings)
-    print(f"Hetao Clearance on http://{args.host}:{args.port}  (API docs at /docs)", flush=True)
+    print(
+        f"Hetao Clearance ({settings.environment.value}) on http://{args.host}:{args.port}  (API docs at "
+        f"/docs), database {database_label(settings.sqlalchemy_url)}, data in {settings.data_dir}",
+        flush=True,
+    )
     uvicorn.run(
         app,
         host=args.host,
@@ -202,6 +217,26 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def database_label(url: str) -> str:
+    """The database URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def cmd_keys_init(args: argparse.Namespace) -> int:
+    from clearance.custody import keys
+
+    settings = _settings()
+    for path in keys.init_keys(settings):
+        print(f"made {path} (owner-only)")
+    print(
+        "Back these files up with the database, and keep the copies apart from it: the data key "
+        "opens the templates, the signing key makes credentials."
+    )
+    return 0
+
+
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
     from clearance.audit.service import Actor
     from clearance.custody import keys, rekey
@@ -289,9 +324,13 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--quiet", action="store_true", help="no progress lines, only the summary")
     purge.set_defaults(func=cmd_purge)
 
-    keys = commands.add_parser("keys", help="the data encryption key").add_subparsers(
+    keys = commands.add_parser("keys", help="the server's keys").add_subparsers(
         dest="keys_command", required=True
     )
+    init = keys.add_parser(
+        "init", help="make the signing, data and index keys in HETAO_DATA_DIR/keys (never overwrites)"
+    )
+    init.set_defaults(func=cmd_keys_init)
     rotate = keys.add_parser(
         "rotate", help="make a new data key and re-seal everything with it, while servers keep running"
     )
@@ -313,6 +352,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except HetaoError as exc:
         print(f"hetao: {exc.detail}", file=sys.stderr)
+        return 1
+    except (FileNotFoundError, FileExistsError) as exc:
+        print(f"hetao: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -17,6 +17,17 @@ from cryptography.hazmat.primitives.serialization import (
 from clearance.core.vault import DataKey
 
 
+class MissingKeyFile(FileNotFoundError):
+    """A key file that must exist does not: in production keys are made by `hetao keys init`."""
+
+    def __init__(self, what: str, path: Path) -> None:
+        super().__init__(
+            f"{what} not found at {path}: make the server's keys once with `hetao keys init` "
+            "(or restore them from the backup taken with the database)"
+        )
+        self.path = path
+
+
 def write_private_file(path: Path, content: bytes) -> None:
     """Write a key file readable only by its owner, creating its folder."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -31,7 +42,7 @@ def load_or_create_data_key(path: Path, *, create: bool) -> DataKey:
     """Read the 32-byte data key from ``path``; make one there first if ``create``."""
     if not path.exists():
         if not create:
-            raise FileNotFoundError(f"data encryption key not found at {path}")
+            raise MissingKeyFile("data encryption key", path)
         write_private_file(path, new_key_text())
     return DataKey(read_key_file(path))
 
@@ -51,7 +62,7 @@ def load_or_create_signing_key(path: Path, *, create: bool) -> Ed25519PrivateKey
     """The Ed25519 private key in the PEM file at ``path``; made there first if ``create``."""
     if not path.exists():
         if not create:
-            raise FileNotFoundError(f"signing key not found at {path}")
+            raise MissingKeyFile("credential signing key", path)
         pem = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
         write_private_file(path, pem)
     key = load_pem_private_key(path.read_bytes(), password=None)

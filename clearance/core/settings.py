@@ -202,6 +202,11 @@ class Settings(BaseSettings):
         return self.keys_dir / "data.key"
 
     @property
+    def index_key_file(self) -> Path:
+        """The key of the document-number index (equality lookups without the number in clear)."""
+        return self.keys_dir / "index.key"
+
+    @property
     def sqlalchemy_url(self) -> str:
         if self.database_url:
             return self.database_url

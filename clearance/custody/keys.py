@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import (
@@ -125,12 +126,32 @@ def name_sealing_key(session: Session, *, key_id: bytes) -> None:
     session.flush()
 
 
+def key_files(settings: Settings) -> list[Path]:
+    """The server's key files: the credential signing key, the data key, the document index key."""
+    return [settings.signing_key_file, settings.data_key_file, settings.index_key_file]
+
+
+def init_keys(settings: Settings) -> list[Path]:
+    """Make every key the server needs, readable by their owner only; refuses (FileExistsError)
+    when any of them exists, so a key that sealed or signed something is never replaced."""
+    existing = [path for path in key_files(settings) if path.exists()]
+    if existing:
+        raise FileExistsError(
+            f"keys already exist ({', '.join(str(p) for p in existing)}): nothing was written. "
+            "Replacing one would orphan what it signed or sealed; `hetao keys rotate` changes the data key"
+        )
+    keyfiles.load_or_create_signing_key(settings.signing_key_file, create=True)
+    keyfiles.load_or_create_data_key(settings.data_key_file, create=True)
+    keyfiles.load_or_create_data_key(settings.index_key_file, create=True)
+    return key_files(settings)
+
+
 def load_keyring(settings: Settings) -> Keyring:
     create = settings.environment is Environment.DEVELOPMENT
     return Keyring(
         signing_key=keyfiles.load_or_create_signing_key(settings.signing_key_file, create=create),
         data_keys=DataKeyFiles(settings, create=create),
-        index_key=keyfiles.load_or_create_data_key(settings.keys_dir / "index.key", create=create).key,
+        index_key=keyfiles.load_or_create_data_key(settings.index_key_file, create=create).key,
     )
 
 
