@@ -212,6 +212,17 @@ CHANGES: dict[tuple[str, str], tuple[str, Call]] = {
         "rekey_kiosk",
         lambda d: d.api("admin", "POST", f"/kiosks/{d.world.kiosk_id}/rekey"),
     ),
+    ("POST", "/api/v1/kiosks/{kiosk_id}/disable"): (
+        "disable_kiosk",
+        lambda d: d.api("admin", "POST", f"/kiosks/{d.world.kiosk_id}/disable", json={"reason": "test"}),
+    ),
+    ("POST", "/api/v1/kiosks/{kiosk_id}/enable"): (
+        "enable_kiosk",
+        lambda d: (
+            d.api("admin", "POST", f"/kiosks/{d.world.kiosk_id}/disable"),
+            d.api("admin", "POST", f"/kiosks/{d.world.kiosk_id}/enable"),
+        )[1],
+    ),
     ("POST", "/login"): (
         "sign_in",
         lambda d: d.page(

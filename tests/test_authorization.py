@@ -43,6 +43,8 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/kiosk/passages"): frozenset({KIOSK}),
     ("GET", "/api/v1/kiosks"): frozenset({ADMIN}),
     ("POST", "/api/v1/kiosks/{kiosk_id}/rekey"): frozenset({ADMIN}),
+    ("POST", "/api/v1/kiosks/{kiosk_id}/disable"): frozenset({ADMIN}),
+    ("POST", "/api/v1/kiosks/{kiosk_id}/enable"): frozenset({ADMIN}),
     ("GET", "/api/v1/kiosk/presence/{commuter_id}"): frozenset({KIOSK}),
     ("GET", "/api/v1/crossings"): frozenset({OFFICER}),
     ("POST", "/api/v1/crossings/{crossing_id}/override"): frozenset({OFFICER}),

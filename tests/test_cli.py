@@ -191,3 +191,49 @@ def test_production_says_what_is_missing_in_one_line_and_keys_are_made_once(env:
         process.terminate()
         process.wait(10)
     assert "(production)" in first and "database sqlite:///" in first
+
+
+def test_an_administrator_disables_enables_and_rekeys_a_kiosk_from_the_command_line(tmp_path: Path) -> None:
+    from tests.live import running_servers
+
+    with running_servers(tmp_path, "kiosk_admin") as (server,):
+        env = server.env
+        key = server.kiosks["east_to_hk"]
+
+        def whitelist(api_key: str) -> int:
+            answer = httpx.get(
+                f"{server.url}/api/v1/kiosk/whitelist",
+                params={"since": 0},
+                headers={"Authorization": f"Bearer {api_key}"},
+                timeout=30,
+            )
+            return answer.status_code
+
+        assert whitelist(key) == 200
+        listed = run(["admin", "list-kiosks"], env)
+        assert listed.returncode == 0, listed.stderr
+        assert re.search(r"East/east_to_hk\s+to_hk\s+enabled", listed.stdout)
+        # "west_to_hk" alone names one kiosk; a name that two checkpoints share would need checkpoint/.
+        disabled = run(["admin", "disable-kiosk", "east_to_hk", "--reason", "stolen from the bridge"], env)
+        assert disabled.returncode == 0, disabled.stderr
+        assert whitelist(key) == 401  # at once, without a restart
+        assert re.search(r"East/east_to_hk\s+to_hk\s+DISABLED", run(["admin", "list-kiosks"], env).stdout)
+        again = run(["admin", "disable-kiosk", "East/east_to_hk"], env)
+        assert again.returncode == 1 and "already disabled" in again.stderr
+        unknown = run(["admin", "disable-kiosk", "no_such_kiosk"], env)
+        assert unknown.returncode == 1 and "no kiosk named" in unknown.stderr
+        assert run(["admin", "enable-kiosk", "east_to_hk"], env).returncode == 0
+        assert whitelist(key) == 200
+        rekeyed = run(["admin", "rekey-kiosk", "east_to_hk"], env)
+        assert rekeyed.returncode == 0, rekeyed.stderr
+        new_key = rekeyed.stdout.strip().splitlines()[-1]
+        assert whitelist(key) == 401 and whitelist(new_key) == 200
+        audit = httpx.get(
+            f"{server.url}/api/v1/audit",
+            params={"action": "disable_kiosk"},
+            headers=server.headers("officer"),
+            timeout=30,
+        )
+        assert audit.status_code == 200, audit.text
+        (event,) = audit.json()
+        assert event["detail"] == "stolen from the bridge"

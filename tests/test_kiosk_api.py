@@ -233,3 +233,34 @@ def test_a_claimed_passage_is_granted_once_and_its_record_recognised(
     assert client.get(f"{API}/alerts", headers=world.officer.headers).json() == []
     elsewhere = {**claim, "credential_id": str(uuid.uuid4())}
     assert client.post(f"{API}/kiosk/passages", headers=world.kiosk, json=elsewhere).status_code == 422
+
+
+def test_a_disabled_kiosk_is_refused_at_once_and_the_switch_is_audited(
+    client: TestClient, world: World
+) -> None:
+    whitelist = f"{API}/kiosk/whitelist"
+    assert client.get(whitelist, headers=world.kiosk).status_code == 200
+    off = client.post(
+        f"{API}/kiosks/{world.kiosk_id}/disable",
+        headers=world.admin.headers,
+        json={"reason": "lost in transit"},
+    )
+    assert off.status_code == 200, off.text
+    assert off.json()["is_active"] is False
+    refused = client.get(whitelist, headers=world.kiosk)
+    assert refused.status_code == 401
+    assert "disabled" in refused.json()["detail"]
+    twice = client.post(f"{API}/kiosks/{world.kiosk_id}/disable", headers=world.admin.headers)
+    assert twice.status_code == 409
+    # Only an administrator switches kiosks.
+    assert (
+        client.post(f"{API}/kiosks/{world.kiosk_id}/enable", headers=world.officer.headers).status_code == 403
+    )
+    on = client.post(f"{API}/kiosks/{world.kiosk_id}/enable", headers=world.admin.headers)
+    assert on.status_code == 200 and on.json()["is_active"] is True
+    assert client.get(whitelist, headers=world.kiosk).status_code == 200
+    events = client.get(
+        f"{API}/audit", params={"object_id": str(world.kiosk_id)}, headers=world.officer.headers
+    ).json()
+    assert [e["action"] for e in events][:2] == ["enable_kiosk", "disable_kiosk"]
+    assert events[1]["detail"] == "lost in transit"

@@ -149,6 +149,51 @@ def cmd_create_organisation(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_list_kiosks(args: argparse.Namespace) -> int:
+    from clearance.stations import service as stations
+
+    with _unit_of_work("list kiosks") as session:
+        for kiosk in stations.list_kiosks(session):
+            seen = kiosk.last_seen_at.isoformat(timespec="seconds") if kiosk.last_seen_at else "never"
+            state = "enabled" if kiosk.is_active else "DISABLED"
+            print(
+                f"{kiosk.id}  {kiosk.checkpoint.name}/{kiosk.name}  {kiosk.direction.value}  {state}  "
+                f"last call {seen}"
+            )
+    return 0
+
+
+def cmd_switch_kiosk(args: argparse.Namespace) -> int:
+    from clearance.audit.service import Actor
+    from clearance.stations import service as stations
+
+    active = args.admin_command == "enable-kiosk"
+    with _unit_of_work(args.admin_command.replace("-", " ")) as session:
+        kiosk = stations.find_kiosk(session, args.kiosk)
+        stations.set_kiosk_active(
+            session, kiosk=kiosk, active=active, actor=Actor.command_line(), reason=args.reason
+        )
+        name = f"{kiosk.checkpoint.name}/{kiosk.name}"
+    if active:
+        print(f"kiosk {name} enabled: its key is accepted again")
+    else:
+        print(f"kiosk {name} disabled: its key is refused from its next call (401)")
+    return 0
+
+
+def cmd_rekey_kiosk(args: argparse.Namespace) -> int:
+    from clearance.audit.service import Actor
+    from clearance.stations import service as stations
+
+    with _unit_of_work("re-key a kiosk") as session:
+        kiosk = stations.find_kiosk(session, args.kiosk)
+        api_key = stations.rekey_kiosk(session, kiosk=kiosk, actor=Actor.command_line())
+        name = f"{kiosk.checkpoint.name}/{kiosk.name}"
+    print(f"kiosk {name}: new API key (shown once; the old one is refused from now on):")
+    print(api_key)
+    return 0
+
+
 def cmd_create_user(args: argparse.Namespace) -> int:
     from clearance.accounts import security
     from clearance.accounts import service as accounts
@@ -304,7 +349,9 @@ def build_parser() -> argparse.ArgumentParser:
     revision.add_argument("-m", "--message", required=True)
     revision.set_defaults(func=cmd_db_revision)
 
-    admin = commands.add_parser("admin", help="accounts").add_subparsers(dest="admin_command", required=True)
+    admin = commands.add_parser("admin", help="accounts and kiosks").add_subparsers(
+        dest="admin_command", required=True
+    )
     user = admin.add_parser("create-user", help="create a staff account")
     user.add_argument("--username", required=True)
     user.add_argument("--role", required=True, choices=[r.value for r in Role])
@@ -315,6 +362,22 @@ def build_parser() -> argparse.ArgumentParser:
     organisation.add_argument("--name", required=True)
     organisation.add_argument("--park", required=True, choices=[p.value for p in Park])
     organisation.set_defaults(func=cmd_create_organisation)
+    admin.add_parser(
+        "list-kiosks", help="every kiosk: id, checkpoint/name, direction, state, last call"
+    ).set_defaults(func=cmd_list_kiosks)
+    for verb, what in (
+        ("disable", "refuse its key from its next call (a stolen or retired kiosk)"),
+        ("enable", "accept its key again"),
+    ):
+        switch = admin.add_parser(f"{verb}-kiosk", help=f"{verb} a kiosk: {what}")
+        switch.add_argument("kiosk", help="its id, its name, or checkpoint/name")
+        switch.add_argument("--reason", default="", help="why, for the audit trail")
+        switch.set_defaults(func=cmd_switch_kiosk)
+    rekey = admin.add_parser(
+        "rekey-kiosk", help="a new API key for a kiosk (printed once); the old one stops at once"
+    )
+    rekey.add_argument("kiosk", help="its id, its name, or checkpoint/name")
+    rekey.set_defaults(func=cmd_rekey_kiosk)
 
     purge = commands.add_parser(
         "purge", help="anonymise or delete crossings past the retention period (safe to run from cron)"

@@ -6,7 +6,15 @@ import uuid
 
 from fastapi import APIRouter
 
-from clearance.core.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound, responses
+from clearance.core.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    InvalidTransition,
+    NotAuthenticated,
+    NotFound,
+    responses,
+)
 from clearance.db.models import Checkpoint, Kiosk
 from clearance.stations import service as stations
 from clearance.stations.schemas import (
@@ -16,6 +24,7 @@ from clearance.stations.schemas import (
     KioskCreated,
     KioskOut,
     KioskRekey,
+    KioskSwitch,
 )
 from clearance.web.deps import AdminActor, ContextDep, CurrentAdmin, SessionDep
 
@@ -102,3 +111,34 @@ def rekey_kiosk(
     kiosk = stations.get_kiosk_or_raise(session, kiosk_id)
     public_key = stations.kiosk_public_key(body.public_key) if body and body.public_key else None
     return created(kiosk, stations.rekey_kiosk(session, kiosk=kiosk, actor=actor, public_key=public_key))
+
+
+@router.post(
+    "/kiosks/{kiosk_id}/disable",
+    response_model=KioskOut,
+    responses=responses(*AUTH_ERRORS, NotFound, InvalidTransition),
+)
+def disable_kiosk(
+    kiosk_id: uuid.UUID, session: SessionDep, actor: AdminActor, body: KioskSwitch | None = None
+) -> Kiosk:
+    """Refuse the kiosk's key from its next call (a stolen or retired kiosk): 401, no whitelist,
+    no crossings. Audited with the reason given."""
+    kiosk = stations.get_kiosk_or_raise(session, kiosk_id)
+    return stations.set_kiosk_active(
+        session, kiosk=kiosk, active=False, actor=actor, reason=body.reason if body else ""
+    )
+
+
+@router.post(
+    "/kiosks/{kiosk_id}/enable",
+    response_model=KioskOut,
+    responses=responses(*AUTH_ERRORS, NotFound, InvalidTransition),
+)
+def enable_kiosk(
+    kiosk_id: uuid.UUID, session: SessionDep, actor: AdminActor, body: KioskSwitch | None = None
+) -> Kiosk:
+    """Accept a disabled kiosk's key again (re-key it instead if the key may have been copied)."""
+    kiosk = stations.get_kiosk_or_raise(session, kiosk_id)
+    return stations.set_kiosk_active(
+        session, kiosk=kiosk, active=True, actor=actor, reason=body.reason if body else ""
+    )

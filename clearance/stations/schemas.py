@@ -40,6 +40,10 @@ class KioskCreate(BaseModel):
     public_key: str | None = PUBLIC_KEY
 
 
+class KioskSwitch(BaseModel):
+    reason: str = Field(default="", max_length=200, description="Why, for the audit trail")
+
+
 class KioskRekey(BaseModel):
     public_key: str | None = PUBLIC_KEY
 

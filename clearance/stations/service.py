@@ -12,7 +12,7 @@ from clearance.accounts import security
 from clearance.audit import service as audit
 from clearance.audit.service import Actor
 from clearance.core.enums import Bridge, CommuterStatus, Direction
-from clearance.core.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+from clearance.core.errors import Conflict, InvalidInput, InvalidTransition, NotAuthenticated, NotFound
 from clearance.core.zone import utcnow
 from clearance.db.models import Checkpoint, Commuter, Kiosk
 
@@ -156,6 +156,48 @@ def rekey_kiosk(session: Session, *, kiosk: Kiosk, actor: Actor, public_key: byt
         detail="new API key" + (f", bound to Ed25519 key {public_key[:8].hex()}…" if public_key else ""),
     )
     return api_key
+
+
+def find_kiosk(session: Session, reference: str) -> Kiosk:
+    """The kiosk named by ``reference``: its id, or its name when exactly one kiosk has it (or
+    ``checkpoint/kiosk`` to say which checkpoint's)."""
+    try:
+        return get_kiosk_or_raise(session, uuid.UUID(reference))
+    except ValueError:
+        pass
+    checkpoint_name, _, kiosk_name = reference.rpartition("/")
+    query = select(Kiosk).join(Kiosk.checkpoint).where(Kiosk.name == kiosk_name.strip())
+    if checkpoint_name:
+        query = query.where(Checkpoint.name == checkpoint_name.strip())
+    found = list(session.scalars(query))
+    if not found:
+        raise NotFound(f"no kiosk named {reference!r}")
+    if len(found) > 1:
+        raise InvalidInput(
+            f"{len(found)} kiosks are named {kiosk_name!r}: "
+            "say which checkpoint's (checkpoint/kiosk) or give the id"
+        )
+    return found[0]
+
+
+def set_kiosk_active(
+    session: Session, *, kiosk: Kiosk, active: bool, actor: Actor, reason: str = ""
+) -> Kiosk:
+    """Disable a kiosk (its key is refused from the next call: a stolen or retired kiosk) or
+    enable it again, audited with ``reason``."""
+    if kiosk.is_active == active:
+        raise InvalidTransition(f"kiosk {kiosk.name!r} is already {'enabled' if active else 'disabled'}")
+    kiosk.is_active = active
+    session.flush()
+    audit.record_event(
+        session,
+        actor=actor,
+        action="enable_kiosk" if active else "disable_kiosk",
+        object_type="kiosk",
+        object_id=kiosk.id,
+        detail=reason.strip()[:200] or None,
+    )
+    return kiosk
 
 
 def authenticate_kiosk(session: Session, *, api_key: str) -> Kiosk:
