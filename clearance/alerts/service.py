@@ -6,6 +6,7 @@
   minutes: someone is trying another person's credential.
 - ``kiosk_silent``: a kiosk has not called the server for ``kiosk_silent_minutes``: it is off,
   or cut off and deciding from an ageing whitelist.
+- ``disabled_kiosk_called``: the key of a kiosk an administrator disabled is still being used.
 
 Several server processes may notice the same cause at once; alerts carry a ``dedupe_key`` so only
 one is stored.
@@ -124,6 +125,28 @@ def check_face_mismatches(session: Session, *, credential_ids: Iterable[uuid.UUI
                 crossing_id=mismatches[-1].id,
                 dedupe_key=f"repeated_face_mismatch:{credential_id}:{now:%Y%m%d%H}",
             )
+
+
+def check_disabled_kiosks(session: Session, *, calls: dict[uuid.UUID, datetime]) -> list[Alert]:
+    """Raise ``disabled_kiosk_called`` for each disabled kiosk whose key was used (``calls``: when
+    each last was), at most once an hour per kiosk: a stolen key still in use, or a retired
+    kiosk left running."""
+    raised = []
+    for kiosk_id, at in calls.items():
+        kiosk = session.get(Kiosk, kiosk_id)
+        if kiosk is None or kiosk.is_active:
+            continue
+        alert = raise_alert(
+            session,
+            kind=AlertKind.DISABLED_KIOSK_CALLED,
+            detail=f"the disabled kiosk {kiosk.checkpoint.name} / {kiosk.name} called the server at "
+            f"{at:%Y-%m-%d %H:%M:%S} UTC: its key is still in use",
+            kiosk_id=kiosk.id,
+            dedupe_key=f"disabled_kiosk_called:{kiosk.id}:{at:%Y-%m-%dT%H}",
+        )
+        if alert is not None:
+            raised.append(alert)
+    return raised
 
 
 def check_silent_kiosks(session: Session, *, now: datetime, silent_after: timedelta) -> list[Alert]:

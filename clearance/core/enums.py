@@ -67,6 +67,8 @@ class AlertKind(StrEnum):
     KIOSK_SILENT = "kiosk_silent"
     KIOSK_CLOCK = "kiosk_clock_skew"
     """A kiosk's clock is off: its crossings were recorded at the server's time."""
+    DISABLED_KIOSK_CALLED = "disabled_kiosk_called"
+    """A disabled kiosk's key was used: the kiosk (or whoever holds its key) is still calling."""
     CROSSING_LOG_TAMPERED = "crossing_log_tampered"
     """A kiosk's chain of crossings has a gap, a fork or a broken link, or a batch's signature
     does not verify, or the kiosk presented a signing key other than the one it registered."""

@@ -36,6 +36,14 @@ class NotAuthenticated(HetaoError):
     status_code = 401
 
 
+class KioskDisabled(NotAuthenticated):
+    """The key of a kiosk an administrator disabled: refused, and remembered for an alert."""
+
+    def __init__(self, detail: str, *, kiosk_id: object) -> None:
+        super().__init__(detail)
+        self.kiosk_id = kiosk_id
+
+
 class InvalidCredentials(HetaoError):
     status_code = 401
 

@@ -12,7 +12,14 @@ from clearance.accounts import security
 from clearance.audit import service as audit
 from clearance.audit.service import Actor
 from clearance.core.enums import Bridge, CommuterStatus, Direction
-from clearance.core.errors import Conflict, InvalidInput, InvalidTransition, NotAuthenticated, NotFound
+from clearance.core.errors import (
+    Conflict,
+    InvalidInput,
+    InvalidTransition,
+    KioskDisabled,
+    NotAuthenticated,
+    NotFound,
+)
 from clearance.core.zone import utcnow
 from clearance.db.models import Checkpoint, Commuter, Kiosk
 
@@ -202,7 +209,9 @@ def set_kiosk_active(
 
 def authenticate_kiosk(session: Session, *, api_key: str) -> Kiosk:
     kiosk = session.scalar(select(Kiosk).where(Kiosk.api_key_hash == security.hash_kiosk_key(api_key)))
-    if kiosk is None or not kiosk.is_active:
+    if kiosk is None:
         raise NotAuthenticated("unknown or disabled kiosk key")
+    if not kiosk.is_active:
+        raise KioskDisabled("unknown or disabled kiosk key", kiosk_id=kiosk.id)
     kiosk.last_seen_at = utcnow()
     return kiosk

@@ -81,10 +81,13 @@ class Health(BaseModel):
 
 
 def watch_kiosks(context: AppContext) -> None:
-    """Raise an alert for each kiosk that has gone silent (one unit of work)."""
+    """Raise an alert for each kiosk that has gone silent, and for each disabled kiosk whose key
+    was used since the last look (one unit of work)."""
     silent_after = timedelta(minutes=context.settings.kiosk_silent_minutes)
+    calls = {kiosk_id: context.refused_kiosks.pop(kiosk_id) for kiosk_id in list(context.refused_kiosks)}
     with context.unit_of_work() as session:
         alerts.check_silent_kiosks(session, now=utcnow(), silent_after=silent_after)
+        alerts.check_disabled_kiosks(session, calls=calls)
 
 
 async def keep_watching_kiosks(context: AppContext, *, every: float = 60.0) -> None:
@@ -92,7 +95,7 @@ async def keep_watching_kiosks(context: AppContext, *, every: float = 60.0) -> N
         try:
             await run_in_threadpool(watch_kiosks, context)
         except Exception:
-            log.exception("checking for silent kiosks failed; trying again in %.0f s", every)
+            log.exception("watching the kiosks failed; trying again in %.0f s", every)
         await asyncio.sleep(every)
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request, UploadFile
@@ -16,9 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from clearance.accounts import security
 from clearance.audit.service import Actor
 from clearance.core.enums import Role
-from clearance.core.errors import Forbidden, NotAuthenticated, PayloadTooLarge
+from clearance.core.errors import Forbidden, KioskDisabled, NotAuthenticated, PayloadTooLarge
 from clearance.core.metrics import Metrics
 from clearance.core.settings import Settings
+from clearance.core.zone import utcnow
 from clearance.custody.keys import Keyring
 from clearance.db.engine import session_scope
 from clearance.db.events import EventHub
@@ -36,6 +39,8 @@ class AppContext:
     events: EventHub
     write_lock: threading.Lock | None = None
     """SQLite only: units of work run one at a time (see ``get_session``)."""
+    refused_kiosks: dict[uuid.UUID, datetime] = field(default_factory=dict)
+    """Disabled kiosks whose key was used since the kiosk watch last looked, and when."""
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
@@ -124,12 +129,19 @@ OfficerActor = Annotated[Actor, Depends(actor_with(Role.OFFICER))]
 StaffActor = Annotated[Actor, Depends(actor_with(Role.ENROLLER, Role.OFFICER))]
 
 
-def get_kiosk(session: SessionDep, token: TokenDep) -> Kiosk:
+def get_kiosk(session: SessionDep, token: TokenDep, context: ContextDep) -> Kiosk:
     if not token:
         raise NotAuthenticated("a kiosk sends 'Authorization: Bearer <kiosk key>'")
     if not security.is_kiosk_key(token):
         raise Forbidden("only a kiosk, with its own key, may call the kiosk endpoints")
-    return stations.authenticate_kiosk(session, api_key=token)
+    try:
+        return stations.authenticate_kiosk(session, api_key=token)
+    except KioskDisabled as exc:
+        # The request's unit of work is rolled back with the refusal: the kiosk watch raises the
+        # officers' alert from here, in its own.
+        if isinstance(exc.kiosk_id, uuid.UUID):
+            context.refused_kiosks[exc.kiosk_id] = utcnow()
+        raise
 
 
 KioskDep = Annotated[Kiosk, Depends(get_kiosk)]

@@ -291,6 +291,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "anti_passback_conflict": ("防回傳衝突", "防回传冲突"),
     "repeated_face_mismatch": ("同一憑證多次臉部不符", "同一凭证多次脸部不符"),
     "kiosk_silent": ("自助機失去聯絡", "自助机失去联系"),
+    "disabled_kiosk_called": ("已停用的自助機仍在連線", "已停用的自助机仍在连接"),
     "kiosk_clock_skew": ("自助機時鐘偏差", "自助机时钟偏差"),
     "crossing_log_tampered": ("通關記錄鏈遭篡改", "通关记录链遭篡改"),
     # Purposes of reading personal data
@@ -340,6 +341,7 @@ ENGLISH: dict[str, str] = {
     "anti_passback_conflict": "Anti-passback conflict",
     "repeated_face_mismatch": "Repeated face mismatches on one credential",
     "kiosk_silent": "Kiosk stopped calling the server",
+    "disabled_kiosk_called": "A disabled kiosk's key is still in use",
     "kiosk_clock_skew": "A kiosk's clock is off",
     "crossing_log_tampered": "A kiosk's crossing log was tampered with",
     "identity_check": "Identity check",
