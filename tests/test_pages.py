@@ -68,6 +68,24 @@ def test_a_wrong_password_or_a_missing_csrf_token_signs_nobody_in(
     assert "hetao_session" not in page_client.cookies
 
 
+def test_signing_in_over_plain_http_on_a_lan_host_says_why_it_cannot_work(
+    client: TestClient, world: World
+) -> None:
+    with TestClient(client.app, base_url="http://hetao-server.lan") as lan:
+        form = lan.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert token is not None
+        # The cookie is HTTPS-only, so the browser did not keep it: reloading would never help.
+        answer = lan.post(
+            "/login",
+            data={"username": "officer", "password": "correct horse battery", "csrf_token": token[1]},
+            follow_redirects=False,
+        )
+    assert answer.status_code == 403
+    assert "over HTTPS only" in answer.text and "HETAO_COOKIE_SECURE=false" in answer.text
+    assert "reload the page" not in answer.text
+
+
 def test_pages_answer_each_role_as_the_api_does(page_client: TestClient, world: World) -> None:
     sign_in(page_client, "enroller_a")
     assert page_client.get("/commuters").status_code == 200

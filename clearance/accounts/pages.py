@@ -65,7 +65,7 @@ def login(
     csrf_token: Annotated[str, Form(max_length=100)] = "",
     next: Annotated[str, Form(max_length=500)] = "/",
 ) -> Response:
-    web.check_csrf(request.cookies.get(web.LOGIN_COOKIE, ""), csrf_token)
+    web.check_login_csrf(request, csrf_token, settings=context.settings)
     translate = i18n.translator(web.request_language(request, None))
     actor = Actor(ip=client_ip(request))
     try:

@@ -115,6 +115,24 @@ def check_csrf(expected: str, submitted: str) -> None:
         raise CsrfFailed("the form's security token is missing or stale: reload the page and try again")
 
 
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+"""Hosts on which browsers keep a Secure cookie over plain HTTP."""
+
+
+def check_login_csrf(request: Request, submitted: str, *, settings: Settings) -> None:
+    """The sign-in form's CSRF check, which says why when the browser dropped the cookie because
+    it is HTTPS-only and the page came over plain HTTP from another host (reloading never helps)."""
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    plain_http = request.url.scheme == "http" and (request.url.hostname or "") not in LOOPBACK_HOSTS
+    if not expected and submitted and settings.cookie_secure and plain_http:
+        raise CsrfFailed(
+            "your browser did not keep the sign-in cookie: this server sends it over HTTPS only and "
+            "this page came over plain HTTP. Open the server at an https:// address (behind a TLS "
+            "proxy), or, on a trusted network only, set HETAO_COOKIE_SECURE=false"
+        )
+    check_csrf(expected, submitted)
+
+
 def form_guard(*roles: Role) -> Callable[..., Any]:
     """A dependency for requests that change something: signed in with one of ``roles`` (any
     role if none is given) and carrying this session's CSRF token."""
