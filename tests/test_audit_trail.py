@@ -99,7 +99,17 @@ Call = Callable[[Doors], httpx.Response]
 OFFICER_SIGN_IN = {"username": "officer", "password": PASSWORD}
 NEW_KIOSK = {"name": "Lane 9", "direction": "to_sz"}
 REASON = {"reason": "left the organisation"}
+
+
 # Each change, called as someone allowed to make it, and the action its record names.
+def new_officer(d: Doors, username: str) -> str:
+    made = d.api(
+        "admin", "POST", "/users", json={"username": username, "password": PASSWORD, "role": "officer"}
+    )
+    user_id: str = made.json()["id"]
+    return user_id
+
+
 CHANGES: dict[tuple[str, str], tuple[str, Call]] = {
     ("POST", "/api/v1/auth/token"): (
         "sign_in",
@@ -115,6 +125,29 @@ CHANGES: dict[tuple[str, str], tuple[str, Call]] = {
         "create_user",
         lambda d: d.api(
             "admin", "POST", "/users", json={"username": "audited", "password": PASSWORD, "role": "officer"}
+        ),
+    ),
+    ("POST", "/api/v1/users/{user_id}/disable"): (
+        "disable_user",
+        lambda d: d.api(
+            "admin", "POST", f"/users/{new_officer(d, 'leaver')}/disable", json={"reason": "left"}
+        ),
+    ),
+    ("POST", "/api/v1/users/{user_id}/enable"): (
+        "enable_user",
+        lambda d: (
+            user_id := new_officer(d, "returner"),
+            d.api("admin", "POST", f"/users/{user_id}/disable"),
+            d.api("admin", "POST", f"/users/{user_id}/enable"),
+        )[-1],
+    ),
+    ("POST", "/api/v1/users/{user_id}/password"): (
+        "reset_password",
+        lambda d: d.api(
+            "admin",
+            "POST",
+            f"/users/{new_officer(d, 'forgetful')}/password",
+            json={"password": PASSWORD + " 2"},
         ),
     ),
     ("POST", "/api/v1/checkpoints"): (
@@ -329,6 +362,7 @@ NOT_AUDITED = {
         "/api/v1/kiosk/passages",
     ): "part of a kiosk's decision: the crossing it claims for is the record",
     ("GET", "/api/v1/organisations"): "no personal data",
+    ("GET", "/api/v1/users"): "staff accounts, for administrators: no commuter's data",
     ("GET", "/api/v1/checkpoints"): "no personal data",
     ("GET", "/api/v1/kiosk/whitelist"): "a kiosk's sync: what it holds is sealed with its own key",
     ("GET", "/api/v1/kiosk/presence/{commuter_id}"): "a kiosk's anti-passback check: one park, no name",

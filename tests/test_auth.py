@@ -212,3 +212,54 @@ def test_a_client_that_signed_in_before_is_not_locked_out_by_strangers(
         headers={"Device-Token": token},
     )
     assert other.status_code == 429
+
+
+def test_a_disabled_user_is_signed_out_everywhere_at_once_and_a_reset_password_ends_sessions(
+    client: TestClient, page_client: TestClient, world: World
+) -> None:
+    sign_in(page_client, "officer")
+    assert page_client.get("/dashboard").status_code == 200
+    officer = client.get(f"{API}/users", headers=world.admin.headers).json()
+    (officer_id,) = [u["id"] for u in officer if u["username"] == "officer"]
+    off = client.post(
+        f"{API}/users/{officer_id}/disable", headers=world.admin.headers, json={"reason": "left the unit"}
+    )
+    assert off.status_code == 200 and off.json()["is_active"] is False
+    # The token they already hold and the browser they are signed in with stop at once.
+    assert client.get(f"{API}/crossings", headers=world.officer.headers).status_code == 401
+    assert page_client.get("/dashboard", follow_redirects=False).status_code == 303
+    assert (
+        client.post(f"{API}/auth/token", data={"username": "officer", "password": PASSWORD}).status_code
+        == 401
+    )
+    # An administrator cannot lock themselves out.
+    admins = [u["id"] for u in officer if u["username"] == "admin"]
+    refused = client.post(f"{API}/users/{admins[0]}/disable", headers=world.admin.headers)
+    assert refused.status_code == 409
+    assert client.post(f"{API}/users/{officer_id}/enable", headers=world.admin.headers).status_code == 200
+    assert client.get(f"{API}/crossings", headers=world.officer.headers).status_code == 200
+    # A new password: the browser session ends, the old password no longer signs in.
+    sign_in(page_client, "officer")
+    weak = client.post(
+        f"{API}/users/{officer_id}/password", headers=world.admin.headers, json={"password": "password1"}
+    )
+    assert weak.status_code == 422
+    new_password = "a brand new passphrase for the officer 73"
+    reset = client.post(
+        f"{API}/users/{officer_id}/password", headers=world.admin.headers, json={"password": new_password}
+    )
+    assert reset.status_code == 200, reset.text
+    assert page_client.get("/dashboard", follow_redirects=False).status_code == 303
+    assert (
+        client.post(f"{API}/auth/token", data={"username": "officer", "password": PASSWORD}).status_code
+        == 401
+    )
+    assert (
+        client.post(f"{API}/auth/token", data={"username": "officer", "password": new_password}).status_code
+        == 200
+    )
+    trail = client.get(
+        f"{API}/audit", params={"object_id": officer_id}, headers=world.officer_2.headers
+    ).json()
+    assert [e["action"] for e in trail][:3] == ["reset_password", "enable_user", "disable_user"]
+    assert new_password not in str(trail)

@@ -237,3 +237,22 @@ def test_an_administrator_disables_enables_and_rekeys_a_kiosk_from_the_command_l
         assert audit.status_code == 200, audit.text
         (event,) = audit.json()
         assert event["detail"] == "stolen from the bridge"
+
+        # Staff accounts: listed, disabled and enabled by username, a password reset.
+        users = run(["admin", "list-users"], env)
+        assert re.search(r"\benroller\s+enroller\s+enabled", users.stdout), users.stdout
+        officer = server.headers("officer")
+        assert run(["admin", "disable-user", "officer", "--reason", "on leave"], env).returncode == 0
+        assert httpx.get(f"{server.url}/api/v1/crossings", headers=officer, timeout=30).status_code == 401
+        assert run(["admin", "enable-user", "officer"], env).returncode == 0
+        reset = run(["admin", "reset-password", "enroller"], env)  # no terminal: one is generated
+        assert reset.returncode == 0, reset.stderr
+        generated = reset.stdout.split("generated password: ")[1].strip()
+        token = httpx.post(
+            f"{server.url}/api/v1/auth/token",
+            data={"username": "enroller", "password": generated},
+            timeout=30,
+        )
+        assert token.status_code == 200
+        missing = run(["admin", "disable-user", "nobody"], env)
+        assert missing.returncode == 1 and "no user 'nobody'" in missing.stderr

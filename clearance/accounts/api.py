@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Annotated
 
@@ -10,13 +11,22 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from clearance.accounts import security
 from clearance.accounts import service as accounts
-from clearance.accounts.schemas import OrganisationCreate, OrganisationOut, Token, UserCreate, UserOut
+from clearance.accounts.schemas import (
+    OrganisationCreate,
+    OrganisationOut,
+    PasswordReset,
+    Token,
+    UserCreate,
+    UserOut,
+    UserSwitch,
+)
 from clearance.audit.service import Actor
 from clearance.core.errors import (
     Conflict,
     Forbidden,
     InvalidCredentials,
     InvalidInput,
+    InvalidTransition,
     NotAuthenticated,
     NotFound,
     TooManySignIns,
@@ -109,3 +119,55 @@ def create_user(session: SessionDep, actor: AdminActor, body: UserCreate) -> Use
         organisation_id=body.organisation_id,
         actor=actor,
     )
+
+
+@router.get(
+    "/users", response_model=list[UserOut], tags=["administration"], responses=responses(*AUTH_ERRORS)
+)
+def list_users(session: SessionDep, _admin: CurrentAdmin) -> list[User]:
+    """Every staff account, by username, enabled or not."""
+    return accounts.list_users(session)
+
+
+@router.post(
+    "/users/{user_id}/disable",
+    response_model=UserOut,
+    tags=["administration"],
+    responses=responses(*AUTH_ERRORS, NotFound, InvalidTransition),
+)
+def disable_user(
+    user_id: uuid.UUID, session: SessionDep, actor: AdminActor, body: UserSwitch | None = None
+) -> User:
+    """Disable a staff account: its browser sessions end and its API tokens are refused at once."""
+    user = accounts.get_user_or_raise(session, user_id)
+    return accounts.set_user_active(
+        session, user=user, active=False, actor=actor, reason=body.reason if body else ""
+    )
+
+
+@router.post(
+    "/users/{user_id}/enable",
+    response_model=UserOut,
+    tags=["administration"],
+    responses=responses(*AUTH_ERRORS, NotFound, InvalidTransition),
+)
+def enable_user(
+    user_id: uuid.UUID, session: SessionDep, actor: AdminActor, body: UserSwitch | None = None
+) -> User:
+    """Enable a disabled staff account again."""
+    user = accounts.get_user_or_raise(session, user_id)
+    return accounts.set_user_active(
+        session, user=user, active=True, actor=actor, reason=body.reason if body else ""
+    )
+
+
+@router.post(
+    "/users/{user_id}/password",
+    response_model=UserOut,
+    tags=["administration"],
+    responses=responses(*AUTH_ERRORS, NotFound, InvalidInput),
+)
+def reset_password(user_id: uuid.UUID, session: SessionDep, actor: AdminActor, body: PasswordReset) -> User:
+    """Set a new password for a staff account; its browser sessions end."""
+    user = accounts.get_user_or_raise(session, user_id)
+    return accounts.reset_password(session, user=user, password=body.password, actor=actor)

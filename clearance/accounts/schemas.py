@@ -40,6 +40,14 @@ class UserCreate(BaseModel):
     organisation_id: uuid.UUID | None = None
 
 
+class UserSwitch(BaseModel):
+    reason: str = Field(default="", max_length=200, description="Why, for the audit trail")
+
+
+class PasswordReset(BaseModel):
+    password: str = Field(min_length=8, max_length=200)
+
+
 class UserOut(ORMModel):
     id: uuid.UUID
     username: str

@@ -15,7 +15,14 @@ from clearance.accounts import security
 from clearance.audit import service as audit
 from clearance.audit.service import Actor
 from clearance.core.enums import Park, Role
-from clearance.core.errors import Conflict, InvalidCredentials, InvalidInput, NotFound, TooManySignIns
+from clearance.core.errors import (
+    Conflict,
+    InvalidCredentials,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    TooManySignIns,
+)
 from clearance.core.settings import Settings
 from clearance.db.models import Organisation, SignInFailure, User, WebSession
 
@@ -89,6 +96,73 @@ def create_user(
         object_type="user",
         object_id=user.id,
         detail=f"{user.username} as {role.value}",
+    )
+    return user
+
+
+def get_user_or_raise(session: Session, reference: str | uuid.UUID) -> User:
+    """The user with this id, or this username."""
+    user = None
+    try:
+        user = session.get(User, reference if isinstance(reference, uuid.UUID) else uuid.UUID(reference))
+    except ValueError:
+        user = session.scalar(select(User).where(User.username == str(reference).strip()))
+    if user is None:
+        raise NotFound(f"no user {str(reference)!r}")
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def end_web_sessions(session: Session, *, user: User) -> int:
+    """Sign ``user`` out of every browser; how many sessions ended."""
+    ended = session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    return int(ended.rowcount)  # type: ignore[attr-defined]
+
+
+def set_user_active(session: Session, *, user: User, active: bool, actor: Actor, reason: str = "") -> User:
+    """Disable a staff account (every browser session ends and every API token is refused from its
+    next request) or enable it again; audited with ``reason``. An administrator cannot disable
+    themselves."""
+    if user.is_active == active:
+        raise InvalidTransition(
+            f"the user {user.username!r} is already {'enabled' if active else 'disabled'}"
+        )
+    if not active and actor.user is not None and actor.user.id == user.id:
+        raise InvalidTransition("you cannot disable your own account")
+    user.is_active = active
+    if not active:
+        end_web_sessions(session, user=user)
+    session.flush()
+    audit.record_event(
+        session,
+        actor=actor,
+        action="enable_user" if active else "disable_user",
+        object_type="user",
+        object_id=user.id,
+        detail=reason.strip()[:200] or None,
+    )
+    return user
+
+
+def reset_password(session: Session, *, user: User, password: str, actor: Actor) -> User:
+    """Give ``user`` a new password (held to the same rules as a new account's) and sign them out
+    of every browser; audited (never the password)."""
+    problem = security.password_problem(password, username=user.username)
+    if problem is not None:
+        raise InvalidInput(problem, field="password")
+    user.password_hash = security.hash_password(password)
+    ended = end_web_sessions(session, user=user)
+    session.flush()
+    audit.record_event(
+        session,
+        actor=actor,
+        action="reset_password",
+        object_type="user",
+        object_id=user.id,
+        detail=f"{ended} browser session(s) ended",
     )
     return user
 

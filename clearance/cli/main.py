@@ -194,20 +194,69 @@ def cmd_rekey_kiosk(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_create_user(args: argparse.Namespace) -> int:
+def _new_password(given: str | None) -> tuple[str, bool]:
+    """The password given, or prompted for on a terminal, or generated (then True)."""
     from clearance.accounts import security
+
+    if given is not None:
+        return given, False
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat password: ") != password:
+            raise SystemExit("hetao: the passwords differ")
+        return password, False
+    return security.generate_password(), True
+
+
+def cmd_list_users(args: argparse.Namespace) -> int:
+    from clearance.accounts import service as accounts
+
+    with _unit_of_work("list users") as session:
+        for user in accounts.list_users(session):
+            state = "enabled" if user.is_active else "DISABLED"
+            organisation = f"  organisation {user.organisation_id}" if user.organisation_id else ""
+            print(f"{user.id}  {user.username}  {user.role.value}  {state}{organisation}")
+    return 0
+
+
+def cmd_switch_user(args: argparse.Namespace) -> int:
     from clearance.accounts import service as accounts
     from clearance.audit.service import Actor
 
-    password = args.password
-    generated = False
-    if password is None:
-        if sys.stdin.isatty():
-            password = getpass.getpass("Password: ")
-            if getpass.getpass("Repeat password: ") != password:
-                raise SystemExit("hetao: the passwords differ")
-        else:
-            password, generated = security.generate_password(), True
+    active = args.admin_command == "enable-user"
+    with _unit_of_work(args.admin_command.replace("-", " ")) as session:
+        user = accounts.get_user_or_raise(session, args.user)
+        accounts.set_user_active(
+            session, user=user, active=active, actor=Actor.command_line(), reason=args.reason
+        )
+        name = user.username
+    if active:
+        print(f"user {name!r} enabled")
+    else:
+        print(f"user {name!r} disabled: signed out everywhere, API tokens refused from their next request")
+    return 0
+
+
+def cmd_reset_password(args: argparse.Namespace) -> int:
+    from clearance.accounts import service as accounts
+    from clearance.audit.service import Actor
+
+    password, generated = _new_password(args.password)
+    with _unit_of_work("reset a password") as session:
+        user = accounts.get_user_or_raise(session, args.user)
+        accounts.reset_password(session, user=user, password=password, actor=Actor.command_line())
+        name = user.username
+    print(f"new password set for {name!r}; their browser sessions ended")
+    if generated:
+        print(f"generated password: {password}")
+    return 0
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    from clearance.accounts import service as accounts
+    from clearance.audit.service import Actor
+
+    password, generated = _new_password(args.password)
     organisation_id = uuid.UUID(args.organisation) if args.organisation else None
     with _unit_of_work("create a user") as session:
         user = accounts.create_user(
@@ -362,6 +411,21 @@ def build_parser() -> argparse.ArgumentParser:
     organisation.add_argument("--name", required=True)
     organisation.add_argument("--park", required=True, choices=[p.value for p in Park])
     organisation.set_defaults(func=cmd_create_organisation)
+    admin.add_parser("list-users", help="every staff account: id, username, role, enabled").set_defaults(
+        func=cmd_list_users
+    )
+    for verb, what in (
+        ("disable", "sign them out everywhere and refuse their tokens and sign-ins"),
+        ("enable", "let them sign in again"),
+    ):
+        switch_user = admin.add_parser(f"{verb}-user", help=f"{verb} a staff account: {what}")
+        switch_user.add_argument("user", help="username or id")
+        switch_user.add_argument("--reason", default="", help="why, for the audit trail")
+        switch_user.set_defaults(func=cmd_switch_user)
+    reset = admin.add_parser("reset-password", help="a new password for a staff account (signs them out)")
+    reset.add_argument("user", help="username or id")
+    reset.add_argument("--password", help="prompted for, or generated and printed, if left out")
+    reset.set_defaults(func=cmd_reset_password)
     admin.add_parser(
         "list-kiosks", help="every kiosk: id, checkpoint/name, direction, state, last call"
     ).set_defaults(func=cmd_list_kiosks)
