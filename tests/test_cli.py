@@ -256,3 +256,52 @@ def test_an_administrator_disables_enables_and_rekeys_a_kiosk_from_the_command_l
         assert token.status_code == 200
         missing = run(["admin", "disable-user", "nobody"], env)
         assert missing.returncode == 1 and "no user 'nobody'" in missing.stderr
+
+
+@pytest.mark.slow
+def test_the_signing_key_is_rotated_while_old_credentials_keep_clearing(tmp_path: Path) -> None:
+    from clearance.cli.samples import SAMPLE_COMMUTERS
+    from tests.live import running_servers
+    from tests.support import frame_jpeg
+
+    a = SAMPLE_COMMUTERS[0]
+    with running_servers(tmp_path, "signing_rotation") as (server,):
+        env = server.env
+        commuter, old_credential = server.enrol_active(a)
+        old_kid = old_credential["kid"]
+        rotated = run(["keys", "rotate-signing"], env)
+        assert rotated.returncode == 0, rotated.stderr
+        retired = Path(env["HETAO_DATA_DIR"]) / "keys" / f"signing-retired-{old_kid}.pem"
+        assert retired.exists() and retired.stat().st_mode & 0o077 == 0
+        # The running server signs with the new key at once, without a restart.
+        enroller = server.headers("enroller")
+        new_credential = httpx.post(
+            f"{server.url}/api/v1/commuters/{commuter['id']}/credentials",
+            headers=enroller,
+            json={"kind": "static"},
+            timeout=30,
+        ).json()
+        new_kid = new_credential["kid"]
+        assert new_kid != old_kid
+        assert new_kid in rotated.stdout and old_kid in rotated.stdout
+        # Kiosks are sent both public keys; a credential signed before the rotation still clears.
+        kiosk = {"Authorization": f"Bearer {server.kiosks['east_to_hk']}"}
+        feed = httpx.get(
+            f"{server.url}/api/v1/kiosk/whitelist", params={"since": 0}, headers=kiosk, timeout=30
+        )
+        assert {old_kid, new_kid} <= {k["kid"] for k in feed.json()["keys"]}
+        verified = httpx.post(
+            f"{server.url}/api/v1/kiosk/verify",
+            headers=kiosk,
+            files={"frame": ("f.jpg", frame_jpeg(a.live_photo, old_credential["payload"]), "image/jpeg")},
+            timeout=60,
+        ).json()
+        assert verified["decision"] == "cleared", verified
+        listed = run(["keys", "list"], env)
+        assert listed.returncode == 0, listed.stderr
+        assert re.search(rf"{old_kid}\s+retired \S+\s+created \S+\s+1 live credential", listed.stdout), (
+            listed.stdout
+        )
+        assert re.search(rf"{new_kid}\s+current\s+created \S+\s+1 live credential", listed.stdout), (
+            listed.stdout
+        )

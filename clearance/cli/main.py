@@ -331,6 +331,47 @@ def cmd_keys_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys_rotate_signing(args: argparse.Namespace) -> int:
+    from clearance.audit.service import Actor
+    from clearance.core.zone import utcnow
+    from clearance.custody import keys
+
+    with _unit_of_work("rotate the signing key") as session:
+        old, new = keys.rotate_signing_key(session, _settings(), actor=Actor.command_line(), now=utcnow())
+    print(
+        f"credentials are signed with {new} from now on (running servers take it up at once); {old} "
+        "signs nothing more but keeps verifying what it signed until those credentials expire or are "
+        "re-issued. Kiosks learn the new public key at their next sync."
+    )
+    return 0
+
+
+def cmd_keys_list(args: argparse.Namespace) -> int:
+    from clearance.core.zone import utcnow
+    from clearance.custody import keys
+
+    settings = _settings()
+    keyring = keys.load_keyring(settings)
+    with _unit_of_work("list the keys") as session:
+        used = keys.signing_key_use(session, keyring, now=utcnow())
+    print("credential signing keys (newest last):")
+    if keyring.kid not in {u.kid for u in used}:
+        print(f"  {keyring.kid}  current  (published when it signs its first credential)")
+    for use in used:
+        state = (
+            "current"
+            if use.current
+            else ("retired " + f"{use.retired_at:%Y-%m-%d}" if use.retired_at else "")
+        )
+        print(
+            f"  {use.kid}  {state or 'not current'}  created {use.created_at:%Y-%m-%d}  "
+            f"{use.live_credentials} live credential(s)"
+        )
+    data = keyring.data_key
+    print(f"data key: {data.key_id.hex()} seals; {len(data.retired)} retired key(s) still open older data")
+    return 0
+
+
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
     from clearance.audit.service import Actor
     from clearance.custody import keys, rekey
@@ -458,6 +499,14 @@ def build_parser() -> argparse.ArgumentParser:
         "init", help="make the signing, data and index keys in HETAO_DATA_DIR/keys (never overwrites)"
     )
     init.set_defaults(func=cmd_keys_init)
+    keys.add_parser(
+        "list",
+        help="the signing keys (which is current, how many live credentials each covers) and data keys",
+    ).set_defaults(func=cmd_keys_list)
+    keys.add_parser(
+        "rotate-signing",
+        help="a new credential signing key signs from now on; the old one keeps verifying what it signed",
+    ).set_defaults(func=cmd_keys_rotate_signing)
     rotate = keys.add_parser(
         "rotate", help="make a new data key and re-seal everything with it, while servers keep running"
     )

@@ -2,27 +2,33 @@
 
 Both live in files outside the database. In development they are made on first use in the
 data directory; in production they must already be there (provisioned by the operator), and a
-missing one stops the server rather than silently minting a new identity.
+missing one stops the server rather than silently minting a new identity (`hetao keys init`
+makes them). Both rotate while servers run: each server looks at the key files on every use.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
+    NoEncryption,
+    PrivateFormat,
     PublicFormat,
 )
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from clearance.audit import service as audit
+from clearance.audit.service import Actor
 from clearance.core import credentials, keyfiles, vault
 from clearance.core.settings import Environment, Settings
 from clearance.db.engine import dialect_insert
-from clearance.db.models import DataKeyState, SigningKey
+from clearance.db.models import Credential, DataKeyState, SigningKey
 
 ALGORITHM = "Ed25519"
 
@@ -62,13 +68,48 @@ class DataKeyFiles:
         return self._key
 
 
+class SigningKeyFile:
+    """The credential signing key in ``signing-ed25519.pem``, looked at on every use (one stat),
+    so a running server signs with the new key as soon as ``hetao keys rotate-signing`` has
+    replaced the file."""
+
+    def __init__(self, settings: Settings, *, create: bool) -> None:
+        self._path = settings.signing_key_file
+        self._create = create
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int, int] | None = None
+        self._key = self._read()
+
+    def _file_stamp(self) -> tuple[int, int, int]:
+        found = self._path.stat()
+        return found.st_ino, found.st_mtime_ns, found.st_size
+
+    def _read(self) -> Ed25519PrivateKey:
+        key = keyfiles.load_or_create_signing_key(self._path, create=self._create)
+        self._stamp = self._file_stamp()
+        return key
+
+    @property
+    def current(self) -> Ed25519PrivateKey:
+        if self._file_stamp() != self._stamp:
+            with self._lock:
+                self._key = self._read()
+        return self._key
+
+
 @dataclass(frozen=True)
 class Keyring:
-    signing_key: Ed25519PrivateKey
+    signing: SigningKeyFile | Ed25519PrivateKey
     data_keys: DataKeyFiles | vault.DataKey
     index_key: bytes
     """Keys the blind index of document numbers (HMAC-SHA256), so they can be found by equality
     without being stored in clear. Not rotated with the data key."""
+
+    @property
+    def signing_key(self) -> Ed25519PrivateKey:
+        """The key new credentials are signed with."""
+        signing = self.signing
+        return signing if isinstance(signing, Ed25519PrivateKey) else signing.current
 
     @property
     def kid(self) -> str:
@@ -149,7 +190,7 @@ def init_keys(settings: Settings) -> list[Path]:
 def load_keyring(settings: Settings) -> Keyring:
     create = settings.environment is Environment.DEVELOPMENT
     return Keyring(
-        signing_key=keyfiles.load_or_create_signing_key(settings.signing_key_file, create=create),
+        signing=SigningKeyFile(settings, create=create),
         data_keys=DataKeyFiles(settings, create=create),
         index_key=keyfiles.load_or_create_data_key(settings.index_key_file, create=create).key,
     )
@@ -164,6 +205,80 @@ def rotate_data_key(settings: Settings) -> tuple[bytes, bytes]:
     keyfiles.write_private_file(retired, old.hex().encode())
     keyfiles.write_private_file(settings.data_key_file, keyfiles.new_key_text())
     return old_id, vault.key_id_of(keyfiles.read_key_file(settings.data_key_file))
+
+
+RETIRED_SIGNING_KEYS = "signing-retired-*.pem"
+
+
+def rotate_signing_key(
+    session: Session, settings: Settings, *, actor: Actor, now: datetime
+) -> tuple[str, str]:
+    """Make a new credential signing key the one that signs, for every server at once (they look
+    at the file on each use). The old key signs nothing more but keeps verifying what it signed
+    (its public half stays published, so kiosks keep it); its private half is kept beside as
+    ``signing-retired-<kid>.pem``. The new public key is published in the same unit of work, so
+    kiosks learn it at their next sync. Returns the old and new key ids."""
+    old = keyfiles.load_or_create_signing_key(settings.signing_key_file, create=False)
+    old_kid = credentials.key_id(old.public_key())
+    if session.get(SigningKey, old_kid) is None:  # it never signed anything: published now for the record
+        public = old.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        session.add(SigningKey(kid=old_kid, algorithm=ALGORITHM, public_key=public))
+    new = Ed25519PrivateKey.generate()
+    new_kid = credentials.key_id(new.public_key())
+    session.add(
+        SigningKey(
+            kid=new_kid,
+            algorithm=ALGORITHM,
+            public_key=new.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw),
+        )
+    )
+    retiring = session.get(SigningKey, old_kid)
+    assert retiring is not None
+    retiring.retired_at = now
+    session.flush()
+    audit.record_event(
+        session,
+        actor=actor,
+        action="rotate_signing_key",
+        object_type="signing_key",
+        object_id=new_kid,
+        detail=f"{old_kid} -> {new_kid}",
+    )
+    keyfiles.write_private_file(
+        settings.keys_dir / f"signing-retired-{old_kid}.pem", settings.signing_key_file.read_bytes()
+    )
+    keyfiles.write_private_file(
+        settings.signing_key_file, new.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    )
+    return old_kid, new_kid
+
+
+@dataclass(frozen=True)
+class SigningKeyUse:
+    kid: str
+    created_at: datetime
+    retired_at: datetime | None
+    current: bool
+    live_credentials: int
+    """Credentials it signed that are neither revoked nor expired."""
+
+
+def signing_key_use(session: Session, keyring: Keyring, *, now: datetime) -> list[SigningKeyUse]:
+    """Every published signing key, oldest first, with how many live credentials it still covers."""
+    live = dict(
+        session.execute(
+            select(Credential.kid, func.count())
+            .where(Credential.revoked_at.is_(None), Credential.expires_at > now)
+            .group_by(Credential.kid)
+        ).all()
+    )
+    rows = session.scalars(select(SigningKey).order_by(SigningKey.created_at, SigningKey.kid))
+    return [
+        SigningKeyUse(
+            row.kid, row.created_at, row.retired_at, row.kid == keyring.kid, int(live.get(row.kid, 0))
+        )
+        for row in rows
+    ]
 
 
 def register_signing_key(session: Session, keyring: Keyring) -> SigningKey:
