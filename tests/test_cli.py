@@ -83,6 +83,41 @@ def test_administrator_sets_up_accounts_from_the_command_line(env: dict[str, str
     assert duplicate.returncode == 1
     assert "taken" in duplicate.stderr
     assert httpx.get(f"{server}/docs").status_code == 200
+    # Organisations are named by name as well as id; the bridges' checkpoints and kiosks too.
+    by_name = run(
+        [
+            "admin",
+            "create-user",
+            "--username",
+            "enrol-2",
+            "--role",
+            "enroller",
+            "--organisation",
+            "Hetao Lab",
+        ],
+        env,
+    )
+    assert by_name.returncode == 0, by_name.stderr
+    unknown = run(
+        ["admin", "create-user", "--username", "enrol-3", "--role", "enroller", "--organisation", "Nowhere"],
+        env,
+    )
+    assert unknown.returncode == 1 and "no organisation named 'Nowhere'" in unknown.stderr
+    organisations = run(["admin", "list-organisations"], env)
+    assert re.search(r"Hetao Lab\s+sz\s+2 staff", organisations.stdout), organisations.stdout
+    for name, bridge in (("East", "east"), ("West", "west")):
+        made = run(["admin", "create-checkpoint", "--name", name, "--bridge", bridge], env)
+        assert made.returncode == 0, made.stderr
+    assert re.search(r"East\s+east bridge", run(["admin", "list-checkpoints"], env).stdout)
+    kiosk = run(
+        ["admin", "create-kiosk", "--checkpoint", "East", "--name", "east-1", "--direction", "to_hk"], env
+    )
+    assert kiosk.returncode == 0, kiosk.stderr
+    key = re.search(r"API key .*: (\S+)", kiosk.stdout)
+    assert key, kiosk.stdout
+    feed = httpx.get(f"{server}/api/v1/kiosk/whitelist", headers={"Authorization": f"Bearer {key[1]}"})
+    assert feed.status_code == 200
+    assert re.search(r"East/east-1\s+to_hk\s+enabled", run(["admin", "list-kiosks"], env).stdout)
 
 
 def test_server_refuses_an_unmigrated_database(env: dict[str, str]) -> None:

@@ -55,6 +55,22 @@ def get_organisation_or_raise(session: Session, organisation_id: uuid.UUID) -> O
     return organisation
 
 
+def find_organisation(session: Session, reference: str) -> Organisation:
+    """The organisation with this id, or with this name when exactly one has it."""
+    try:
+        return get_organisation_or_raise(session, uuid.UUID(reference))
+    except ValueError:
+        pass
+    found = list(session.scalars(select(Organisation).where(Organisation.name == reference.strip())))
+    if not found:
+        raise NotFound(f"no organisation named {reference!r}")
+    if len(found) > 1:
+        raise InvalidInput(
+            f"{len(found)} organisations are named {reference!r}: give the id", field="organisation"
+        )
+    return found[0]
+
+
 def list_organisations(session: Session) -> list[Organisation]:
     return list(session.scalars(select(Organisation).order_by(Organisation.name)))
 

@@ -6,14 +6,13 @@ import argparse
 import getpass
 import sys
 import tempfile
-import uuid
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from clearance.core.enums import Park, Role
+from clearance.core.enums import Bridge, Direction, Park, Role
 from clearance.core.errors import HetaoError
 from clearance.core.settings import Settings
 
@@ -149,6 +148,62 @@ def cmd_create_organisation(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_list_organisations(args: argparse.Namespace) -> int:
+    from clearance.accounts import service as accounts
+
+    with _unit_of_work("list organisations") as session:
+        for organisation, staff in accounts.organisations_with_staff_counts(session):
+            print(f"{organisation.id}  {organisation.name}  {organisation.park.value}  {staff} staff")
+    return 0
+
+
+def cmd_create_checkpoint(args: argparse.Namespace) -> int:
+    from clearance.audit.service import Actor
+    from clearance.core.enums import Bridge
+    from clearance.stations import service as stations
+
+    settings = _settings()
+    with _unit_of_work("create a checkpoint") as session:
+        checkpoint = stations.create_checkpoint(
+            session,
+            name=args.name,
+            bridge=Bridge(args.bridge),
+            face_only=args.face_only,
+            face_only_bound=settings.face_only_max_gallery,
+            actor=Actor.command_line(),
+        )
+        print(f"checkpoint {checkpoint.name!r} on the {checkpoint.bridge.value} bridge, id {checkpoint.id}")
+    return 0
+
+
+def cmd_list_checkpoints(args: argparse.Namespace) -> int:
+    from clearance.stations import service as stations
+
+    with _unit_of_work("list checkpoints") as session:
+        for checkpoint in stations.list_checkpoints(session):
+            walk = "  face-only walk-through" if checkpoint.face_only else ""
+            print(f"{checkpoint.id}  {checkpoint.name}  {checkpoint.bridge.value} bridge{walk}")
+    return 0
+
+
+def cmd_create_kiosk(args: argparse.Namespace) -> int:
+    from clearance.audit.service import Actor
+    from clearance.stations import service as stations
+
+    with _unit_of_work("create a kiosk") as session:
+        checkpoint = stations.find_checkpoint(session, args.checkpoint)
+        kiosk, api_key = stations.create_kiosk(
+            session,
+            checkpoint=checkpoint,
+            name=args.name,
+            direction=Direction(args.direction),
+            actor=Actor.command_line(),
+        )
+        print(f"kiosk {checkpoint.name}/{kiosk.name} ({kiosk.direction.value}) id {kiosk.id}")
+    print(f"API key (shown once; give it to the kiosk as --key): {api_key}")
+    return 0
+
+
 def cmd_list_kiosks(args: argparse.Namespace) -> int:
     from clearance.stations import service as stations
 
@@ -257,8 +312,10 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     from clearance.audit.service import Actor
 
     password, generated = _new_password(args.password)
-    organisation_id = uuid.UUID(args.organisation) if args.organisation else None
     with _unit_of_work("create a user") as session:
+        organisation_id = (
+            accounts.find_organisation(session, args.organisation).id if args.organisation else None
+        )
         user = accounts.create_user(
             session,
             username=args.username,
@@ -445,13 +502,31 @@ def build_parser() -> argparse.ArgumentParser:
     user = admin.add_parser("create-user", help="create a staff account")
     user.add_argument("--username", required=True)
     user.add_argument("--role", required=True, choices=[r.value for r in Role])
-    user.add_argument("--organisation", help="organisation id (enrollers only)")
+    user.add_argument("--organisation", help="organisation name or id (enrollers only)")
     user.add_argument("--password", help="prompted for, or generated and printed, if left out")
     user.set_defaults(func=cmd_create_user)
     organisation = admin.add_parser("create-organisation", help="create an organisation")
     organisation.add_argument("--name", required=True)
     organisation.add_argument("--park", required=True, choices=[p.value for p in Park])
     organisation.set_defaults(func=cmd_create_organisation)
+    admin.add_parser("list-organisations", help="every organisation: id, name, park, staff").set_defaults(
+        func=cmd_list_organisations
+    )
+    checkpoint = admin.add_parser("create-checkpoint", help="a checkpoint on a footbridge")
+    checkpoint.add_argument("--name", required=True)
+    checkpoint.add_argument("--bridge", required=True, choices=[b.value for b in Bridge])
+    checkpoint.add_argument(
+        "--face-only", action="store_true", help="offer face-only walk-through to commuters who opted in"
+    )
+    checkpoint.set_defaults(func=cmd_create_checkpoint)
+    admin.add_parser("list-checkpoints", help="every checkpoint: id, name, bridge").set_defaults(
+        func=cmd_list_checkpoints
+    )
+    kiosk = admin.add_parser("create-kiosk", help="a kiosk at a checkpoint (its API key is printed once)")
+    kiosk.add_argument("--checkpoint", required=True, help="checkpoint name or id")
+    kiosk.add_argument("--name", required=True)
+    kiosk.add_argument("--direction", required=True, choices=[d.value for d in Direction])
+    kiosk.set_defaults(func=cmd_create_kiosk)
     admin.add_parser("list-users", help="every staff account: id, username, role, enabled").set_defaults(
         func=cmd_list_users
     )

@@ -83,6 +83,18 @@ def create_checkpoint(
     return checkpoint
 
 
+def find_checkpoint(session: Session, reference: str) -> Checkpoint:
+    """The checkpoint with this id or this (unique) name."""
+    try:
+        return get_checkpoint_or_raise(session, uuid.UUID(reference))
+    except ValueError:
+        pass
+    found = session.scalar(select(Checkpoint).where(Checkpoint.name == reference.strip()))
+    if found is None:
+        raise NotFound(f"no checkpoint named {reference!r}")
+    return found
+
+
 def get_checkpoint_or_raise(session: Session, checkpoint_id: uuid.UUID) -> Checkpoint:
     checkpoint = session.get(Checkpoint, checkpoint_id)
     if checkpoint is None:
