@@ -22,7 +22,7 @@ from clearance.db.engine import make_engine, session_scope
 from clearance.web.app import create_app
 from clearance.web.deps import get_session
 from enrolment.imports import ImportRunner
-from tests.support import World, make_world
+from tests.support import METRICS_TOKEN, World, make_world
 
 T = TypeVar("T")
 
@@ -32,7 +32,12 @@ TEST_DATABASE_URL = os.environ.get("HETAO_TEST_DATABASE_URL") or None
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     data_dir: Path = tmp_path_factory.mktemp("hetao-data")
-    return Settings(data_dir=data_dir, database_url=TEST_DATABASE_URL, environment="development")
+    return Settings(
+        data_dir=data_dir,
+        database_url=TEST_DATABASE_URL,
+        environment="development",
+        metrics_token=METRICS_TOKEN,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -45,6 +45,11 @@ API = "/api/v1"
 PASSWORD = "correct horse battery"
 
 
+METRICS_TOKEN = "a-token-for-prometheus-in-the-tests"
+METRICS = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+"""What Prometheus sends to read /metrics from the test app."""
+
+
 @functools.cache
 def password_hash() -> str:
     # One argon2 hash for every fixture user keeps the suite fast; login tests use it for real.

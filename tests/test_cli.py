@@ -245,6 +245,8 @@ def test_an_administrator_disables_enables_and_rekeys_a_kiosk_from_the_command_l
             return answer.status_code
 
         assert whitelist(key) == 200
+        # Without HETAO_METRICS_TOKEN, /metrics answers this machine (the test is on it).
+        assert httpx.get(f"{server.url}/metrics", timeout=30).status_code == 200
         listed = run(["admin", "list-kiosks"], env)
         assert listed.returncode == 0, listed.stderr
         assert re.search(r"East/east_to_hk\s+to_hk\s+enabled", listed.stdout)

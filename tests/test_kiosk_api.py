@@ -14,7 +14,7 @@ from clearance.core import credentials
 from clearance.core.zone import utcnow
 from clearance.db.engine import session_scope
 from clearance.db.models import Alert, Crossing
-from tests.support import API, KioskSigner, World, enrol_active, frame_jpeg, verify_frame
+from tests.support import API, METRICS, KioskSigner, World, enrol_active, frame_jpeg, verify_frame
 
 A, B = SAMPLE_COMMUTERS[0], SAMPLE_COMMUTERS[1]
 
@@ -80,7 +80,7 @@ def test_crossing_delivery_is_idempotent_and_checks_each_item(
     # The answer was lost: the kiosk sends the same batch again, and nothing is stored twice.
     again = world.signer.send(client, "", batch)
     assert [r["status"] for r in again.json()["results"]] == ["duplicate"] * 2 + ["invalid"] * 4
-    metrics = client.get("/metrics").text
+    metrics = client.get("/metrics", headers=METRICS).text
     assert 'hetao_kiosk_crossings_total{status="duplicate"}' in metrics
     with sessions() as session:
         stored = session.get_one(Crossing, uuid.UUID(item["id"]))

@@ -20,7 +20,7 @@ from clearance.vision import faces, images, liveness
 from clearance.web import i18n
 from kiosk import scenes
 from kiosk.frames import compose_frame, load_photo_file
-from tests.support import API, World, enrol_active, post_commuter, verify_frame
+from tests.support import API, METRICS, World, enrol_active, post_commuter, verify_frame
 
 A, B, C = SAMPLE_COMMUTERS
 
@@ -68,7 +68,7 @@ def test_a_phone_held_up_with_the_commuters_card_is_rejected(client: TestClient,
     commuter, credential = enrol_active(client, world, A)
     photo = load_photo_file(A.live_photo)
     attacks = 'hetao_decision_reasons_total{reason="presentation_attack",source="server"}'
-    before = client.get("/metrics").text
+    before = client.get("/metrics", headers=METRICS).text
     attack = scenes.attack(scenes.Attack.PHONE, photo, qr_text=credential["payload"], seed=1)
     result = verify_frame(client, world, jpeg(attack)).json()
     assert (result["decision"], result["reasons"]) == ("rejected", ["presentation_attack"])
@@ -76,7 +76,7 @@ def test_a_phone_held_up_with_the_commuters_card_is_rejected(client: TestClient,
     # The commuter in person, a moment later, is cleared: the attack did not use their passage.
     person = compose_frame(face=photo, qr_text=credential["payload"])
     assert verify_frame(client, world, jpeg(person)).json()["decision"] == "cleared"
-    after = client.get("/metrics").text
+    after = client.get("/metrics", headers=METRICS).text
     assert metric(after, attacks) - metric(before, attacks) == 1
     scored = "hetao_liveness_score_count"
     assert metric(after, scored) - metric(before, scored) == 2

@@ -12,7 +12,7 @@ from clearance.core.settings import Settings
 from clearance.db import migrations as schema
 from clearance.db.base import Base
 from clearance.db.engine import make_engine
-from tests.support import World, enrol_active, frame_jpeg, verify_frame
+from tests.support import METRICS, World, enrol_active, frame_jpeg, verify_frame
 
 
 def test_healthz_reports_a_current_schema(client: TestClient) -> None:
@@ -21,11 +21,20 @@ def test_healthz_reports_a_current_schema(client: TestClient) -> None:
     assert response.json() == {"status": "ok", "database": "ok", "schema_revision": schema.head_revision()}
 
 
+def test_metrics_are_for_whoever_holds_the_metrics_token(client: TestClient, world: World) -> None:
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Bearer a-guess"}).status_code == 401
+    # A staff account is not enough: the counts are for the monitoring system.
+    assert client.get("/metrics", headers=world.admin.headers).status_code == 401
+    answer = client.get("/metrics", headers=METRICS)
+    assert answer.status_code == 200 and "hetao_decisions" in answer.text
+
+
 def test_metrics_count_decisions_and_time_steps(client: TestClient, world: World) -> None:
     _commuter, credential = enrol_active(client, world, SAMPLE_COMMUTERS[0])
-    before = client.get("/metrics").text
+    before = client.get("/metrics", headers=METRICS).text
     verify_frame(client, world, frame_jpeg(SAMPLE_COMMUTERS[0].live_photo, credential["payload"]))
-    after = client.get("/metrics").text
+    after = client.get("/metrics", headers=METRICS).text
 
     def value(text: str, line_start: str) -> float:
         lines = [line for line in text.splitlines() if line.startswith(line_start)]

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     sign_in_window_minutes: int = Field(default=15, ge=1)
     """After sign_in_max_failures failed sign-ins for one username within this many minutes
     (or four times as many from one address), sign-in is refused until the window has passed."""
+    metrics_token: str | None = None
+    """A token Prometheus sends (`Authorization: Bearer <token>`) to read /metrics; without one,
+    /metrics answers only callers on this machine (127.0.0.1, ::1)."""
     trusted_proxies: str = ""
     """Addresses of reverse proxies whose X-Forwarded-For is believed (comma-separated, e.g.
     127.0.0.1 when a proxy on this host forwards to the server); empty: none, the address is

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
@@ -24,6 +25,7 @@ from clearance.alerts import service as alerts
 from clearance.audit import api as audit_api
 from clearance.audit import pages as audit_pages
 from clearance.clearing import api as clearing_api
+from clearance.core.errors import NotAuthenticated, responses
 from clearance.core.metrics import Metrics
 from clearance.core.settings import Settings
 from clearance.core.zone import utcnow
@@ -37,7 +39,7 @@ from clearance.stations import api as stations_api
 from clearance.stations import pages as stations_pages
 from clearance.web import handlers
 from clearance.web import pages as web
-from clearance.web.deps import AppContext, SessionDep
+from clearance.web.deps import AppContext, SessionDep, TokenDep, client_ip
 from clearance.web.middleware import BodyLimits, RequestGate
 from clearance.whitelist import api as whitelist_api
 from enrolment import api as enrolment_api
@@ -72,6 +74,9 @@ PAGE_ROUTERS = (
     stations_pages.router,
     enrolment_pages.router,
 )
+
+
+LOOPBACK_ADDRESSES = frozenset({"127.0.0.1", "::1"})
 
 
 class Health(BaseModel):
@@ -194,9 +199,19 @@ def create_app(settings: Settings, *, engine: Engine | None = None, check_schema
             oauth2_redirect_url=f"{SWAGGER_UI}/oauth2-redirect.html",
         )
 
-    @app.get("/metrics", tags=["operations"], response_class=Response)
-    def metrics() -> Response:
-        """Prometheus metrics in the text exposition format."""
+    @app.get("/metrics", tags=["operations"], response_class=Response, responses=responses(NotAuthenticated))
+    def metrics(request: Request, token: TokenDep) -> Response:
+        """Prometheus metrics in the text exposition format: with `HETAO_METRICS_TOKEN` set, for
+        whoever sends it as a bearer token; without, for callers on this machine only."""
+        expected = context.settings.metrics_token
+        if expected is not None:
+            if not token or not secrets.compare_digest(token.encode(), expected.encode()):
+                raise NotAuthenticated("/metrics needs 'Authorization: Bearer <HETAO_METRICS_TOKEN>'")
+        elif client_ip(request) not in LOOPBACK_ADDRESSES:
+            raise NotAuthenticated(
+                "/metrics answers callers on this machine only: "
+                "set HETAO_METRICS_TOKEN to scrape it from elsewhere"
+            )
         return Response(context.metrics.render(), media_type="text/plain; version=0.0.4")
 
     return app
