@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 import tempfile
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
@@ -375,6 +377,66 @@ def database_label(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def _backup_passphrase(*, confirm: bool) -> str:
+    """The passphrase from HETAO_BACKUP_PASSPHRASE, or asked for on a terminal."""
+    given = os.environ.get("HETAO_BACKUP_PASSPHRASE")
+    if given:
+        return given
+    if not sys.stdin.isatty():
+        raise SystemExit("hetao: set HETAO_BACKUP_PASSPHRASE, or run this on a terminal to be asked for it")
+    passphrase = getpass.getpass("Backup passphrase: ")
+    if confirm and getpass.getpass("Repeat it: ") != passphrase:
+        raise SystemExit("hetao: the passphrases differ")
+    return passphrase
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from clearance.audit.service import Actor
+    from clearance.custody import backup
+    from clearance.db.engine import make_sessionmaker, session_scope
+
+    settings = _settings()
+    target: Path = args.output
+    if target.exists():
+        raise SystemExit(f"hetao: {target} exists: choose a new file (a backup never overwrites one)")
+    passphrase = _backup_passphrase(confirm=True)
+    partial = target.with_name(target.name + ".partial")
+    try:
+        sessions = make_sessionmaker(_migrated_engine(settings, "back up"))
+        with session_scope(sessions) as session, partial.open("wb") as out:
+            summary = backup.make_backup(
+                session, settings, out=out, passphrase=passphrase, actor=Actor.command_line()
+            )
+            out.flush()
+            os.fsync(out.fileno())
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+    print(
+        f"backed up {sum(summary.rows.values()):,} rows of {len(summary.rows)} tables and "
+        f"{len(summary.keys)} key files (schema {summary.revision}) to {target}, encrypted"
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from clearance.audit.service import Actor
+    from clearance.custody import backup
+
+    settings = _settings()
+    engine = _migrated_engine(settings, "restore")
+    passphrase = _backup_passphrase(confirm=False)
+    with args.file.open("rb") as source:
+        summary = backup.restore_backup(
+            engine, settings, source=source, passphrase=passphrase, actor=Actor.command_line()
+        )
+    print(
+        f"restored {sum(summary.rows.values()):,} rows of {len(summary.rows)} tables and "
+        f"{len(summary.keys)} key files into {settings.keys_dir}"
+    )
+    return 0
+
+
 def cmd_keys_init(args: argparse.Namespace) -> int:
     from clearance.custody import keys
 
@@ -566,6 +628,17 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--dry-run", action="store_true", help="count what would be purged, change nothing")
     purge.add_argument("--quiet", action="store_true", help="no progress lines, only the summary")
     purge.set_defaults(func=cmd_purge)
+
+    backup = commands.add_parser(
+        "backup", help="the database and the keys together, encrypted with a passphrase, in one new file"
+    )
+    backup.add_argument("--output", type=Path, required=True, help="the new backup file")
+    backup.set_defaults(func=cmd_backup)
+    restore = commands.add_parser(
+        "restore", help="a backup into an empty, migrated database and a data directory without keys"
+    )
+    restore.add_argument("file", type=Path)
+    restore.set_defaults(func=cmd_restore)
 
     keys = commands.add_parser("keys", help="the server's keys").add_subparsers(
         dest="keys_command", required=True
