@@ -342,3 +342,32 @@ def test_the_signing_key_is_rotated_while_old_credentials_keep_clearing(tmp_path
         assert re.search(rf"{new_kid}\s+current\s+created \S+\s+1 live credential", listed.stdout), (
             listed.stdout
         )
+
+
+def test_several_worker_processes_share_the_port_on_postgresql(tmp_path: Path) -> None:
+    from tests.live import running_servers
+    from tests.support import wait_until
+
+    if not os.environ.get("HETAO_TEST_DATABASE_URL", "").startswith("postgresql"):
+        # On SQLite the command refuses, saying why.
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("HETAO_")}}
+        env["HETAO_DATA_DIR"] = str(tmp_path / "data")
+        refused = run(["serve", "--workers", "2"], env, timeout=60)
+        assert refused.returncode != 0 and "need PostgreSQL" in refused.stderr
+        return
+    with running_servers(tmp_path, "workers") as (server,):
+        process, url = start_server(
+            server.data_dir, server.database_url, extra_args=("--workers", "2", "--log-level", "info")
+        )
+        try:
+            log = server.data_dir / f"server-{url.rsplit(':', 1)[1]}.log"
+            started = '"message":"Started server process'
+            assert wait_until(lambda: log.read_text().count(started) == 2)
+            kiosk = {"Authorization": f"Bearer {server.kiosks['east_to_hk']}"}
+            answers = [
+                httpx.get(f"{url}/api/v1/kiosk/whitelist", headers=kiosk, timeout=30) for _ in range(6)
+            ]
+            assert all(a.status_code == 200 for a in answers)
+        finally:
+            process.terminate()
+            process.wait(20)

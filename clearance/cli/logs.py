@@ -34,6 +34,20 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(line, default=str).decode()
 
 
+def config(level: str = "info") -> dict[str, Any]:
+    """The whole logging configuration as a dict, for uvicorn to apply in each worker process."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "clearance.cli.logs.JsonFormatter"}},
+        "handlers": {
+            "stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+        },
+        "root": {"handlers": ["stderr"], "level": level.upper()},
+        "loggers": {name: {"handlers": [], "propagate": True} for name in ("uvicorn", "uvicorn.error")},
+    }
+
+
 def configure(level: str = "info") -> dict[str, Any]:
     """Send every log line (ours and uvicorn's) to standard error as JSON; the logging config
     to hand uvicorn, which would otherwise install its own plain-text one."""

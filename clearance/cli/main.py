@@ -51,19 +51,31 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from clearance.web.app import create_app
 
     settings = _settings()
+    if args.workers < 1:
+        raise SystemExit("hetao: --workers must be at least 1")
+    if args.workers > 1 and not settings.sqlalchemy_url.startswith("postgresql"):
+        raise SystemExit(
+            "hetao: several worker processes need PostgreSQL (HETAO_DATABASE_URL): "
+            "SQLite has one writer at a time"
+        )
     log_config = logs.configure(args.log_level)
+    # One process: the app is made here, so a missing key or an unmigrated database stops the
+    # command at once. Several: each worker makes its own from the environment, after this check.
     app = create_app(settings)
+    workers = f", {args.workers} worker processes" if args.workers > 1 else ""
     print(
         f"Hetao Clearance ({settings.environment.value}) on http://{args.host}:{args.port}  (API docs at "
-        f"/docs), database {database_label(settings.sqlalchemy_url)}, data in {settings.data_dir}",
+        f"/docs), database {database_label(settings.sqlalchemy_url)}, data in {settings.data_dir}{workers}",
         flush=True,
     )
     uvicorn.run(
-        app,
+        "clearance.web.app:app_from_environment" if args.workers > 1 else app,
+        factory=args.workers > 1,
+        workers=args.workers,
         host=args.host,
         port=args.port,
         log_level=args.log_level,
-        log_config=log_config,
+        log_config=logs.config(args.log_level) if args.workers > 1 else log_config,
         # One JSON line per request comes from the app itself (ids, never query strings).
         access_log=False,
         # A client's address is taken from X-Forwarded-For only when it comes from a proxy the
@@ -533,6 +545,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes sharing the port (more than 1 needs PostgreSQL)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     demo = commands.add_parser("demo", help="the whole system on a fresh SQLite file, one scripted morning")

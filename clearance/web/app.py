@@ -104,6 +104,12 @@ async def keep_watching_kiosks(context: AppContext, *, every: float = 60.0) -> N
         await asyncio.sleep(every)
 
 
+def app_from_environment() -> FastAPI:
+    """The server configured from the environment: what each worker process of
+    ``hetao serve --workers N`` runs."""
+    return create_app(Settings())
+
+
 def create_app(settings: Settings, *, engine: Engine | None = None, check_schema: bool = True) -> FastAPI:
     """The server. ``engine`` defaults to one for ``settings.sqlalchemy_url``; with
     ``check_schema`` it refuses to start on a database that is not migrated to the newest
