@@ -9,9 +9,11 @@ makes them). Both rotate while servers run: each server looks at the key files o
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import (
@@ -34,48 +36,17 @@ ALGORITHM = "Ed25519"
 
 
 RETIRED_DATA_KEYS = "data-retired-*.key"
+K = TypeVar("K")
 
 
-class DataKeyFiles:
-    """The data keys in the keys folder: ``data.key`` is the newest, ``data-retired-*.key`` (left
-    by ``hetao keys rotate``) still open what they sealed. ``data.key`` is looked at on every use
-    (one stat: a rotation replaces the file, so its inode changes) and the folder is read again
-    when it changed, so a running server takes up a rotated key without a restart."""
+class WatchedKeyFile(Generic[K]):
+    """A key read from ``path`` by ``load``, looked at again on every use (one stat: a rotation
+    replaces the file, so its inode changes) and read again when it changed, so a running server
+    takes up a rotated key without a restart."""
 
-    def __init__(self, settings: Settings, *, create: bool) -> None:
-        self._folder = settings.keys_dir
-        self._current = settings.data_key_file
-        self._create = create
-        self._lock = threading.Lock()
-        self._stamp: tuple[int, int, int] | None = None
-        self._key = self._read()
-
-    def _file_stamp(self) -> tuple[int, int, int]:
-        found = self._current.stat()
-        return found.st_ino, found.st_mtime_ns, found.st_size
-
-    def _read(self) -> vault.DataKey:
-        current = keyfiles.load_or_create_data_key(self._current, create=self._create)
-        self._stamp = self._file_stamp()
-        retired = tuple(keyfiles.read_key_file(path) for path in sorted(self._folder.glob(RETIRED_DATA_KEYS)))
-        return vault.DataKey(current.key, retired)
-
-    @property
-    def current(self) -> vault.DataKey:
-        if self._file_stamp() != self._stamp:
-            with self._lock:
-                self._key = self._read()
-        return self._key
-
-
-class SigningKeyFile:
-    """The credential signing key in ``signing-ed25519.pem``, looked at on every use (one stat),
-    so a running server signs with the new key as soon as ``hetao keys rotate-signing`` has
-    replaced the file."""
-
-    def __init__(self, settings: Settings, *, create: bool) -> None:
-        self._path = settings.signing_key_file
-        self._create = create
+    def __init__(self, path: Path, load: Callable[[], K]) -> None:
+        self._path = path
+        self._load = load
         self._lock = threading.Lock()
         self._stamp: tuple[int, int, int] | None = None
         self._key = self._read()
@@ -84,17 +55,41 @@ class SigningKeyFile:
         found = self._path.stat()
         return found.st_ino, found.st_mtime_ns, found.st_size
 
-    def _read(self) -> Ed25519PrivateKey:
-        key = keyfiles.load_or_create_signing_key(self._path, create=self._create)
+    def _read(self) -> K:
+        key = self._load()
         self._stamp = self._file_stamp()
         return key
 
     @property
-    def current(self) -> Ed25519PrivateKey:
+    def current(self) -> K:
         if self._file_stamp() != self._stamp:
             with self._lock:
                 self._key = self._read()
         return self._key
+
+
+class DataKeyFiles(WatchedKeyFile[vault.DataKey]):
+    """The data keys in the keys folder: ``data.key`` is the newest, ``data-retired-*.key`` (left
+    by ``hetao keys rotate``) still open what they sealed; all read again when ``data.key``
+    changes."""
+
+    def __init__(self, settings: Settings, *, create: bool) -> None:
+        def load() -> vault.DataKey:
+            current = keyfiles.load_or_create_data_key(settings.data_key_file, create=create)
+            folder = settings.keys_dir
+            retired = tuple(keyfiles.read_key_file(path) for path in sorted(folder.glob(RETIRED_DATA_KEYS)))
+            return vault.DataKey(current.key, retired)
+
+        super().__init__(settings.data_key_file, load)
+
+
+class SigningKeyFile(WatchedKeyFile[Ed25519PrivateKey]):
+    """The credential signing key in ``signing-ed25519.pem``: a running server signs with the new
+    key as soon as ``hetao keys rotate-signing`` has replaced the file."""
+
+    def __init__(self, settings: Settings, *, create: bool) -> None:
+        path = settings.signing_key_file
+        super().__init__(path, lambda: keyfiles.load_or_create_signing_key(path, create=create))
 
 
 @dataclass(frozen=True)
