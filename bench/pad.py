@@ -39,8 +39,10 @@ import numpy as np
 
 from bench.common import emit, table
 from bench.faceset import CALIBRATION, DEV
+from clearance.core.evidence import Timings
 from clearance.core.settings import Settings
 from clearance.vision import faces, liveness
+from clearance.vision.attempt import FaceTally
 from clearance.vision.evaluation import PadScores, Rate, labelled_photos
 from clearance.vision.images import RGBImage
 from kiosk import scenes
@@ -86,18 +88,17 @@ def presentation(
     """The liveness of one presentation (None: no frame had a usable face), the ms each scored
     frame took, and each frame's score."""
     model = liveness.shared()
-    scores, costs = [], []
+    tally = FaceTally(min_face_px=settings.kiosk_min_face_px)  # usable frames as the kiosk counts them
+    costs = []
     for k in range(frames):
         frame = _frame(kind, photo, box, seed + k, zoom=zoom)
         if dark:
             frame = _dark(frame, np.random.default_rng(seed + k))
         boxes = faces.detect_faces(frame, max_side=settings.detection_max_side)
-        if len(boxes) != 1 or boxes[0][2] - boxes[0][0] < settings.kiosk_min_face_px:
-            continue
-        started = time.perf_counter()
-        scores.append(model.score(frame, boxes[0]))
-        costs.append((time.perf_counter() - started) * 1000)
-    return liveness.combine(scores), costs, scores
+        timings = Timings()
+        if tally.observe(frame, boxes, detector=model, timings=timings) is not None:
+            costs.append(timings.steps["liveness"])
+    return liveness.combine(tally.liveness), costs, tally.liveness
 
 
 def score_photo(job: tuple[str, str, int, bool, float]) -> dict[str, Any]:

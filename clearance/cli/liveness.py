@@ -57,27 +57,30 @@ def attack_kinds(folder: Path) -> dict[str, list[Path]]:
 def score_recording(path: Path, *, frames: int, settings: Any) -> tuple[list[float], int]:
     """The liveness of each presentation in the recording at ``path``, and its usable frames."""
     from clearance.vision import faces, images, liveness
+    from clearance.vision.attempt import FaceTally
     from kiosk import sources
+    from kiosk.frames import load_photo_file
 
     model = liveness.shared()
     stream: Iterable[images.RGBImage]
     if path.is_file() and path.suffix.lower() in sources.IMAGE_SUFFIXES:
-        stream = [images.decode_image(path.read_bytes(), max_pixels=50_000_000, formats=images.FRAME_FORMATS)]
+        stream = [load_photo_file(path)]
     else:
         stream = (frame.image for frame in sources.frames(str(path), loop=False))
-    scores, group, usable = [], [], 0
+    # A frame counts as the kiosk counts it: exactly one face, large enough.
+    tally = FaceTally(min_face_px=settings.kiosk_min_face_px)
+    scores, group = [], []
     for image in stream:
         boxes = faces.detect_faces(image, max_side=settings.detection_max_side)
-        if len(boxes) != 1 or boxes[0][2] - boxes[0][0] < settings.kiosk_min_face_px:
+        if tally.observe(image, boxes, detector=model) is None:
             continue
-        usable += 1
-        group.append(model.score(image, boxes[0]))
+        group.append(tally.liveness[-1])
         if len(group) == frames:
             scores.append(liveness.combine(group))
             group = []
     if group and not scores:
         scores.append(liveness.combine(group))  # a short recording still counts once
-    return [s for s in scores if s is not None], usable
+    return [s for s in scores if s is not None], tally.usable
 
 
 def score_all(paths: list[Path], *, frames: int, settings: Any, label: str) -> list[float]:
