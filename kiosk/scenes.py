@@ -113,6 +113,15 @@ def paste_card(
     return out
 
 
+def _shot(frame: images.RGBImage, qr_text: str | None, rng: np.random.Generator) -> images.RGBImage:
+    """``frame`` as the camera takes it: the card of ``qr_text`` (None: none) held low beside the
+    faces in view, then the sensor's noise."""
+    if qr_text is not None:
+        found = faces.detect_faces(frame, max_side=320)
+        frame = paste_card(frame, qr_text, faces_in_frame=found, tilt=rng.uniform(-6, 6))
+    return _camera(frame, rng)
+
+
 def _camera(frame: images.RGBImage, rng: np.random.Generator) -> images.RGBImage:
     """The camera's own sensor noise."""
     noise = rng.normal(0.0, 2.0, frame.shape)
@@ -226,10 +235,7 @@ def person(
         # Several people stand together: the camera frames the group, not one of them.
         box = found[0] if len(found) == 1 else None
     frame = camera_view(photo, box=box, size=size)
-    if qr_text is not None:
-        found = faces.detect_faces(frame, max_side=320)
-        frame = paste_card(frame, qr_text, faces_in_frame=found, tilt=rng.uniform(-6, 6))
-    return _camera(frame, rng)
+    return _shot(frame, qr_text, rng)
 
 
 def attack(
@@ -254,7 +260,4 @@ def attack(
         picture = _screen(portrait, rng) if kind is Attack.PHONE else _printed(portrait, rng, border=True)
         share = rng.uniform(0.75, 0.95) if kind is Attack.PHONE else rng.uniform(0.8, 0.98)
         frame = _hold_up(picture, _backdrop(rng, size), rng, height_share=share)
-    if qr_text is not None:
-        found = faces.detect_faces(frame, max_side=320)
-        frame = paste_card(frame, qr_text, faces_in_frame=found, tilt=rng.uniform(-6, 6))
-    return _camera(frame, rng)
+    return _shot(frame, qr_text, rng)
