@@ -127,6 +127,22 @@ CHANGES: dict[tuple[str, str], tuple[str, Call]] = {
             "admin", "POST", "/users", json={"username": "audited", "password": PASSWORD, "role": "officer"}
         ),
     ),
+    ("PATCH", "/api/v1/organisations/{organisation_id}"): (
+        "edit_organisation",
+        lambda d: d.api("admin", "PATCH", f"/organisations/{d.world.org_a}", json={"name": "Renamed Org"}),
+    ),
+    ("PATCH", "/api/v1/users/{user_id}"): (
+        "edit_user",
+        lambda d: d.api("admin", "PATCH", f"/users/{new_officer(d, 'promoted')}", json={"role": "admin"}),
+    ),
+    ("PATCH", "/api/v1/checkpoints/{checkpoint_id}"): (
+        "edit_checkpoint",
+        lambda d: d.api("admin", "PATCH", "/checkpoints/{checkpoint_id}", json={"name": "Renamed"}),
+    ),
+    ("PATCH", "/api/v1/kiosks/{kiosk_id}"): (
+        "edit_kiosk",
+        lambda d: d.api("admin", "PATCH", f"/kiosks/{d.world.kiosk_id}", json={"name": "Lane 7"}),
+    ),
     ("POST", "/api/v1/users/{user_id}/disable"): (
         "disable_user",
         lambda d: d.api(

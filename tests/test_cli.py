@@ -295,6 +295,69 @@ def test_an_administrator_disables_enables_and_rekeys_a_kiosk_from_the_command_l
         assert missing.returncode == 1 and "no user 'nobody'" in missing.stderr
 
 
+def test_an_administrator_edits_organisations_users_checkpoints_and_kiosks(tmp_path: Path) -> None:
+    from tests.live import running_servers
+
+    with running_servers(tmp_path, "edits") as (server,):
+        env = server.env
+        enroller = server.headers("enroller")
+        crossings = f"{server.url}/api/v1/crossings"
+        assert httpx.get(crossings, headers=enroller, timeout=30).status_code == 403
+        moved = run(["admin", "edit-user", "enroller", "--role", "officer"], env)
+        assert moved.returncode == 0, moved.stderr
+        assert "officer, signed out of every browser" in moved.stdout
+        # The role counts from the next request: the same token now reads what officers read.
+        assert httpx.get(crossings, headers=enroller, timeout=30).status_code == 200
+        wrong = run(["admin", "edit-user", "officer", "--organisation", "Live Org"], env)
+        assert wrong.returncode == 1 and "does not belong to an organisation" in wrong.stderr
+        back = run(
+            ["admin", "edit-user", "enroller", "--role", "enroller", "--organisation", "Live Org"], env
+        )
+        assert back.returncode == 0 and "enroller of 'Live Org'" in back.stdout, back.stderr
+
+        renamed = run(
+            ["admin", "edit-organisation", "Live Org", "--name", "Hetao Quantum Lab", "--park", "sz"], env
+        )
+        assert renamed.returncode == 0, renamed.stderr
+        assert re.search(
+            r"Hetao Quantum Lab\s+sz\s+1 staff", run(["admin", "list-organisations"], env).stdout
+        )
+        unchanged = run(["admin", "edit-organisation", "Hetao Quantum Lab", "--park", "sz"], env)
+        assert "(nothing to change)" in unchanged.stdout
+
+        assert (
+            run(["admin", "edit-checkpoint", "East", "--name", "East Bridge", "--face-only"], env).returncode
+            == 0
+        )
+        assert re.search(
+            r"East Bridge\s+east bridge\s+face-only", run(["admin", "list-checkpoints"], env).stdout
+        )
+        taken = run(["admin", "edit-checkpoint", "East Bridge", "--name", "West"], env)
+        assert taken.returncode == 1 and "already exists" in taken.stderr
+        assert run(["admin", "rename-kiosk", "East Bridge/east_to_hk", "east-1"], env).returncode == 0
+        assert re.search(r"East Bridge/east-1\s+to_hk\s+enabled", run(["admin", "list-kiosks"], env).stdout)
+        # The renamed kiosk's key is the same key.
+        whitelist = httpx.get(
+            f"{server.url}/api/v1/kiosk/whitelist",
+            params={"since": 0},
+            headers={"Authorization": f"Bearer {server.kiosks['east_to_hk']}"},
+            timeout=30,
+        )
+        assert whitelist.status_code == 200
+
+        audit = httpx.get(f"{server.url}/api/v1/audit", headers=server.headers("officer"), timeout=30).json()
+        details = {
+            (event["action"], event["detail"]) for event in audit if event["action"].startswith("edit_")
+        }
+        assert ("edit_kiosk", "name 'east_to_hk' -> 'east-1'") in details
+        assert ("edit_checkpoint", "name 'East' -> 'East Bridge', face_only False -> True") in details
+        assert ("edit_organisation", "name 'Live Org' -> 'Hetao Quantum Lab', park 'hk' -> 'sz'") in details
+        assert any(
+            action == "edit_user" and detail.startswith("role 'enroller' -> 'officer'")
+            for action, detail in details
+        )
+
+
 @pytest.mark.slow
 def test_the_signing_key_is_rotated_while_old_credentials_keep_clearing(tmp_path: Path) -> None:
     from clearance.cli.samples import SAMPLE_COMMUTERS

@@ -13,10 +13,12 @@ from clearance.accounts import security
 from clearance.accounts import service as accounts
 from clearance.accounts.schemas import (
     OrganisationCreate,
+    OrganisationEdit,
     OrganisationOut,
     PasswordReset,
     Token,
     UserCreate,
+    UserEdit,
     UserOut,
     UserSwitch,
 )
@@ -102,6 +104,22 @@ def list_organisations(session: SessionDep, _admin: CurrentAdmin) -> list[Organi
     return accounts.list_organisations(session)
 
 
+@router.patch(
+    "/organisations/{organisation_id}",
+    response_model=OrganisationOut,
+    tags=["administration"],
+    responses=responses(*AUTH_ERRORS, NotFound, Conflict, InvalidInput),
+)
+def edit_organisation(
+    organisation_id: uuid.UUID, session: SessionDep, actor: AdminActor, body: OrganisationEdit
+) -> Organisation:
+    """Rename an organisation or move it to the other park; only the fields sent change."""
+    organisation = accounts.get_organisation_or_raise(session, organisation_id)
+    return accounts.edit_organisation(
+        session, organisation=organisation, name=body.name, park=body.park, actor=actor
+    )
+
+
 @router.post(
     "/users",
     status_code=201,
@@ -127,6 +145,21 @@ def create_user(session: SessionDep, actor: AdminActor, body: UserCreate) -> Use
 def list_users(session: SessionDep, _admin: CurrentAdmin) -> list[User]:
     """Every staff account, by username, enabled or not."""
     return accounts.list_users(session)
+
+
+@router.patch(
+    "/users/{user_id}",
+    response_model=UserOut,
+    tags=["administration"],
+    responses=responses(*AUTH_ERRORS, NotFound, InvalidInput, InvalidTransition),
+)
+def edit_user(user_id: uuid.UUID, session: SessionDep, actor: AdminActor, body: UserEdit) -> User:
+    """Another role or (an enroller) another organisation; a change of role signs them out of every
+    browser."""
+    user = accounts.get_user_or_raise(session, user_id)
+    return accounts.edit_user(
+        session, user=user, role=body.role, organisation_id=body.organisation_id, actor=actor
+    )
 
 
 @router.post(

@@ -26,6 +26,11 @@ class OrganisationCreate(BaseModel):
     park: Park
 
 
+class OrganisationEdit(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    park: Park | None = None
+
+
 class OrganisationOut(ORMModel):
     id: uuid.UUID
     name: str
@@ -38,6 +43,13 @@ class UserCreate(BaseModel):
     password: str = Field(min_length=8, max_length=200)
     role: Role
     organisation_id: uuid.UUID | None = None
+
+
+class UserEdit(BaseModel):
+    role: Role | None = None
+    organisation_id: uuid.UUID | None = Field(
+        default=None, description="An enroller's organisation (an enroller keeps theirs when left out)"
+    )
 
 
 class UserSwitch(BaseModel):

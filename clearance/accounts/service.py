@@ -48,6 +48,40 @@ def create_organisation(session: Session, *, name: str, park: Park, actor: Actor
     return organisation
 
 
+def edit_organisation(
+    session: Session,
+    *,
+    organisation: Organisation,
+    actor: Actor,
+    name: str | None = None,
+    park: Park | None = None,
+) -> Organisation:
+    """Rename an organisation or move it to the other park; audited with what changed."""
+    new_name = organisation.name if name is None else name.strip()
+    if not new_name:
+        raise InvalidInput("an organisation needs a name", field="name")
+    if new_name != organisation.name and session.scalar(
+        select(Organisation).where(Organisation.name == new_name)
+    ):
+        raise Conflict(f"an organisation named {new_name!r} already exists")
+    detail = audit.changed(
+        {"name": (organisation.name, new_name), "park": (organisation.park, park or organisation.park)}
+    )
+    if detail is None:
+        return organisation
+    organisation.name, organisation.park = new_name, park or organisation.park
+    session.flush()
+    audit.record_event(
+        session,
+        actor=actor,
+        action="edit_organisation",
+        object_type="organisation",
+        object_id=organisation.id,
+        detail=detail,
+    )
+    return organisation
+
+
 def get_organisation_or_raise(session: Session, organisation_id: uuid.UUID) -> Organisation:
     organisation = session.get(Organisation, organisation_id)
     if organisation is None:
@@ -159,6 +193,44 @@ def set_user_active(session: Session, *, user: User, active: bool, actor: Actor,
         object_type="user",
         object_id=user.id,
         detail=reason.strip()[:200] or None,
+    )
+    return user
+
+
+def edit_user(
+    session: Session,
+    *,
+    user: User,
+    actor: Actor,
+    role: Role | None = None,
+    organisation_id: uuid.UUID | None = None,
+) -> User:
+    """Give a staff account another role or (an enroller) another organisation. An enroller keeps
+    theirs unless told; other roles belong to none. A change of role signs them out of every
+    browser; an administrator cannot change their own role. Audited with what changed."""
+    new_role = role or user.role
+    if new_role is not user.role and actor.user is not None and actor.user.id == user.id:
+        raise InvalidTransition("you cannot change your own role")
+    if new_role is Role.ENROLLER:
+        new_organisation = organisation_id or user.organisation_id
+        if new_organisation is None:
+            raise InvalidInput("an enroller must belong to an organisation: give one", field="organisation")
+        get_organisation_or_raise(session, new_organisation)
+    elif organisation_id is not None:
+        raise InvalidInput(f"a user with role {new_role.value} does not belong to an organisation")
+    else:
+        new_organisation = None
+    detail = audit.changed(
+        {"role": (user.role, new_role), "organisation": (user.organisation_id, new_organisation)}
+    )
+    if detail is None:
+        return user
+    if new_role is not user.role:
+        end_web_sessions(session, user=user)
+    user.role, user.organisation_id = new_role, new_organisation
+    session.flush()
+    audit.record_event(
+        session, actor=actor, action="edit_user", object_type="user", object_id=user.id, detail=detail
     )
     return user
 

@@ -78,6 +78,16 @@ def record_event(
     return event
 
 
+def changed(fields: dict[str, tuple[object, object]]) -> str | None:
+    """An edit's audit detail: each field that changed, old value to new (None when nothing did)."""
+
+    def shown(value: object) -> str:
+        return repr(getattr(value, "value", value))
+
+    parts = [f"{name} {shown(old)} -> {shown(new)}" for name, (old, new) in fields.items() if old != new]
+    return ", ".join(parts) or None
+
+
 def list_events(
     session: Session,
     *,

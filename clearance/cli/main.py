@@ -162,6 +162,29 @@ def cmd_create_organisation(args: argparse.Namespace) -> int:
     return 0
 
 
+def _edited(before: tuple[object, ...], after: tuple[object, ...]) -> str:
+    return "" if before != after else " (nothing to change)"
+
+
+def cmd_edit_organisation(args: argparse.Namespace) -> int:
+    from clearance.accounts import service as accounts
+    from clearance.audit.service import Actor
+
+    with _unit_of_work("edit an organisation") as session:
+        organisation = accounts.find_organisation(session, args.organisation)
+        before = (organisation.name, organisation.park)
+        accounts.edit_organisation(
+            session,
+            organisation=organisation,
+            name=args.name,
+            park=Park(args.park) if args.park else None,
+            actor=Actor.command_line(),
+        )
+        after = (organisation.name, organisation.park)
+        print(f"organisation {organisation.name!r} ({organisation.park.value}){_edited(before, after)}")
+    return 0
+
+
 def cmd_list_organisations(args: argparse.Namespace) -> int:
     from clearance.accounts import service as accounts
 
@@ -187,6 +210,28 @@ def cmd_create_checkpoint(args: argparse.Namespace) -> int:
             actor=Actor.command_line(),
         )
         print(f"checkpoint {checkpoint.name!r} on the {checkpoint.bridge.value} bridge, id {checkpoint.id}")
+    return 0
+
+
+def cmd_edit_checkpoint(args: argparse.Namespace) -> int:
+    from clearance.audit.service import Actor
+    from clearance.stations import service as stations
+
+    settings = _settings()
+    with _unit_of_work("edit a checkpoint") as session:
+        checkpoint = stations.find_checkpoint(session, args.checkpoint)
+        before = (checkpoint.name, checkpoint.face_only)
+        stations.edit_checkpoint(
+            session,
+            checkpoint=checkpoint,
+            name=args.name,
+            face_only=args.face_only,
+            face_only_bound=settings.face_only_max_gallery,
+            actor=Actor.command_line(),
+        )
+        walk = "face-only walk-through" if checkpoint.face_only else "QR only"
+        edited = _edited(before, (checkpoint.name, checkpoint.face_only))
+        print(f"checkpoint {checkpoint.name!r} on the {checkpoint.bridge.value} bridge, {walk}{edited}")
     return 0
 
 
@@ -229,6 +274,18 @@ def cmd_list_kiosks(args: argparse.Namespace) -> int:
                 f"{kiosk.id}  {kiosk.checkpoint.name}/{kiosk.name}  {kiosk.direction.value}  {state}  "
                 f"last call {seen}"
             )
+    return 0
+
+
+def cmd_rename_kiosk(args: argparse.Namespace) -> int:
+    from clearance.audit.service import Actor
+    from clearance.stations import service as stations
+
+    with _unit_of_work("rename a kiosk") as session:
+        kiosk = stations.find_kiosk(session, args.kiosk)
+        before = kiosk.name
+        stations.edit_kiosk(session, kiosk=kiosk, name=args.name, actor=Actor.command_line())
+        print(f"kiosk {kiosk.checkpoint.name}/{kiosk.name}{_edited((before,), (kiosk.name,))}")
     return 0
 
 
@@ -303,6 +360,28 @@ def cmd_switch_user(args: argparse.Namespace) -> int:
         print(f"user {name!r} enabled")
     else:
         print(f"user {name!r} disabled: signed out everywhere, API tokens refused from their next request")
+    return 0
+
+
+def cmd_edit_user(args: argparse.Namespace) -> int:
+    from clearance.accounts import service as accounts
+    from clearance.audit.service import Actor
+
+    with _unit_of_work("edit a user") as session:
+        user = accounts.get_user_or_raise(session, args.user)
+        before = (user.role, user.organisation_id)
+        organisation = accounts.find_organisation(session, args.organisation) if args.organisation else None
+        accounts.edit_user(
+            session,
+            user=user,
+            role=Role(args.role) if args.role else None,
+            organisation_id=organisation.id if organisation else None,
+            actor=Actor.command_line(),
+        )
+        where = f" of {user.organisation.name!r}" if user.organisation else ""
+        edited = _edited(before, (user.role, user.organisation_id))
+        ended = ", signed out of every browser" if before[0] is not user.role else ""
+        print(f"user {user.username!r}: {user.role.value}{where}{ended}{edited}")
     return 0
 
 
@@ -589,6 +668,13 @@ def build_parser() -> argparse.ArgumentParser:
     organisation.add_argument("--name", required=True)
     organisation.add_argument("--park", required=True, choices=[p.value for p in Park])
     organisation.set_defaults(func=cmd_create_organisation)
+    edit_organisation = admin.add_parser(
+        "edit-organisation", help="rename an organisation or change its park"
+    )
+    edit_organisation.add_argument("organisation", help="its name or id")
+    edit_organisation.add_argument("--name", help="the new name")
+    edit_organisation.add_argument("--park", choices=[p.value for p in Park])
+    edit_organisation.set_defaults(func=cmd_edit_organisation)
     admin.add_parser("list-organisations", help="every organisation: id, name, park, staff").set_defaults(
         func=cmd_list_organisations
     )
@@ -599,6 +685,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--face-only", action="store_true", help="offer face-only walk-through to commuters who opted in"
     )
     checkpoint.set_defaults(func=cmd_create_checkpoint)
+    edit_checkpoint = admin.add_parser(
+        "edit-checkpoint", help="rename a checkpoint or switch its face-only walk-through"
+    )
+    edit_checkpoint.add_argument("checkpoint", help="its name or id")
+    edit_checkpoint.add_argument("--name", help="the new name")
+    edit_checkpoint.add_argument(
+        "--face-only", action=argparse.BooleanOptionalAction, help="offer face-only walk-through (or not)"
+    )
+    edit_checkpoint.set_defaults(func=cmd_edit_checkpoint)
     admin.add_parser("list-checkpoints", help="every checkpoint: id, name, bridge").set_defaults(
         func=cmd_list_checkpoints
     )
@@ -607,6 +702,10 @@ def build_parser() -> argparse.ArgumentParser:
     kiosk.add_argument("--name", required=True)
     kiosk.add_argument("--direction", required=True, choices=[d.value for d in Direction])
     kiosk.set_defaults(func=cmd_create_kiosk)
+    rename = admin.add_parser("rename-kiosk", help="a kiosk's new name")
+    rename.add_argument("kiosk", help="its id, its name, or checkpoint/name")
+    rename.add_argument("name", help="the new name")
+    rename.set_defaults(func=cmd_rename_kiosk)
     admin.add_parser("list-users", help="every staff account: id, username, role, enabled").set_defaults(
         func=cmd_list_users
     )
@@ -618,6 +717,13 @@ def build_parser() -> argparse.ArgumentParser:
         switch_user.add_argument("user", help="username or id")
         switch_user.add_argument("--reason", default="", help="why, for the audit trail")
         switch_user.set_defaults(func=cmd_switch_user)
+    edit_user = admin.add_parser(
+        "edit-user", help="another role or organisation for a staff account (a new role signs them out)"
+    )
+    edit_user.add_argument("user", help="username or id")
+    edit_user.add_argument("--role", choices=[r.value for r in Role])
+    edit_user.add_argument("--organisation", help="an enroller's organisation: name or id")
+    edit_user.set_defaults(func=cmd_edit_user)
     reset = admin.add_parser("reset-password", help="a new password for a staff account (signs them out)")
     reset.add_argument("user", help="username or id")
     reset.add_argument("--password", help="prompted for, or generated and printed, if left out")

@@ -19,9 +19,11 @@ from clearance.db.models import Checkpoint, Kiosk
 from clearance.stations import service as stations
 from clearance.stations.schemas import (
     CheckpointCreate,
+    CheckpointEdit,
     CheckpointOut,
     KioskCreate,
     KioskCreated,
+    KioskEdit,
     KioskOut,
     KioskRekey,
     KioskSwitch,
@@ -56,6 +58,30 @@ def create_checkpoint(
 def list_checkpoints(session: SessionDep, _admin: CurrentAdmin) -> list[Checkpoint]:
     """Every checkpoint, by name."""
     return stations.list_checkpoints(session)
+
+
+@router.patch(
+    "/checkpoints/{checkpoint_id}",
+    response_model=CheckpointOut,
+    responses=responses(*AUTH_ERRORS, NotFound, Conflict, InvalidInput),
+)
+def edit_checkpoint(
+    checkpoint_id: uuid.UUID,
+    session: SessionDep,
+    context: ContextDep,
+    actor: AdminActor,
+    body: CheckpointEdit,
+) -> Checkpoint:
+    """Rename a checkpoint or switch its face-only walk-through; only the fields sent change."""
+    checkpoint = stations.get_checkpoint_or_raise(session, checkpoint_id)
+    return stations.edit_checkpoint(
+        session,
+        checkpoint=checkpoint,
+        name=body.name,
+        face_only=body.face_only,
+        face_only_bound=context.settings.face_only_max_gallery,
+        actor=actor,
+    )
 
 
 @router.post(
@@ -96,6 +122,17 @@ def created(kiosk: Kiosk, api_key: str) -> KioskCreated:
 def list_kiosks(session: SessionDep, _admin: CurrentAdmin) -> list[Kiosk]:
     """Every kiosk, by checkpoint and name, with when it last called."""
     return stations.list_kiosks(session)
+
+
+@router.patch(
+    "/kiosks/{kiosk_id}",
+    response_model=KioskOut,
+    responses=responses(*AUTH_ERRORS, NotFound, Conflict, InvalidInput),
+)
+def edit_kiosk(kiosk_id: uuid.UUID, session: SessionDep, actor: AdminActor, body: KioskEdit) -> Kiosk:
+    """Rename a kiosk."""
+    kiosk = stations.get_kiosk_or_raise(session, kiosk_id)
+    return stations.edit_kiosk(session, kiosk=kiosk, name=body.name, actor=actor)
 
 
 @router.post(

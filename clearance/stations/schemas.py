@@ -17,6 +17,11 @@ class CheckpointCreate(BaseModel):
     face_only: bool = False
 
 
+class CheckpointEdit(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    face_only: bool | None = None
+
+
 class CheckpointOut(ORMModel):
     id: uuid.UUID
     name: str
@@ -38,6 +43,10 @@ class KioskCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     direction: Direction
     public_key: str | None = PUBLIC_KEY
+
+
+class KioskEdit(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
 
 
 class KioskSwitch(BaseModel):

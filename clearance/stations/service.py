@@ -83,6 +83,43 @@ def create_checkpoint(
     return checkpoint
 
 
+def edit_checkpoint(
+    session: Session,
+    *,
+    checkpoint: Checkpoint,
+    actor: Actor,
+    name: str | None = None,
+    face_only: bool | None = None,
+    face_only_bound: int = 0,
+) -> Checkpoint:
+    """Rename a checkpoint or switch its face-only walk-through (on only while no more than
+    ``face_only_bound`` commuters have opted in); audited with what changed."""
+    new_name = checkpoint.name if name is None else name.strip()
+    if not new_name:
+        raise InvalidInput("a checkpoint needs a name", field="name")
+    new_face_only = checkpoint.face_only if face_only is None else face_only
+    if new_face_only and not checkpoint.face_only:
+        check_face_only(session, bound=face_only_bound)
+    if new_name != checkpoint.name and session.scalar(select(Checkpoint).where(Checkpoint.name == new_name)):
+        raise Conflict(f"a checkpoint named {new_name!r} already exists")
+    detail = audit.changed(
+        {"name": (checkpoint.name, new_name), "face_only": (checkpoint.face_only, new_face_only)}
+    )
+    if detail is None:
+        return checkpoint
+    checkpoint.name, checkpoint.face_only = new_name, new_face_only
+    session.flush()
+    audit.record_event(
+        session,
+        actor=actor,
+        action="edit_checkpoint",
+        object_type="checkpoint",
+        object_id=checkpoint.id,
+        detail=detail,
+    )
+    return checkpoint
+
+
 def find_checkpoint(session: Session, reference: str) -> Checkpoint:
     """The checkpoint with this id or this (unique) name."""
     try:
@@ -175,6 +212,27 @@ def rekey_kiosk(session: Session, *, kiosk: Kiosk, actor: Actor, public_key: byt
         detail="new API key" + (f", bound to Ed25519 key {public_key[:8].hex()}…" if public_key else ""),
     )
     return api_key
+
+
+def edit_kiosk(session: Session, *, kiosk: Kiosk, actor: Actor, name: str) -> Kiosk:
+    """Rename a kiosk; audited. (A kiosk turned to face the other way is a new kiosk: its station
+    decides anti-passback by the direction it read at start.)"""
+    new_name = name.strip()
+    if not new_name:
+        raise InvalidInput("a kiosk needs a name", field="name")
+    if new_name != kiosk.name and session.scalar(
+        select(Kiosk).where(Kiosk.checkpoint_id == kiosk.checkpoint_id, Kiosk.name == new_name)
+    ):
+        raise Conflict(f"checkpoint {kiosk.checkpoint.name!r} already has a kiosk named {new_name!r}")
+    detail = audit.changed({"name": (kiosk.name, new_name)})
+    if detail is None:
+        return kiosk
+    kiosk.name = new_name
+    session.flush()
+    audit.record_event(
+        session, actor=actor, action="edit_kiosk", object_type="kiosk", object_id=kiosk.id, detail=detail
+    )
+    return kiosk
 
 
 def find_kiosk(session: Session, reference: str) -> Kiosk:
