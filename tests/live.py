@@ -8,7 +8,9 @@ its own (the suite's transactional tests keep the main test database).
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import ssl
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -232,3 +234,74 @@ def run_kiosk(
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     return [line for line in lines if "decision" in line], result
+
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+NGINX_FILE = Path(__file__).resolve().parent.parent / "deploy" / "nginx" / "hetao.conf"
+
+
+def need_nginx() -> None:
+    """Skip (or, where CI requires it, fail) a test that runs nginx on a machine without it."""
+    import pytest
+
+    if not Path(NGINX).exists():
+        if os.environ.get("HETAO_REQUIRE_NGINX"):
+            pytest.fail("nginx is required here: apt-get install -y nginx-light")
+        pytest.skip("nginx is not installed (apt-get install -y nginx-light)")
+
+
+def trusting(cert: Path) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=str(cert))
+
+
+@contextmanager
+def nginx_in_front(folder: Path, *, upstream_port: int, cert: Path, key: Path) -> Iterator[tuple[str, str]]:
+    """nginx running ``deploy/nginx/hetao.conf`` as written, its ports, paths and host name
+    (localhost) put in, in front of a server on ``upstream_port``: its HTTPS and HTTP addresses
+    once it answers /healthz through TLS."""
+    from tests.support import wait_until
+
+    https_port, http_port = free_port("127.0.0.1"), free_port("127.0.0.1")
+    snippet = NGINX_FILE.read_text()
+    for old, new in (
+        ("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream_port};"),
+        ("listen 80;", f"listen 127.0.0.1:{http_port};"),
+        ("listen 443 ssl;", f"listen 127.0.0.1:{https_port} ssl;"),
+        ("https://$host$request_uri", f"https://$host:{https_port}$request_uri"),
+        ("/etc/hetao/tls/cert.pem", str(cert)),
+        ("/etc/hetao/tls/key.pem", str(key)),
+        ("hetao.example.org", "localhost"),
+    ):
+        assert old in snippet, old  # the README's file still says what the test changes
+        snippet = snippet.replace(old, new)
+    prefix = folder / "nginx"
+    for kind in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (prefix / kind).mkdir(parents=True)
+    (prefix / "hetao.conf").write_text(snippet)
+    temps = " ".join(f"{kind}_temp_path {prefix / kind};" for kind in ("fastcgi", "uwsgi", "scgi"))
+    (prefix / "nginx.conf").write_text(
+        # As root (CI), nginx's workers would drop to "nobody", who cannot enter pytest's folders.
+        ("user root; " if os.geteuid() == 0 else "")
+        + f"worker_processes 1; pid {prefix}/nginx.pid; error_log {prefix}/error.log;\n"
+        "events {}\n"
+        f"http {{ access_log {prefix}/access.log; client_body_temp_path {prefix}/body; "
+        f"proxy_temp_path {prefix}/proxy; {temps} include {prefix}/hetao.conf; }}\n"
+    )
+    with subprocess.Popen(
+        [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
+        stderr=subprocess.PIPE,
+    ) as nginx:
+        https = f"https://localhost:{https_port}"
+
+        def answers() -> bool:
+            try:
+                return httpx.get(f"{https}/healthz", verify=trusting(cert), timeout=2).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        try:
+            assert wait_until(answers), nginx.stderr.read().decode() if nginx.poll() is not None else ""
+            yield https, f"http://localhost:{http_port}"
+        finally:
+            nginx.terminate()
+            nginx.wait(10)
