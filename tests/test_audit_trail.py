@@ -319,6 +319,14 @@ CHANGES: dict[tuple[str, str], tuple[str, Call]] = {
         ),
     ),
     ("POST", "/imports"): ("start_import", lambda d: d.page("enroller", "POST", "/imports", **an_import())),
+    ("POST", "/admin/kiosks/{kiosk_id}/{action}"): (
+        "disable_kiosk",
+        lambda d: d.page("admin", "POST", "/admin/kiosks/{kiosk_id}/disable", data={"reason": "stolen"}),
+    ),
+    ("POST", "/admin/users/{user_id}/{action}"): (
+        "reset_password",
+        lambda d: d.page("admin", "POST", f"/admin/users/{new_officer(d, 'forgot')}/password"),
+    ),
 }
 # Each read of personal data, and the action its record names.
 READS: dict[tuple[str, str], tuple[str, Call]] = {
@@ -414,7 +422,12 @@ def test_every_route_is_audited_or_says_why_not(app: FastAPI) -> None:
 def doors(app: FastAPI, client: TestClient, world: World, sessions: sessionmaker[Session]) -> Doors:
     objects = objects_of_organisation_a(client, world, sessions)
     browsers: dict[str, tuple[TestClient, str]] = {}
-    for name, username in (("officer", "officer"), ("officer 2", "officer_2"), ("enroller", "enroller_a")):
+    for name, username in (
+        ("officer", "officer"),
+        ("officer 2", "officer_2"),
+        ("enroller", "enroller_a"),
+        ("admin", "admin"),
+    ):
         browser = TestClient(app, base_url="https://testserver")
         browsers[name] = (browser, sign_in(browser, username))
     anonymous = TestClient(app, base_url="https://testserver")

@@ -95,6 +95,8 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/queue/alerts/{alert_id}/acknowledge"): frozenset({OFFICER}),
     ("GET", "/audit"): frozenset({OFFICER}),
     ("GET", "/admin"): frozenset({ADMIN}),
+    ("POST", "/admin/kiosks/{kiosk_id}/{action}"): frozenset({ADMIN}),
+    ("POST", "/admin/users/{user_id}/{action}"): frozenset({ADMIN}),
     ("GET", "/commuters"): STAFF,
     ("GET", "/commuters/{commuter_id}"): STAFF,
     ("POST", "/commuters/{commuter_id}/photo"): STAFF,

@@ -264,3 +264,50 @@ def test_a_crossing_recorded_through_one_server_process_appears_on_a_page_served
         expect(page.locator(f"#crossing-{result['crossing_id']}")).to_contain_text(
             A.label, timeout=SHOWN_WITHIN_MS
         )
+
+
+def test_an_administrator_switches_off_a_stolen_kiosk_and_a_leaver_from_the_admin_page(
+    live: LiveServer, browser: Browser
+) -> None:
+    key = live.kiosks["east_to_hk"]
+
+    def whitelist(api_key: str) -> int:
+        return httpx.get(
+            f"{live.url}{API}/kiosk/whitelist",
+            params={"since": 0},
+            headers={"Authorization": f"Bearer {api_key}"},
+            timeout=30,
+        ).status_code
+
+    enroller = live.headers("enroller")
+    page = signed_in_page(browser, live, "admin")
+    page.goto(f"{live.url}/admin")
+    row = page.locator("#kiosks tr[data-kiosk='East/east_to_hk']")
+    row.locator("input[name=reason]").fill("stolen from the bridge")
+    row.get_by_role("button", name="Disable").click()
+    expect(page.locator("p.notice")).to_contain_text("East/east_to_hk is disabled")
+    expect(page.locator("#kiosks tr[data-kiosk='East/east_to_hk']")).to_contain_text("disabled")
+    assert whitelist(key) == 401
+    page.locator("#kiosks tr[data-kiosk='East/east_to_hk']").get_by_role("button", name="New key").click()
+    new_key = page.locator("#shown-once").inner_text()
+    assert new_key.startswith("hk_") and new_key != key
+    page.locator("#kiosks tr[data-kiosk='East/east_to_hk']").get_by_role("button", name="Enable").click()
+    expect(page.locator("p.notice")).to_contain_text("enabled again")
+    assert whitelist(new_key) == 200 and whitelist(key) == 401
+    assert page.locator("#shown-once").count() == 0  # the key is shown once, not again
+
+    user_row = page.locator("#users tr[data-user='enroller']")
+    user_row.locator("input[name=reason]").fill("left the lab")
+    user_row.get_by_role("button", name="Disable").click()
+    expect(page.locator("p.notice")).to_contain_text("enroller is disabled")
+    assert httpx.get(f"{live.url}{API}/commuters", headers=enroller, timeout=30).status_code == 401
+    # An administrator cannot switch themselves off from the page: no buttons on their own row.
+    assert page.locator("#users tr[data-user='admin'] button").count() == 0
+    screenshot(page, "admin-page")
+    phone = browser.new_page(viewport={"width": 390, "height": 844})
+    phone.context.add_cookies(page.context.cookies())
+    phone.goto(f"{live.url}/admin")
+    expect(phone.locator("#users")).to_be_visible()
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the admin page is {width} px wide on a 390 px phone"
+    screenshot(phone, "admin-page-phone")

@@ -57,9 +57,34 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "自助机现要求所有人出示二维码：超过此人数，陌生人被误认的机会会高于 1%。",
     ),
     "suspended: too many opted in": ("已暫停：選用人數過多", "已暂停：选用人数过多"),
-    "Create organisations, users, checkpoints and kiosks with the API (/docs) or hetao admin.": (
-        "機構、用戶、管制站及自助機經 API（見 /docs）或 hetao admin 指令建立。",
-        "机构、用户、管制站及自助机经 API（见 /docs）或 hetao admin 命令创建。",
+    "Create and edit organisations, users, checkpoints and kiosks with hetao admin or the API (/docs).": (
+        "以 hetao admin 或 API（/docs）建立及修改機構、用戶、管制站及自助機。",
+        "用 hetao admin 或 API（/docs）创建和修改机构、用户、管制站及自助机。",
+    ),
+    "Staff accounts": ("職員帳戶", "职员账户"),
+    "Role": ("角色", "角色"),
+    "Actions": ("操作", "操作"),
+    "Disable": ("停用", "停用"),
+    "Enable": ("啟用", "启用"),
+    "New key": ("新密鑰", "新密钥"),
+    "New password": ("新密碼", "新密码"),
+    "Kiosk {name} is disabled: its key is refused from its next call.": (
+        "自助機 {name} 已停用：其密鑰自下次連線起被拒絕。",
+        "自助机 {name} 已停用：其密钥自下次连接起被拒绝。",
+    ),
+    "Kiosk {name} is enabled again.": ("自助機 {name} 已重新啟用。", "自助机 {name} 已重新启用。"),
+    "Kiosk {name} has a new API key, shown only now: give it to the kiosk as --key.": (
+        "自助機 {name} 已有新的 API 密鑰，只在此顯示一次：以 --key 交給自助機。",
+        "自助机 {name} 已有新的 API 密钥，只在此显示一次：以 --key 交给自助机。",
+    ),
+    "{name} is disabled and signed out everywhere.": (
+        "{name} 已停用，並已在所有裝置登出。",
+        "{name} 已停用，并已在所有设备退出登录。",
+    ),
+    "{name} can sign in again.": ("{name} 可再次登入。", "{name} 可再次登录。"),
+    "New password for {name}, shown only now; their browser sessions ended.": (
+        "{name} 的新密碼，只在此顯示一次；其瀏覽器工作階段已結束。",
+        "{name} 的新密码，只在此显示一次；其浏览器会话已结束。",
     ),
     # Roles
     "admin": ("管理員", "管理员"),

@@ -154,6 +154,7 @@ PageStaff = Annotated[PageAuth, Depends(require_page_role(Role.ENROLLER, Role.OF
 FormUser = Annotated[PageAuth, Depends(form_guard())]
 FormOfficer = Annotated[PageAuth, Depends(form_guard(Role.OFFICER))]
 FormStaff = Annotated[PageAuth, Depends(form_guard(Role.ENROLLER, Role.OFFICER))]
+FormAdmin = Annotated[PageAuth, Depends(form_guard(Role.ADMIN))]
 
 
 def request_language(request: Request, user: User | None) -> str:
