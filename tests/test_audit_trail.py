@@ -323,6 +323,42 @@ CHANGES: dict[tuple[str, str], tuple[str, Call]] = {
         "disable_kiosk",
         lambda d: d.page("admin", "POST", "/admin/kiosks/{kiosk_id}/disable", data={"reason": "stolen"}),
     ),
+    ("POST", "/admin/organisations"): (
+        "create_organisation",
+        lambda d: d.page("admin", "POST", "/admin/organisations", data={"name": "Paged Org", "park": "hk"}),
+    ),
+    ("POST", "/admin/organisations/{organisation_id}"): (
+        "edit_organisation",
+        lambda d: d.page(
+            "admin", "POST", f"/admin/organisations/{d.world.org_a}", data={"name": "Renamed", "park": "sz"}
+        ),
+    ),
+    ("POST", "/admin/users"): (
+        "create_user",
+        lambda d: d.page("admin", "POST", "/admin/users", data={"username": "paged", "role": "officer"}),
+    ),
+    ("POST", "/admin/users/{user_id}"): (
+        "edit_user",
+        lambda d: d.page("admin", "POST", f"/admin/users/{new_officer(d, 'moved')}", data={"role": "admin"}),
+    ),
+    ("POST", "/admin/checkpoints"): (
+        "create_checkpoint",
+        lambda d: d.page("admin", "POST", "/admin/checkpoints", data={"name": "Paged", "bridge": "east"}),
+    ),
+    ("POST", "/admin/checkpoints/{checkpoint_id}"): (
+        "edit_checkpoint",
+        lambda d: d.page("admin", "POST", "/admin/checkpoints/{checkpoint_id}", data={"name": "Renamed"}),
+    ),
+    ("POST", "/admin/kiosks"): (
+        "create_kiosk",
+        lambda d: d.page(
+            "admin", "POST", "/admin/kiosks", data={"checkpoint": d.objects["checkpoint_id"], **NEW_KIOSK}
+        ),
+    ),
+    ("POST", "/admin/kiosks/{kiosk_id}"): (
+        "edit_kiosk",
+        lambda d: d.page("admin", "POST", "/admin/kiosks/{kiosk_id}", data={"name": "Lane 8"}),
+    ),
     ("POST", "/admin/users/{user_id}/{action}"): (
         "reset_password",
         lambda d: d.page("admin", "POST", f"/admin/users/{new_officer(d, 'forgot')}/password"),

@@ -1,9 +1,11 @@
-"""The administrator's page: every kiosk and when it last called, staff accounts, organisations;
-kiosks and accounts switched off and on, re-keyed and given new passwords from it."""
+"""The administrator's page: every kiosk and when it last called, staff accounts, checkpoints and
+organisations; each made and edited from it, kiosks and accounts switched off and on, re-keyed and
+given new passwords. Every action is the service function the API and the CLI call (audited there)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Request
@@ -11,6 +13,7 @@ from fastapi.responses import Response
 
 from clearance.accounts import security
 from clearance.accounts import service as accounts
+from clearance.core.enums import Bridge, Direction, Park, Role
 from clearance.core.errors import HetaoError
 from clearance.stations import service as stations
 from clearance.web import i18n
@@ -20,6 +23,7 @@ from clearance.web.pages import FormAdmin, PageAdmin, PageAuth, render
 
 router = APIRouter(include_in_schema=False)
 Reason = Annotated[str, Form(max_length=200)]
+Name = Annotated[str, Form(min_length=1, max_length=200)]
 
 
 def _admin(
@@ -42,6 +46,10 @@ def _admin(
         checkpoints=stations.list_checkpoints(session),
         face_only_opted_in=stations.face_only_gallery_size(session),
         face_only_bound=context.settings.face_only_max_gallery,
+        roles=list(Role),
+        parks=list(Park),
+        bridges=list(Bridge),
+        directions=list(Direction),
         notice=notice,
         problem=problem,
         secret=secret,
@@ -66,28 +74,23 @@ def admin_kiosk(
 ) -> Response:
     """Switch a kiosk off (its key is refused from its next call) or on, or give it a new key,
     shown on this page once."""
-    translate = i18n.translator(web.request_language(request, auth.user))
-    secret = None
-    try:
-        with session.begin_nested():
-            kiosk = stations.get_kiosk_or_raise(session, kiosk_id)
-            name = f"{kiosk.checkpoint.name}/{kiosk.name}"
-            if action == "rekey":
-                secret = stations.rekey_kiosk(session, kiosk=kiosk, actor=auth.actor)
-            else:
-                stations.set_kiosk_active(
-                    session, kiosk=kiosk, active=action == "enable", actor=auth.actor, reason=reason
-                )
-    except HetaoError as exc:
-        return _admin(request, session, context, auth, problem=exc.detail)
-    notice = {
-        "disable": translate("Kiosk {name} is disabled: its key is refused from its next call.", name=name),
-        "enable": translate("Kiosk {name} is enabled again.", name=name),
-        "rekey": translate(
-            "Kiosk {name} has a new API key, shown only now: give it to the kiosk as --key.", name=name
-        ),
-    }[action]
-    return _admin(request, session, context, auth, notice=notice, secret=secret)
+
+    def switch() -> tuple[str, str | None]:
+        translate = _translate(request, auth)
+        kiosk = stations.get_kiosk_or_raise(session, kiosk_id)
+        name = f"{kiosk.checkpoint.name}/{kiosk.name}"
+        if action == "rekey":
+            api_key = stations.rekey_kiosk(session, kiosk=kiosk, actor=auth.actor)
+            said = "Kiosk {name} has a new API key, shown only now: give it to the kiosk as --key."
+            return translate(said, name=name), api_key
+        stations.set_kiosk_active(
+            session, kiosk=kiosk, active=action == "enable", actor=auth.actor, reason=reason
+        )
+        if action == "enable":
+            return translate("Kiosk {name} is enabled again.", name=name), None
+        return translate("Kiosk {name} is disabled: its key is refused from its next call.", name=name), None
+
+    return _act(request, session, context, auth, switch)
 
 
 @router.post("/admin/users/{user_id}/{action}")
@@ -102,25 +105,223 @@ def admin_user(
 ) -> Response:
     """Switch a staff account off (signed out everywhere, tokens refused) or on, or give it a new
     generated password, shown on this page once."""
-    translate = i18n.translator(web.request_language(request, auth.user))
-    secret = None
+
+    def switch() -> tuple[str, str | None]:
+        translate = _translate(request, auth)
+        user = accounts.get_user_or_raise(session, user_id)
+        if action == "password":
+            password = security.generate_password()
+            accounts.reset_password(session, user=user, password=password, actor=auth.actor)
+            said = "New password for {name}, shown only now; their browser sessions ended."
+            return translate(said, name=user.username), password
+        accounts.set_user_active(
+            session, user=user, active=action == "enable", actor=auth.actor, reason=reason
+        )
+        if action == "enable":
+            return translate("{name} can sign in again.", name=user.username), None
+        return translate("{name} is disabled and signed out everywhere.", name=user.username), None
+
+    return _act(request, session, context, auth, switch)
+
+
+def _act(
+    request: Request,
+    session: SessionDep,
+    context: ContextDep,
+    auth: PageAuth,
+    action: Callable[[], tuple[str, str | None]],
+) -> Response:
+    """Do ``action`` (which says what it did, and a secret to show once); the page again, saying
+    so, or saying why it could not."""
     try:
         with session.begin_nested():
-            user = accounts.get_user_or_raise(session, user_id)
-            if action == "password":
-                secret = security.generate_password()
-                accounts.reset_password(session, user=user, password=secret, actor=auth.actor)
-            else:
-                accounts.set_user_active(
-                    session, user=user, active=action == "enable", actor=auth.actor, reason=reason
-                )
+            notice, secret = action()
     except HetaoError as exc:
         return _admin(request, session, context, auth, problem=exc.detail)
-    notice = {
-        "disable": translate("{name} is disabled and signed out everywhere.", name=user.username),
-        "enable": translate("{name} can sign in again.", name=user.username),
-        "password": translate(
-            "New password for {name}, shown only now; their browser sessions ended.", name=user.username
-        ),
-    }[action]
     return _admin(request, session, context, auth, notice=notice, secret=secret)
+
+
+def _translate(request: Request, auth: PageAuth) -> i18n.Translate:
+    return i18n.translator(web.request_language(request, auth.user))
+
+
+@router.post("/admin/organisations")
+def admin_create_organisation(
+    request: Request,
+    session: SessionDep,
+    context: ContextDep,
+    auth: FormAdmin,
+    name: Name,
+    park: Annotated[Park, Form()],
+) -> Response:
+    def create() -> tuple[str, str | None]:
+        made = accounts.create_organisation(session, name=name, park=park, actor=auth.actor)
+        return _translate(request, auth)("Organisation {name} created.", name=made.name), None
+
+    return _act(request, session, context, auth, create)
+
+
+@router.post("/admin/organisations/{organisation_id}")
+def admin_edit_organisation(
+    organisation_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    context: ContextDep,
+    auth: FormAdmin,
+    name: Name,
+    park: Annotated[Park, Form()],
+) -> Response:
+    def edit() -> tuple[str, str | None]:
+        organisation = accounts.get_organisation_or_raise(session, organisation_id)
+        accounts.edit_organisation(session, organisation=organisation, name=name, park=park, actor=auth.actor)
+        return _translate(request, auth)("Saved: {name}.", name=organisation.name), None
+
+    return _act(request, session, context, auth, edit)
+
+
+def _organisation_id(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+@router.post("/admin/users")
+def admin_create_user(
+    request: Request,
+    session: SessionDep,
+    context: ContextDep,
+    auth: FormAdmin,
+    username: Annotated[str, Form(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")],
+    role: Annotated[Role, Form()],
+    organisation: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """A staff account with a generated password, shown once (they change nothing: an
+    administrator hands it over)."""
+
+    def create() -> tuple[str, str | None]:
+        password = security.generate_password()
+        organisation_id = _organisation_id(organisation) if role is Role.ENROLLER else None
+        made = accounts.create_user(
+            session,
+            username=username,
+            password=password,
+            role=role,
+            organisation_id=organisation_id,
+            actor=auth.actor,
+        )
+        said = _translate(request, auth)(
+            "Account {name} created; its password, shown only now:", name=made.username
+        )
+        return said, password
+
+    return _act(request, session, context, auth, create)
+
+
+@router.post("/admin/users/{user_id}")
+def admin_edit_user(
+    user_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    context: ContextDep,
+    auth: FormAdmin,
+    role: Annotated[Role, Form()],
+    organisation: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    def edit() -> tuple[str, str | None]:
+        user = accounts.get_user_or_raise(session, user_id)
+        organisation_id = _organisation_id(organisation) if role is Role.ENROLLER else None
+        accounts.edit_user(session, user=user, role=role, organisation_id=organisation_id, actor=auth.actor)
+        return _translate(request, auth)("Saved: {name}.", name=user.username), None
+
+    return _act(request, session, context, auth, edit)
+
+
+@router.post("/admin/checkpoints")
+def admin_create_checkpoint(
+    request: Request,
+    session: SessionDep,
+    context: ContextDep,
+    auth: FormAdmin,
+    name: Name,
+    bridge: Annotated[Bridge, Form()],
+    face_only: Annotated[bool, Form()] = False,
+) -> Response:
+    def create() -> tuple[str, str | None]:
+        made = stations.create_checkpoint(
+            session,
+            name=name,
+            bridge=bridge,
+            face_only=face_only,
+            face_only_bound=context.settings.face_only_max_gallery,
+            actor=auth.actor,
+        )
+        return _translate(request, auth)("Checkpoint {name} created.", name=made.name), None
+
+    return _act(request, session, context, auth, create)
+
+
+@router.post("/admin/checkpoints/{checkpoint_id}")
+def admin_edit_checkpoint(
+    checkpoint_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    context: ContextDep,
+    auth: FormAdmin,
+    name: Name,
+    face_only: Annotated[bool, Form()] = False,
+) -> Response:
+    def edit() -> tuple[str, str | None]:
+        checkpoint = stations.get_checkpoint_or_raise(session, checkpoint_id)
+        stations.edit_checkpoint(
+            session,
+            checkpoint=checkpoint,
+            name=name,
+            face_only=face_only,
+            face_only_bound=context.settings.face_only_max_gallery,
+            actor=auth.actor,
+        )
+        return _translate(request, auth)("Saved: {name}.", name=checkpoint.name), None
+
+    return _act(request, session, context, auth, edit)
+
+
+@router.post("/admin/kiosks")
+def admin_create_kiosk(
+    request: Request,
+    session: SessionDep,
+    context: ContextDep,
+    auth: FormAdmin,
+    checkpoint: Annotated[uuid.UUID, Form()],
+    name: Name,
+    direction: Annotated[Direction, Form()],
+) -> Response:
+    def create() -> tuple[str, str | None]:
+        at = stations.get_checkpoint_or_raise(session, checkpoint)
+        kiosk, api_key = stations.create_kiosk(
+            session, checkpoint=at, name=name, direction=direction, actor=auth.actor
+        )
+        said = _translate(request, auth)(
+            "Kiosk {name} created; its API key, shown only now: give it to the kiosk as --key.",
+            name=f"{at.name}/{kiosk.name}",
+        )
+        return said, api_key
+
+    return _act(request, session, context, auth, create)
+
+
+@router.post("/admin/kiosks/{kiosk_id}")
+def admin_rename_kiosk(
+    kiosk_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    context: ContextDep,
+    auth: FormAdmin,
+    name: Name,
+) -> Response:
+    def rename() -> tuple[str, str | None]:
+        kiosk = stations.get_kiosk_or_raise(session, kiosk_id)
+        stations.edit_kiosk(session, kiosk=kiosk, name=name, actor=auth.actor)
+        return _translate(request, auth)("Saved: {name}.", name=f"{kiosk.checkpoint.name}/{kiosk.name}"), None
+
+    return _act(request, session, context, auth, rename)
