@@ -34,6 +34,7 @@ from enrolment import cards, commuters, imports, issuing
 from enrolment.commuters import Registration
 from enrolment.schemas import (
     CommuterOut,
+    CredentialChange,
     CredentialCreate,
     CredentialIssued,
     CredentialOut,
@@ -308,6 +309,10 @@ def create_credential(
         lifetime=timedelta(days=context.settings.credential_days),
         now=utcnow(),
     )
+    return issued_out(issued)
+
+
+def issued_out(issued: issuing.Issued) -> CredentialIssued:
     out = CredentialIssued.model_validate(issued.credential)
     out.secret = base64.b64encode(issued.secret).decode() if issued.secret else None
     return out
@@ -351,9 +356,40 @@ def credential_qr(
     response_model=CredentialOut,
     responses=responses(*AUTH_ERRORS, NotFound, InvalidTransition),
 )
-def revoke_credential(credential: CredentialDep, session: SessionDep, actor: StaffActor) -> Credential:
-    """Revoke one credential (lost card, new phone); the commuter stays whitelisted."""
-    return issuing.revoke_credential(session, credential=credential, actor=actor, now=utcnow())
+def revoke_credential(
+    credential: CredentialDep, session: SessionDep, actor: StaffActor, body: CredentialChange | None = None
+) -> Credential:
+    """Revoke one credential (lost card, lost phone), with the reason; the commuter stays
+    whitelisted."""
+    reason = body.reason if body else ""
+    return issuing.revoke_credential(session, credential=credential, actor=actor, now=utcnow(), reason=reason)
+
+
+@router.post(
+    "/credentials/{credential_id}/replace",
+    status_code=201,
+    response_model=CredentialIssued,
+    responses=responses(*AUTH_ERRORS, NotFound, InvalidTransition, InvalidInput),
+)
+def replace_credential(
+    credential: CredentialDep,
+    session: SessionDep,
+    context: ContextDep,
+    actor: StaffActor,
+    body: CredentialChange,
+) -> CredentialIssued:
+    """Revoke one credential and issue a new one of the same kind in one step (a lost card or
+    phone); a reason is required. A dynamic one comes with its new code key."""
+    issued = issuing.replace_credential(
+        session,
+        credential=credential,
+        reason=body.reason,
+        actor=actor,
+        keyring=context.keyring,
+        lifetime=timedelta(days=context.settings.credential_days),
+        now=utcnow(),
+    )
+    return issued_out(issued)
 
 
 def get_import_runner(request: Request) -> imports.ImportRunner:

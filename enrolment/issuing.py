@@ -14,7 +14,7 @@ from clearance.audit import service as audit
 from clearance.audit.service import Actor
 from clearance.core import credentials, vault
 from clearance.core.enums import CommuterStatus, CredentialKind
-from clearance.core.errors import InvalidTransition, NotFound
+from clearance.core.errors import InvalidInput, InvalidTransition, NotFound
 from clearance.core.zone import end_of_day
 from clearance.custody import keys
 from clearance.db.models import Commuter, Credential, User
@@ -138,20 +138,50 @@ def credential_qr_text(
     return text
 
 
-def revoke_credential(session: Session, *, credential: Credential, actor: Actor, now: datetime) -> Credential:
-    """Revoke one credential (lost card, new phone); the commuter stays whitelisted."""
+def revoke_credential(
+    session: Session, *, credential: Credential, actor: Actor, now: datetime, reason: str = ""
+) -> Credential:
+    """Revoke one credential (lost card, lost phone), audited with ``reason``; the commuter stays
+    whitelisted and kiosks refuse that credential from their next sync."""
     if credential.revoked_at is not None:
         raise InvalidTransition("this credential is already revoked")
     credential.revoked_at = now
     credential.sealed_secret = None
     whitelist.touch(session, credential.commuter)
     session.flush()
+    why = reason.strip()[:200]
     audit.record_event(
         session,
         actor=actor,
         action="revoke_credential",
         object_type="commuter",
         object_id=credential.commuter_id,
-        detail=f"credential {credential.id}",
+        detail=f"credential {credential.id}" + (f": {why}" if why else ""),
     )
     return credential
+
+
+def replace_credential(
+    session: Session,
+    *,
+    credential: Credential,
+    reason: str,
+    actor: Actor,
+    keyring: keys.Keyring,
+    lifetime: timedelta,
+    now: datetime,
+) -> Issued:
+    """A lost card or phone replaced in one step: the credential revoked (with ``reason``) and a
+    new one of the same kind issued, or neither."""
+    if not reason.strip():
+        raise InvalidInput("say why the credential is replaced (lost card, lost phone...)", field="reason")
+    revoke_credential(session, credential=credential, actor=actor, now=now, reason=f"replaced: {reason}")
+    return issue_credential(
+        session,
+        commuter=credential.commuter,
+        kind=credential.kind,
+        actor=actor,
+        keyring=keyring,
+        lifetime=lifetime,
+        now=now,
+    )

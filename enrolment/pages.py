@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from clearance.accounts import service as accounts
 from clearance.audit.service import PURPOSES
 from clearance.core.enums import CommuterStatus, CredentialKind, DocumentType, Park, Role
-from clearance.core.errors import FaceCheckFailed, HetaoError, InvalidImage, PayloadTooLarge
+from clearance.core.errors import FaceCheckFailed, HetaoError, InvalidImage, InvalidInput, PayloadTooLarge
 from clearance.core.zone import local_today, utcnow
 from clearance.crossings import service as crossings
 from clearance.db.models import Commuter, Organisation, User
@@ -192,6 +192,46 @@ def commuter_credential(
             )
     except HetaoError as exc:
         return _commuter_page(request, session, auth, commuter, problem=exc.detail)
+    return RedirectResponse(f"/commuters/{commuter.id}", status_code=303)
+
+
+@router.post("/credentials/{credential_id}/{action}")
+def credential_action(
+    credential_id: uuid.UUID,
+    action: Literal["revoke", "replace"],
+    request: Request,
+    session: SessionDep,
+    context: ContextDep,
+    auth: FormStaff,
+    reason: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """A lost card or phone, from the commuter's page: revoke the credential, or replace it with a
+    new one of the same kind; the reason is required and recorded."""
+    credential = issuing.get_credential_or_raise(session, credential_id, user=auth.user)
+    commuter = credential.commuter
+    try:
+        if not reason.strip():
+            raise InvalidInput("give a reason", field="reason")
+        with session.begin_nested():
+            if action == "revoke":
+                issuing.revoke_credential(
+                    session, credential=credential, actor=auth.actor, now=utcnow(), reason=reason
+                )
+            else:
+                issuing.replace_credential(
+                    session,
+                    credential=credential,
+                    reason=reason,
+                    actor=auth.actor,
+                    keyring=context.keyring,
+                    lifetime=timedelta(days=context.settings.credential_days),
+                    now=utcnow(),
+                )
+    except HetaoError as exc:
+        session.refresh(commuter)
+        translate = _translator(request, auth.user)
+        problem = translate("Give a reason.") if exc.extra.get("field") == "reason" else exc.detail
+        return _commuter_page(request, session, auth, commuter, problem=problem)
     return RedirectResponse(f"/commuters/{commuter.id}", status_code=303)
 
 

@@ -49,6 +49,12 @@ class CredentialCreate(BaseModel):
     kind: CredentialKind = CredentialKind.STATIC
 
 
+class CredentialChange(BaseModel):
+    reason: str = Field(
+        default="", max_length=200, description="Why (lost card, lost phone...), for the audit trail"
+    )
+
+
 class CredentialOut(ORMModel):
     id: uuid.UUID
     commuter_id: uuid.UUID

@@ -226,6 +226,18 @@ CHANGES: dict[tuple[str, str], tuple[str, Call]] = {
         "issue_credential",
         lambda d: d.api("enroller", "POST", "/commuters/{commuter_id}/credentials", json={"kind": "dynamic"}),
     ),
+    ("POST", "/api/v1/credentials/{credential_id}/replace"): (
+        "issue_credential",
+        lambda d: d.api(
+            "enroller", "POST", "/credentials/{credential_id}/replace", json={"reason": "lost card"}
+        ),
+    ),
+    ("POST", "/credentials/{credential_id}/{action}"): (
+        "revoke_credential",
+        lambda d: d.page(
+            "enroller", "POST", "/credentials/{credential_id}/revoke", data={"reason": "lost phone"}
+        ),
+    ),
     ("POST", "/api/v1/credentials/{credential_id}/revoke"): (
         "revoke_credential",
         lambda d: d.api("enroller", "POST", "/credentials/{credential_id}/revoke"),

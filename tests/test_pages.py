@@ -20,7 +20,16 @@ from clearance.db.models import AuditEvent, Commuter, User
 from clearance.web import i18n
 from clearance.web import pages as web
 from tests.pages import sign_in
-from tests.support import API, DATA, World, enrol_active, post_commuter, table_counts
+from tests.support import (
+    API,
+    DATA,
+    World,
+    enrol_active,
+    frame_jpeg,
+    post_commuter,
+    table_counts,
+    verify_frame,
+)
 
 A, B = SAMPLE_COMMUTERS[0], SAMPLE_COMMUTERS[1]
 ROOT = Path(__file__).resolve().parent.parent
@@ -313,6 +322,56 @@ def test_staff_issue_a_credential_from_the_commuter_page_and_print_its_card(
     card = page_client.get(cards[0])
     assert card.headers["content-type"] == "application/pdf"
     assert card.content.startswith(b"%PDF")
+
+
+def test_a_lost_card_is_replaced_and_a_lost_phone_revoked_from_the_commuter_page_with_a_reason(
+    page_client: TestClient, client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    commuter, card = enrol_active(client, world, A)
+    csrf = sign_in(page_client, "enroller_a")
+    phone = client.post(
+        f"{API}/commuters/{commuter['id']}/credentials",
+        headers=world.enroller_a.headers,
+        json={"kind": "dynamic"},
+    ).json()
+    # Without a reason nothing changes, and the page says what is missing.
+    refused = page_client.post(f"/credentials/{card['id']}/replace", data={"csrf_token": csrf, "reason": " "})
+    assert "Give a reason." in refused.text
+    page = page_client.post(
+        f"/credentials/{card['id']}/replace",
+        data={"csrf_token": csrf, "reason": "lost card on the bridge"},
+        follow_redirects=True,
+    )
+    assert page.status_code == 200
+    page = page_client.post(
+        f"/credentials/{phone['id']}/revoke",
+        data={"csrf_token": csrf, "reason": "lost phone"},
+        follow_redirects=True,
+    )
+    rows = re.findall(r"<tr><td>(.*?)</td>.*?<td>(valid|revoked|expired)</td>", page.text, flags=re.DOTALL)
+    assert sorted(rows) == [
+        ("dynamic (phone)", "revoked"),
+        ("static (card)", "revoked"),
+        ("static (card)", "valid"),
+    ]
+    credentials = client.get(
+        f"{API}/commuters/{commuter['id']}/credentials", headers=world.enroller_a.headers
+    ).json()
+    (new_card,) = [c for c in credentials if c["revoked_at"] is None]
+    assert new_card["kind"] == "static" and new_card["id"] != card["id"]
+    # The kiosk clears the new card and refuses the lost one.
+    assert (
+        verify_frame(client, world, frame_jpeg(A.live_photo, new_card["payload"])).json()["decision"]
+        == "cleared"
+    )
+    lost = verify_frame(client, world, frame_jpeg(A.live_photo, card["payload"])).json()
+    assert lost["decision"] == "rejected" and "revoked" in lost["reasons"], lost
+    with sessions() as session:
+        details = set(
+            session.scalars(select(AuditEvent.detail).where(AuditEvent.action == "revoke_credential"))
+        )
+    assert f"credential {card['id']}: replaced: lost card on the bridge" in details
+    assert f"credential {phone['id']}: lost phone" in details
 
 
 def test_pages_and_the_api_page_load_nothing_from_elsewhere(page_client: TestClient, world: World) -> None:

@@ -58,6 +58,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "suspended: too many opted in": ("已暫停：選用人數過多", "已暂停：选用人数过多"),
     "Staff accounts": ("職員帳戶", "职员账户"),
+    "Reason (lost card, lost phone...)": ("原因（遺失證卡、遺失手機……）", "原因（遗失证卡、遗失手机……）"),
+    "Replace": ("補發", "补发"),
     "Checkpoints": ("管制站", "管制站"),
     "Footbridge": ("行人天橋", "人行天桥"),
     "east": ("東面行人天橋", "东侧人行天桥"),
