@@ -348,6 +348,8 @@ def test_a_lost_card_is_replaced_and_a_lost_phone_revoked_from_the_commuter_page
         data={"csrf_token": csrf, "reason": "lost phone"},
         follow_redirects=True,
     )
+    # Times carry their zone: officers and staff read UTC+8, the records are UTC.
+    assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\+8</td>", page.text)
     rows = re.findall(r"<tr><td>(.*?)</td>.*?<td>(valid|revoked|expired)</td>", page.text, flags=re.DOTALL)
     assert sorted(rows) == [
         ("dynamic (phone)", "revoked"),

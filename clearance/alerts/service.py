@@ -24,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from clearance.audit import service as audit
+from clearance.core import zone
 from clearance.core.enums import AlertKind
 from clearance.core.errors import InvalidTransition, NotFound
 from clearance.core.reasons import Reason
@@ -140,7 +141,7 @@ def check_disabled_kiosks(session: Session, *, calls: dict[uuid.UUID, datetime])
             session,
             kind=AlertKind.DISABLED_KIOSK_CALLED,
             detail=f"the disabled kiosk {kiosk.checkpoint.name} / {kiosk.name} called the server at "
-            f"{at:%Y-%m-%d %H:%M:%S} UTC: its key is still in use",
+            f"{zone.for_people(at)}: its key is still in use",
             kiosk_id=kiosk.id,
             dedupe_key=f"disabled_kiosk_called:{kiosk.id}:{at:%Y-%m-%dT%H}",
         )
@@ -162,7 +163,7 @@ def check_silent_kiosks(session: Session, *, now: datetime, silent_after: timede
             session,
             kind=AlertKind.KIOSK_SILENT,
             detail=f"kiosk {kiosk.checkpoint.name} / {kiosk.name} last called the server at "
-            f"{kiosk.last_seen_at:%Y-%m-%d %H:%M:%S} UTC",
+            f"{zone.for_people(kiosk.last_seen_at)}",
             kiosk_id=kiosk.id,
             dedupe_key=f"kiosk_silent:{kiosk.id}:{kiosk.last_seen_at.isoformat()}",
         )

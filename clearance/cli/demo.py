@@ -26,7 +26,7 @@ from clearance.accounts import service as accounts
 from clearance.audit.service import Actor
 from clearance.cli.launch import free_port
 from clearance.cli.samples import IMPOSTOR_PHOTO, SAMPLE_COMMUTERS, SampleCommuter
-from clearance.core import credentials
+from clearance.core import credentials, zone
 from clearance.core.enums import Bridge, CredentialKind, Direction, Park, Role
 from clearance.core.settings import Settings
 from clearance.core.zone import utcnow
@@ -284,7 +284,7 @@ def run_morning(client: httpx.Client, setup: Setup, context: AppContext, *, demo
     print(
         "\nThe kiosk at the east footbridge (towards Hong Kong) sees, then the west one (towards Shenzhen):"
     )
-    print(f"  {'time':8}  {'attempt':54}  {'decision':8}  {'reasons':20}  {'distance':>8}  {'ms':>6}")
+    print(f"  {'time UTC+8':10}  {'attempt':54}  {'decision':8}  {'reasons':20}  {'distance':>8}  {'ms':>6}")
     attempts = [
         (label, compose_frame(face=face, qr_text=payload), kiosk) for label, face, payload in scenario
     ]
@@ -309,8 +309,10 @@ def run_morning(client: httpx.Client, setup: Setup, context: AppContext, *, demo
         elapsed = (time.perf_counter() - started) * 1000
         distance = "-" if result["distance"] is None else f"{result['distance']:.3f}"
         reasons = ",".join(result["reasons"]) or "-"
-        clock = time.strftime("%H:%M:%S")
-        print(f"  {clock}  {label:54}  {result['decision']:8}  {reasons:20}  {distance:>8}  {elapsed:6.0f}")
+        clock = zone.for_people(utcnow()).split()[1]
+        print(
+            f"  {clock:10}  {label:54}  {result['decision']:8}  {reasons:20}  {distance:>8}  {elapsed:6.0f}"
+        )
     crossings = expect(client.get(f"{API_PREFIX}/crossings", headers=officer, params={"limit": 1000}), 200)
     print(f"\n{len(crossings)} crossings recorded (no images kept).")
     # The evening: B walks back to Shenzhen, then someone tries C's card, at a station.

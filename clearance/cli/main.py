@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from clearance.core import zone
 from clearance.core.enums import Bridge, Direction, Park, Role
 from clearance.core.errors import HetaoError
 from clearance.core.settings import Settings
@@ -268,7 +269,7 @@ def cmd_list_kiosks(args: argparse.Namespace) -> int:
 
     with _unit_of_work("list kiosks") as session:
         for kiosk in stations.list_kiosks(session):
-            seen = kiosk.last_seen_at.isoformat(timespec="seconds") if kiosk.last_seen_at else "never"
+            seen = zone.for_people(kiosk.last_seen_at) if kiosk.last_seen_at else "never"
             state = "enabled" if kiosk.is_active else "DISABLED"
             print(
                 f"{kiosk.id}  {kiosk.checkpoint.name}/{kiosk.name}  {kiosk.direction.value}  {state}  "

@@ -15,6 +15,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+ZONE_LABEL = "UTC+8"
+
+
+def for_people(moment: datetime) -> str:
+    """A moment as people in the zone read it, to the second, with its zone said: every time a
+    page, an alert or the command line shows (records stay in UTC)."""
+    return f"{moment.astimezone(ZONE_TIME):%Y-%m-%d %H:%M:%S} {ZONE_LABEL}"
+
+
 def local_today(now: datetime | None = None) -> date:
     return (now or datetime.now(ZONE_TIME)).astimezone(ZONE_TIME).date()
 

@@ -24,10 +24,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from clearance.accounts import service as accounts
 from clearance.audit.service import Actor
+from clearance.core import zone
 from clearance.core.enums import Role
 from clearance.core.errors import Forbidden, HetaoError
 from clearance.core.settings import Settings
-from clearance.core.zone import ZONE_TIME, utcnow
+from clearance.core.zone import utcnow
 from clearance.db.models import User, WebSession
 from clearance.web import i18n
 from clearance.web.deps import SessionDep, client_ip
@@ -229,9 +230,8 @@ def new_login_token() -> str:
 
 
 def localtime(value: str | datetime) -> str:
-    """A timestamp in zone time, to the second, as officers read it."""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.astimezone(ZONE_TIME).strftime("%Y-%m-%d %H:%M:%S")
+    """A timestamp in zone time, to the second, labelled with its zone, as officers read it."""
+    return zone.for_people(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
 templates.filters["localtime"] = localtime
