@@ -34,8 +34,6 @@ from enrolment import photos as enrolment_photos
 from enrolment import remake
 from enrolment.photos import Template
 
-DOCUMENT_NUMBER = documents.DOCUMENT_NUMBER
-
 
 @dataclass(frozen=True)
 class Registration:
@@ -74,11 +72,10 @@ def validate_registration(
     full_name = " ".join(registration.full_name.split())
     if not 1 <= len(full_name) <= 200:
         raise InvalidInput("full_name must be 1 to 200 characters", field="full_name")
-    number = documents.normalise(registration.document_number)
-    if not DOCUMENT_NUMBER.match(number):
-        raise InvalidInput(
-            "document_number must be 4 to 32 letters, digits, brackets or hyphens", field="document_number"
-        )
+    number = documents.canonical(registration.document_type.value, registration.document_number)
+    problem = documents.number_problem(registration.document_type.value, number)
+    if problem is not None:
+        raise InvalidInput(problem, field="document_number")
     if registration.valid_until <= local_today():
         raise InvalidInput("valid_until must be a date in the future", field="valid_until")
     try:

@@ -143,6 +143,64 @@ def test_duplicate_travel_document_in_one_organisation_conflicts(
     assert elsewhere.status_code == 201
 
 
+@pytest.mark.parametrize(
+    ("document_type", "typed", "stored", "other_spelling", "one_digit_wrong"),
+    [
+        ("hk_identity_card", "a123456 (3)", "A123456(3)", "A1234563", "A123457(3)"),
+        ("hk_identity_card", "AB9876543", "AB987654(3)", "ab987654(3)", "AB987655(3)"),
+        (
+            "mainland_resident_id",
+            "11010519491231002x",
+            "11010519491231002X",
+            "11010519491231002X",
+            "11010519491231003X",
+        ),
+    ],
+)
+def test_identity_card_numbers_are_checked_by_their_check_digit_and_found_however_typed(
+    client: TestClient,
+    world: World,
+    document_type: str,
+    typed: str,
+    stored: str,
+    other_spelling: str,
+    one_digit_wrong: str,
+) -> None:
+    made = post_commuter(
+        client,
+        world.enroller_a,
+        world.org_a,
+        A.enrolment_photo,
+        document_type=document_type,
+        document_number=typed,
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["document_number"] == stored
+    found = client.get(f"{API}/commuters", headers=world.enroller_a.headers, params={"q": other_spelling})
+    assert [c["id"] for c in found.json()] == [made.json()["id"]]
+    # The same card typed differently is the same card.
+    again = post_commuter(
+        client,
+        world.enroller_a,
+        world.org_a,
+        A.enrolment_photo,
+        document_type=document_type,
+        document_number=other_spelling,
+    )
+    assert again.status_code == 409, again.text
+    # One digit wrong: the check digit no longer matches, and the form says so.
+    refused = post_commuter(
+        client,
+        world.enroller_a,
+        world.org_a,
+        A.enrolment_photo,
+        document_type=document_type,
+        document_number=one_digit_wrong,
+    )
+    assert refused.status_code == 422
+    assert "check digit" in refused.json()["detail"]
+
+
 def test_enrollers_see_and_change_only_their_own_organisation(client: TestClient, world: World) -> None:
     created = post_commuter(client, world.enroller_a, world.org_a, A.enrolment_photo, full_name="Only In A")
     commuter_id = created.json()["id"]

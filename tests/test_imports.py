@@ -43,12 +43,14 @@ def test_each_row_is_enrolled_whole_or_reported_with_its_field_and_reason(
     csv = (
         HEADER
         + f"Ada Import,passport,IMP00001,hk,{valid},ada.jpg\n"
-        + f"Bo Import,hk_identity_card,A1234567,sz,{valid},photos/bo.jpg\n"
+        + f"Bo Import,hk_identity_card,A1234563,sz,{valid},photos/bo.jpg\n"
         + f"Nobody Face,passport,IMP00003,hk,{valid},empty.jpg\n"
         + f"Wrong Type,library_card,IMP00004,hk,{valid},ada.jpg\n"
         + f"No Photo,passport,IMP00005,hk,{valid},missing.jpg\n"
         + f"Ada Again,passport,IMP00001,hk,{valid},ada.jpg\n"
         + "Old Date,passport,IMP00007,hk,2001-01-01,ada.jpg\n"
+        + f"Bad Digit,hk_identity_card,A123456(4),hk,{valid},ada.jpg\n"
+        + f"Bo Twice,hk_identity_card,A123456(3),hk,{valid},ada.jpg\n"
     )
     archive = make_zip(
         {
@@ -79,10 +81,10 @@ def test_each_row_is_enrolled_whole_or_reported_with_its_field_and_reason(
         job = imports.get_job_or_raise(session, job_id, user=enroller)
         assert (job.status, job.total, job.processed, job.enrolled, job.failed) == (
             ImportStatus.DONE,
-            7,
-            7,
+            9,
+            9,
             2,
-            5,
+            7,
         )
         report = {
             row.line: (row.full_name, row.enrolled, row.field) for row in imports.job_rows(session, job)
@@ -95,10 +97,15 @@ def test_each_row_is_enrolled_whole_or_reported_with_its_field_and_reason(
             6: ("No Photo", False, "photo"),
             7: ("Ada Again", False, "document_number"),
             8: ("Old Date", False, "valid_until"),
+            9: ("Bad Digit", False, "document_number"),
+            10: ("Bo Twice", False, "document_number"),
         }
         errors = {row.line: row.error for row in imports.job_rows(session, job)}
         assert "no face was found" in (errors[4] or "")
         assert "already registered" in (errors[7] or "")
+        assert "check digit" in (errors[9] or "")
+        # The same identity card number, typed with its check digit in brackets, is the same card.
+        assert "already registered hk_identity_card A123456(3)" in (errors[10] or "")
         # Nothing half-enrolled: exactly the two good rows have a commuter, each with a template.
         names = set(
             session.scalars(select(Commuter.full_name).where(Commuter.organisation_id == world.org_a))

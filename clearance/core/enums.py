@@ -59,6 +59,8 @@ class DocumentType(StrEnum):
     """Mainland Travel Permit for Hong Kong and Macao Residents."""
     EXIT_ENTRY_PERMIT = "exit_entry_permit"
     """Exit-entry Permit for Travelling to and from Hong Kong and Macao."""
+    MAINLAND_RESIDENT_ID = "mainland_resident_id"
+    """Resident Identity Card of the People's Republic of China."""
 
 
 class AlertKind(StrEnum):

@@ -322,6 +322,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "hk_identity_card": ("香港身份證", "香港身份证"),
     "home_return_permit": ("回鄉證", "回乡证"),
     "exit_entry_permit": ("往來港澳通行證", "往来港澳通行证"),
+    "mainland_resident_id": ("中華人民共和國居民身份證", "中华人民共和国居民身份证"),
     # Reasons a kiosk gives
     "no_qr": ("沒有二維碼", "没有二维码"),
     "malformed_qr": ("二維碼格式錯誤", "二维码格式错误"),
@@ -376,6 +377,7 @@ ENGLISH: dict[str, str] = {
     "hk_identity_card": "Hong Kong Identity Card",
     "home_return_permit": "Home Return Permit",
     "exit_entry_permit": "Exit-entry Permit (HK/Macao)",
+    "mainland_resident_id": "Mainland Resident Identity Card",
     "no_qr": "no QR code",
     "malformed_qr": "not a credential",
     "unknown_key": "unknown signing key",
