@@ -179,6 +179,46 @@ def get_job_or_raise(session: Session, job_id: uuid.UUID, *, user: User) -> Impo
     return job
 
 
+def list_jobs(session: Session, *, user: User, limit: int = 20) -> list[ImportJob]:
+    """The imports this user may see (an enroller: their organisation's; an officer: all), newest
+    first: file names and counts, no personal data."""
+    query = select(ImportJob).order_by(ImportJob.created_at.desc()).limit(limit)
+    if user.role is not Role.OFFICER:
+        query = query.where(ImportJob.organisation_id == user.organisation_id)
+    return list(session.scalars(query))
+
+
+def template_csv(*, officer: bool) -> str:
+    """A CSV to fill in: the header an import reads, and one example row."""
+    header = ["full_name", "document_type", "document_number", "home_park", "valid_until", "photo"]
+    example = ["Chan Tai Man", "hk_identity_card", "A123456(3)", "hk", "2027-06-30", "chan-tai-man.jpg"]
+    if officer:
+        header.append("organisation")
+        example.append("Hetao Quantum Lab")
+    header.append("face_only")
+    example.append("no")
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([header, example])
+    return out.getvalue()
+
+
+def failed_rows_csv(session: Session, *, job: ImportJob, actor: Actor) -> str:
+    """The rows of an import that were not enrolled: their line in the uploaded CSV, name, the
+    field at fault and why, to fix in that file and import again. A read of personal data, audited."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["line", "full_name", "field", "reason"])
+    for row in read_job_report(session, job=job, actor=actor):
+        if not row.enrolled:
+            writer.writerow([row.line, _spreadsheet_safe(row.full_name), row.field or "", row.error or ""])
+    return out.getvalue()
+
+
+def _spreadsheet_safe(text: str) -> str:
+    """A cell a spreadsheet will not run as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def job_rows(session: Session, job: ImportJob) -> list[ImportRow]:
     return list(session.scalars(select(ImportRow).where(ImportRow.job_id == job.id).order_by(ImportRow.line)))
 
@@ -200,7 +240,8 @@ def _registration(session: Session, values: dict[str, str], *, user: User) -> Re
     def choice(allowed: type[DocumentType] | type[Park], field: str) -> str:
         value = values[field].lower()
         if value not in {member.value for member in allowed}:
-            raise RowFailed(field, f"{values[field]!r} is not a valid {field}")
+            one_of = ", ".join(member.value for member in allowed)
+            raise RowFailed(field, f"{values[field]!r} is not a valid {field}: use one of {one_of}")
         return value
 
     if user.role is Role.OFFICER:

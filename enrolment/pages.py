@@ -195,10 +195,10 @@ def commuter_credential(
     return RedirectResponse(f"/commuters/{commuter.id}", status_code=303)
 
 
-@router.post("/credentials/{credential_id}/{action}")
-def credential_action(
+@router.post("/credentials/{credential_id}/{change}")
+def credential_change(
     credential_id: uuid.UUID,
-    action: Literal["revoke", "replace"],
+    change: Literal["revoke", "replace"],
     request: Request,
     session: SessionDep,
     context: ContextDep,
@@ -213,7 +213,7 @@ def credential_action(
         if not reason.strip():
             raise InvalidInput("give a reason", field="reason")
         with session.begin_nested():
-            if action == "revoke":
+            if change == "revoke":
                 issuing.revoke_credential(
                     session, credential=credential, actor=auth.actor, now=utcnow(), reason=reason
                 )
@@ -429,9 +429,39 @@ def register(
     return RedirectResponse(f"/commuters/{commuter.id}", status_code=303)
 
 
+def _import_form(
+    request: Request,
+    session: SessionDep,
+    auth: web.PageAuth,
+    *,
+    status_code: int = 200,
+    problem: str | None = None,
+) -> Response:
+    return render(
+        request,
+        "import_new.html",
+        auth=auth,
+        status_code=status_code,
+        problem=problem,
+        jobs=imports.list_jobs(session, user=auth.user),
+        document_types=list(DocumentType),
+        parks=list(Park),
+    )
+
+
 @router.get("/imports/new")
-def import_form(request: Request, auth: PageStaff) -> Response:
-    return render(request, "import_new.html", auth=auth)
+def import_form(request: Request, session: SessionDep, auth: PageStaff) -> Response:
+    return _import_form(request, session, auth)
+
+
+@router.get("/imports/template.csv")
+def import_template(auth: PageStaff) -> Response:
+    """A CSV to fill in: the columns an import reads and one example row."""
+    return Response(
+        imports.template_csv(officer=auth.user.role is Role.OFFICER),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="hetao-import-template.csv"'},
+    )
 
 
 @router.post("/imports")
@@ -448,7 +478,7 @@ def import_upload(
         with session.begin_nested():
             job = start_import(session, context, runner, auth.actor, csv_upload=csv, zip_upload=photos)
     except HetaoError as exc:
-        return render(request, "import_new.html", auth=auth, status_code=exc.status_code, problem=exc.detail)
+        return _import_form(request, session, auth, status_code=exc.status_code, problem=exc.detail)
     return RedirectResponse(f"/imports/{job.id}", status_code=303)
 
 
@@ -457,6 +487,20 @@ def import_page(job_id: uuid.UUID, request: Request, session: SessionDep, auth: 
     job = imports.get_job_or_raise(session, job_id, user=auth.user)
     rows = imports.read_job_report(session, job=job, actor=auth.actor)
     return render(request, "import_job.html", auth=auth, job=job, rows=rows)
+
+
+@router.get("/imports/{job_id}/failed.csv")
+def import_failed_rows(job_id: uuid.UUID, session: SessionDep, auth: PageStaff) -> Response:
+    """The rows that were not enrolled, with the field at fault and why (audited)."""
+    job = imports.get_job_or_raise(session, job_id, user=auth.user)
+    return Response(
+        imports.failed_rows_csv(session, job=job, actor=auth.actor),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="failed-rows-{job.id}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @router.get("/imports/{job_id}/progress")

@@ -232,7 +232,7 @@ CHANGES: dict[tuple[str, str], tuple[str, Call]] = {
             "enroller", "POST", "/credentials/{credential_id}/replace", json={"reason": "lost card"}
         ),
     ),
-    ("POST", "/credentials/{credential_id}/{action}"): (
+    ("POST", "/credentials/{credential_id}/{change}"): (
         "revoke_credential",
         lambda d: d.page(
             "enroller", "POST", "/credentials/{credential_id}/revoke", data={"reason": "lost phone"}
@@ -424,6 +424,10 @@ READS: dict[tuple[str, str], tuple[str, Call]] = {
         lambda d: d.page("enroller", "GET", "/credentials/{credential_id}/card.png"),
     ),
     ("GET", "/imports/{job_id}"): ("read_import", lambda d: d.page("enroller", "GET", "/imports/{job_id}")),
+    ("GET", "/imports/{job_id}/failed.csv"): (
+        "read_import",
+        lambda d: d.page("enroller", "GET", "/imports/{job_id}/failed.csv"),
+    ),
 }
 # What is neither, and why.
 NOT_AUDITED = {
@@ -455,7 +459,8 @@ NOT_AUDITED = {
     ("GET", "/audit"): "the audit trail itself",
     ("GET", "/admin"): "kiosks and organisations",
     ("GET", "/register"): "an empty form",
-    ("GET", "/imports/new"): "an empty form",
+    ("GET", "/imports/new"): "the form, and past imports' file names and counts",
+    ("GET", "/imports/template.csv"): "a header and an example row, nobody's data",
     ("GET", "/imports/{job_id}/progress"): "counts",
 }
 

@@ -113,7 +113,7 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/commuters/{commuter_id}/credentials"): STAFF,
     ("POST", "/commuters/{commuter_id}/{action}"): frozenset({OFFICER}),
     ("GET", "/credentials/{credential_id}/card.{fmt}"): STAFF,
-    ("POST", "/credentials/{credential_id}/{action}"): STAFF,
+    ("POST", "/credentials/{credential_id}/{change}"): STAFF,
     ("GET", "/register"): STAFF,
     ("POST", "/register/check-photo"): STAFF,
     ("POST", "/register"): STAFF,
@@ -121,10 +121,12 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/imports"): STAFF,
     ("GET", "/imports/{job_id}"): STAFF,
     ("GET", "/imports/{job_id}/progress"): STAFF,
+    ("GET", "/imports/template.csv"): STAFF,
+    ("GET", "/imports/{job_id}/failed.csv"): STAFF,
 }
 # Event streams never end: only their refusals are called here (test_browser.py reads them).
 STREAMS = {("GET", "/api/v1/events"), ("GET", "/dashboard/events")}
-PATH_VALUES = {"fmt": "png", "action": "approve"}
+PATH_VALUES = {"fmt": "png", "action": "approve", "change": "revoke"}
 
 
 def test_every_route_has_a_policy_entry(app: FastAPI) -> None:

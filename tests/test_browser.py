@@ -7,6 +7,7 @@ Screenshots go to test-output/screenshots (or $HETAO_TEST_OUTPUT/screenshots).
 
 from __future__ import annotations
 
+import csv as csv_module
 import io
 import os
 import time
@@ -222,6 +223,7 @@ def test_a_bulk_import_with_one_bad_row_enrols_the_rest_and_reports_it(
         f"Imported One,passport,IM100001,hk,{valid},one.jpg\n"
         f"Imported Bad,passport,IM100002,hk,{valid},group.jpg\n"
         f"Imported Two,passport,IM100003,sz,{valid},two.jpg\n"
+        f"Imported Park,passport,IM100004,Hong Kong Park,{valid},one.jpg\n"
     )
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as photos:
@@ -235,18 +237,38 @@ def test_a_bulk_import_with_one_bad_row_enrols_the_rest_and_reports_it(
 
     page = signed_in_page(browser, live, "enroller")
     page.goto(f"{live.url}/imports/new")
+    # The page says what each column takes, and offers a template that an import reads as it is.
+    expect(page.locator("#import-columns")).to_contain_text("home_park")
+    expect(page.locator("#import-columns")).to_contain_text("hk (Hong Kong Park)")
+    with page.expect_download() as template:
+        page.click("#import-template")
+    header = Path(template.value.path()).read_text().splitlines()[0]
+    assert header == "full_name,document_type,document_number,home_park,valid_until,photo,face_only"
+    screenshot(page, "bulk-import-form")
     page.set_input_files("input[name=csv]", str(folder / "commuters.csv"))
     page.set_input_files("input[name=photos]", str(folder / "photos.zip"))
     page.click("#import-form button[type=submit]")
     expect(page.locator("#import-progress")).to_be_visible()
     expect(page.locator("[data-field=status]")).to_have_text("done", timeout=60000)
     expect(page.locator("[data-field=enrolled]")).to_have_text("2")
-    expect(page.locator("[data-field=failed]")).to_have_text("1")
+    expect(page.locator("[data-field=failed]")).to_have_text("2")
     failed = page.locator("#import-rows tr.failed")
-    expect(failed).to_have_count(1)
-    expect(failed).to_contain_text("Imported Bad")
-    expect(failed).to_contain_text("faces were found")
+    expect(failed).to_have_count(2)
+    expect(failed.first).to_contain_text("Imported Bad")
+    expect(failed.first).to_contain_text("faces were found")
+    expect(failed.last).to_contain_text("use one of hk, sz")
     screenshot(page, "bulk-import")
+    with page.expect_download() as failed_rows:
+        page.click("#failed-rows")
+    rows = list(csv_module.reader(Path(failed_rows.value.path()).read_text().splitlines()))
+    assert rows[0] == ["line", "full_name", "field", "reason"]
+    assert [(row[0], row[1], row[2]) for row in rows[1:]] == [
+        ("3", "Imported Bad", "photo"),
+        ("5", "Imported Park", "home_park"),
+    ]
+    page.goto(f"{live.url}/imports/new")
+    expect(page.locator("#past-imports tbody tr")).to_have_count(1)
+    expect(page.locator("#past-imports")).to_contain_text("commuters.csv")
 
 
 @pytest.mark.skipif(
