@@ -113,7 +113,12 @@ def _commuter_page(
 @router.get("/commuters/{commuter_id}")
 def commuter_page(commuter_id: uuid.UUID, request: Request, session: SessionDep, auth: PageStaff) -> Response:
     commuter = commuters.get_commuter_or_raise(session, commuter_id, user=auth.user)
-    return _commuter_page(request, session, auth, commuter)
+    notice = None
+    if request.query_params.get("registered") and commuter.status is CommuterStatus.PENDING:
+        notice = _translator(request, auth.user)(
+            "Registered. Next, an officer other than you approves it; then issue a credential here."
+        )
+    return _commuter_page(request, session, auth, commuter, notice=notice)
 
 
 @router.post("/commuters/{commuter_id}/photo")
@@ -426,7 +431,7 @@ def register(
         return _register_page(
             request, session, auth, form=form, status_code=exc.status_code, problem=exc.detail
         )
-    return RedirectResponse(f"/commuters/{commuter.id}", status_code=303)
+    return RedirectResponse(f"/commuters/{commuter.id}?registered=1", status_code=303)
 
 
 def _import_form(

@@ -197,9 +197,18 @@ def test_staff_register_with_a_photo_checked_at_once_and_see_why_a_photo_fails(
     page.select_option("select[name=home_park]", "sz")
     page.set_input_files("#photo", str(C.enrolment_photo))
     expect(page.locator("#photo-result.ok")).to_contain_text("passes every check")
+    # A mistake elsewhere in the form is refused, and the chosen photo stays chosen.
+    page.fill("input[name=document_number]", "BR")
+    page.click("form#register button[type=submit]")
+    expect(page.locator("main > p.problem")).to_contain_text("document_number")
+    assert page.evaluate("document.querySelector('#photo').files.length") == 1
+    expect(page.locator("input[name=full_name]")).to_have_value("Browser Registered")
+    page.fill("input[name=document_number]", "BR123456")
     page.click("form#register button[type=submit]")
     expect(page.locator("h1")).to_contain_text("Browser Registered")
     expect(page.locator("#status")).to_have_text("pending")
+    # The page says what happens next.
+    expect(page.locator("p.notice")).to_contain_text("an officer other than you approves it")
 
     # Submitting a photo with no face anyway is refused by the server too, and nothing is stored.
     page.goto(f"{live.url}/register")

@@ -58,6 +58,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "suspended: too many opted in": ("已暫停：選用人數過多", "已暂停：选用人数过多"),
     "Staff accounts": ("職員帳戶", "职员账户"),
+    "Registered. Next, an officer other than you approves it; then issue a credential here.": (
+        "已登記。下一步：由你以外的關員批核登記，然後在此頁簽發證件。",
+        "已登记。下一步：由你以外的关员批核登记，然后在此页签发证件。",
+    ),
     "Download a template CSV": ("下載範本 CSV", "下载模板 CSV"),
     "Column": ("欄位", "字段"),
     "What to write": ("填寫內容", "填写内容"),

@@ -168,6 +168,38 @@ function startPhotoCheck(input) {
   });
 }
 
+// --- Registration: a refused form keeps the chosen photos ------------------------------
+// The form is sent in the background: on success the browser goes to the new commuter's page;
+// on a refusal only the messages change, so the photos chosen or taken stay chosen.
+function submitKeepingFiles(form) {
+  const button = form.querySelector("button[type=submit]");
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    button.disabled = true;
+    fetch(form.action, { method: "POST", body: new FormData(form) })
+      .then((response) => {
+        if (response.redirected) {
+          window.location.assign(response.url);
+          return null;
+        }
+        return response.text();
+      })
+      .then((html) => {
+        if (html === null) return;
+        const answer = new DOMParser().parseFromString(html, "text/html");
+        const main = document.querySelector("main");
+        main.querySelectorAll(":scope > p.problem").forEach((old) => old.remove());
+        const problem = answer.querySelector("main > p.problem");
+        if (problem) main.prepend(document.importNode(problem, true));
+        const result = answer.getElementById("photo-result");
+        if (result) document.getElementById("photo-result").replaceWith(document.importNode(result, true));
+        button.disabled = false;
+        window.scrollTo(0, 0);
+      })
+      .catch(() => { button.disabled = false; });
+  });
+}
+
 // --- Bulk import: follow the job until it is done --------------------------------------
 function followImport(section) {
   if (section.dataset.status === "done" || section.dataset.status === "failed") return;
@@ -198,6 +230,8 @@ document.addEventListener("DOMContentLoaded", () => {
   if (live) startLiveView(live);
   const photo = document.getElementById("photo");
   if (photo) startPhotoCheck(photo);
+  const register = document.getElementById("register");
+  if (register) submitKeepingFiles(register);
   const job = document.getElementById("import-job");
   if (job) followImport(job);
   for (const form of document.querySelectorAll("form[data-confirm]")) {
