@@ -20,6 +20,7 @@ from clearance.core.enums import CommuterStatus, CredentialKind, DocumentType, P
 from clearance.core.errors import FaceCheckFailed, HetaoError, InvalidImage, InvalidInput, PayloadTooLarge
 from clearance.core.zone import local_today, utcnow
 from clearance.crossings import service as crossings
+from clearance.dashboard.pages import queue_page
 from clearance.db.models import Commuter, Organisation, User
 from clearance.web import i18n
 from clearance.web import pages as web
@@ -269,6 +270,30 @@ def commuter_action(
         problem = translate("Give a reason.") if exc.extra.get("field") == "reason" else exc.detail
         return _commuter_page(request, session, auth, commuter, problem=problem)
     return RedirectResponse(f"/commuters/{commuter.id}", status_code=303)
+
+
+@router.post("/queue/registrations/approve")
+def approve_registrations(
+    request: Request,
+    session: SessionDep,
+    auth: FormOfficer,
+    commuter: Annotated[list[uuid.UUID], Form()],
+) -> Response:
+    """Approve several pending registrations from the queue at once; each is approved (four eyes
+    still holding) or not on its own, and the queue says which were not and why."""
+    translate = _translator(request, auth.user)
+    approved, refused = 0, []
+    for commuter_id in commuter[:200]:
+        try:
+            with session.begin_nested():
+                found = commuters.get_commuter_or_raise(session, commuter_id, user=auth.user)
+                commuters.approve_commuter(session, commuter=found, actor=auth.actor)
+            approved += 1
+        except HetaoError as exc:
+            refused.append(exc.detail)
+    notice = translate("Approved: {n}.", n=approved) if approved else None
+    problem = translate("Not approved: {why}", why="; ".join(refused)) if refused else None
+    return queue_page(request, session, auth, notice=notice, problem=problem)
 
 
 @router.get("/credentials/{credential_id}/card.{fmt}")

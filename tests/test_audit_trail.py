@@ -295,6 +295,12 @@ CHANGES: dict[tuple[str, str], tuple[str, Call]] = {
         "set_language",
         lambda d: d.page("officer", "POST", "/language", data={"lang": "zh-Hant"}),
     ),
+    ("POST", "/queue/registrations/approve"): (
+        "approve_commuter",
+        lambda d: d.page(
+            "officer", "POST", "/queue/registrations/approve", data={"commuter": d.pending_commuter()}
+        ),
+    ),
     ("POST", "/queue/crossings/{crossing_id}/override"): (
         "override_crossing",
         lambda d: d.page(

@@ -93,6 +93,7 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/dashboard/events"): frozenset({OFFICER}),
     ("GET", "/queue"): frozenset({OFFICER}),
     ("POST", "/queue/crossings/{crossing_id}/override"): frozenset({OFFICER}),
+    ("POST", "/queue/registrations/approve"): frozenset({OFFICER}),
     ("POST", "/queue/alerts/{alert_id}/acknowledge"): frozenset({OFFICER}),
     ("GET", "/audit"): frozenset({OFFICER}),
     ("GET", "/admin"): frozenset({ADMIN}),

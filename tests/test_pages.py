@@ -202,6 +202,37 @@ def test_officers_approve_from_the_commuter_page_but_never_their_own_registratio
     )
 
 
+def test_officers_approve_pending_registrations_in_bulk_from_the_queue_four_eyes_holding(
+    page_client: TestClient, client: TestClient, world: World
+) -> None:
+    own = post_commuter(client, world.officer, world.org_a, A.enrolment_photo).json()
+    first = post_commuter(client, world.enroller_a, world.org_a, B.enrolment_photo).json()
+    second = post_commuter(client, world.enroller_a, world.org_a, A.enrolment_photo).json()
+    csrf = sign_in(page_client, "officer")
+    queue = page_client.get("/queue")
+    for commuter in (own, first, second):
+        assert f'value="{commuter["id"]}"' in queue.text
+    # Their own registration cannot be ticked; sent anyway, it is refused and the rest approved.
+    assert re.search(rf'value="{own["id"]}"[^>]*disabled', queue.text)
+    answer = page_client.post(
+        "/queue/registrations/approve",
+        data={"csrf_token": csrf, "commuter": [first["id"], second["id"], own["id"]]},
+    )
+    assert "Approved: 2." in answer.text
+    assert "approved by someone other than who entered it" in answer.text
+    statuses = {
+        c["id"]: client.get(f"{API}/commuters/{c['id']}", headers=world.officer.headers).json()["status"]
+        for c in (own, first, second)
+    }
+    assert statuses == {own["id"]: "pending", first["id"]: "active", second["id"]: "active"}
+    # Enrollers have no queue.
+    enroller = sign_in(page_client, "enroller_a")
+    refused = page_client.post(
+        "/queue/registrations/approve", data={"csrf_token": enroller, "commuter": [own["id"]]}
+    )
+    assert refused.status_code in (303, 403)
+
+
 def test_registering_through_the_form_checks_the_photo_and_says_how_to_fix_it(
     page_client: TestClient, world: World, sessions: sessionmaker[Session]
 ) -> None:

@@ -79,11 +79,13 @@ def dashboard_events(request: Request, context: ContextDep, auth: PageOfficer) -
     )
 
 
-def _queue(request: Request, session: SessionDep, auth: web.PageAuth, **extra: Any) -> HTMLResponse:
+def queue_page(request: Request, session: SessionDep, auth: web.PageAuth, **extra: Any) -> HTMLResponse:
+    """The officers' work: registrations to approve, referred attempts to decide, alerts."""
     return render(
         request,
         "queue.html",
         auth=auth,
+        pending=dashboard.pending_registrations(session),
         referred=crossings.describe_crossings(session, crossings.list_referred(session)),
         alerts=alerts.describe_alerts(session, alerts.list_open_alerts(session)),
         **extra,
@@ -92,7 +94,7 @@ def _queue(request: Request, session: SessionDep, auth: web.PageAuth, **extra: A
 
 @router.get("/queue")
 def queue(request: Request, session: SessionDep, auth: PageOfficer) -> Response:
-    return _queue(request, session, auth)
+    return queue_page(request, session, auth)
 
 
 @router.post("/queue/crossings/{crossing_id}/override")
@@ -116,8 +118,8 @@ def queue_override(
                 now=utcnow(),
             )
     except HetaoError as exc:
-        return _queue(request, session, auth, problem=exc.detail)
-    return _queue(
+        return queue_page(request, session, auth, problem=exc.detail)
+    return queue_page(
         request,
         session,
         auth,
@@ -144,5 +146,5 @@ def queue_acknowledge(
                 now=utcnow(),
             )
     except HetaoError as exc:
-        return _queue(request, session, auth, problem=exc.detail)
-    return _queue(request, session, auth, notice=translate("Alert acknowledged."))
+        return queue_page(request, session, auth, problem=exc.detail)
+    return queue_page(request, session, auth, notice=translate("Alert acknowledged."))

@@ -102,3 +102,9 @@ def overview(session: Session, *, now: datetime, hours: int = 12) -> dict[str, A
         "hourly": hourly_crossings(session, now=now, hours=hours),
         "today": refusals_today(session, now=now),
     }
+
+
+def pending_registrations(session: Session, *, limit: int = 200) -> list[Commuter]:
+    """Registrations waiting for an officer's approval, oldest first (the officers' queue)."""
+    query = select(Commuter).where(Commuter.status == CommuterStatus.PENDING).order_by(Commuter.created_at)
+    return list(session.scalars(query.limit(limit)))
