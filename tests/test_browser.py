@@ -158,6 +158,19 @@ def test_officer_sees_crossings_live_overrides_a_referral_and_the_view_survives_
     expect(page.locator("img.reference")).to_be_visible()
     expect(page.locator(f"#crossing-{referred}")).to_contain_text("Passport checked at the desk")
     screenshot(page, "commuter-page")
+    # The audit trail says who saw the photo and why, in words and names, not codes and ids.
+    page.goto(f"{live.url}/audit?action=view_reference_photo")
+    expect(page.locator("#audit-events tbody tr").first).to_contain_text("viewed a reference photo")
+    expect(page.locator("#audit-events tbody tr").first).to_contain_text(A.label)
+    screenshot(page, "audit-page")
+    for name in ("queue", "audit", "commuters", "dashboard", f"commuters/{commuter_a['id']}"):
+        phone = browser.new_page(viewport={"width": 390, "height": 844})
+        phone.context.add_cookies(page.context.cookies())
+        phone.goto(f"{live.url}/{name}")
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"/{name} is {width} px wide on a 390 px phone"
+        screenshot(phone, f"{name.split('/')[0]}-phone" if "/" not in name else "commuter-page-phone")
+        phone.close()
 
     # The server dies and comes back: the open page reconnects by itself and goes on showing crossings.
     page.goto(f"{live.url}/dashboard")

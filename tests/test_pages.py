@@ -233,6 +233,21 @@ def test_officers_approve_pending_registrations_in_bulk_from_the_queue_four_eyes
     assert refused.status_code in (303, 403)
 
 
+def test_the_audit_page_names_actions_and_objects_in_the_viewers_language(
+    page_client: TestClient, client: TestClient, world: World
+) -> None:
+    commuter, _credential = enrol_active(client, world, A)
+    csrf = sign_in(page_client, "officer")
+    page = page_client.get("/audit", params={"action": "approve_commuter"}).text
+    assert "approved a registration" in page and "approve_commuter</td>" not in page
+    assert f'<a href="/commuters/{commuter["id"]}">{A.label}</a>' in page
+    page = page_client.get("/audit", params={"object_id": commuter["id"]}).text
+    assert "registered a commuter" in page and "issued a credential" in page
+    page_client.post("/language", data={"lang": "zh-Hant", "csrf_token": csrf, "next": "/audit"})
+    page = page_client.get("/audit", params={"action": "approve_commuter"}).text
+    assert "批准登記" in page and "關員" in page
+
+
 def test_registering_through_the_form_checks_the_photo_and_says_how_to_fix_it(
     page_client: TestClient, world: World, sessions: sessionmaker[Session]
 ) -> None:
@@ -268,6 +283,25 @@ def test_registering_through_the_form_checks_the_photo_and_says_how_to_fix_it(
     assert "Form Person" in good.text and 'id="status">pending<' in good.text
 
 
+def test_every_action_the_trail_records_is_one_the_audit_page_names() -> None:
+    recorded: set[str] = set()
+    quoted = re.compile(r'action="([a-z_]+)"')
+    either = re.compile(r'action="([a-z_]+)" if [^\n]* else "([a-z_]+)"')
+    for path in [*ROOT.glob("clearance/**/*.py"), *ROOT.glob("enrolment/**/*.py")]:
+        text = path.read_text()
+        recorded.update(quoted.findall(text))
+        for pair in either.findall(text):
+            recorded.update(pair)
+    from clearance.accounts.service import SIGN_IN_FAILED
+    from clearance.audit.service import ACTIONS
+
+    recorded.add(SIGN_IN_FAILED)
+    # The commuter lifecycle names its step (approve...) and records it as approve_commuter...
+    recorded -= {"approve", "suspend", "reinstate", "revoke", "store_true"}  # and argparse's store_true
+    assert recorded - set(ACTIONS) == set()
+    assert all(action in i18n.ENGLISH for action in ACTIONS)
+
+
 def test_every_text_on_the_pages_has_both_chinese_translations() -> None:
     used: set[str] = set()
     sources = [*ROOT.glob("clearance/web/templates/*.html"), *ROOT.glob("enrolment/templates/*.html")]
@@ -280,15 +314,17 @@ def test_every_text_on_the_pages_has_both_chinese_translations() -> None:
         text = path.read_text()
         used.update(re.findall(r"""(?:_|translate)\(\s*"([^"]+)"\s*[,)]""", text))
         used.update(re.findall(r"""(?:_|translate)\(\s*'([^']+)'\s*[,)]""", text))
-    from clearance.audit.service import PURPOSES
+    from clearance.audit.service import ACTIONS, PURPOSES
     from clearance.core.enums import (
         AlertKind,
+        Bridge,
         CommuterStatus,
         CredentialKind,
         Decision,
         Direction,
         DocumentType,
         ImportStatus,
+        Role,
     )
     from clearance.core.reasons import Reason
     from clearance.web.handlers import ERROR_TITLES
@@ -308,9 +344,13 @@ def test_every_text_on_the_pages_has_both_chinese_translations() -> None:
         Reason,
         DocumentType,
         Park,
+        Bridge,
+        Role,
     ):
         used.update(member.value for member in enum)
     used.update(PURPOSES)
+    used.update(ACTIONS)
+    used.update(("kiosk", "operator", "system"))  # the roles of actors that are not staff
     assert len(used) > 150
     missing = sorted(text for text in used if text not in i18n.MESSAGES)
     assert missing == []

@@ -23,6 +23,16 @@ def audit_page(
     username: Annotated[str | None, Query(max_length=100)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
-    found = audit.list_events(session, object_id=object_id, username=username, action=action, limit=200)
+    found = audit.list_events(
+        session, object_id=object_id or None, username=username or None, action=action or None, limit=200
+    )
     filters = {"object_id": object_id, "username": username, "action": action}
-    return render(request, "audit.html", auth=auth, events=found, filters=filters)
+    return render(
+        request,
+        "audit.html",
+        auth=auth,
+        events=found,
+        names=audit.object_names(session, found),
+        actions=audit.ACTIONS,
+        filters=filters,
+    )

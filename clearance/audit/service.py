@@ -11,11 +11,22 @@ import getpass
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clearance.db.models import AuditEvent, Kiosk, User
+from clearance.db.models import (
+    Alert,
+    AuditEvent,
+    Checkpoint,
+    Commuter,
+    Credential,
+    ImportJob,
+    Kiosk,
+    Organisation,
+    User,
+)
 
 # Reads of personal data may say why; these are the purposes an officer picks from.
 PURPOSES = ("identity_check", "referred_attempt", "alert_investigation", "complaint", "card_printing")
@@ -108,3 +119,52 @@ def list_events(
     if since is not None:
         query = query.where(AuditEvent.at >= since)
     return list(session.scalars(query.order_by(AuditEvent.at.desc(), AuditEvent.id).limit(limit)))
+
+
+ACTIONS = (
+    "sign_in", "sign_in_failed", "sign_in_refused", "sign_out", "set_language",
+    "create_organisation", "edit_organisation", "create_user", "edit_user", "disable_user", "enable_user",
+    "reset_password", "create_checkpoint", "edit_checkpoint", "create_kiosk", "edit_kiosk", "disable_kiosk",
+    "enable_kiosk", "rekey_kiosk", "register_kiosk_key", "register_commuter", "add_photo", "approve_commuter",
+    "suspend_commuter", "reinstate_commuter", "revoke_commuter", "remake_template", "search_commuters",
+    "read_commuter", "view_reference_photo", "read_crossing_history", "issue_credential", "revoke_credential",
+    "read_credentials", "read_credential", "read_credential_qr", "print_card", "start_import", "read_import",
+    "deliver_crossings", "override_crossing", "acknowledge_alert", "rotate_data_key", "rotate_signing_key",
+    "backup", "restore", "purge",
+)  # fmt: skip
+"""Every action the trail records, in the order the audit page offers them to search by."""
+
+
+def object_names(session: Session, events: list[AuditEvent]) -> dict[str, str]:
+    """What the objects of ``events`` are called, by id, for people reading the trail: a commuter's
+    name, a username, checkpoint/kiosk, a checkpoint's or organisation's name, whose credential,
+    an import's file. Objects since erased or of other kinds are left out (shown by id)."""
+    wanted: dict[str, set[uuid.UUID]] = {}
+    for event in events:
+        if event.object_type and event.object_id:
+            try:
+                wanted.setdefault(event.object_type, set()).add(uuid.UUID(event.object_id))
+            except ValueError:
+                continue
+    names: dict[str, str] = {}
+
+    def each(model: type, ids: set[uuid.UUID]) -> list[Any]:
+        return list(session.scalars(select(model).where(model.id.in_(ids)))) if ids else []  # type: ignore[attr-defined]
+
+    for commuter in each(Commuter, wanted.get("commuter", set())):
+        names[str(commuter.id)] = commuter.full_name
+    for user in each(User, wanted.get("user", set())):
+        names[str(user.id)] = user.username
+    for kiosk in each(Kiosk, wanted.get("kiosk", set())):
+        names[str(kiosk.id)] = f"{kiosk.checkpoint.name}/{kiosk.name}"
+    for checkpoint in each(Checkpoint, wanted.get("checkpoint", set())):
+        names[str(checkpoint.id)] = checkpoint.name
+    for organisation in each(Organisation, wanted.get("organisation", set())):
+        names[str(organisation.id)] = organisation.name
+    for credential in each(Credential, wanted.get("credential", set())):
+        names[str(credential.id)] = credential.commuter.full_name
+    for job in each(ImportJob, wanted.get("import", set())):
+        names[str(job.id)] = job.filename
+    for alert in each(Alert, wanted.get("alert", set())):
+        names[str(alert.id)] = alert.kind.value
+    return names
