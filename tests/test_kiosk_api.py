@@ -113,6 +113,28 @@ def test_offline_passback_found_on_arrival_raises_an_alert(
         ]
 
 
+def test_a_looping_kiosk_raises_one_alert_for_one_incident(
+    client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    a, _ = enrol_active(client, world, A)
+    now = utcnow()
+    # Four offline clearances into the same park within a minute: three clashes, one incident.
+    items = [
+        {
+            "id": str(uuid.uuid4()),
+            "decided_at": (now - timedelta(seconds=s)).isoformat(),
+            "decision": "cleared",
+            "commuter_id": a["id"],
+        }
+        for s in (60, 45, 30, 15)
+    ]
+    world.signer.deliver(client, "", items[:2])
+    world.signer.deliver(client, "", items[2:])
+    with sessions() as session:
+        raised = [alert.kind.value for alert in session.scalars(select(Alert))]
+    assert raised == ["anti_passback_conflict"]
+
+
 def test_online_anti_passback_refers_the_second_entry(client: TestClient, world: World) -> None:
     _a, credential = enrol_active(client, world, A)
     frame = frame_jpeg(A.live_photo, credential["payload"])

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import io
+import uuid
 from datetime import timedelta
 
 import numpy as np
 import zxingcpp
 from fastapi.testclient import TestClient
 from PIL import Image
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from clearance.alerts import service as alerts
 from clearance.cli.samples import IMPOSTOR_PHOTO, SAMPLE_COMMUTERS
-from clearance.core.enums import AlertKind
+from clearance.core.enums import AlertKind, Decision
 from clearance.core.zone import utcnow
 from clearance.db.engine import session_scope
-from clearance.db.models import Kiosk
+from clearance.db.models import Crossing, Kiosk
 from tests.support import API, World, deliver, enrol_active, frame_jpeg, verify_frame
 
 A, B = SAMPLE_COMMUTERS[0], SAMPLE_COMMUTERS[1]
@@ -173,3 +175,70 @@ def test_reads_of_a_commuters_details_and_history_are_audited_with_their_purpose
         ("read_crossing_history", "officer", "alert_investigation"),
         ("read_commuter", "officer", "complaint"),
     ]
+
+
+def test_repeated_referrals_of_one_person_are_one_incident_and_a_later_clearance_closes_it(
+    client: TestClient, page_client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    from tests.pages import sign_in
+
+    a, card_a = enrol_active(client, world, SAMPLE_COMMUTERS[0])
+    b, card_b = enrol_active(client, world, SAMPLE_COMMUTERS[1])
+    start = utcnow() - timedelta(minutes=5)
+    looping = [
+        deliver(
+            client,
+            world,
+            decision="refer",
+            reasons=["anti_passback"],
+            commuter_id=a["id"],
+            credential_id=card_a["id"],
+            distance=0.3,
+            decided_at=(start + timedelta(seconds=3 * i)).isoformat(),
+        )
+        for i in range(6)
+    ]
+    b_referred = deliver(
+        client,
+        world,
+        decision="refer",
+        reasons=["face_uncertain"],
+        commuter_id=b["id"],
+        credential_id=card_b["id"],
+        distance=0.41,
+        decided_at=start.isoformat(),
+    )
+    csrf = sign_in(page_client, "officer")
+    queue = page_client.get("/queue").text
+    # Six attempts of one person in 15 s are one item to decide, shown with how many there were.
+    assert queue.count('class="item" id="refer-') == 2
+    assert f'id="refer-{looping[-1]}"' in queue and "6 attempts since" in queue
+    assert f'id="refer-{b_referred}"' in queue
+    # B went through since (an officer at the counter, then the kiosk): B's referral leaves the queue.
+    deliver(
+        client,
+        world,
+        decision="cleared",
+        reasons=[],
+        commuter_id=b["id"],
+        credential_id=card_b["id"],
+        distance=0.3,
+        decided_at=(start + timedelta(minutes=1)).isoformat(),
+    )
+    assert f'id="refer-{b_referred}"' not in page_client.get("/queue").text
+    # One decision settles the incident: the newest attempt gets it, the repeats are closed as such.
+    answer = page_client.post(
+        f"/queue/crossings/{looping[-1]}/override",
+        data={"csrf_token": csrf, "decision": "rejected", "reason": "already in Hong Kong, turned back"},
+    )
+    assert "Its 5 repeats were closed with it." in answer.text
+    assert 'id="refer-' not in answer.text
+    with sessions() as session:
+        decided = {
+            str(c.id): c
+            for c in session.scalars(select(Crossing).where(Crossing.commuter_id == uuid.UUID(a["id"])))
+        }
+    assert decided[looping[-1]].override_decision is Decision.REJECTED
+    assert decided[looping[-1]].override_reason == "already in Hong Kong, turned back"
+    assert all(decided[i].override_decision is Decision.REJECTED for i in looping[:-1])
+    assert all("repeat of the attempt" in (decided[i].override_reason or "") for i in looping[:-1])

@@ -45,8 +45,20 @@ def raise_alert(
     crossing_id: uuid.UUID | None = None,
     kiosk_id: uuid.UUID | None = None,
     dedupe_key: str | None = None,
+    incident_window: timedelta | None = None,
 ) -> Alert | None:
-    """Store and announce an alert; None if one with the same ``dedupe_key`` exists."""
+    """Store and announce an alert; None if one with the same ``dedupe_key`` exists, or (with
+    ``incident_window``) if an open alert of this kind about this commuter was raised within
+    the window: one alert per incident, however many attempts it takes."""
+    if incident_window is not None and commuter_id is not None:
+        same_incident = select(Alert.id).where(
+            Alert.kind == kind,
+            Alert.commuter_id == commuter_id,
+            Alert.acknowledged_at.is_(None),
+            Alert.created_at >= utcnow() - incident_window,
+        )
+        if session.scalar(same_incident.limit(1)) is not None:
+            return None
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     statement = (
         insert(Alert)

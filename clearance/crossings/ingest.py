@@ -28,7 +28,7 @@ from clearance.core import chain, errors
 from clearance.core.enums import DESTINATION, AlertKind, Decision
 from clearance.core.reasons import Reason
 from clearance.core.wire import CrossingRecord, UploadResult, UploadStatus
-from clearance.crossings.service import announce_crossings
+from clearance.crossings.service import REPEAT_WINDOW, announce_crossings
 from clearance.db.models import Commuter, Credential, Crossing, Kiosk
 
 _UPLOAD = TypeAdapter(CrossingRecord)
@@ -154,6 +154,7 @@ def ingest_crossings(
                 detail=f"cleared {kiosk.direction.value} into {DESTINATION[kiosk.direction].value} "
                 "next to another clearance into the same park (decided offline)",
                 dedupe_key=conflict.dedupe_key(commuter.id, upload.id),
+                incident_window=REPEAT_WINDOW,
             )
     session.flush()
     # Every signed record follows the chain, even one refused as invalid: the kiosk did write it.

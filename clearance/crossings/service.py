@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from clearance.alerts import service as alerts
 from clearance.audit import service as audit
 from clearance.clearing import presence
+from clearance.core import zone
 from clearance.core.enums import DESTINATION, AlertKind, Decision, Direction
 from clearance.core.errors import InvalidInput, InvalidTransition, NotFound
 from clearance.core.reasons import Reason
@@ -118,6 +119,68 @@ def list_referred(session: Session, *, limit: int = 200) -> list[Crossing]:
     return list(session.scalars(query.order_by(Crossing.decided_at.desc()).limit(limit)))
 
 
+REPEAT_WINDOW = timedelta(minutes=10)
+"""Referrals of one person closer together than this are one incident (a looping kiosk, a person
+trying again): the queue shows them as one, and one decision settles them all."""
+
+
+def referral_queue(session: Session, *, limit: int = 200) -> list[list[Crossing]]:
+    """What officers have to decide: undecided referrals, newest first, each incident as a group
+    (the same person referred again within ``REPEAT_WINDOW`` of the previous, newest first).
+    A referral is left out once the person has been cleared since (they went through)."""
+    referred = list_referred(session, limit=limit)
+    people = {c.commuter_id for c in referred if c.commuter_id is not None}
+    cleared = or_(Crossing.decision == Decision.CLEARED, Crossing.override_decision == Decision.CLEARED)
+    query = (
+        select(Crossing.commuter_id, func.max(Crossing.decided_at))
+        .where(Crossing.commuter_id.in_(people), cleared)
+        .group_by(Crossing.commuter_id)
+    )
+    last_cleared: dict[uuid.UUID | None, datetime] = {person: when for person, when in session.execute(query)}  # noqa: C416
+    groups: list[list[Crossing]] = []
+    open_group: dict[uuid.UUID, list[Crossing]] = {}
+    for crossing in referred:
+        person = crossing.commuter_id
+        if person is not None and person in last_cleared and last_cleared[person] > crossing.decided_at:
+            continue
+        group = open_group.get(person) if person is not None else None
+        if group is not None and group[-1].decided_at - crossing.decided_at <= REPEAT_WINDOW:
+            group.append(crossing)
+            continue
+        groups.append([crossing])
+        if person is not None:
+            open_group[person] = groups[-1]
+    return groups
+
+
+def decide_referral(
+    session: Session,
+    *,
+    crossing: Crossing,
+    decision: Decision,
+    reason: str,
+    actor: audit.Actor,
+    now: datetime,
+) -> list[Crossing]:
+    """An officer's decision on a referral and on the repeats of its incident: the newest attempt
+    gets the decision, the earlier ones are rejected as repeats (the person went through once, if
+    at all). Each is an override of its own, audited."""
+    group = next((g for g in referral_queue(session) if crossing in g), [crossing])
+    latest, repeats = group[0], group[1:]
+    decided = [
+        override_crossing(session, crossing=latest, decision=decision, reason=reason, actor=actor, now=now)
+    ]
+    for repeat in repeats:
+        when = zone.for_people(latest.decided_at)
+        why = f"repeat of the attempt at {when}, decided {decision.value}: {reason}"
+        decided.append(
+            override_crossing(
+                session, crossing=repeat, decision=Decision.REJECTED, reason=why, actor=actor, now=now
+            )
+        )
+    return decided
+
+
 def override_crossing(
     session: Session,
     *,
@@ -169,6 +232,7 @@ def override_crossing(
                 detail=f"an officer cleared {crossing.direction.value} into "
                 f"{DESTINATION[crossing.direction].value}, next to another clearance into the same park",
                 dedupe_key=conflict.dedupe_key(commuter.id, crossing.id),
+                incident_window=REPEAT_WINDOW,
             )
     session.flush()
     audit.record_event(

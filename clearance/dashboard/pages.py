@@ -79,6 +79,17 @@ def dashboard_events(request: Request, context: ContextDep, auth: PageOfficer) -
     )
 
 
+def _incidents(session: SessionDep) -> list[dict[str, Any]]:
+    """The referral queue as the page shows it: each incident's newest attempt, how many repeats
+    it had and since when."""
+    groups = crossings.referral_queue(session)
+    described = crossings.describe_crossings(session, [group[0] for group in groups])
+    return [
+        {**latest, "repeats": len(group) - 1, "first_at": group[-1].decided_at.isoformat()}
+        for latest, group in zip(described, groups, strict=True)
+    ]
+
+
 def queue_page(request: Request, session: SessionDep, auth: web.PageAuth, **extra: Any) -> HTMLResponse:
     """The officers' work: registrations to approve, referred attempts to decide, alerts."""
     return render(
@@ -86,7 +97,7 @@ def queue_page(request: Request, session: SessionDep, auth: web.PageAuth, **extr
         "queue.html",
         auth=auth,
         pending=dashboard.pending_registrations(session),
-        referred=crossings.describe_crossings(session, crossings.list_referred(session)),
+        referred=_incidents(session),
         alerts=alerts.describe_alerts(session, alerts.list_open_alerts(session)),
         **extra,
     )
@@ -109,7 +120,7 @@ def queue_override(
     translate = i18n.translator(web.request_language(request, auth.user))
     try:
         with session.begin_nested():
-            crossings.override_crossing(
+            decided = crossings.decide_referral(
                 session,
                 crossing=crossings.get_crossing_or_raise(session, crossing_id),
                 decision=decision,
@@ -123,7 +134,12 @@ def queue_override(
         request,
         session,
         auth,
-        notice=translate("Decision recorded: {decision}.", decision=translate(decision.value)),
+        notice=translate("Decision recorded: {decision}.", decision=translate(decision.value))
+        + (
+            " " + translate("Its {n} repeats were closed with it.", n=len(decided) - 1)
+            if len(decided) > 1
+            else ""
+        ),
     )
 
 

@@ -58,6 +58,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "suspended: too many opted in": ("已暫停：選用人數過多", "已暂停：选用人数过多"),
     "Staff accounts": ("職員帳戶", "职员账户"),
+    "{n} attempts since {time}": ("自 {time} 起共 {n} 次嘗試", "自 {time} 起共 {n} 次尝试"),
+    "Its {n} repeats were closed with it.": (
+        "其 {n} 次重複嘗試亦一併處理。",
+        "其 {n} 次重复尝试亦一并处理。",
+    ),
     "Registrations to approve": ("待批准的登記", "待批准的登记"),
     "No registration is waiting for approval.": ("沒有待批准的登記。", "没有待批准的登记。"),
     "(you entered it: another officer approves it)": (
