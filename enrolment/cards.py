@@ -10,7 +10,11 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
+from pathlib import Path
 
+from fpdf import FPDF
+from fpdf.enums import TextMode
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy.orm import Session
 
@@ -41,22 +45,59 @@ class CardContent:
     qr_text: str
 
 
+CJK_FONT = Path(__file__).resolve().parent / "fonts" / "DroidSansFallbackFull.ttf"
+"""Droid Sans Fallback (Apache-2.0, fonts/PROVENANCE.md): Chinese characters, no Latin letters."""
+
+
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    # Pillow's bundled scalable font: nothing to install, nothing fetched. It covers Latin
-    # script only; names in other scripts need a CJK font installed with the server.
+    # Pillow's bundled scalable font, for Latin text: nothing to install, nothing fetched.
     return ImageFont.load_default(size=size)
 
 
-def _fit(
-    draw: ImageDraw.ImageDraw, text: str, *, width: int, size: int
-) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    """The largest font up to ``size`` at which ``text`` fits in ``width`` pixels."""
-    while size > 18:
-        font = _font(size)
-        if draw.textlength(text, font=font) <= width:
-            return font
+@cache
+def _cjk_font(size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(CJK_FONT), size=size)
+
+
+def _latin(char: str) -> bool:
+    return ord(char) < 0x2000
+
+
+def _runs(text: str) -> list[tuple[str, bool]]:
+    """``text`` cut where it changes between Latin script and other scripts: (run, is Latin)."""
+    runs: list[tuple[str, bool]] = []
+    for char in text:
+        latin = _latin(char)  # spaces too: the CJK font has no space of its own
+        if runs and runs[-1][1] == latin:
+            runs[-1] = (runs[-1][0] + char, latin)
+        else:
+            runs.append((char, latin))
+    return runs
+
+
+def _length(draw: ImageDraw.ImageDraw, text: str, size: int) -> float:
+    return sum(
+        draw.textlength(run, font=_font(size) if latin else _cjk_font(size)) for run, latin in _runs(text)
+    )
+
+
+def _write(
+    draw: ImageDraw.ImageDraw, xy: tuple[int, int], text: str, *, size: int, fill: tuple[int, int, int]
+) -> None:
+    """``text`` at ``xy``, each run in a font that has its letters."""
+    x, y = xy
+    for run, latin in _runs(text):
+        font = _font(size) if latin else _cjk_font(size)
+        # The CJK face sits higher in its box than Pillow's: lower it to share the baseline.
+        draw.text((x, y if latin else y + round(size * 0.08)), run, font=font, fill=fill)
+        x += round(draw.textlength(run, font=font))
+
+
+def _fit(draw: ImageDraw.ImageDraw, text: str, *, width: int, size: int) -> int:
+    """The largest size up to ``size`` at which ``text`` fits in ``width`` pixels."""
+    while size > 18 and _length(draw, text, size) > width:
         size -= 2
-    return _font(size)
+    return size
 
 
 def render_card(content: CardContent) -> Image.Image:
@@ -81,13 +122,18 @@ def render_card(content: CardContent) -> Image.Image:
 
     x = 286
     text_width = 660 - x
-    draw.text(
-        (x, 130), content.full_name, font=_fit(draw, content.full_name, width=text_width, size=42), fill=INK
+    _write(
+        draw,
+        (x, 130),
+        content.full_name,
+        size=_fit(draw, content.full_name, width=text_width, size=42),
+        fill=INK,
     )
-    draw.text(
+    _write(
+        draw,
         (x, 190),
         content.organisation,
-        font=_fit(draw, content.organisation, width=text_width, size=26),
+        size=_fit(draw, content.organisation, width=text_width, size=26),
         fill=INK,
     )
     park = {"hk": "Hong Kong Park", "sz": "Shenzhen Park"}.get(content.home_park, content.home_park)
@@ -118,11 +164,26 @@ def card_png(card: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def card_pdf(card: Image.Image) -> bytes:
-    """One page the size of the card, so it prints at 85.6 x 54 mm."""
-    out = io.BytesIO()
-    card.save(out, "PDF", resolution=DPI)
-    return out.getvalue()
+def card_pdf(card: Image.Image, content: CardContent) -> bytes:
+    """One page the size of the card, so it prints at 85.6 x 54 mm: the card as drawn, with its
+    name and organisation also as (invisible) text, so the PDF can be searched and read back."""
+    pdf = FPDF(unit="mm", format=(WIDTH * 25.4 / DPI, HEIGHT * 25.4 / DPI))
+    pdf.set_auto_page_break(False)
+    pdf.set_margin(0)
+    pdf.add_page()
+    pdf.image(card, x=0, y=0, w=pdf.w, h=pdf.h)
+    pdf.add_font("cjk", fname=str(CJK_FONT))
+    pdf.text_mode = TextMode.INVISIBLE
+    mm = 25.4 / DPI
+    for text, top, size in ((content.full_name, 130, 42), (content.organisation, 190, 26)):
+        x = 286 * mm
+        for run, latin in _runs(text):
+            # The PDF's own Helvetica holds Latin-1; Chinese characters come from the embedded font.
+            shown = run.encode("latin-1", "replace").decode("latin-1") if latin else run
+            pdf.set_font("helvetica" if latin else "cjk", size=size * 72 / DPI)
+            pdf.text(x, (top + size) * mm, shown)
+            x += pdf.get_string_width(shown)
+    return bytes(pdf.output())
 
 
 def card_content(credential: Credential, *, data_key: vault.DataKey) -> CardContent:
@@ -149,7 +210,8 @@ def print_card(
     session: Session, *, credential: Credential, fmt: str, data_key: vault.DataKey, actor: audit.Actor
 ) -> bytes:
     """The card of ``credential`` as ``png`` or ``pdf`` bytes; printing it is audited."""
-    card = render_card(card_content(credential, data_key=data_key))
+    content = card_content(credential, data_key=data_key)
+    card = render_card(content)
     audit.record_event(
         session,
         actor=actor,
@@ -159,4 +221,4 @@ def print_card(
         purpose="card_printing",
         detail=f"credential {credential.id} as {fmt}",
     )
-    return card_pdf(card) if fmt == "pdf" else card_png(card)
+    return card_pdf(card, content) if fmt == "pdf" else card_png(card)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import io
+import os
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import numpy as np
+import pypdf
+import pytest
 import zxingcpp
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -19,7 +23,7 @@ from clearance.core.enums import AlertKind, Decision
 from clearance.core.zone import utcnow
 from clearance.db.engine import session_scope
 from clearance.db.models import Crossing, Kiosk
-from tests.support import API, World, deliver, enrol_active, frame_jpeg, verify_frame
+from tests.support import API, World, deliver, enrol_active, frame_jpeg, registration, verify_frame
 
 A, B = SAMPLE_COMMUTERS[0], SAMPLE_COMMUTERS[1]
 
@@ -152,6 +156,56 @@ def test_a_printed_card_carries_a_qr_that_decodes_to_the_credential(client: Test
     refused = client.get(f"{API}/credentials/{dynamic['id']}/card.pdf", headers=world.enroller_a.headers)
     assert refused.status_code == 422
     assert "print a static one" in refused.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["陳大文 CHAN Tai Man", "张伟", "李嘉欣 (Karen) LEE", "歐陽 Siu-ming"],
+    ids=["hant", "hans", "mixed", "hyphen"],
+)
+def test_a_card_prints_a_name_in_chinese_characters_and_the_pdf_reads_it_back(
+    client: TestClient, world: World, name: str
+) -> None:
+    from enrolment import cards
+
+    created = client.post(
+        f"{API}/commuters",
+        headers=world.enroller_a.headers,
+        data=registration(world.org_a, full_name=name),
+        files={"photo": ("p.jpg", A.enrolment_photo.read_bytes(), "image/jpeg")},
+    )
+    assert created.status_code == 201, created.text
+    commuter = created.json()
+    client.post(f"{API}/commuters/{commuter['id']}/approve", headers=world.officer.headers)
+    credential = client.post(
+        f"{API}/commuters/{commuter['id']}/credentials",
+        headers=world.enroller_a.headers,
+        json={"kind": "static"},
+    ).json()
+    pdf = client.get(f"{API}/credentials/{credential['id']}/card.pdf", headers=world.enroller_a.headers)
+    assert pdf.status_code == 200
+    page = pypdf.PdfReader(io.BytesIO(pdf.content)).pages[0]
+    assert page.extract_text().splitlines()[0] == name
+    # The page is the card's size: 85.6 x 54 mm.
+    assert (
+        round(float(page.mediabox.width) * 25.4 / 72, 1),
+        round(float(page.mediabox.height) * 25.4 / 72, 1),
+    ) == (
+        85.6,
+        54.0,
+    )
+    # On the PNG every character is drawn from a font that has it (no "tofu" boxes).
+    missing = bytes(cards._cjk_font(40).getmask("\U0010fffd"))
+    for run, latin in cards._runs(name):
+        if not latin:
+            assert all(bytes(cards._cjk_font(40).getmask(char)) != missing for char in run if char != " ")
+    png = client.get(f"{API}/credentials/{credential['id']}/card.png", headers=world.enroller_a.headers)
+    image = Image.open(io.BytesIO(png.content))
+    decoded = zxingcpp.read_barcodes(np.asarray(image.convert("L")))
+    assert [result.text for result in decoded] == [credential["payload"]]
+    folder = Path(os.environ.get("HETAO_TEST_OUTPUT", "test-output")) / "cards"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"card-{len(name)}-{ord(name[0]):x}.png").write_bytes(png.content)
 
 
 def test_reads_of_a_commuters_details_and_history_are_audited_with_their_purpose(
