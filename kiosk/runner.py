@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -16,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from clearance.core import chain, keyfiles
+from clearance.core.enums import Direction
 from clearance.core.settings import Settings
 from clearance.core.wire import CrossingBatch, UploadStatus
 from clearance.core.zone import utcnow
@@ -151,6 +153,19 @@ class Deliverer(Worker):
             timer.cancel()
 
 
+def status_line(store: LocalStore, status: LinkStatus, direction: Direction) -> str:
+    """The screen's line for the officer: direction, server, whitelist age, crossings waiting."""
+    synced = store.get_state("synced_at")
+    if synced:
+        age = max(0, round((datetime.now().astimezone() - datetime.fromisoformat(synced)).total_seconds()))
+        whitelist = f"whitelist {age // 60} min old" if age >= 120 else f"whitelist {age} s old"
+    else:
+        whitelist = "whitelist never synchronised"
+    server = "server online" if status.reachable else "SERVER OFFLINE: deciding from the whitelist"
+    waiting = store.outbox_counts()["pending"]
+    return f"{direction.value}  ·  {server}  ·  {whitelist}  ·  {waiting} crossing(s) to deliver"
+
+
 def kiosk_dir(settings: Settings, key: str) -> Path:
     """Where this kiosk keeps its store and keys: ``HETAO_KIOSK_DIR``, or one folder per kiosk
     key in the data directory (so two kiosks on one machine, or in tests, never share a store)."""
@@ -214,7 +229,7 @@ def run(
     if not headless:
         from kiosk.screen import Screen
 
-        screen = Screen()
+        screen = Screen(status_line(store, status, info.direction))
     stop = threading.Event()
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
@@ -242,11 +257,23 @@ def run(
             print(json.dumps(decision), flush=True)
             deliverer.wake.set()
 
+    shown = [station.guidance]
+
+    def follow_screen(t: float) -> None:
+        """One line each time the screen changes what it asks (its state, as JSON)."""
+        if station.guidance is not shown[0]:
+            shown[0] = station.guidance
+            print(
+                json.dumps({"event": "screen", "guidance": station.guidance.value, "t": round(t, 3)}),
+                flush=True,
+            )
+
     try:
         for frame in sources.frames(source, loop=not once):
             announce(station.handle(frame.image, frame.t))
+            follow_screen(frame.t)
             if screen is not None and not screen.show(
-                frame.image, station.guidance, station.state.last_decision
+                frame.image, station.guidance, status_line(store, status, info.direction)
             ):
                 break
             if stop.is_set():

@@ -1,38 +1,60 @@
-"""What the commuter sees: the camera picture full-screen with one guidance line in English,
-繁體中文 and 简体中文, on the colour of the decision."""
+"""What the person at the kiosk sees and hears: full screen from the first moment, the camera
+picture beside a panel in the colour of the state, with a large sign and one short instruction in
+English, 繁體中文 and 简体中文 (readable at 1.5 m), a sound for each outcome, and a small status line
+for the officer (server reachable, whitelist age, crossings waiting)."""
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from clearance.vision.images import RGBImage
+from kiosk import sounds
 from kiosk.station import Guidance
 
 WINDOW = "Hetao Clearance"
+SIZE = (1280, 720)
+"""The screen is drawn at this size and scaled to the display (full screen)."""
+PANEL_X = 720
+"""The camera picture fills the left of the screen, the panel the rest."""
+
 GUIDANCE = {
     Guidance.SHOW_QR: ("Show your QR code", "請出示二維碼", "请出示二维码"),
     Guidance.LOOK: ("Look at the camera", "請望向鏡頭", "请看向镜头"),
-    Guidance.CLEARED: ("Cleared — please proceed", "已核准，請通行", "已核准，请通行"),
-    Guidance.SEE_OFFICER: ("Please see an officer", "請聯絡當值人員", "请联系值班人员"),
+    Guidance.CLEARED: ("Cleared: walk on", "已核准，請通行", "已核准，请通行"),
+    Guidance.TRY_AGAIN: ("Step back and try again", "請退後再試一次", "请退后再试一次"),
+    Guidance.REFERRED: ("Please see the officer at the counter", "請到櫃檯見當值人員", "请到柜台见值班人员"),
+    Guidance.NOT_CLEARED: (
+        "Not cleared: see the officer at the counter",
+        "未能通關，請到櫃檯",
+        "未能通关，请到柜台",
+    ),
 }
 COLOURS = {  # RGB
-    Guidance.SHOW_QR: (40, 40, 40),
-    Guidance.LOOK: (30, 70, 140),
-    Guidance.CLEARED: (20, 130, 60),
-    Guidance.SEE_OFFICER: (180, 40, 30),
+    Guidance.SHOW_QR: (22, 50, 92),
+    Guidance.LOOK: (24, 96, 170),
+    Guidance.CLEARED: (18, 128, 60),
+    Guidance.TRY_AGAIN: (176, 112, 0),
+    Guidance.REFERRED: (200, 84, 0),
+    Guidance.NOT_CLEARED: (170, 30, 30),
+}
+SOUNDS = {
+    Guidance.CLEARED: sounds.Cue.CLEARED,
+    Guidance.TRY_AGAIN: sounds.Cue.TRY_AGAIN,
+    Guidance.REFERRED: sounds.Cue.COUNTER,
+    Guidance.NOT_CLEARED: sounds.Cue.REFUSED,
 }
 
-
 FONTS = Path(__file__).resolve().parent / "static" / "fonts"
-# Subsets of Noto Sans CJK holding just the guidance lines (see static/fonts/LICENSE.txt):
-# Traditional forms for English and 繁體中文, Simplified forms for 简体中文.
-LINE_FONTS = ("NotoSansCJKtc-kiosk.otf", "NotoSansCJKtc-kiosk.otf", "NotoSansCJKsc-kiosk.otf")
+# Subsets of Noto Sans CJK Bold holding just these lines (static/fonts/LICENSE.txt): Hong Kong
+# forms for English and 繁體中文, Simplified forms for 简体中文.
+LINE_FONTS = ("NotoSansCJKhk-Bold-kiosk.otf", "NotoSansCJKhk-Bold-kiosk.otf", "NotoSansCJKsc-Bold-kiosk.otf")
+WHITE = (255, 255, 255)
 
 
 @cache
@@ -40,29 +62,128 @@ def font(name: str, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(FONTS / name), size)
 
 
-def render(image: RGBImage, guidance: Guidance, decision: dict[str, Any] | None) -> RGBImage:
-    """The screen: the picture with a banner of the three-language guidance at the bottom."""
-    height, width = image.shape[:2]
-    banner_h = max(90, height // 4)
-    canvas = Image.new("RGB", (width, height + banner_h), COLOURS[guidance])
-    canvas.paste(Image.fromarray(image), (0, 0))
-    draw = ImageDraw.Draw(canvas)
-    size = max(16, banner_h // 5)
-    for i, (line, name) in enumerate(zip(GUIDANCE[guidance], LINE_FONTS, strict=True)):
-        draw.text(
-            (16, height + 8 + i * (banner_h - 16) // 3), line, fill=(255, 255, 255), font=font(name, size)
+def _fitted(
+    draw: ImageDraw.ImageDraw, text: str, name: str, *, width: int, size: int
+) -> ImageFont.FreeTypeFont:
+    """The largest size up to ``size`` at which ``text`` fits ``width``."""
+    while size > 20 and draw.textlength(text, font=font(name, size)) > width:
+        size -= 2
+    return font(name, size)
+
+
+def _lines(text: str, draw: ImageDraw.ImageDraw, name: str, *, width: int, size: int) -> list[str]:
+    """``text`` broken into at most two lines that fit ``width`` at ``size`` (English at a
+    space, Chinese at a comma)."""
+    if draw.textlength(text, font=font(name, size)) <= width:
+        return [text]
+    for cut in ("，", ": ", " "):
+        if cut in text:
+            head, _, tail = text.rpartition(cut) if cut == " " else text.partition(cut)
+            if cut == " ":
+                # The last space that leaves the head short enough.
+                words = text.split(" ")
+                for n in range(len(words) - 1, 0, -1):
+                    head, tail = " ".join(words[:n]), " ".join(words[n:])
+                    if draw.textlength(head, font=font(name, size)) <= width:
+                        return [head, tail]
+            return [head + (cut.strip() if cut != " " else ""), tail]
+    return [text]
+
+
+def _sign(draw: ImageDraw.ImageDraw, guidance: Guidance, centre: tuple[int, int], radius: int) -> None:
+    """A large white sign for the state: a QR code, an eye, a tick, a turning arrow, an
+    exclamation mark, a cross."""
+    x, y = centre
+    r = radius
+    draw.ellipse((x - r, y - r, x + r, y + r), outline=WHITE, width=max(6, r // 12))
+    w = max(8, r // 6)
+    if guidance is Guidance.SHOW_QR:
+        s = r // 3
+        for dx, dy in ((-1, -1), (1, -1), (-1, 1)):
+            cx, cy = x + dx * s, y + dy * s
+            draw.rectangle(
+                (cx - s // 1.4, cy - s // 1.4, cx + s // 1.4, cy + s // 1.4), outline=WHITE, width=w // 2
+            )
+            draw.rectangle((cx - s // 3.5, cy - s // 3.5, cx + s // 3.5, cy + s // 3.5), fill=WHITE)
+        draw.rectangle((x + s // 2, y + s // 2, x + s + s // 2, y + s + s // 2), fill=WHITE)
+    elif guidance is Guidance.LOOK:
+        draw.ellipse((x - r * 0.62, y - r * 0.34, x + r * 0.62, y + r * 0.34), outline=WHITE, width=w // 2)
+        draw.ellipse((x - r * 0.2, y - r * 0.2, x + r * 0.2, y + r * 0.2), fill=WHITE)
+    elif guidance is Guidance.CLEARED:
+        draw.line(
+            ((x - r * 0.45, y + r * 0.02), (x - r * 0.1, y + r * 0.38), (x + r * 0.5, y - r * 0.35)),
+            fill=WHITE,
+            width=w,
+            joint="curve",
         )
+    elif guidance is Guidance.TRY_AGAIN:
+        a = r * 0.5
+        draw.arc((x - a, y - a, x + a, y + a), start=-60, end=240, fill=WHITE, width=w)
+        tip = (x + a * math.cos(math.radians(-60)), y + a * math.sin(math.radians(-60)))
+        draw.polygon(
+            (
+                (tip[0] - w * 1.6, tip[1] - w * 0.6),
+                (tip[0] + w * 1.1, tip[1] - w * 1.4),
+                (tip[0] + w * 0.4, tip[1] + w * 1.5),
+            ),
+            fill=WHITE,
+        )
+    elif guidance is Guidance.REFERRED:
+        draw.rectangle((x - w / 2, y - r * 0.5, x + w / 2, y + r * 0.15), fill=WHITE)
+        draw.ellipse((x - w * 0.7, y + r * 0.3, x + w * 0.7, y + r * 0.3 + w * 1.4), fill=WHITE)
+    else:
+        a = r * 0.38
+        draw.line(((x - a, y - a), (x + a, y + a)), fill=WHITE, width=w)
+        draw.line(((x - a, y + a), (x + a, y - a)), fill=WHITE, width=w)
+
+
+def render(image: RGBImage, guidance: Guidance, status: str | None = None) -> RGBImage:
+    """The screen for the camera picture ``image`` in state ``guidance``, with the officer's
+    ``status`` line."""
+    width, height = SIZE
+    canvas = Image.new("RGB", SIZE, (12, 14, 18))
+    picture = Image.fromarray(image)
+    picture.thumbnail((PANEL_X, height))
+    canvas.paste(picture, ((PANEL_X - picture.width) // 2, (height - picture.height) // 2))
+    draw = ImageDraw.Draw(canvas)
+    draw.rectangle((PANEL_X, 0, width, height), fill=COLOURS[guidance])
+    panel_centre = (PANEL_X + width) // 2
+    _sign(draw, guidance, (panel_centre, 150), 100)
+    text_width = width - PANEL_X - 48
+    y = 290
+    for i, (text, name) in enumerate(zip(GUIDANCE[guidance], LINE_FONTS, strict=True)):
+        size = 46 if i == 0 else 52
+        for line in _lines(text, draw, name, width=text_width, size=size):
+            line_font = _fitted(draw, line, name, width=text_width, size=size)
+            draw.text((panel_centre, y), line, font=line_font, fill=WHITE, anchor="mt")
+            y += round(line_font.size) + 10
+        y += 18
+    if status:
+        draw.rectangle((0, height - 34, PANEL_X, height), fill=(0, 0, 0))
+        size = 18
+        while size > 10 and draw.textlength(status, font=ImageFont.load_default(size=size)) > PANEL_X - 24:
+            size -= 1
+        draw.text((12, height - 28), status, font=ImageFont.load_default(size=size), fill=(190, 196, 204))
     return np.asarray(canvas, dtype=np.uint8)
 
 
 class Screen:
-    def __init__(self) -> None:
-        cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL)
-        cv2.setWindowProperty(WINDOW, cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN)
+    """The kiosk's window: full screen, no toolbar, showing "Show your QR code" before the
+    camera's first frame; it plays the sound of each outcome once."""
 
-    def show(self, image: RGBImage, guidance: Guidance, decision: dict[str, Any] | None) -> bool:
+    def __init__(self, status: str = "starting") -> None:
+        cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL | cv2.WINDOW_GUI_NORMAL)
+        cv2.setWindowProperty(WINDOW, cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN)
+        self.shown: Guidance | None = None
+        blank = np.zeros((480, 640, 3), dtype=np.uint8)
+        self.show(blank, Guidance.SHOW_QR, status)
+
+    def show(self, image: RGBImage, guidance: Guidance, status: str | None = None) -> bool:
         """Draw one frame; False once the operator pressed Esc or q."""
-        cv2.imshow(WINDOW, cv2.cvtColor(render(image, guidance, decision), cv2.COLOR_RGB2BGR))
+        if guidance is not self.shown and guidance in SOUNDS:
+            sounds.play(SOUNDS[guidance])
+        self.shown = guidance
+        cv2.imshow(WINDOW, cv2.cvtColor(render(image, guidance, status), cv2.COLOR_RGB2BGR))
         return cv2.waitKey(1) & 0xFF not in (27, ord("q"))
 
     def close(self) -> None:

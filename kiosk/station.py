@@ -65,10 +65,40 @@ class StationConfig:
 
 
 class Guidance(StrEnum):
+    """What the kiosk asks of the person in front of it."""
+
     SHOW_QR = "show_qr"
     LOOK = "look"
     CLEARED = "cleared"
-    SEE_OFFICER = "see_officer"
+    TRY_AGAIN = "try_again"
+    """Not decided for a reason the person can fix themselves: no face, several, too far, blurred."""
+    REFERRED = "referred"
+    """An officer decides: the person goes to the counter."""
+    NOT_CLEARED = "not_cleared"
+    """Refused: the person goes to the counter."""
+
+
+FIXABLE = frozenset(
+    {
+        Reason.NO_FACE,
+        Reason.SEVERAL_FACES,
+        Reason.FACE_TOO_SMALL,
+        Reason.FACE_BLURRED,
+        Reason.FACE_BADLY_EXPOSED,
+        Reason.CODE_EXPIRED,
+    }
+)
+
+
+def guidance_for(decision: Decision, reasons: list[Reason]) -> Guidance:
+    """What the screen says after a decision: walk on; try again when every reason is one the
+    person can fix (stepping back resets the kiosk for them); otherwise to the counter, saying
+    whether an officer will decide (referred) or the kiosk refused."""
+    if decision is Decision.CLEARED:
+        return Guidance.CLEARED
+    if reasons and all(reason in FIXABLE for reason in reasons):
+        return Guidance.TRY_AGAIN
+    return Guidance.REFERRED if decision is Decision.REFER else Guidance.NOT_CLEARED
 
 
 @dataclass
@@ -352,7 +382,7 @@ class Station:
         state = self.state
         state.attempt = None
         state.decided_text = attempt.qr_text
-        state.guidance = Guidance.CLEARED if cleared else Guidance.SEE_OFFICER
+        state.guidance = guidance_for(outcome.decision, list(outcome.reasons))
         decision = {
             "crossing_id": str(record.id),
             "commuter_id": str(record.commuter_id) if record.commuter_id else None,

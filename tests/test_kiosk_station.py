@@ -23,7 +23,8 @@ from clearance.core import chain, credentials
 from clearance.core.settings import Settings
 from clearance.core.wire import CrossingBatch
 from clearance.core.zone import utcnow
-from kiosk.frames import load_photo_file, write_walk_up
+from clearance.vision import images
+from kiosk.frames import compose_frame, load_photo_file, write_walk_up
 from kiosk.link import ServerLink
 from kiosk.runner import Deliverer, open_store
 from kiosk.scenes import Attack
@@ -52,14 +53,30 @@ def test_one_decision_per_attempt_from_a_folder(live: LiveServer, tmp_path: Path
     i = write_walk_up(folder, start=0, face=face(A.live_photo), qr_text=credential_a["payload"])
     i = write_walk_up(folder, start=i, face=face(IMPOSTOR_PHOTO), qr_text=credential_c["payload"])
     i = write_walk_up(folder, start=i, face=face(DATA / "multi_face_1.jpg"), qr_text=credential_c["payload"])
-    write_walk_up(folder, start=i, face=None, qr_text=credential_c["payload"])
-    decisions, _ = run_kiosk(live, "east_to_hk", folder)
+    # A card held up with nobody in view, long enough for the kiosk to give up waiting (4 s).
+    card_alone = images.encode_jpeg(compose_frame(face=None, qr_text=credential_c["payload"]), quality=90)
+    empty = images.encode_jpeg(compose_frame(face=None, qr_text=None), quality=90)
+    for n, frame in enumerate([card_alone] * 50 + [empty] * 10):
+        (folder / f"{i + n:05d}.jpg").write_bytes(frame)
+    decisions, process = run_kiosk(live, "east_to_hk", folder)
     assert [(d["decision"], d["reasons"]) for d in decisions] == [
         ("cleared", []),
         ("rejected", ["face_mismatch"]),
         ("refer", ["several_faces"]),
         ("refer", ["no_face"]),
     ]
+    # The screen: walk on; a refusal sends to the counter; what the person can fix (no face in
+    # view), try again; and it asks for the next QR as soon as the person has gone (an attempt
+    # decided only as they leave is not shown to anyone).
+    screens = [
+        line["guidance"]
+        for line in map(json.loads, filter(lambda text: text.startswith("{"), process.stdout.splitlines()))
+        if line.get("event") == "screen"
+    ]
+    assert screens == [
+        "look", "cleared", "show_qr", "look", "not_cleared", "show_qr",
+        "look", "show_qr", "look", "try_again", "show_qr",
+    ]  # fmt: skip
     assert decisions[0]["commuter_id"] == a["id"]
     assert all(d["server_reachable"] for d in decisions)
     assert decisions[0]["steps_ms"]["face_encode"] > 0

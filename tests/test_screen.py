@@ -1,22 +1,109 @@
+"""The kiosk's screen and sounds, drawn as the kiosk draws them; each state is saved as a
+screenshot (test-output/screenshots/kiosk-*.png) to look at."""
+
+import io
+import os
+import wave
+from pathlib import Path
+
 import numpy as np
 import pytest
+from fontTools.ttLib import TTFont
+from PIL import Image
 
-from kiosk.frames import compose_frame
-from kiosk.screen import COLOURS, GUIDANCE, render
-from kiosk.station import Guidance
+from clearance.cli.samples import SAMPLE_COMMUTERS
+from clearance.core.enums import Decision
+from clearance.core.reasons import Reason
+from kiosk import sounds
+from kiosk.frames import compose_frame, load_photo_file
+from kiosk.screen import COLOURS, FONTS, GUIDANCE, LINE_FONTS, PANEL_X, SIZE, SOUNDS, render
+from kiosk.station import Guidance, guidance_for
+
+OUTPUT = Path(os.environ.get("HETAO_TEST_OUTPUT", "test-output")) / "screenshots"
+STATUS = "to_hk  ·  SERVER OFFLINE: deciding from the whitelist  ·  whitelist 3 min old  ·  2 to deliver"
 
 
 @pytest.mark.parametrize("guidance", list(Guidance))
-def test_screen_shows_the_picture_and_three_languages_on_the_decision_colour(guidance: Guidance) -> None:
-    frame = compose_frame(face=None, qr_text=None)
-    screen = render(frame, guidance, None)
-    height = frame.shape[0]
-    assert np.array_equal(screen[:height], frame)
-    banner = screen[height:]
-    background = np.all(banner == COLOURS[guidance], axis=2)
-    text = np.all(banner > 200, axis=2)
-    assert background.mean() > 0.6
-    # Each of the three lines (English, Traditional, Simplified) puts white ink in its own band.
-    bands = np.array_split(text[8:], 3)
-    assert all(band.sum() > 100 for band in bands)
-    assert len(GUIDANCE[guidance]) == 3
+def test_each_state_fills_the_screen_with_its_colour_sign_and_three_languages(guidance: Guidance) -> None:
+    frame = compose_frame(face=load_photo_file(SAMPLE_COMMUTERS[0].live_photo), qr_text="HC1:EXAMPLE")
+    screen = render(frame, guidance, STATUS)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(screen).save(OUTPUT / f"kiosk-{guidance.value}.png")
+    assert screen.shape == (SIZE[1], SIZE[0], 3)
+    panel = screen[:, PANEL_X:]
+    assert np.all(panel == COLOURS[guidance], axis=2).mean() > 0.7
+    white = np.all(panel > 235, axis=2)
+    # A large sign at the top, then the English, 繁體中文 and 简体中文 lines below it, each a
+    # band of ink at least 30 px high (readable across the footbridge's queue).
+    assert white[40:260].sum() > 4000
+    rows = white[270:].any(axis=1)
+    bands, inside, start = [], False, 0
+    for y, ink in enumerate(rows):
+        if ink and not inside:
+            inside, start = True, y
+        elif not ink and inside:
+            inside = False
+            bands.append(y - start)
+    tall = [height for height in bands if height >= 30]
+    assert len(tall) >= 3, bands
+    # The camera picture is there, and the officer's status line under it.
+    picture = screen[:, :PANEL_X]
+    assert picture[100:600].std() > 20
+    assert (picture[-30:, :600] > 150).any()
+
+
+def test_every_state_looks_different() -> None:
+    assert len(set(COLOURS.values())) == len(Guidance)
+    assert len(set(GUIDANCE.values())) == len(Guidance)
+
+
+def test_the_fonts_hold_every_character_of_the_instructions() -> None:
+    for index, name in enumerate(LINE_FONTS):
+        characters = set(TTFont(FONTS / name).getBestCmap())
+        for lines in GUIDANCE.values():
+            missing = {char for char in lines[index] if ord(char) not in characters}
+            assert missing == set(), (name, lines[index])
+
+
+@pytest.mark.parametrize(
+    ("decision", "reasons", "guidance"),
+    [
+        (Decision.CLEARED, [], Guidance.CLEARED),
+        (Decision.REFER, [Reason.NO_FACE], Guidance.TRY_AGAIN),
+        (Decision.REFER, [Reason.SEVERAL_FACES], Guidance.TRY_AGAIN),
+        (Decision.REJECTED, [Reason.CODE_EXPIRED], Guidance.TRY_AGAIN),
+        (Decision.REFER, [Reason.FACE_UNCERTAIN], Guidance.REFERRED),
+        (Decision.REFER, [Reason.ANTI_PASSBACK], Guidance.REFERRED),
+        (Decision.REFER, [Reason.NO_FACE, Reason.ANTI_PASSBACK], Guidance.REFERRED),
+        (Decision.REJECTED, [Reason.FACE_MISMATCH], Guidance.NOT_CLEARED),
+        (Decision.REJECTED, [Reason.PRESENTATION_ATTACK], Guidance.NOT_CLEARED),
+        (Decision.REJECTED, [Reason.REVOKED], Guidance.NOT_CLEARED),
+    ],
+)
+def test_a_referral_a_refusal_and_a_fixable_attempt_say_different_things(
+    decision: Decision, reasons: list[Reason], guidance: Guidance
+) -> None:
+    assert guidance_for(decision, reasons) is guidance
+
+
+def dominant_frequencies(cue: sounds.Cue) -> list[float]:
+    with wave.open(io.BytesIO(sounds.wav(cue))) as file:
+        assert (file.getnchannels(), file.getsampwidth(), file.getframerate()) == (1, 2, sounds.RATE)
+        data = np.frombuffer(file.readframes(file.getnframes()), dtype="<i2").astype(float)
+    found, at = [], 0
+    for frequency, seconds in sounds.NOTES[cue]:
+        part = data[at : at + int(sounds.RATE * seconds)]
+        at += len(part)
+        if frequency:
+            spectrum = np.abs(np.fft.rfft(part))
+            found.append(float(np.fft.rfftfreq(len(part), 1 / sounds.RATE)[spectrum.argmax()]))
+    return found
+
+
+def test_each_outcome_has_its_own_sound() -> None:
+    heard = {cue: dominant_frequencies(cue) for cue in sounds.Cue}
+    assert len({tuple(round(f, -1) for f in tones) for tones in heard.values()}) == len(sounds.Cue)
+    cleared, refused = heard[sounds.Cue.CLEARED], heard[sounds.Cue.REFUSED]
+    assert cleared[1] > cleared[0] and refused[1] < refused[0]  # rising to walk on, falling to stop
+    # Every outcome on the screen plays a sound; asking for the QR and the face does not.
+    assert set(SOUNDS) == {Guidance.CLEARED, Guidance.TRY_AGAIN, Guidance.REFERRED, Guidance.NOT_CLEARED}
