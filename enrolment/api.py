@@ -93,7 +93,6 @@ def create_commuter(
     session: SessionDep,
     context: ContextDep,
     actor: StaffActor,
-    full_name: Annotated[str, Form(max_length=200)],
     document_type: Annotated[DocumentType, Form()],
     document_number: Annotated[str, Form(max_length=64)],
     organisation_id: Annotated[uuid.UUID, Form()],
@@ -107,12 +106,15 @@ def create_commuter(
         ),
     ],
     face_only: Annotated[bool, Form(description="Opted in to face-only walk-through")] = False,
+    full_name: Annotated[str, Form(max_length=200, description="The name in Latin letters")] = "",
+    chinese_name: Annotated[str, Form(max_length=100, description="The name in Chinese characters")] = "",
 ) -> CommuterOut:
     """Pre-register a commuter from their details and one or more photos; they start pending approval."""
     commuter = commuters.register_commuter(
         session,
         registration=Registration(
             full_name=full_name,
+            chinese_name=chinese_name,
             document_type=document_type,
             document_number=document_number,
             organisation_id=organisation_id,

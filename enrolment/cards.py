@@ -194,7 +194,7 @@ def card_content(credential: Credential, *, data_key: vault.DataKey) -> CardCont
         raise InvalidTransition("this credential is revoked: issue a new one to print")
     commuter = credential.commuter
     return CardContent(
-        full_name=commuter.full_name,
+        full_name=commuter.display_name,
         organisation=commuter.organisation.name,
         home_park=commuter.home_park.value,
         valid_until=commuter.valid_until,

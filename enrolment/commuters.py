@@ -7,6 +7,7 @@ the API, the pages, the bulk import and the command line leave the same trail.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, replace
 from datetime import date
@@ -44,6 +45,14 @@ class Registration:
     home_park: Park
     valid_until: date
     face_only: bool = False
+    chinese_name: str = ""
+    """The name in Chinese characters; ``full_name`` holds the one in Latin letters. Either may be
+    empty, not both."""
+
+
+CHINESE_NAME = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f·・‧ ]+$")
+"""CJK ideographs (with the extensions people's names use), the middle dots of transliterated
+names, and spaces."""
 
 
 def check_staff_access(user: User, commuter: Commuter) -> None:
@@ -70,8 +79,16 @@ def validate_registration(
     """The registration with its fields normalised, or an error saying which field is wrong
     (``field`` in the error's extra)."""
     full_name = " ".join(registration.full_name.split())
-    if not 1 <= len(full_name) <= 200:
-        raise InvalidInput("full_name must be 1 to 200 characters", field="full_name")
+    chinese_name = " ".join(registration.chinese_name.split())
+    if not full_name and not chinese_name:
+        raise InvalidInput(
+            "give the name in Latin letters (full_name), in Chinese characters (chinese_name), or both",
+            field="full_name",
+        )
+    if len(full_name) > 200:
+        raise InvalidInput("full_name must be at most 200 characters", field="full_name")
+    if chinese_name and (len(chinese_name) > 100 or not CHINESE_NAME.match(chinese_name)):
+        raise InvalidInput("chinese_name must be up to 100 Chinese characters", field="chinese_name")
     number = documents.canonical(registration.document_type.value, registration.document_number)
     problem = documents.number_problem(registration.document_type.value, number)
     if problem is not None:
@@ -97,7 +114,7 @@ def validate_registration(
             f"this organisation already registered {registration.document_type.value} {number}",
             field="document_number",
         )
-    return replace(registration, full_name=full_name, document_number=number)
+    return replace(registration, full_name=full_name, chinese_name=chinese_name, document_number=number)
 
 
 def register_commuter(
@@ -147,6 +164,7 @@ def enrol_commuter(
         id=commuter_id,
         organisation_id=registration.organisation_id,
         full_name=registration.full_name,
+        chinese_name=registration.chinese_name or None,
         document_type=registration.document_type.value,
         sealed_document_number=documents.seal_number(
             data_key, commuter_id=commuter_id, number=registration.document_number
@@ -212,7 +230,11 @@ def list_commuters(
             documents.document_index(index_key, document_type=kind.value, number=q) for kind in DocumentType
         ]
         query = query.where(
-            or_(func.lower(Commuter.full_name).like(pattern), Commuter.document_index.in_(indexes))
+            or_(
+                func.lower(Commuter.full_name).like(pattern),
+                Commuter.chinese_name.like(pattern),
+                Commuter.document_index.in_(indexes),
+            )
         )
     query = query.order_by(Commuter.created_at.desc(), Commuter.id).limit(limit).offset(offset)
     found = list(session.scalars(query))

@@ -44,7 +44,7 @@ from enrolment.commuters import Registration
 log = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ("full_name", "document_type", "document_number", "home_park", "valid_until", "photo")
-OPTIONAL_COLUMNS = ("organisation", "face_only")
+OPTIONAL_COLUMNS = ("chinese_name", "organisation", "face_only")
 TRUE_WORDS = {"1", "true", "yes", "y"}
 PHOTO_SEPARATOR = ";"
 """A row's photo column may name several photos of the commuter: ``a.jpg;b.jpg``."""
@@ -190,8 +190,24 @@ def list_jobs(session: Session, *, user: User, limit: int = 20) -> list[ImportJo
 
 def template_csv(*, officer: bool) -> str:
     """A CSV to fill in: the header an import reads, and one example row."""
-    header = ["full_name", "document_type", "document_number", "home_park", "valid_until", "photo"]
-    example = ["Chan Tai Man", "hk_identity_card", "A123456(3)", "hk", "2027-06-30", "chan-tai-man.jpg"]
+    header = [
+        "full_name",
+        "chinese_name",
+        "document_type",
+        "document_number",
+        "home_park",
+        "valid_until",
+        "photo",
+    ]
+    example = [
+        "CHAN Tai Man",
+        "陳大文",
+        "hk_identity_card",
+        "A123456(3)",
+        "hk",
+        "2027-06-30",
+        "chan-tai-man.jpg",
+    ]
     if officer:
         header.append("organisation")
         example.append("Hetao Quantum Lab")
@@ -261,6 +277,7 @@ def _registration(session: Session, values: dict[str, str], *, user: User) -> Re
         raise RowFailed("valid_until", f"{values['valid_until']!r} is not a date like 2027-06-30") from None
     return Registration(
         full_name=values["full_name"],
+        chinese_name=values.get("chinese_name", ""),
         document_type=DocumentType(choice(DocumentType, "document_type")),
         document_number=values["document_number"],
         organisation_id=organisation_id,
@@ -392,7 +409,7 @@ class ImportRunner:
                 session,
                 job,
                 line=line,
-                name=values.get("full_name", ""),
+                name=" ".join(n for n in (values.get("chinese_name", ""), values.get("full_name", "")) if n),
                 commuter_id=commuter_id,
                 failure=failure,
             )

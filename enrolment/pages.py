@@ -392,7 +392,6 @@ def register(
     session: SessionDep,
     context: ContextDep,
     auth: FormStaff,
-    full_name: Annotated[str, Form(max_length=200)],
     document_type: Annotated[str, Form(max_length=40)],
     document_number: Annotated[str, Form(max_length=64)],
     organisation_id: Annotated[str, Form(max_length=40)],
@@ -400,9 +399,12 @@ def register(
     valid_until: Annotated[str, Form(max_length=10)],
     photo: Annotated[list[UploadFile], File()],
     face_only: Annotated[bool, Form()] = False,
+    full_name: Annotated[str, Form(max_length=200)] = "",
+    chinese_name: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     form = {
         "full_name": full_name,
+        "chinese_name": chinese_name,
         "document_type": document_type,
         "document_number": document_number,
         "organisation_id": organisation_id,
@@ -414,6 +416,7 @@ def register(
     try:
         registration = Registration(
             full_name=full_name,
+            chinese_name=chinese_name,
             document_type=DocumentType(document_type),
             document_number=document_number,
             organisation_id=uuid.UUID(organisation_id),

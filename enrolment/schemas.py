@@ -15,7 +15,8 @@ from clearance.db.base import ORMModel
 class CommuterOut(ORMModel):
     id: uuid.UUID
     organisation_id: uuid.UUID
-    full_name: str
+    full_name: str = Field(description="The name in Latin letters as on the document (may be empty)")
+    chinese_name: str | None = Field(default=None, description="The name in Chinese characters")
     document_type: str
     document_number: str
     home_park: Park

@@ -265,7 +265,9 @@ def test_a_bulk_import_with_one_bad_row_enrols_the_rest_and_reports_it(
     with page.expect_download() as template:
         page.click("#import-template")
     header = Path(template.value.path()).read_text().splitlines()[0]
-    assert header == "full_name,document_type,document_number,home_park,valid_until,photo,face_only"
+    assert (
+        header == "full_name,chinese_name,document_type,document_number,home_park,valid_until,photo,face_only"
+    )
     screenshot(page, "bulk-import-form")
     page.set_input_files("input[name=csv]", str(folder / "commuters.csv"))
     page.set_input_files("input[name=photos]", str(folder / "photos.zip"))

@@ -1,8 +1,10 @@
 """Pre-registration over HTTP: photos to templates, bad input refused cleanly, the workflow."""
 
+import io
 import uuid
 from pathlib import Path
 
+import pypdf
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -346,3 +348,47 @@ def test_several_photos_make_one_template_and_a_photo_added_later_needs_other_ey
         files={"photo": ("5.jpg", B.live_photo.read_bytes(), "image/jpeg")},
     )
     assert too_many.status_code == 422 and "at most 3 photos" in too_many.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("latin", "chinese", "shown"),
+    [
+        ("CHAN Tai Man", "陳大文", "陳大文 CHAN Tai Man"),
+        ("", "张伟", "张伟"),
+        ("Maria SANTOS", "", "Maria SANTOS"),
+    ],
+)
+def test_a_commuter_has_a_name_in_chinese_characters_a_name_in_latin_letters_or_both(
+    client: TestClient, world: World, latin: str, chinese: str, shown: str
+) -> None:
+    made = post_commuter(
+        client, world.enroller_a, world.org_a, A.enrolment_photo, full_name=latin, chinese_name=chinese
+    )
+    assert made.status_code == 201, made.text
+    body = made.json()
+    assert (body["full_name"], body["chinese_name"]) == (latin, chinese or None)
+    # Found by either name.
+    for part in filter(None, (latin.split(" ")[0].lower(), chinese[:1])):
+        found = client.get(f"{API}/commuters", headers=world.enroller_a.headers, params={"q": part}).json()
+        assert body["id"] in [c["id"] for c in found], part
+    approved = client.post(f"{API}/commuters/{body['id']}/approve", headers=world.officer.headers)
+    assert approved.status_code == 200
+    card = client.post(
+        f"{API}/commuters/{body['id']}/credentials", headers=world.enroller_a.headers, json={"kind": "static"}
+    ).json()
+    pdf = client.get(f"{API}/credentials/{card['id']}/card.pdf", headers=world.enroller_a.headers)
+    assert pypdf.PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text().splitlines()[0] == shown
+
+
+@pytest.mark.parametrize(
+    ("latin", "chinese", "field"),
+    [("", "", "full_name"), ("", "Chan", "chinese_name"), ("", "陳大文1", "chinese_name")],
+)
+def test_a_registration_without_a_name_or_with_latin_letters_as_the_chinese_name_is_refused(
+    client: TestClient, world: World, latin: str, chinese: str, field: str
+) -> None:
+    refused = post_commuter(
+        client, world.enroller_a, world.org_a, A.enrolment_photo, full_name=latin, chinese_name=chinese
+    )
+    assert refused.status_code == 422, refused.text
+    assert field in refused.json()["detail"]

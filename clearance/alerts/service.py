@@ -90,9 +90,11 @@ def describe_alerts(session: Session, alerts: Iterable[Alert]) -> list[dict[str,
     commuter_ids = {a.commuter_id for a in alerts if a.commuter_id}
     kiosk_ids = {a.kiosk_id for a in alerts if a.kiosk_id}
     names = {
-        row.id: row.full_name
+        row.id: " ".join(name for name in (row.chinese_name, row.full_name) if name)
         for row in session.execute(
-            select(Commuter.id, Commuter.full_name).where(Commuter.id.in_(commuter_ids))
+            select(Commuter.id, Commuter.full_name, Commuter.chinese_name).where(
+                Commuter.id.in_(commuter_ids)
+            )
         )
     }
     kiosks = {k.id: k for k in session.scalars(select(Kiosk).where(Kiosk.id.in_(kiosk_ids)))}

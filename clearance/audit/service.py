@@ -152,7 +152,7 @@ def object_names(session: Session, events: list[AuditEvent]) -> dict[str, str]:
         return list(session.scalars(select(model).where(model.id.in_(ids)))) if ids else []  # type: ignore[attr-defined]
 
     for commuter in each(Commuter, wanted.get("commuter", set())):
-        names[str(commuter.id)] = commuter.full_name
+        names[str(commuter.id)] = commuter.display_name
     for user in each(User, wanted.get("user", set())):
         names[str(user.id)] = user.username
     for kiosk in each(Kiosk, wanted.get("kiosk", set())):
@@ -162,7 +162,7 @@ def object_names(session: Session, events: list[AuditEvent]) -> dict[str, str]:
     for organisation in each(Organisation, wanted.get("organisation", set())):
         names[str(organisation.id)] = organisation.name
     for credential in each(Credential, wanted.get("credential", set())):
-        names[str(credential.id)] = credential.commuter.full_name
+        names[str(credential.id)] = credential.commuter.display_name
     for job in each(ImportJob, wanted.get("import", set())):
         names[str(job.id)] = job.filename
     for alert in each(Alert, wanted.get("alert", set())):

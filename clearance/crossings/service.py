@@ -59,9 +59,11 @@ def describe_crossings(session: Session, crossings: list[Crossing]) -> list[dict
     """Crossings as the dashboard and the event feed show them, with the names of who and where."""
     commuter_ids = {c.commuter_id for c in crossings if c.commuter_id}
     names = {
-        row.id: row.full_name
+        row.id: " ".join(name for name in (row.chinese_name, row.full_name) if name)
         for row in session.execute(
-            select(Commuter.id, Commuter.full_name).where(Commuter.id.in_(commuter_ids))
+            select(Commuter.id, Commuter.full_name, Commuter.chinese_name).where(
+                Commuter.id.in_(commuter_ids)
+            )
         )
     }
     kiosk_ids = {c.kiosk_id for c in crossings}

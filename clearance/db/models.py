@@ -86,6 +86,9 @@ class Commuter(IdMixin, CreatedMixin, Base):
 
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
     full_name: Mapped[str] = mapped_column(String(200))
+    """The name in Latin letters as on the document; empty when the person has only a Chinese one."""
+    chinese_name: Mapped[str | None] = mapped_column(String(100))
+    """The name in Chinese characters, where the person has one."""
     document_type: Mapped[str] = mapped_column(String(32))
     sealed_document_number: Mapped[bytes] = mapped_column(LargeBinary)
     """The travel document number, sealed with the data key (clearance/whitelist/documents.py)."""
@@ -119,6 +122,11 @@ class Commuter(IdMixin, CreatedMixin, Base):
     template: Mapped[FaceTemplate | None] = relationship(
         back_populates="commuter", cascade="all, delete-orphan"
     )
+
+    @property
+    def display_name(self) -> str:
+        """Both names as people read them: the Chinese one first, then the one in Latin letters."""
+        return " ".join(name for name in (self.chinese_name, self.full_name) if name)
 
 
 class FaceTemplate(IdMixin, CreatedMixin, Base):

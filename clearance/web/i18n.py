@@ -85,10 +85,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "What to write": ("填寫內容", "填写内容"),
     "One of:": ("以下其中之一：", "以下其中之一："),
     "optional": ("可選", "可选"),
-    "The name as on the document, 1 to 200 characters.": (
-        "證件上的姓名，1 至 200 個字元。",
-        "证件上的姓名，1 至 200 个字符。",
+    "The name in Latin letters as on the document (up to 200); empty if chinese_name is given.": (
+        "證件上的英文姓名，最多 200 個字元；如有 chinese_name 可留空。",
+        "证件上的英文姓名，最多 200 个字符；如有 chinese_name 可留空。",
     ),
+    "The name in Chinese characters, up to 100.": ("中文姓名，最多 100 個字。", "中文姓名，最多 100 个字。"),
+    "Name in Chinese characters": ("中文姓名", "中文姓名"),
+    "Name in Latin letters, as on the document": ("英文姓名（與證件相同）", "英文姓名（与证件相同）"),
+    "Give one name or both.": ("填寫其中一個姓名或兩者。", "填写其中一个姓名或两者。"),
     "An identity card number with its check digit, like A123456(3); others: 4 to 32 letters or digits.": (
         "香港或內地身份證號碼須連校驗碼，例如 A123456(3)；其他證件：4 至 32 個字母、數字、括號或連字號。",
         "香港或内地身份证号码须连校验码，例如 A123456(3)；其他证件：4 至 32 个字母、数字、括号或连字符。",
