@@ -206,6 +206,7 @@ def test_staff_register_with_a_photo_checked_at_once_and_see_why_a_photo_fails(
     expect(page.locator("#camera")).to_be_hidden()
 
     page.fill("input[name=full_name]", "Browser Registered")
+    page.fill("input[name=chinese_name]", "陳瀏覽")
     page.fill("input[name=document_number]", "BR123456")
     page.select_option("select[name=home_park]", "sz")
     page.set_input_files("#photo", str(C.enrolment_photo))
@@ -218,7 +219,7 @@ def test_staff_register_with_a_photo_checked_at_once_and_see_why_a_photo_fails(
     expect(page.locator("input[name=full_name]")).to_have_value("Browser Registered")
     page.fill("input[name=document_number]", "BR123456")
     page.click("form#register button[type=submit]")
-    expect(page.locator("h1")).to_contain_text("Browser Registered")
+    expect(page.locator("h1")).to_contain_text("陳瀏覽 Browser Registered")
     expect(page.locator("#status")).to_have_text("pending")
     # The page says what happens next.
     expect(page.locator("p.notice")).to_contain_text("an officer other than you approves it")
