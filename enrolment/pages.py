@@ -46,10 +46,6 @@ PHOTO_ADVICE = {
 }
 
 
-def _translator(request: Request, user: User) -> i18n.Translate:
-    return i18n.translator(web.request_language(request, user))
-
-
 @router.get("/commuters")
 def commuter_list(
     request: Request,
@@ -116,7 +112,7 @@ def commuter_page(commuter_id: uuid.UUID, request: Request, session: SessionDep,
     commuter = commuters.get_commuter_or_raise(session, commuter_id, user=auth.user)
     notice = None
     if request.query_params.get("registered") and commuter.status is CommuterStatus.PENDING:
-        notice = _translator(request, auth.user)(
+        notice = web.translator_for(request, auth.user)(
             "Registered. Next, an officer other than you approves it; then issue a credential here."
         )
     return _commuter_page(request, session, auth, commuter, notice=notice)
@@ -133,7 +129,7 @@ def commuter_photo(
 ) -> Response:
     """Show the reference photo once, for a stated purpose; the view goes into the audit trail."""
     commuter = commuters.get_commuter_or_raise(session, commuter_id, user=auth.user)
-    translate = _translator(request, auth.user)
+    translate = web.translator_for(request, auth.user)
     if purpose not in PURPOSES:
         return _commuter_page(
             request, session, auth, commuter, problem=translate("Choose why you need to see the photo.")
@@ -235,7 +231,7 @@ def credential_change(
                 )
     except HetaoError as exc:
         session.refresh(commuter)
-        translate = _translator(request, auth.user)
+        translate = web.translator_for(request, auth.user)
         problem = translate("Give a reason.") if exc.extra.get("field") == "reason" else exc.detail
         return _commuter_page(request, session, auth, commuter, problem=problem)
     return RedirectResponse(f"/commuters/{commuter.id}", status_code=303)
@@ -266,7 +262,7 @@ def commuter_action(
                 )
     except HetaoError as exc:
         session.refresh(commuter)
-        translate = _translator(request, auth.user)
+        translate = web.translator_for(request, auth.user)
         problem = translate("Give a reason.") if exc.extra.get("field") == "reason" else exc.detail
         return _commuter_page(request, session, auth, commuter, problem=problem)
     return RedirectResponse(f"/commuters/{commuter.id}", status_code=303)
@@ -281,7 +277,7 @@ def approve_registrations(
 ) -> Response:
     """Approve several pending registrations from the queue at once; each is approved (four eyes
     still holding) or not on its own, and the queue says which were not and why."""
-    translate = _translator(request, auth.user)
+    translate = web.translator_for(request, auth.user)
     approved, refused = 0, []
     for commuter_id in commuter[:200]:
         try:
@@ -364,7 +360,7 @@ def check_photo(
     photo: Annotated[UploadFile, File()],
 ) -> JSONResponse:
     """The photo checks alone, run as soon as a photo is chosen; nothing is stored."""
-    translate = _translator(request, auth.user)
+    translate = web.translator_for(request, auth.user)
     try:
         template = photos.template_from_upload(
             read_upload(photo, settings=context.settings), settings=context.settings, metrics=context.metrics
@@ -412,7 +408,7 @@ def register(
         "valid_until": valid_until,
         "face_only": face_only,
     }
-    translate = _translator(request, auth.user)
+    translate = web.translator_for(request, auth.user)
     try:
         registration = Registration(
             full_name=full_name,
@@ -541,7 +537,7 @@ def import_progress(
     job_id: uuid.UUID, request: Request, session: SessionDep, auth: PageStaff
 ) -> JSONResponse:
     job = imports.get_job_or_raise(session, job_id, user=auth.user)
-    translate = _translator(request, auth.user)
+    translate = web.translator_for(request, auth.user)
     return JSONResponse(
         {
             "status": job.status.value,

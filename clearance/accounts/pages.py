@@ -66,7 +66,7 @@ def login(
     next: Annotated[str, Form(max_length=500)] = "/",
 ) -> Response:
     web.check_login_csrf(request, csrf_token, settings=context.settings)
-    translate = i18n.translator(web.request_language(request, None))
+    translate = web.translator_for(request, None)
     actor = Actor(ip=client_ip(request))
     try:
         signed_in = accounts.sign_in(

@@ -18,7 +18,6 @@ from clearance.crossings import service as crossings
 from clearance.dashboard import chart, live
 from clearance.dashboard import service as dashboard
 from clearance.db.events import Event
-from clearance.web import i18n
 from clearance.web import pages as web
 from clearance.web.deps import ContextDep, SessionDep
 from clearance.web.pages import FormOfficer, PageOfficer, render
@@ -30,7 +29,7 @@ LIVE_ROWS = 50
 
 def _stats_context(session: SessionDep, request: Request, auth: web.PageAuth) -> dict[str, Any]:
     overview = dashboard.overview(session, now=utcnow())
-    translate = i18n.translator(web.request_language(request, auth.user))
+    translate = web.translator_for(request, auth.user)
     return {"stats": overview, "chart": chart.hourly_chart(overview["hourly"], translate)}
 
 
@@ -56,7 +55,7 @@ def dashboard_stats(request: Request, session: SessionDep, auth: PageOfficer) ->
 @router.get("/dashboard/events")
 def dashboard_events(request: Request, context: ContextDep, auth: PageOfficer) -> StreamingResponse:
     """The live view's feed: each event carries its row already rendered in the viewer's language."""
-    translate = i18n.translator(web.request_language(request, auth.user))
+    translate = web.translator_for(request, auth.user)
     row = web.templates.get_template("_crossing_row.html").module.crossing_row  # type: ignore[attr-defined]
     last_event_id = request.headers.get("last-event-id")
 
@@ -117,7 +116,7 @@ def queue_override(
     decision: Annotated[Decision, Form()],
     reason: Annotated[str, Form(max_length=500)],
 ) -> Response:
-    translate = i18n.translator(web.request_language(request, auth.user))
+    translate = web.translator_for(request, auth.user)
     try:
         with session.begin_nested():
             decided = crossings.decide_referral(
@@ -151,7 +150,7 @@ def queue_acknowledge(
     auth: FormOfficer,
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    translate = i18n.translator(web.request_language(request, auth.user))
+    translate = web.translator_for(request, auth.user)
     try:
         with session.begin_nested():
             alerts.acknowledge_alert(

@@ -75,14 +75,14 @@ def admin_kiosk(
     """Switch a kiosk off (its key is refused from its next call) or on, or give it a new key,
     shown on this page once."""
 
-    def switch() -> tuple[str, str | None]:
-        translate = _translate(request, auth)
+    def switch(translate: i18n.Translate) -> tuple[str, str | None]:
         kiosk = stations.get_kiosk_or_raise(session, kiosk_id)
         name = f"{kiosk.checkpoint.name}/{kiosk.name}"
         if action == "rekey":
             api_key = stations.rekey_kiosk(session, kiosk=kiosk, actor=auth.actor)
-            said = "Kiosk {name} has a new API key, shown only now: give it to the kiosk as --key."
-            return translate(said, name=name), api_key
+            return translate(
+                "Kiosk {name} has a new API key, shown only now: give it to the kiosk as --key.", name=name
+            ), api_key
         stations.set_kiosk_active(
             session, kiosk=kiosk, active=action == "enable", actor=auth.actor, reason=reason
         )
@@ -106,14 +106,14 @@ def admin_user(
     """Switch a staff account off (signed out everywhere, tokens refused) or on, or give it a new
     generated password, shown on this page once."""
 
-    def switch() -> tuple[str, str | None]:
-        translate = _translate(request, auth)
+    def switch(translate: i18n.Translate) -> tuple[str, str | None]:
         user = accounts.get_user_or_raise(session, user_id)
         if action == "password":
             password = security.generate_password()
             accounts.reset_password(session, user=user, password=password, actor=auth.actor)
-            said = "New password for {name}, shown only now; their browser sessions ended."
-            return translate(said, name=user.username), password
+            return translate(
+                "New password for {name}, shown only now; their browser sessions ended.", name=user.username
+            ), password
         accounts.set_user_active(
             session, user=user, active=action == "enable", actor=auth.actor, reason=reason
         )
@@ -129,20 +129,16 @@ def _act(
     session: SessionDep,
     context: ContextDep,
     auth: PageAuth,
-    action: Callable[[], tuple[str, str | None]],
+    action: Callable[[i18n.Translate], tuple[str, str | None]],
 ) -> Response:
-    """Do ``action`` (which says what it did, and a secret to show once); the page again, saying
-    so, or saying why it could not."""
+    """Do ``action`` (which says, in the viewer's language, what it did, and gives a secret to
+    show once); the page again, saying so, or saying why it could not."""
     try:
         with session.begin_nested():
-            notice, secret = action()
+            notice, secret = action(web.translator_for(request, auth.user))
     except HetaoError as exc:
         return _admin(request, session, context, auth, problem=exc.detail)
     return _admin(request, session, context, auth, notice=notice, secret=secret)
-
-
-def _translate(request: Request, auth: PageAuth) -> i18n.Translate:
-    return i18n.translator(web.request_language(request, auth.user))
 
 
 @router.post("/admin/organisations")
@@ -154,9 +150,9 @@ def admin_create_organisation(
     name: Name,
     park: Annotated[Park, Form()],
 ) -> Response:
-    def create() -> tuple[str, str | None]:
+    def create(translate: i18n.Translate) -> tuple[str, str | None]:
         made = accounts.create_organisation(session, name=name, park=park, actor=auth.actor)
-        return _translate(request, auth)("Organisation {name} created.", name=made.name), None
+        return translate("Organisation {name} created.", name=made.name), None
 
     return _act(request, session, context, auth, create)
 
@@ -171,10 +167,10 @@ def admin_edit_organisation(
     name: Name,
     park: Annotated[Park, Form()],
 ) -> Response:
-    def edit() -> tuple[str, str | None]:
+    def edit(translate: i18n.Translate) -> tuple[str, str | None]:
         organisation = accounts.get_organisation_or_raise(session, organisation_id)
         accounts.edit_organisation(session, organisation=organisation, name=name, park=park, actor=auth.actor)
-        return _translate(request, auth)("Saved: {name}.", name=organisation.name), None
+        return translate("Saved: {name}.", name=organisation.name), None
 
     return _act(request, session, context, auth, edit)
 
@@ -199,7 +195,7 @@ def admin_create_user(
     """A staff account with a generated password, shown once (they change nothing: an
     administrator hands it over)."""
 
-    def create() -> tuple[str, str | None]:
+    def create(translate: i18n.Translate) -> tuple[str, str | None]:
         password = security.generate_password()
         organisation_id = _organisation_id(organisation) if role is Role.ENROLLER else None
         made = accounts.create_user(
@@ -210,9 +206,7 @@ def admin_create_user(
             organisation_id=organisation_id,
             actor=auth.actor,
         )
-        said = _translate(request, auth)(
-            "Account {name} created; its password, shown only now:", name=made.username
-        )
+        said = translate("Account {name} created; its password, shown only now:", name=made.username)
         return said, password
 
     return _act(request, session, context, auth, create)
@@ -228,11 +222,11 @@ def admin_edit_user(
     role: Annotated[Role, Form()],
     organisation: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
-    def edit() -> tuple[str, str | None]:
+    def edit(translate: i18n.Translate) -> tuple[str, str | None]:
         user = accounts.get_user_or_raise(session, user_id)
         organisation_id = _organisation_id(organisation) if role is Role.ENROLLER else None
         accounts.edit_user(session, user=user, role=role, organisation_id=organisation_id, actor=auth.actor)
-        return _translate(request, auth)("Saved: {name}.", name=user.username), None
+        return translate("Saved: {name}.", name=user.username), None
 
     return _act(request, session, context, auth, edit)
 
@@ -247,7 +241,7 @@ def admin_create_checkpoint(
     bridge: Annotated[Bridge, Form()],
     face_only: Annotated[bool, Form()] = False,
 ) -> Response:
-    def create() -> tuple[str, str | None]:
+    def create(translate: i18n.Translate) -> tuple[str, str | None]:
         made = stations.create_checkpoint(
             session,
             name=name,
@@ -256,7 +250,7 @@ def admin_create_checkpoint(
             face_only_bound=context.settings.face_only_max_gallery,
             actor=auth.actor,
         )
-        return _translate(request, auth)("Checkpoint {name} created.", name=made.name), None
+        return translate("Checkpoint {name} created.", name=made.name), None
 
     return _act(request, session, context, auth, create)
 
@@ -271,7 +265,7 @@ def admin_edit_checkpoint(
     name: Name,
     face_only: Annotated[bool, Form()] = False,
 ) -> Response:
-    def edit() -> tuple[str, str | None]:
+    def edit(translate: i18n.Translate) -> tuple[str, str | None]:
         checkpoint = stations.get_checkpoint_or_raise(session, checkpoint_id)
         stations.edit_checkpoint(
             session,
@@ -281,7 +275,7 @@ def admin_edit_checkpoint(
             face_only_bound=context.settings.face_only_max_gallery,
             actor=auth.actor,
         )
-        return _translate(request, auth)("Saved: {name}.", name=checkpoint.name), None
+        return translate("Saved: {name}.", name=checkpoint.name), None
 
     return _act(request, session, context, auth, edit)
 
@@ -296,12 +290,12 @@ def admin_create_kiosk(
     name: Name,
     direction: Annotated[Direction, Form()],
 ) -> Response:
-    def create() -> tuple[str, str | None]:
+    def create(translate: i18n.Translate) -> tuple[str, str | None]:
         at = stations.get_checkpoint_or_raise(session, checkpoint)
         kiosk, api_key = stations.create_kiosk(
             session, checkpoint=at, name=name, direction=direction, actor=auth.actor
         )
-        said = _translate(request, auth)(
+        said = translate(
             "Kiosk {name} created; its API key, shown only now: give it to the kiosk as --key.",
             name=f"{at.name}/{kiosk.name}",
         )
@@ -319,9 +313,9 @@ def admin_rename_kiosk(
     auth: FormAdmin,
     name: Name,
 ) -> Response:
-    def rename() -> tuple[str, str | None]:
+    def rename(translate: i18n.Translate) -> tuple[str, str | None]:
         kiosk = stations.get_kiosk_or_raise(session, kiosk_id)
         stations.edit_kiosk(session, kiosk=kiosk, name=name, actor=auth.actor)
-        return _translate(request, auth)("Saved: {name}.", name=f"{kiosk.checkpoint.name}/{kiosk.name}"), None
+        return translate("Saved: {name}.", name=f"{kiosk.checkpoint.name}/{kiosk.name}"), None
 
     return _act(request, session, context, auth, rename)

@@ -168,6 +168,11 @@ def request_language(request: Request, user: User | None) -> str:
     return i18n.from_accept_language(request.headers.get("accept-language", ""))
 
 
+def translator_for(request: Request, user: User | None) -> i18n.Translate:
+    """Text in the language this page is shown in (``request_language``)."""
+    return i18n.translator(request_language(request, user))
+
+
 def render(
     request: Request,
     name: str,
