@@ -64,20 +64,13 @@ def edit_organisation(
         select(Organisation).where(Organisation.name == new_name)
     ):
         raise Conflict(f"an organisation named {new_name!r} already exists")
-    detail = audit.changed(
-        {"name": (organisation.name, new_name), "park": (organisation.park, park or organisation.park)}
-    )
-    if detail is None:
-        return organisation
-    organisation.name, organisation.park = new_name, park or organisation.park
-    session.flush()
-    audit.record_event(
+    audit.record_edit(
         session,
         actor=actor,
         action="edit_organisation",
+        target=organisation,
         object_type="organisation",
-        object_id=organisation.id,
-        detail=detail,
+        changes={"name": new_name, "park": park or organisation.park},
     )
     return organisation
 
@@ -220,18 +213,18 @@ def edit_user(
         raise InvalidInput(f"a user with role {new_role.value} does not belong to an organisation")
     else:
         new_organisation = None
-    detail = audit.changed(
-        {"role": (user.role, new_role), "organisation": (user.organisation_id, new_organisation)}
+    role_changes = new_role is not user.role
+    audit.record_edit(
+        session,
+        actor=actor,
+        action="edit_user",
+        target=user,
+        object_type="user",
+        changes={"role": new_role, "organisation_id": new_organisation},
+        labels={"organisation_id": "organisation"},
     )
-    if detail is None:
-        return user
-    if new_role is not user.role:
+    if role_changes:
         end_web_sessions(session, user=user)
-    user.role, user.organisation_id = new_role, new_organisation
-    session.flush()
-    audit.record_event(
-        session, actor=actor, action="edit_user", object_type="user", object_id=user.id, detail=detail
-    )
     return user
 
 

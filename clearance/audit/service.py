@@ -89,14 +89,37 @@ def record_event(
     return event
 
 
-def changed(fields: dict[str, tuple[object, object]]) -> str | None:
-    """An edit's audit detail: each field that changed, old value to new (None when nothing did)."""
+def record_edit(
+    session: Session,
+    *,
+    actor: Actor,
+    action: str,
+    target: Any,
+    object_type: str,
+    changes: dict[str, object],
+    labels: dict[str, str] | None = None,
+) -> bool:
+    """Set ``changes`` (attribute name to new value) on ``target`` and record the edit, its detail
+    naming each field that changed, old value to new (under ``labels`` where a field is shown by
+    another name); False, with nothing changed or recorded, when every value is already so."""
 
     def shown(value: object) -> str:
         return repr(getattr(value, "value", value))
 
-    parts = [f"{name} {shown(old)} -> {shown(new)}" for name, (old, new) in fields.items() if old != new]
-    return ", ".join(parts) or None
+    changed = {field: new for field, new in changes.items() if getattr(target, field) != new}
+    if not changed:
+        return False
+    detail = ", ".join(
+        f"{(labels or {}).get(field, field)} {shown(getattr(target, field))} -> {shown(new)}"
+        for field, new in changed.items()
+    )
+    for field, new in changed.items():
+        setattr(target, field, new)
+    session.flush()
+    record_event(
+        session, actor=actor, action=action, object_type=object_type, object_id=target.id, detail=detail
+    )
+    return True
 
 
 def list_events(

@@ -102,20 +102,13 @@ def edit_checkpoint(
         check_face_only(session, bound=face_only_bound)
     if new_name != checkpoint.name and session.scalar(select(Checkpoint).where(Checkpoint.name == new_name)):
         raise Conflict(f"a checkpoint named {new_name!r} already exists")
-    detail = audit.changed(
-        {"name": (checkpoint.name, new_name), "face_only": (checkpoint.face_only, new_face_only)}
-    )
-    if detail is None:
-        return checkpoint
-    checkpoint.name, checkpoint.face_only = new_name, new_face_only
-    session.flush()
-    audit.record_event(
+    audit.record_edit(
         session,
         actor=actor,
         action="edit_checkpoint",
+        target=checkpoint,
         object_type="checkpoint",
-        object_id=checkpoint.id,
-        detail=detail,
+        changes={"name": new_name, "face_only": new_face_only},
     )
     return checkpoint
 
@@ -224,13 +217,13 @@ def edit_kiosk(session: Session, *, kiosk: Kiosk, actor: Actor, name: str) -> Ki
         select(Kiosk).where(Kiosk.checkpoint_id == kiosk.checkpoint_id, Kiosk.name == new_name)
     ):
         raise Conflict(f"checkpoint {kiosk.checkpoint.name!r} already has a kiosk named {new_name!r}")
-    detail = audit.changed({"name": (kiosk.name, new_name)})
-    if detail is None:
-        return kiosk
-    kiosk.name = new_name
-    session.flush()
-    audit.record_event(
-        session, actor=actor, action="edit_kiosk", object_type="kiosk", object_id=kiosk.id, detail=detail
+    audit.record_edit(
+        session,
+        actor=actor,
+        action="edit_kiosk",
+        target=kiosk,
+        object_type="kiosk",
+        changes={"name": new_name},
     )
     return kiosk
 
