@@ -268,13 +268,20 @@ def run(
                 flush=True,
             )
 
+    line_text, line_at = "", float("-inf")
+
+    def status_now(t: float) -> str:
+        """The officer's status line, read from the store at most once a second, not every frame."""
+        nonlocal line_text, line_at
+        if t - line_at >= 1.0:
+            line_text, line_at = status_line(store, status, info.direction), t
+        return line_text
+
     try:
         for frame in sources.frames(source, loop=not once):
             announce(station.handle(frame.image, frame.t))
             follow_screen(frame.t)
-            if screen is not None and not screen.show(
-                frame.image, station.guidance, status_line(store, status, info.direction)
-            ):
+            if screen is not None and not screen.show(frame.image, station.guidance, status_now(frame.t)):
                 break
             if stop.is_set():
                 break

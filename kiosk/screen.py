@@ -72,22 +72,23 @@ def _fitted(
 
 
 def _lines(text: str, draw: ImageDraw.ImageDraw, name: str, *, width: int, size: int) -> list[str]:
-    """``text`` broken into at most two lines that fit ``width`` at ``size`` (English at a
-    space, Chinese at a comma)."""
-    if draw.textlength(text, font=font(name, size)) <= width:
+    """``text`` broken into at most two lines that fit ``width`` at ``size``: at a full-width
+    comma or a colon where it has one, else after the most words that fit."""
+
+    def fits(line: str) -> bool:
+        return draw.textlength(line, font=font(name, size)) <= width
+
+    if fits(text):
         return [text]
-    for cut in ("，", ": ", " "):
+    for cut in ("，", ": "):
         if cut in text:
-            head, _, tail = text.rpartition(cut) if cut == " " else text.partition(cut)
-            if cut == " ":
-                # The last space that leaves the head short enough.
-                words = text.split(" ")
-                for n in range(len(words) - 1, 0, -1):
-                    head, tail = " ".join(words[:n]), " ".join(words[n:])
-                    if draw.textlength(head, font=font(name, size)) <= width:
-                        return [head, tail]
-            return [head + (cut.strip() if cut != " " else ""), tail]
-    return [text]
+            head, _, tail = text.partition(cut)
+            return [head + cut.strip(), tail]
+    words = text.split(" ")
+    for n in range(len(words) - 1, 0, -1):
+        if fits(" ".join(words[:n])):
+            return [" ".join(words[:n]), " ".join(words[n:])]
+    return [words[0], " ".join(words[1:])] if len(words) > 1 else [text]
 
 
 def _sign(draw: ImageDraw.ImageDraw, guidance: Guidance, centre: tuple[int, int], radius: int) -> None:
