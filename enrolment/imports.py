@@ -37,7 +37,7 @@ from clearance.core.settings import Settings
 from clearance.core.zone import utcnow
 from clearance.custody.keys import Keyring
 from clearance.db.engine import after_commit
-from clearance.db.models import ImportJob, ImportRow, Organisation, User
+from clearance.db.models import ImportJob, ImportRow, Organisation, User, person_name
 from enrolment import commuters, photos
 from enrolment.commuters import Registration
 
@@ -409,7 +409,7 @@ class ImportRunner:
                 session,
                 job,
                 line=line,
-                name=" ".join(n for n in (values.get("chinese_name", ""), values.get("full_name", "")) if n),
+                name=person_name(values.get("chinese_name"), values.get("full_name")),
                 commuter_id=commuter_id,
                 failure=failure,
             )

@@ -30,7 +30,7 @@ from clearance.core.errors import InvalidTransition, NotFound
 from clearance.core.reasons import Reason
 from clearance.core.zone import utcnow
 from clearance.db import events
-from clearance.db.models import Alert, Commuter, Crossing, Kiosk
+from clearance.db.models import Alert, Commuter, Crossing, Kiosk, person_name
 
 MISMATCH_WINDOW = timedelta(minutes=10)
 MISMATCH_LIMIT = 3
@@ -90,7 +90,7 @@ def describe_alerts(session: Session, alerts: Iterable[Alert]) -> list[dict[str,
     commuter_ids = {a.commuter_id for a in alerts if a.commuter_id}
     kiosk_ids = {a.kiosk_id for a in alerts if a.kiosk_id}
     names = {
-        row.id: " ".join(name for name in (row.chinese_name, row.full_name) if name)
+        row.id: person_name(row.chinese_name, row.full_name)
         for row in session.execute(
             select(Commuter.id, Commuter.full_name, Commuter.chinese_name).where(
                 Commuter.id.in_(commuter_ids)

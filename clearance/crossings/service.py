@@ -19,7 +19,7 @@ from clearance.core.errors import InvalidInput, InvalidTransition, NotFound
 from clearance.core.reasons import Reason
 from clearance.core.rules import Outcome
 from clearance.db import events
-from clearance.db.models import Checkpoint, Commuter, Crossing, Kiosk
+from clearance.db.models import Checkpoint, Commuter, Crossing, Kiosk, person_name
 
 
 def record_crossing(
@@ -59,7 +59,7 @@ def describe_crossings(session: Session, crossings: list[Crossing]) -> list[dict
     """Crossings as the dashboard and the event feed show them, with the names of who and where."""
     commuter_ids = {c.commuter_id for c in crossings if c.commuter_id}
     names = {
-        row.id: " ".join(name for name in (row.chinese_name, row.full_name) if name)
+        row.id: person_name(row.chinese_name, row.full_name)
         for row in session.execute(
             select(Commuter.id, Commuter.full_name, Commuter.chinese_name).where(
                 Commuter.id.in_(commuter_ids)

@@ -80,6 +80,11 @@ class WebSession(CreatedMixin, Base):
     user: Mapped[User] = relationship()
 
 
+def person_name(chinese_name: str | None, full_name: str | None) -> str:
+    """A commuter's names as people read them: the Chinese one first, then the one in Latin letters."""
+    return " ".join(name for name in (chinese_name, full_name) if name)
+
+
 class Commuter(IdMixin, CreatedMixin, Base):
     __tablename__ = "commuters"
     __table_args__ = (UniqueConstraint("organisation_id", "document_type", "document_index"),)
@@ -125,8 +130,7 @@ class Commuter(IdMixin, CreatedMixin, Base):
 
     @property
     def display_name(self) -> str:
-        """Both names as people read them: the Chinese one first, then the one in Latin letters."""
-        return " ".join(name for name in (self.chinese_name, self.full_name) if name)
+        return person_name(self.chinese_name, self.full_name)
 
 
 class FaceTemplate(IdMixin, CreatedMixin, Base):
