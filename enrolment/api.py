@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import base64
+import json
 import uuid
 from datetime import date, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
@@ -28,9 +29,17 @@ from clearance.core.errors import (
 from clearance.core.zone import utcnow
 from clearance.db.models import Commuter, Credential, ImportJob
 from clearance.vision import qr
-from clearance.web.deps import ContextDep, CurrentStaff, OfficerActor, SessionDep, StaffActor, read_upload
+from clearance.web.deps import (
+    ContextDep,
+    CurrentStaff,
+    OfficerActor,
+    SessionDep,
+    StaffActor,
+    client_ip,
+    read_upload,
+)
 from clearance.whitelist import biometrics
-from enrolment import cards, commuters, imports, issuing
+from enrolment import cards, commuters, imports, issuing, passes
 from enrolment.commuters import Registration
 from enrolment.schemas import (
     CommuterOut,
@@ -40,6 +49,8 @@ from enrolment.schemas import (
     CredentialOut,
     ImportJobOut,
     ImportRowOut,
+    PassActivate,
+    PassProof,
     ReasonRequired,
     StatusChange,
 )
@@ -295,28 +306,41 @@ def revoke(
     responses=responses(*AUTH_ERRORS, NotFound, InvalidTransition, InvalidInput),
 )
 def create_credential(
+    request: Request,
     commuter: CommuterDep,
     session: SessionDep,
     context: ContextDep,
     actor: StaffActor,
     body: CredentialCreate | None = None,
 ) -> CredentialIssued:
-    """Issue a signed credential to an active commuter (a dynamic one comes with its code key)."""
+    """Issue a signed credential to an active commuter (a dynamic one comes with its code key, or
+    as a phone pass with its activation link)."""
+    wanted = body or CredentialCreate()
     issued = issuing.issue_credential(
         session,
         commuter=commuter,
-        kind=(body or CredentialCreate()).kind,
+        kind=wanted.kind,
         actor=actor,
         keyring=context.keyring,
         lifetime=timedelta(days=context.settings.credential_days),
         now=utcnow(),
+        activation=wanted.phone_pass,
     )
-    return issued_out(issued)
+    return issued_out(issued, request)
 
 
-def issued_out(issued: issuing.Issued) -> CredentialIssued:
+def activation_link(request: Request, issued: issuing.Issued) -> str | None:
+    """The link a phone pass is activated from, on this server (the token after ``#``)."""
+    if issued.activation_token is None:
+        return None
+    fragment = passes.activation_fragment(issued.credential.id, issued.activation_token)
+    return f"{str(request.base_url).rstrip('/')}/pass/#{fragment}"
+
+
+def issued_out(issued: issuing.Issued, request: Request) -> CredentialIssued:
     out = CredentialIssued.model_validate(issued.credential)
     out.secret = base64.b64encode(issued.secret).decode() if issued.secret else None
+    out.activation_link = activation_link(request, issued)
     return out
 
 
@@ -374,6 +398,7 @@ def revoke_credential(
     responses=responses(*AUTH_ERRORS, NotFound, InvalidTransition, InvalidInput),
 )
 def replace_credential(
+    request: Request,
     credential: CredentialDep,
     session: SessionDep,
     context: ContextDep,
@@ -381,7 +406,8 @@ def replace_credential(
     body: CredentialChange,
 ) -> CredentialIssued:
     """Revoke one credential and issue a new one of the same kind in one step (a lost card or
-    phone); a reason is required. A dynamic one comes with its new code key."""
+    phone); a reason is required. A dynamic one comes with its new code key, a phone pass with
+    its new activation link."""
     issued = issuing.replace_credential(
         session,
         credential=credential,
@@ -391,7 +417,80 @@ def replace_credential(
         lifetime=timedelta(days=context.settings.credential_days),
         now=utcnow(),
     )
-    return issued_out(issued)
+    return issued_out(issued, request)
+
+
+@router.post("/pass/activate", responses=responses(NotFound, InvalidTransition, InvalidInput))
+def activate_pass(
+    body: PassActivate, request: Request, session: SessionDep, context: ContextDep
+) -> dict[str, Any]:
+    """The commuter's phone activates its pass with the token from the activation link and the
+    code key it made (no sign-in: the token is the proof). Works once."""
+    try:
+        key = base64.b64decode(body.key, validate=True)
+    except ValueError:
+        raise InvalidInput("the key is not base64", field="key") from None
+    view = passes.activate_pass(
+        session,
+        credential_id=body.credential_id,
+        token=body.token,
+        key=key,
+        ip=client_ip(request),
+        data_key=context.keyring.data_key,
+        now=utcnow(),
+    )
+    return view.as_dict()
+
+
+def _proven(body: PassProof, purpose: passes.Purpose, session: SessionDep, context: ContextDep) -> Credential:
+    try:
+        proof = base64.b64decode(body.proof, validate=True)
+    except ValueError:
+        raise InvalidInput("the proof is not base64", field="proof") from None
+    return passes.check_proof(
+        session,
+        credential_id=body.credential_id,
+        purpose=purpose,
+        at=body.time,
+        proof=proof,
+        data_key=context.keyring.data_key,
+        now=utcnow(),
+    )
+
+
+@router.post("/pass/status", responses=responses(NotFound, InvalidInput))
+def pass_status(
+    body: PassProof, request: Request, session: SessionDep, context: ContextDep
+) -> dict[str, Any]:
+    """What the pass shows beside its code: validity and the holder's recent crossings, for the
+    phone that proves it holds the pass's key. A revoked pass has no key left: it learns that it
+    was revoked, and when, and nothing else."""
+    revoked_at = passes.revocation(session, credential_id=body.credential_id)
+    if revoked_at is not None:
+        return {
+            "credential_id": str(body.credential_id),
+            "state": "revoked",
+            "revoked_at": revoked_at.isoformat(),
+        }
+    credential = _proven(body, "status", session, context)
+    return passes.pass_status(session, credential=credential, ip=client_ip(request), now=utcnow())
+
+
+@router.post("/pass/data", responses=responses(NotFound, InvalidInput))
+def pass_personal_data(
+    body: PassProof, request: Request, session: SessionDep, context: ContextDep
+) -> Response:
+    """A data access request: everything held about the pass's holder, as a JSON file, for the
+    phone that proves it holds the pass's key."""
+    credential = _proven(body, "data", session, context)
+    data = passes.personal_data(
+        session, credential=credential, ip=client_ip(request), data_key=context.keyring.data_key, now=utcnow()
+    )
+    return Response(
+        json.dumps(data, ensure_ascii=False, indent=2),
+        media_type="application/json",
+        headers={"Content-Disposition": 'attachment; filename="hetao-my-data.json"'},
+    )
 
 
 def get_import_runner(request: Request) -> imports.ImportRunner:

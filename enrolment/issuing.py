@@ -19,6 +19,7 @@ from clearance.core.zone import end_of_day
 from clearance.custody import keys
 from clearance.db.models import Commuter, Credential, User
 from clearance.whitelist import service as whitelist
+from enrolment import passes
 from enrolment.commuters import check_staff_access
 
 
@@ -27,6 +28,8 @@ class Issued:
     credential: Credential
     secret: bytes | None
     """A dynamic credential's code key, for the holder's phone; returned once, never again."""
+    activation_token: str | None = None
+    """A phone pass's one-time activation token (``enrolment.passes``), returned once."""
 
 
 def issue_credential(
@@ -38,9 +41,16 @@ def issue_credential(
     keyring: keys.Keyring,
     lifetime: timedelta,
     now: datetime,
+    activation: bool = False,
 ) -> Issued:
     """A signed credential for an active commuter, valid until the earlier of ``now + lifetime``
-    and the end of the commuter's registration."""
+    and the end of the commuter's registration.
+
+    A dynamic credential comes with its code key (for an API client to hand to the phone it
+    serves), or with ``activation`` for a phone pass: a one-time activation token instead, and
+    no code key until the commuter's phone makes one (``passes.activate_pass``)."""
+    if activation and kind is not CredentialKind.DYNAMIC:
+        raise InvalidInput("only a dynamic credential is activated on a phone", field="kind")
     assert actor.user is not None
     if commuter.status is not CommuterStatus.ACTIVE:
         raise InvalidTransition(
@@ -61,7 +71,11 @@ def issue_credential(
     )
     # The payload carries whole seconds; store the same instant it states.
     expires_at = expires_at.replace(microsecond=0)
-    secret = secrets.token_bytes(credentials.SECRET_BYTES) if kind is CredentialKind.DYNAMIC else None
+    dynamic = kind is CredentialKind.DYNAMIC and not activation
+    secret = secrets.token_bytes(credentials.SECRET_BYTES) if dynamic else None
+    token, token_hash, activation_expires_at = (
+        passes.new_activation(now) if activation else (None, None, None)
+    )
     credential = Credential(
         id=credential_id,
         commuter_id=commuter.id,
@@ -76,6 +90,8 @@ def issue_credential(
             if secret
             else None
         ),
+        activation_hash=token_hash,
+        activation_expires_at=activation_expires_at,
     )
     session.add(credential)
     whitelist.touch(session, commuter)
@@ -86,9 +102,9 @@ def issue_credential(
         action="issue_credential",
         object_type="commuter",
         object_id=commuter.id,
-        detail=f"{kind.value} credential {credential.id}",
+        detail=f"{kind.value} credential {credential.id}" + (" for a phone pass" if activation else ""),
     )
-    return Issued(credential=credential, secret=secret)
+    return Issued(credential=credential, secret=secret, activation_token=token)
 
 
 def get_credential_or_raise(session: Session, credential_id: uuid.UUID, *, user: User) -> Credential:
@@ -170,14 +186,17 @@ def replace_credential(
     keyring: keys.Keyring,
     lifetime: timedelta,
     now: datetime,
+    activation: bool | None = None,
 ) -> Issued:
     """A lost card or phone replaced in one step: the credential revoked (with ``reason``) and a
-    new one of the same kind issued, or neither."""
+    new one of the same kind issued, or neither; a phone pass by a phone pass unless
+    ``activation`` says otherwise."""
     if not reason.strip():
         raise InvalidInput("say why the credential is replaced (lost card, lost phone...)", field="reason")
     revoke_credential(session, credential=credential, actor=actor, now=now, reason=f"replaced: {reason}")
     return issue_credential(
         session,
+        activation=credential.activation_hash is not None if activation is None else activation,
         commuter=credential.commuter,
         kind=credential.kind,
         actor=actor,

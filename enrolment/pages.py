@@ -22,13 +22,14 @@ from clearance.core.zone import local_today, utcnow
 from clearance.crossings import service as crossings
 from clearance.dashboard.pages import queue_page
 from clearance.db.models import Commuter, Organisation, User
+from clearance.vision import qr
 from clearance.web import i18n
 from clearance.web import pages as web
 from clearance.web.deps import ContextDep, SessionDep, read_upload
 from clearance.web.pages import FormOfficer, FormStaff, PageStaff, render
 from clearance.whitelist import biometrics
 from enrolment import commuters, imports, issuing, photos
-from enrolment.api import ImportRunnerDep, card_response, start_import
+from enrolment.api import ImportRunnerDep, activation_link, card_response, start_import
 from enrolment.commuters import Registration
 
 router = APIRouter(include_in_schema=False)
@@ -180,10 +181,12 @@ def commuter_credential(
     auth: FormStaff,
     kind: Annotated[CredentialKind, Form()] = CredentialKind.STATIC,
 ) -> Response:
+    """Issue a card, or a phone pass: its one-time activation link is shown on this answer only
+    (as a QR code to scan with the commuter's phone), never again."""
     commuter = commuters.get_commuter_or_raise(session, commuter_id, user=auth.user)
     try:
         with session.begin_nested():
-            issuing.issue_credential(
+            issued = issuing.issue_credential(
                 session,
                 commuter=commuter,
                 kind=kind,
@@ -191,10 +194,28 @@ def commuter_credential(
                 keyring=context.keyring,
                 lifetime=timedelta(days=context.settings.credential_days),
                 now=utcnow(),
+                activation=kind is CredentialKind.DYNAMIC,
             )
     except HetaoError as exc:
         return _commuter_page(request, session, auth, commuter, problem=exc.detail)
-    return RedirectResponse(f"/commuters/{commuter.id}", status_code=303)
+    return _after_issue(request, session, auth, commuter, issued)
+
+
+def _after_issue(
+    request: Request, session: SessionDep, auth: web.PageAuth, commuter: Commuter, issued: issuing.Issued
+) -> Response:
+    """Back to the commuter's page; for a phone pass, the page with its activation link, once."""
+    link = activation_link(request, issued)
+    if link is None:
+        return RedirectResponse(f"/commuters/{commuter.id}", status_code=303)
+    activation = {
+        "link": link,
+        "qr": "data:image/png;base64," + base64.b64encode(qr.render_qr_png(link, box_size=6)).decode(),
+        "expires_at": issued.credential.activation_expires_at,
+    }
+    response = _commuter_page(request, session, auth, commuter, activation=activation)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.post("/credentials/{credential_id}/{change}")
@@ -211,6 +232,7 @@ def credential_change(
     new one of the same kind; the reason is required and recorded."""
     credential = issuing.get_credential_or_raise(session, credential_id, user=auth.user)
     commuter = credential.commuter
+    issued = None
     try:
         if not reason.strip():
             raise InvalidInput("give a reason", field="reason")
@@ -220,7 +242,7 @@ def credential_change(
                     session, credential=credential, actor=auth.actor, now=utcnow(), reason=reason
                 )
             else:
-                issuing.replace_credential(
+                issued = issuing.replace_credential(
                     session,
                     credential=credential,
                     reason=reason,
@@ -228,12 +250,15 @@ def credential_change(
                     keyring=context.keyring,
                     lifetime=timedelta(days=context.settings.credential_days),
                     now=utcnow(),
+                    activation=credential.kind is CredentialKind.DYNAMIC,
                 )
     except HetaoError as exc:
         session.refresh(commuter)
         translate = web.translator_for(request, auth.user)
         problem = translate("Give a reason.") if exc.extra.get("field") == "reason" else exc.detail
         return _commuter_page(request, session, auth, commuter, problem=problem)
+    if issued is not None:
+        return _after_issue(request, session, auth, commuter, issued)
     return RedirectResponse(f"/commuters/{commuter.id}", status_code=303)
 
 

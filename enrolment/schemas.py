@@ -48,6 +48,11 @@ class ReasonRequired(BaseModel):
 
 class CredentialCreate(BaseModel):
     kind: CredentialKind = CredentialKind.STATIC
+    phone_pass: bool = Field(
+        default=False,
+        description="Dynamic credentials: issue it as a phone pass, activated once by the commuter's "
+        "phone from the link in `activation_link` (no code key is returned or kept until then)",
+    )
 
 
 class CredentialChange(BaseModel):
@@ -72,6 +77,29 @@ class CredentialIssued(CredentialOut):
         default=None,
         description="Dynamic credentials: the base64 key of the time-based code, for the holder's "
         "phone. Returned once, at issue.",
+    )
+    activation_link: str | None = Field(
+        default=None,
+        description="Phone passes: the one-time activation link to hand to the commuter (the token "
+        "is in its fragment; it works once, within 24 hours). Returned once, at issue.",
+    )
+
+
+class PassActivate(BaseModel):
+    credential_id: uuid.UUID
+    token: str = Field(min_length=16, max_length=100, description="From the activation link's fragment")
+    key: str = Field(
+        min_length=40, max_length=64, description="Base64 of the 32-byte code key the phone made"
+    )
+
+
+class PassProof(BaseModel):
+    credential_id: uuid.UUID
+    time: int = Field(description="The phone's unix time, within 5 minutes of the server's")
+    proof: str = Field(
+        max_length=64,
+        description="Base64 of HMAC-SHA256 under the pass's key of the domain, the credential id, "
+        "the purpose and the time (enrolment.passes.pass_proof)",
     )
 
 

@@ -5,6 +5,8 @@ one of these tables fails the first test."""
 
 from __future__ import annotations
 
+import base64
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from clearance.cli.samples import SAMPLE_COMMUTERS
 from clearance.db.models import AuditEvent
+from enrolment import passes
 from tests.pages import sign_in
 from tests.support import (
     API,
@@ -74,6 +77,29 @@ class Doors:
         assert created.status_code == 201, created.text
         return str(created.json()["id"])
 
+    def activate_phone_pass(self) -> httpx.Response:
+        """A phone pass issued through the API and activated as the pass's page does it, with the
+        code key ``PASS_KEY``."""
+        made = self.api(
+            "enroller",
+            "POST",
+            "/commuters/{commuter_id}/credentials",
+            json={"kind": "dynamic", "phone_pass": True},
+        )
+        assert made.status_code == 201, made.text
+        credential_hex, token = made.json()["activation_link"].split("#", 1)[1].split(".", 1)
+        wanted = {"credential_id": str(uuid.UUID(hex=credential_hex)), "token": token, "key": PASS_KEY_B64}
+        return self.api("anonymous", "POST", "/pass/activate", json=wanted)
+
+    def ask_as_phone(self, purpose: passes.Purpose) -> httpx.Response:
+        activated = self.activate_phone_pass()
+        assert activated.status_code == 200, activated.text
+        credential_id = uuid.UUID(activated.json()["credential_id"])
+        at = int(time.time())
+        proof = passes.pass_proof(PASS_KEY, credential_id=credential_id, purpose=purpose, at=at)
+        body = {"credential_id": str(credential_id), "time": at, "proof": base64.b64encode(proof).decode()}
+        return self.api("anonymous", "POST", f"/pass/{purpose}", json=body)
+
     def active_commuter(self) -> str:
         commuter, _credential = enrol_active(self.client, self.world, C)
         return str(commuter["id"])
@@ -96,6 +122,8 @@ def an_import() -> dict[str, Any]:
 
 
 Call = Callable[[Doors], httpx.Response]
+PASS_KEY = bytes(range(32))
+PASS_KEY_B64 = base64.b64encode(PASS_KEY).decode()
 OFFICER_SIGN_IN = {"username": "officer", "password": PASSWORD}
 NEW_KIOSK = {"name": "Lane 9", "direction": "to_sz"}
 REASON = {"reason": "left the organisation"}
@@ -226,6 +254,7 @@ CHANGES: dict[tuple[str, str], tuple[str, Call]] = {
         "issue_credential",
         lambda d: d.api("enroller", "POST", "/commuters/{commuter_id}/credentials", json={"kind": "dynamic"}),
     ),
+    ("POST", "/api/v1/pass/activate"): ("activate_pass", lambda d: d.activate_phone_pass()),
     ("POST", "/api/v1/credentials/{credential_id}/replace"): (
         "issue_credential",
         lambda d: d.api(
@@ -384,6 +413,8 @@ CHANGES: dict[tuple[str, str], tuple[str, Call]] = {
 }
 # Each read of personal data, and the action its record names.
 READS: dict[tuple[str, str], tuple[str, Call]] = {
+    ("POST", "/api/v1/pass/status"): ("read_pass_status", lambda d: d.ask_as_phone("status")),
+    ("POST", "/api/v1/pass/data"): ("data_access_request", lambda d: d.ask_as_phone("data")),
     ("GET", "/api/v1/commuters"): (
         "search_commuters",
         lambda d: d.api("officer", "GET", "/commuters?q=Sample"),
@@ -458,6 +489,9 @@ NOT_AUDITED = {
     ("GET", "/docs"): "the API's documentation",
     ("GET", "/"): "a redirect",
     ("GET", "/login"): "the sign-in form",
+    ("GET", "/pass/"): "the phone pass's page: the pass and its holder's data are in the phone, not the page",
+    ("GET", "/pass/manifest.webmanifest"): "the phone pass's web app manifest",
+    ("GET", "/pass/{name}"): "the phone pass's script, styles and icons",
     ("GET", "/dashboard"): "the officers' live view, watched all day",
     ("GET", "/dashboard/stats"): "counts",
     ("GET", "/dashboard/events"): "the officers' live feed, watched all day",

@@ -85,6 +85,13 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     # The pages
     ("GET", "/"): EVERYONE,
     ("GET", "/login"): EVERYONE,
+    # The commuter's phone pass: no sign-in; the activation token or the pass's key is the proof.
+    ("GET", "/pass/"): EVERYONE,
+    ("GET", "/pass/manifest.webmanifest"): EVERYONE,
+    ("GET", "/pass/{name}"): EVERYONE,
+    ("POST", "/api/v1/pass/activate"): EVERYONE,
+    ("POST", "/api/v1/pass/status"): EVERYONE,
+    ("POST", "/api/v1/pass/data"): EVERYONE,
     ("POST", "/login"): EVERYONE,
     ("POST", "/language"): EVERYONE,
     ("POST", "/logout"): SIGNED_IN,
@@ -127,7 +134,7 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
 }
 # Event streams never end: only their refusals are called here (test_browser.py reads them).
 STREAMS = {("GET", "/api/v1/events"), ("GET", "/dashboard/events")}
-PATH_VALUES = {"fmt": "png", "action": "approve", "change": "revoke"}
+PATH_VALUES = {"fmt": "png", "action": "approve", "change": "revoke", "name": "pass.js"}
 
 
 def test_every_route_has_a_policy_entry(app: FastAPI) -> None:

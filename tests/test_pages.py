@@ -308,6 +308,7 @@ def test_every_text_on_the_pages_has_both_chinese_translations() -> None:
     sources += [
         *ROOT.glob("clearance/*/pages.py"),
         ROOT / "enrolment/pages.py",
+        ROOT / "enrolment/pass_pages.py",
         ROOT / "clearance/dashboard/chart.py",
     ]
     for path in sources:
@@ -350,7 +351,7 @@ def test_every_text_on_the_pages_has_both_chinese_translations() -> None:
         used.update(member.value for member in enum)
     used.update(PURPOSES)
     used.update(ACTIONS)
-    used.update(("kiosk", "operator", "system"))  # the roles of actors that are not staff
+    used.update(("kiosk", "operator", "system", "commuter"))  # the roles of actors that are not staff
     assert len(used) > 150
     missing = sorted(text for text in used if text not in i18n.MESSAGES)
     assert missing == []

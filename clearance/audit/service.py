@@ -151,7 +151,8 @@ ACTIONS = (
     "enable_kiosk", "rekey_kiosk", "register_kiosk_key", "register_commuter", "add_photo", "approve_commuter",
     "suspend_commuter", "reinstate_commuter", "revoke_commuter", "remake_template", "search_commuters",
     "read_commuter", "view_reference_photo", "read_crossing_history", "issue_credential", "revoke_credential",
-    "read_credentials", "read_credential", "read_credential_qr", "print_card", "start_import", "read_import",
+    "read_credentials", "read_credential", "read_credential_qr", "print_card", "activate_pass",
+    "read_pass_status", "data_access_request", "start_import", "read_import",
     "deliver_crossings", "override_crossing", "acknowledge_alert", "rotate_data_key", "rotate_signing_key",
     "backup", "restore", "purge",
 )  # fmt: skip

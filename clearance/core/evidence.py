@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from clearance.core import credentials, rules
 from clearance.core.enums import CommuterStatus
+from clearance.core.reasons import Reason
 from clearance.core.zone import local_today
 
 
@@ -118,10 +119,14 @@ def credential_evidence(text: str | None, *, book: CredentialBook, now: datetime
     replayed = False
     step = None
     # A revoked credential has lost its secret: it is refused as revoked, its code unchecked.
-    if verification.dynamic is not None and known.secret is not None and not known.revoked:
-        problem = credentials.check_dynamic_code(verification, secret=known.secret, now=now)
-        step = verification.dynamic.step
-        replayed = known.last_step is not None and step <= known.last_step
+    # A phone pass not activated yet has no secret either: no code it shows can be right.
+    if verification.dynamic is not None and not known.revoked:
+        if known.secret is None:
+            problem = Reason.BAD_CODE
+        else:
+            problem = credentials.check_dynamic_code(verification, secret=known.secret, now=now)
+            step = verification.dynamic.step
+            replayed = known.last_step is not None and step <= known.last_step
     holder = book.holder(known.commuter_id)
     evidence = rules.Evidence(
         qr_seen=True,

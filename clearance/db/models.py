@@ -184,6 +184,11 @@ class Credential(IdMixin, Base):
     """Dynamic credentials: the key of their time-based code, sealed with the data key."""
     last_counter: Mapped[int | None] = mapped_column(BigInteger)
     """Dynamic credentials: the newest time step accepted online, to refuse a replayed code."""
+    activation_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    """A phone pass: SHA-256 of the one-time activation token (the token itself is only in the
+    link handed to the commuter). Until the pass is activated the credential has no code key."""
+    activation_expires_at: Mapped[datetime | None]
+    activated_at: Mapped[datetime | None]
 
     commuter: Mapped[Commuter] = relationship()
 

@@ -43,7 +43,7 @@ from clearance.web.deps import AppContext, SessionDep, TokenDep, client_ip
 from clearance.web.middleware import BodyLimits, RequestGate
 from clearance.whitelist import api as whitelist_api
 from enrolment import api as enrolment_api
-from enrolment import imports
+from enrolment import imports, pass_pages
 from enrolment import pages as enrolment_pages
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,7 @@ PAGE_ROUTERS = (
     audit_pages.router,
     stations_pages.router,
     enrolment_pages.router,
+    pass_pages.router,
 )
 
 

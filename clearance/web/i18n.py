@@ -463,12 +463,106 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "backup": ("建立備份", "创建备份"),
     "restore": ("還原備份", "还原备份"),
     "purge": ("清除舊通關記錄", "清除旧通关记录"),
+    "activate_pass": ("在手機啟用通行證", "在手机启用通行证"),
+    "read_pass_status": ("手機通行證查閱狀態", "手机通行证查阅状态"),
+    "data_access_request": ("查閱資料要求（下載個人資料）", "查阅数据要求（下载个人资料）"),
     "kiosk": ("自助機", "自助机"),
     "operator": ("營運人員", "运营人员"),
+    "commuter": ("通勤人員", "通勤人员"),
     "system": ("系統", "系统"),
     "every action": ("所有操作", "所有操作"),
     "credential of {name}": ("{name} 的證件", "{name} 的证件"),
     "Everything recorded about it": ("有關它的所有記錄", "有关它的所有记录"),
+    # The commuter's phone pass (enrolment/pass_pages.py) and issuing it
+    "Hetao pass": ("河套通行證", "河套通行证"),
+    "Setting up your pass on this phone…": ("正在此手機設定通行證…", "正在此手机设置通行证…"),
+    "No pass on this phone": ("此手機未有通行證", "此手机没有通行证"),
+    "Open the activation link that enrolment staff give you (scan their QR code with this phone).": (
+        "請開啟登記人員提供的啟用連結（用此手機掃描他們的二維碼）。",
+        "请打开登记人员提供的启用链接（用此手机扫描他们的二维码）。",
+    ),
+    "This pass could not be set up": ("無法設定此通行證", "无法设置此通行证"),
+    "This link is not valid. Ask enrolment staff for a new pass.": (
+        "此連結無效。請向登記人員索取新的通行證。",
+        "此链接无效。请向登记人员索取新的通行证。",
+    ),
+    "This link was already used on a phone. It works once: ask enrolment staff for a new pass.": (
+        "此連結已在一部手機上使用。連結只可使用一次：請向登記人員索取新的通行證。",
+        "此链接已在一部手机上使用。链接只能使用一次：请向登记人员索取新的通行证。",
+    ),
+    "This link has expired. Ask enrolment staff for a new pass.": (
+        "此連結已過期。請向登記人員索取新的通行證。",
+        "此链接已过期。请向登记人员索取新的通行证。",
+    ),
+    "This pass was revoked. Ask enrolment staff for a new one.": (
+        "此通行證已被撤銷。請向登記人員索取新的通行證。",
+        "此通行证已被撤销。请向登记人员索取新的通行证。",
+    ),
+    "This pass has expired. Ask enrolment staff for a new one.": (
+        "此通行證已過期。請向登記人員索取新的通行證。",
+        "此通行证已过期。请向登记人员索取新的通行证。",
+    ),
+    "No connection. Connect to the internet and try again.": (
+        "沒有網絡連線。請連接互聯網後再試。",
+        "没有网络连接。请连接互联网后重试。",
+    ),
+    "Try again": ("再試一次", "重试"),
+    "This browser cannot keep a pass safely. Use a current Chrome or Safari.": (
+        "此瀏覽器無法安全保存通行證。請使用最新版本的 Chrome 或 Safari。",
+        "此浏览器无法安全保存通行证。请使用最新版本的 Chrome 或 Safari。",
+    ),
+    "Show this code to the kiosk camera. It changes every 30 seconds.": (
+        "請向自助機鏡頭出示此二維碼。二維碼每 30 秒更新一次。",
+        "请向自助机镜头出示此二维码。二维码每 30 秒更新一次。",
+    ),
+    "Valid until {date}": ("有效期至 {date}", "有效期至 {date}"),
+    "Status checked {time}": ("狀態已於 {time} 核對", "状态已于 {time} 核对"),
+    "Offline: the code still works. Status last checked {time}.": (
+        "離線：二維碼仍然有效。狀態最後於 {time} 核對。",
+        "离线：二维码仍然有效。状态最后于 {time} 核对。",
+    ),
+    "Offline: the code still works.": ("離線：二維碼仍然有效。", "离线：二维码仍然有效。"),
+    "Full screen": ("全螢幕", "全屏"),
+    "This pass is revoked": ("此通行證已被撤銷", "此通行证已被撤销"),
+    "It was revoked on {time} and no longer opens the gate. Ask enrolment staff for a new pass.": (
+        "它已於 {time} 被撤銷，不能再用於通關。請向登記人員索取新的通行證。",
+        "它已于 {time} 被撤销，不能再用于通关。请向登记人员索取新的通行证。",
+    ),
+    "This pass has expired": ("此通行證已過期", "此通行证已过期"),
+    "It expired on {time}. Ask enrolment staff for a new pass.": (
+        "它已於 {time} 過期。請向登記人員索取新的通行證。",
+        "它已于 {time} 过期。请向登记人员索取新的通行证。",
+    ),
+    "Your recent crossings": ("你最近的通關記錄", "你最近的通关记录"),
+    "Your personal data": ("你的個人資料", "你的个人资料"),
+    "Download everything held about you (a data access request under the Personal Data "
+    "(Privacy) Ordinance). This phone proves it holds your pass; the request is recorded.": (
+        "下載本系統持有關於你的全部資料（根據《個人資料（私隱）條例》提出的查閱資料要求）。"
+        "此手機會證明它持有你的通行證；此要求會被記錄。",
+        "下载本系统持有的关于你的全部资料（根据《个人资料（私隐）条例》提出的查阅数据要求）。"
+        "此手机会证明它持有你的通行证；此要求会被记录。",
+    ),
+    "Download my data": ("下載我的資料", "下载我的资料"),
+    "Downloaded.": ("已下載。", "已下载。"),
+    "The download failed: connect to the internet and try again.": (
+        "下載失敗：請連接互聯網後再試。",
+        "下载失败：请连接互联网后重试。",
+    ),
+    "This phone's clock is wrong: set it to the network time.": (
+        "此手機的時鐘不準確：請設定為使用網絡時間。",
+        "此手机的时钟不准确：请设置为使用网络时间。",
+    ),
+    "phone pass": ("手機通行證", "手机通行证"),
+    "Phone pass for {name}": ("{name} 的手機通行證", "{name} 的手机通行证"),
+    "Hand this to the commuter now: they scan it with their phone's camera, or open the link on "
+    "their phone. It works once, until {time}, and is not shown again.": (
+        "請立即交給通勤人員：他們用手機鏡頭掃描，或在手機上開啟連結。連結只可使用一次，有效至 {time}，"
+        "之後不會再顯示。",
+        "请立即交给通勤人员：他们用手机镜头扫描，或在手机上打开链接。链接只能使用一次，有效至 {time}，"
+        "之后不会再显示。",
+    ),
+    "waiting for the phone": ("等待手機啟用", "等待手机启用"),
+    "on a phone since {time}": ("自 {time} 起在手機上使用", "自 {time} 起在手机上使用"),
     # Purposes of reading personal data
     "identity_check": ("身份核實", "身份核实"),
     "referred_attempt": ("處理轉介個案", "处理转介个案"),
@@ -512,6 +606,9 @@ ENGLISH: dict[str, str] = {
     "view_reference_photo": "viewed a reference photo",
     "read_crossing_history": "read a crossing history",
     "issue_credential": "issued a credential",
+    "activate_pass": "activated a phone pass",
+    "read_pass_status": "read a phone pass's status",
+    "data_access_request": "downloaded their personal data (data access request)",
     "revoke_credential": "revoked a credential",
     "read_credentials": "listed credentials",
     "read_credential": "read a credential",
