@@ -99,7 +99,6 @@ def pass_page(request: Request) -> Response:
         "pass.html",
         auth=None,
         texts=_all_texts(),
-        languages=i18n.LANGUAGES,
     )
     response.headers["Cache-Control"] = "no-cache"
     return response

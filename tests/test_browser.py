@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv as csv_module
 import io
+import json
 import os
+import re
 import time
 import uuid
 import zipfile
@@ -19,11 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from clearance.cli.samples import SAMPLE_COMMUTERS, SampleCommuter
 from clearance.core.zone import utcnow
+from clearance.vision import qr
 from tests.live import LiveServer, running_servers
 from tests.support import API, DATA, PASSWORD, frame_jpeg
 
@@ -428,3 +433,100 @@ def test_an_administrator_sets_up_a_bridge_and_its_staff_from_the_admin_page(
     )
     assert crossings.status_code == 200  # the new role counts from the next request
     screenshot(page, "admin-page-setup")
+
+
+def decoded_qr(png: bytes) -> list[str]:
+    """The QR texts a camera would read from a screenshot."""
+    image = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    return qr.decode_qr_texts(image)
+
+
+def test_a_commuters_phone_pass_from_activation_to_a_lost_phone_with_the_network_off(
+    live: LiveServer, browser: Browser
+) -> None:
+    commuter, _card = live.enrol_active(A)
+    staff = signed_in_page(browser, live, "enroller")
+    staff.goto(f"{live.url}/commuters/{commuter['id']}")
+    staff.select_option("select[name=kind]", "dynamic")
+    staff.locator("form[action$='/credentials'] button[type=submit]").click()
+    expect(staff.locator("#activation")).to_be_visible()
+    link = staff.locator("#activation-link").inner_text()
+    assert link.startswith(f"{live.url}/pass/#")
+    # The QR code staff hold up is the link itself.
+    assert decoded_qr(staff.locator("img.activation-qr").screenshot()) == [link]
+    screenshot(staff, "pass-activation-staff")
+    staff.set_viewport_size({"width": 390, "height": 844})
+    assert staff.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(staff, "pass-activation-staff-phone")
+    staff.set_viewport_size({"width": 1400, "height": 1000})
+
+    # The commuter's phone, in Traditional Chinese (its language), opens the link.
+    phone_context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-HK",
+    )
+    phone = phone_context.new_page()
+    phone.goto(link)
+    code = phone.locator("#code")
+    expect(code).to_have_attribute("data-code", re.compile(r"^HD1:"))
+    assert "#" not in phone.url  # the token left the address bar and the history
+    expect(phone.locator(".instruction")).to_have_text("請向自助機鏡頭出示此二維碼。二維碼每 30 秒更新一次。")
+    expect(phone.locator("#holder")).to_contain_text(A.label)
+    screenshot(phone, "pass-phone")
+    shown = decoded_qr(code.screenshot())
+    assert shown == [code.get_attribute("data-code")]
+    assert verify(live, "east_to_hk", A, shown[0])["decision"] == "cleared"
+    # The same link on another phone: used.
+    other = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, locale="en-GB"
+    ).new_page()
+    other.goto(link)
+    expect(other.locator("#problem-text")).to_contain_text("already used on a phone")
+    expect(other.locator("#code")).to_be_hidden()
+    screenshot(other, "pass-link-used")
+
+    # The crossing shows on the pass; then the network goes: the pass still opens and its code
+    # still turns every 30 s, and the kiosk clears the new one.
+    phone.reload()
+    expect(phone.locator("#crossings")).to_contain_text("放行")
+    # Installed: its service worker holds the page's files.
+    assert phone.evaluate("navigator.serviceWorker.ready.then(() => !!navigator.serviceWorker.controller)")
+    phone_context.set_offline(True)
+    phone.reload()
+    expect(code).to_have_attribute("data-code", re.compile(r"^HD1:"))
+    expect(phone.locator("#connection")).to_contain_text("離線")
+    offline_code = code.get_attribute("data-code")
+    assert offline_code is not None
+    expect(code).not_to_have_attribute("data-code", offline_code, timeout=40_000)
+    screenshot(phone, "pass-phone-offline")
+    turned = decoded_qr(code.screenshot())
+    assert turned == [code.get_attribute("data-code")] and turned[0] != shown[0]
+    assert verify(live, "west_to_sz", A, turned[0])["decision"] == "cleared"
+    phone_context.set_offline(False)
+
+    # The commuter downloads the data held about them (in English now).
+    phone.locator("button.language[data-language=en]").click()
+    expect(phone.locator(".instruction")).to_have_text(
+        "Show this code to the kiosk camera. It changes every 30 seconds."
+    )
+    with phone.expect_download() as download:
+        phone.locator("#download").click()
+    held = json.loads(Path(download.value.path()).read_text())
+    assert held["registration"]["full_name"] == A.label
+    assert [c["decision"] for c in held["crossings"]] == ["cleared", "cleared"]
+    expect(phone.locator("#download-status")).to_have_text("Downloaded.")
+    screenshot(phone, "pass-phone-en")
+
+    # The phone is lost: staff revoke its pass; the pass says so and shows no code.
+    staff.goto(f"{live.url}/commuters/{commuter['id']}")
+    row = staff.locator("#credentials tr", has_text="on a phone since")
+    row.locator("input[name=reason]").fill("lost phone")
+    row.locator("button.danger").click()
+    expect(staff.locator("#credentials")).to_contain_text("revoked")
+    phone.reload()
+    expect(phone.locator("#ended-title")).to_have_text("This pass is revoked")
+    expect(code).to_be_hidden()
+    screenshot(phone, "pass-phone-revoked")

@@ -46,13 +46,10 @@
     if (shown) showPass(shown);
   }
 
+  // Times as the server's pages write them: 2026-11-23 15:25 UTC+8, whatever the phone's zone.
   function localTime(iso) {
-    const when = new Date(iso);
-    const locale = { en: "en-GB", "zh-Hant": "zh-HK", "zh-Hans": "zh-CN" }[language];
-    return when.toLocaleString(locale, {
-      timeZone: "Asia/Hong_Kong", year: "numeric", month: "2-digit", day: "2-digit",
-      hour: "2-digit", minute: "2-digit", hour12: false,
-    }) + " UTC+8";
+    const shifted = new Date(new Date(iso).getTime() + 8 * 3600 * 1000).toISOString();
+    return shifted.slice(0, 10) + " " + shifted.slice(11, 16) + " UTC+8";
   }
 
   // ---- bytes ----------------------------------------------------------------------------
@@ -220,8 +217,10 @@
     document.getElementById("validity").textContent = t("valid_until", { date: localTime(until) });
     const status = pass.status;
     const connection = document.getElementById("connection");
-    if (navigator.onLine && status && pass.statusFresh) connection.textContent = t("online", { time: localTime(status.checked_at) });
+    const online = navigator.onLine && status && pass.statusFresh;
+    if (online) connection.textContent = t("online", { time: localTime(status.checked_at) });
     else connection.textContent = status ? t("offline", { time: localTime(status.checked_at) }) : t("never_checked");
+    connection.className = online ? "muted" : "offline";
     const list = document.getElementById("crossings");
     list.replaceChildren();
     const crossings = (status && status.crossings) || [];
