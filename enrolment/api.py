@@ -50,7 +50,9 @@ from enrolment.schemas import (
     ImportJobOut,
     ImportRowOut,
     PassActivate,
+    PassOut,
     PassProof,
+    PassStatusOut,
     ReasonRequired,
     StatusChange,
 )
@@ -420,7 +422,9 @@ def replace_credential(
     return issued_out(issued, request)
 
 
-@router.post("/pass/activate", responses=responses(NotFound, InvalidTransition, InvalidInput))
+@router.post(
+    "/pass/activate", response_model=PassOut, responses=responses(NotFound, InvalidTransition, InvalidInput)
+)
 def activate_pass(
     body: PassActivate, request: Request, session: SessionDep, context: ContextDep
 ) -> dict[str, Any]:
@@ -458,7 +462,12 @@ def _proven(body: PassProof, purpose: passes.Purpose, session: SessionDep, conte
     )
 
 
-@router.post("/pass/status", responses=responses(NotFound, InvalidInput))
+@router.post(
+    "/pass/status",
+    response_model=PassStatusOut,
+    response_model_exclude_none=True,
+    responses=responses(NotFound, InvalidInput),
+)
 def pass_status(
     body: PassProof, request: Request, session: SessionDep, context: ContextDep
 ) -> dict[str, Any]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from clearance.core.enums import CommuterStatus, CredentialKind, ImportStatus, Park
+from clearance.core.enums import CommuterStatus, CredentialKind, Decision, Direction, ImportStatus, Park
 from clearance.db.base import ORMModel
 
 
@@ -128,3 +128,41 @@ class ImportJobOut(BaseModel):
     created_at: datetime
     finished_at: datetime | None
     rows: list[ImportRowOut] = Field(default_factory=list)
+
+
+class PassOut(BaseModel):
+    """What a phone pass shows: its signed payload (the code is made on the phone), whose it is
+    and until when."""
+
+    credential_id: uuid.UUID
+    payload: str
+    full_name: str
+    chinese_name: str | None
+    organisation: str
+    expires_at: datetime
+    valid_until: date
+
+
+class PassCrossing(BaseModel):
+    at: datetime
+    checkpoint: str
+    direction: Direction
+    decision: Decision
+
+
+class PassStatusOut(BaseModel):
+    """A pass's state for the phone that proved it holds the key; a revoked pass gets only its
+    state and when (it has no key left to prove anything with)."""
+
+    credential_id: uuid.UUID
+    state: Literal["valid", "expired", "revoked"]
+    revoked_at: datetime | None = None
+    payload: str | None = None
+    full_name: str | None = None
+    chinese_name: str | None = None
+    organisation: str | None = None
+    expires_at: datetime | None = None
+    valid_until: date | None = None
+    commuter_status: CommuterStatus | None = None
+    crossings: list[PassCrossing] = Field(default_factory=list, description="The newest ten, newest first")
+    checked_at: datetime | None = None

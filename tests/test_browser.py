@@ -476,6 +476,18 @@ def test_a_commuters_phone_pass_from_activation_to_a_lost_phone_with_the_network
     expect(phone.locator(".instruction")).to_have_text("請向自助機鏡頭出示此二維碼。二維碼每 30 秒更新一次。")
     expect(phone.locator("#holder")).to_contain_text(A.label)
     screenshot(phone, "pass-phone")
+    # The key is in the browser's store as a WebCrypto key that cannot be read back out.
+    kept = phone.evaluate(
+        """() => new Promise((resolve) => {
+            indexedDB.open("hetao-pass").onsuccess = (event) => {
+                const get = event.target.result.transaction("pass").objectStore("pass").get("current");
+                get.onsuccess = () => crypto.subtle.exportKey("raw", get.result.key).then(
+                    () => resolve({extractable: get.result.key.extractable, exported: true}),
+                    () => resolve({extractable: get.result.key.extractable, exported: false}));
+            };
+        })"""
+    )
+    assert kept == {"extractable": False, "exported": False}
     shown = decoded_qr(code.screenshot())
     assert shown == [code.get_attribute("data-code")]
     assert verify(live, "east_to_hk", A, shown[0])["decision"] == "cleared"

@@ -8,6 +8,7 @@ frames (a QR card beside a face) to ``POST /api/v1/kiosk/verify``.
 from __future__ import annotations
 
 import base64
+import secrets
 import shutil
 import threading
 import time
@@ -190,6 +191,11 @@ def run(*, settings: Settings, serve: bool, host: str, port: int) -> int:
                 f"  uv run hetao kiosk --server {base_url} --key {setup.return_kiosk_key} "
                 f"--source {frames_folder.resolve()} --once --headless"
             )
+            with httpx.Client(base_url=base_url, timeout=60) as client:
+                link = phone_pass_link(client, setup, SAMPLE_COMMUTERS[0])
+            who = SAMPLE_COMMUTERS[0].label
+            print(f"A phone pass for {who} (open it once in a browser; it then works offline):")
+            print(f"  {link}")
             while thread.is_alive():
                 thread.join(0.5)
     except KeyboardInterrupt:
@@ -198,6 +204,22 @@ def run(*, settings: Settings, serve: bool, host: str, port: int) -> int:
         server.should_exit = True
         thread.join(10)
     return 0
+
+
+def phone_pass_link(client: httpx.Client, setup: Setup, sample: SampleCommuter) -> str:
+    """A new phone pass for the demo's commuter ``sample``: its one-time activation link."""
+    enroller = sign_in(client, setup.enroller)
+    found = expect(client.get(f"{API_PREFIX}/commuters", headers=enroller, params={"q": sample.label}), 200)
+    issued = expect(
+        client.post(
+            f"{API_PREFIX}/commuters/{found[0]['id']}/credentials",
+            headers=enroller,
+            json={"kind": "dynamic", "phone_pass": True},
+        ),
+        201,
+    )
+    link: str = issued["activation_link"]
+    return link
 
 
 def run_morning(client: httpx.Client, setup: Setup, context: AppContext, *, demo_dir: Path) -> Path:
@@ -265,17 +287,25 @@ def run_morning(client: httpx.Client, setup: Setup, context: AppContext, *, demo
         (f"someone holds up a printed photo of {c.label}", scenes.Attack.PRINT, face_c, payloads[c.label]),
     ]
     # Later, C heads home to Shenzhen with the code on their phone; someone replays a screenshot.
+    # C's phone pass is activated as the pass's page does it: the phone makes the key and sends it
+    # once with the token from the activation link.
     phone = expect(
         client.post(
             f"{API_PREFIX}/commuters/{enrolled[2]['id']}/credentials",
             headers=enroller,
-            json={"kind": "dynamic"},
+            json={"kind": "dynamic", "phone_pass": True},
         ),
         201,
     )
-    code = credentials.dynamic_qr_text(
-        phone["payload"], secret=base64.b64decode(phone["secret"]), now=utcnow()
-    )
+    phone_key = secrets.token_bytes(credentials.SECRET_BYTES)
+    credential_hex, token = phone["activation_link"].split("#", 1)[1].split(".", 1)
+    activation = {
+        "credential_id": str(uuid.UUID(hex=credential_hex)),
+        "token": token,
+        "key": base64.b64encode(phone_key).decode(),
+    }
+    expect(client.post(f"{API_PREFIX}/pass/activate", json=activation), 200)
+    code = credentials.dynamic_qr_text(phone["payload"], secret=phone_key, now=utcnow())
     homeward = {"Authorization": f"Bearer {setup.return_kiosk_key}"}
     scenario_home = [
         (f"{c.label} shows the code on their phone", face_c, code),
