@@ -531,6 +531,9 @@ def test_a_commuters_phone_pass_from_activation_to_a_lost_phone_with_the_network
     assert [c["decision"] for c in held["crossings"]] == ["cleared", "cleared"]
     expect(phone.locator("#download-status")).to_have_text("Downloaded.")
     screenshot(phone, "pass-phone-en")
+    phone.set_viewport_size({"width": 1280, "height": 900})
+    screenshot(phone, "pass-desktop")
+    phone.set_viewport_size({"width": 390, "height": 844})
 
     # The phone is lost: staff revoke its pass; the pass says so and shows no code.
     staff.goto(f"{live.url}/commuters/{commuter['id']}")

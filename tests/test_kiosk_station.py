@@ -315,3 +315,41 @@ def test_concurrent_enrolments_and_deliveries_never_fail(live: LiveServer) -> No
         delivered = pool.map(deliver, range(20))
         assert list(enrolled) == [201] * 6
         assert list(delivered) == [200] * 20
+
+
+def test_a_phone_pass_clears_offline_only_once_its_phone_activated_it(
+    live: LiveServer, tmp_path: Path
+) -> None:
+    a, _ = live.enrol_active(A)
+    issued = httpx.post(
+        f"{live.url}{API}/commuters/{a['id']}/credentials",
+        headers=live.headers("enroller"),
+        json={"kind": "dynamic", "phone_pass": True},
+    ).json()
+    credential_hex, token = issued["activation_link"].split("#", 1)[1].split(".", 1)
+    empty = tmp_path / "empty"
+    write_walk_up(empty, start=0, face=None, qr_text=None, frames=0, gap=2)
+    run_kiosk(live, "east_to_hk", empty)  # the kiosk holds the pass, with no key yet
+    key = bytes(range(32))
+    before = tmp_path / "before"
+    shown = credentials.dynamic_qr_text(issued["payload"], secret=key, now=utcnow())
+    write_walk_up(before, start=0, face=face(A.live_photo), qr_text=shown)
+    live.kill()
+    decisions, _ = run_kiosk(live, "east_to_hk", before)
+    assert [(d["decision"], d["reasons"]) for d in decisions] == [("rejected", ["bad_code"])]
+    live.start()
+    activation = {
+        "credential_id": str(uuid.UUID(hex=credential_hex)),
+        "token": token,
+        "key": base64.b64encode(key).decode(),
+    }
+    assert httpx.post(f"{live.url}{API}/pass/activate", json=activation).status_code == 200
+    run_kiosk(live, "east_to_hk", empty)  # one sync brings the phone's key
+    live.kill()
+    after = tmp_path / "after"
+    shown = credentials.dynamic_qr_text(issued["payload"], secret=key, now=utcnow())
+    write_walk_up(after, start=0, face=face(A.live_photo), qr_text=shown)
+    decisions, _ = run_kiosk(live, "east_to_hk", after)
+    assert [(d["decision"], d["reasons"], d["server_reachable"]) for d in decisions] == [
+        ("cleared", [], False)
+    ]
