@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv as csv_module
 import io
+import itertools
 import json
 import os
 import re
@@ -168,14 +169,15 @@ def test_officer_sees_crossings_live_overrides_a_referral_and_the_view_survives_
     expect(page.locator("#audit-events tbody tr").first).to_contain_text("viewed a reference photo")
     expect(page.locator("#audit-events tbody tr").first).to_contain_text(A.label)
     screenshot(page, "audit-page")
-    for name in ("queue", "audit", "commuters", "dashboard", f"commuters/{commuter_a['id']}"):
-        phone = browser.new_page(viewport={"width": 390, "height": 844})
-        phone.context.add_cookies(page.context.cookies())
-        phone.goto(f"{live.url}/{name}")
-        width = phone.evaluate("document.documentElement.scrollWidth")
-        assert width <= 390, f"/{name} is {width} px wide on a 390 px phone"
-        screenshot(phone, f"{name.split('/')[0]}-phone" if "/" not in name else "commuter-page-phone")
-        phone.close()
+    pages = ("queue", "audit", "commuters", "dashboard", f"commuters/{commuter_a['id']}")
+    for (screen, wide, high), name in itertools.product((("phone", 390, 844), ("tablet", 768, 1024)), pages):
+        small = browser.new_page(viewport={"width": wide, "height": high})
+        small.context.add_cookies(page.context.cookies())
+        small.goto(f"{live.url}/{name}")
+        width = small.evaluate("document.documentElement.scrollWidth")
+        assert width <= wide, f"/{name} is {width} px wide on a {wide} px {screen}"
+        screenshot(small, f"{name}-{screen}" if "/" not in name else f"commuter-page-{screen}")
+        small.close()
 
     # The server dies and comes back: the open page reconnects by itself and goes on showing crossings.
     page.goto(f"{live.url}/dashboard")
