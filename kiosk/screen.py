@@ -168,13 +168,42 @@ def render(image: RGBImage, guidance: Guidance, status: str | None = None) -> RG
     return np.asarray(canvas, dtype=np.uint8)
 
 
+def display_size() -> tuple[int, int]:
+    """The display's size in pixels (its root window's), or ``SIZE`` where it cannot be read."""
+    try:
+        from PIL import ImageGrab
+
+        width, height = ImageGrab.grab().size
+    except OSError:
+        return SIZE
+    return (width, height) if width > 0 and height > 0 else SIZE
+
+
+def fit(screen: RGBImage, size: tuple[int, int]) -> RGBImage:
+    """``screen`` scaled to fill ``size`` without distortion, the rest black (never a grey band)."""
+    width, height = size
+    scale = min(width / screen.shape[1], height / screen.shape[0])
+    inner = (round(screen.shape[1] * scale), round(screen.shape[0] * scale))
+    out = np.zeros((height, width, 3), dtype=np.uint8)
+    x, y = (width - inner[0]) // 2, (height - inner[1]) // 2
+    out[y : y + inner[1], x : x + inner[0]] = cv2.resize(screen, inner, interpolation=cv2.INTER_AREA)
+    return out
+
+
 class Screen:
     """The kiosk's window: full screen, no toolbar, showing "Show your QR code" before the
-    camera's first frame; it plays the sound of each outcome once."""
+    camera's first frame; it plays the sound of each outcome once.
+
+    Full screen is asked of the window manager and also done by hand (the window sized to the
+    display at its corner): a kiosk often runs on bare X with no window manager, where OpenCV's
+    full-screen flag alone leaves a 400 x 300 window."""
 
     def __init__(self, status: str = "starting") -> None:
+        self.size = display_size()
         cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL | cv2.WINDOW_GUI_NORMAL)
         cv2.setWindowProperty(WINDOW, cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN)
+        cv2.resizeWindow(WINDOW, *self.size)
+        cv2.moveWindow(WINDOW, 0, 0)
         self.shown: Guidance | None = None
         blank = np.zeros((480, 640, 3), dtype=np.uint8)
         self.show(blank, Guidance.SHOW_QR, status)
@@ -184,7 +213,8 @@ class Screen:
         if guidance is not self.shown and guidance in SOUNDS:
             sounds.play(SOUNDS[guidance])
         self.shown = guidance
-        cv2.imshow(WINDOW, cv2.cvtColor(render(image, guidance, status), cv2.COLOR_RGB2BGR))
+        screen = fit(render(image, guidance, status), self.size)
+        cv2.imshow(WINDOW, cv2.cvtColor(screen, cv2.COLOR_RGB2BGR))
         return cv2.waitKey(1) & 0xFF not in (27, ord("q"))
 
     def close(self) -> None:

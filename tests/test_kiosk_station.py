@@ -3,19 +3,24 @@ from real photos, talking to a real server process that the tests stop, kill and
 
 import base64
 import json
+import os
+import shutil
 import signal
 import subprocess
 import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
 import httpx
+import numpy as np
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from PIL import Image, ImageGrab
 
 from clearance.cli.launch import HETAO
 from clearance.cli.samples import IMPOSTOR_PHOTO, SAMPLE_COMMUTERS
@@ -28,11 +33,13 @@ from kiosk.frames import compose_frame, load_photo_file, write_walk_up
 from kiosk.link import ServerLink
 from kiosk.runner import Deliverer, open_store
 from kiosk.scenes import Attack
-from kiosk.station import LinkStatus
+from kiosk.screen import COLOURS, PANEL_X, SIZE, fit, render
+from kiosk.station import Guidance, LinkStatus
 from tests.live import LiveServer, run_kiosk, running_servers
 from tests.support import API, DATA, registration, rejected_crossing, wait_until
 
 A, B, C = SAMPLE_COMMUTERS
+OUTPUT = Path(os.environ.get("HETAO_TEST_OUTPUT", "test-output")) / "screenshots"
 pytestmark = pytest.mark.slow
 
 
@@ -353,3 +360,77 @@ def test_a_phone_pass_clears_offline_only_once_its_phone_activated_it(
     assert [(d["decision"], d["reasons"], d["server_reachable"]) for d in decisions] == [
         ("cleared", [], False)
     ]
+
+
+@contextmanager
+def bare_x_display(width: int, height: int) -> Iterator[str]:
+    """An X display with no window manager (as a kiosk computer often runs), from Xvfb; its name."""
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        if os.environ.get("HETAO_REQUIRE_XVFB"):
+            pytest.fail("Xvfb is required here: apt-get install -y xvfb")
+        pytest.skip("Xvfb is not installed (apt-get install -y xvfb)")
+    # -displayfd: Xvfb picks a free display and writes its number once it accepts clients.
+    with subprocess.Popen(
+        [xvfb, "-displayfd", "1", "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as server:
+        try:
+            assert server.stdout is not None
+            number = server.stdout.readline().strip()
+            assert number.isdigit(), "Xvfb did not start"
+            yield f":{number}"
+        finally:
+            server.terminate()
+
+
+def test_the_kiosk_window_fills_a_display_with_no_window_manager(live: LiveServer, tmp_path: Path) -> None:
+    """OpenCV's full-screen flag needs a window manager; on bare X it left a 400 x 300 window with
+    grey bands. The station's window must cover the whole display, letterboxed in black."""
+    width, height = 1440, 900  # 16:10, so the 16:9 screen is letterboxed
+    folder = tmp_path / "nobody"
+    write_walk_up(folder, start=0, face=None, qr_text=None, frames=0, gap=5)
+    with bare_x_display(width, height) as display:
+        kiosk = subprocess.Popen(
+            [
+                HETAO,
+                "kiosk",
+                "--server",
+                live.url,
+                "--key",
+                live.kiosks["east_to_hk"],
+                "--source",
+                str(folder),
+            ],
+            env={**live.env, "DISPLAY": display},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert kiosk.stdout is not None
+            for line in kiosk.stdout:
+                if '"event": "started"' in line:
+                    break
+            # Nobody walks up (the folder plays over and over): the screen stays on "show your QR".
+            expected = fit(render(np.zeros((480, 640, 3), np.uint8), Guidance.SHOW_QR, None), (width, height))
+            scale = min(width / SIZE[0], height / SIZE[1])
+            top = (height - round(SIZE[1] * scale)) // 2
+            panel = (slice(top, height - top), slice(round(PANEL_X * scale) + 2, width))
+
+            def grab() -> np.ndarray:
+                return np.asarray(ImageGrab.grab(xdisplay=display).convert("RGB")).astype(int)
+
+            assert wait_until(lambda: np.abs(grab()[panel] - expected[panel]).mean() < 2, within=120)
+            shown = grab()
+        finally:
+            kiosk.send_signal(signal.SIGTERM)
+            _, errors = kiosk.communicate(timeout=60)
+        assert kiosk.returncode == 0, errors
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(shown.astype(np.uint8)).save(OUTPUT / "kiosk-window.png")
+    # Letterboxed in black: no grey band, no toolbar above or below; the panel reaches the edge.
+    assert shown[:top].max() < 10 and shown[height - top :].max() < 10
+    assert np.abs(shown[height // 2, width - 1] - np.array(COLOURS[Guidance.SHOW_QR])).max() < 4
