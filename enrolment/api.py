@@ -440,7 +440,7 @@ def activate_pass(
         token=body.token,
         key=key,
         ip=client_ip(request),
-        data_key=context.keyring.data_key,
+        keyring=context.keyring,
         now=utcnow(),
     )
     return view.as_dict()

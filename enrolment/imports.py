@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
 import uuid
 import zipfile
@@ -30,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from clearance.audit import service as audit
 from clearance.audit.service import Actor
+from clearance.core import vault
 from clearance.core.enums import DocumentType, ImportStatus, Park, Role
 from clearance.core.errors import HetaoError, InvalidInput, NotFound, PayloadTooLarge
 from clearance.core.metrics import Metrics
@@ -45,6 +47,8 @@ log = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ("full_name", "document_type", "document_number", "home_park", "valid_until", "photo")
 OPTIONAL_COLUMNS = ("chinese_name", "organisation", "face_only")
+REPORT_COLUMNS = ("line", "field", "reason")
+"""What the failed-rows CSV adds after a row's own cells; an import skips them."""
 TRUE_WORDS = {"1", "true", "yes", "y"}
 PHOTO_SEPARATOR = ";"
 """A row's photo column may name several photos of the commuter: ``a.jpg;b.jpg``."""
@@ -124,12 +128,16 @@ def _read_rows(text: str, *, user: User, settings: Settings) -> list[tuple[int, 
         missing.append("organisation")
     if missing:
         raise InvalidInput(f"the CSV lacks the column(s) {', '.join(missing)}")
-    unknown = [c for c in columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    unknown = [c for c in columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS + REPORT_COLUMNS]
     if unknown:
         raise InvalidInput(f"the CSV has column(s) this import does not know: {', '.join(unknown)}")
     rows = []
     for row in reader:
-        values = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None}
+        values = {
+            (k or "").strip(): (v or "").strip()
+            for k, v in row.items()
+            if k is not None and k.strip() not in REPORT_COLUMNS
+        }
         if not any(values.values()):
             continue
         rows.append((reader.line_num, values))
@@ -218,15 +226,27 @@ def template_csv(*, officer: bool) -> str:
     return out.getvalue()
 
 
-def failed_rows_csv(session: Session, *, job: ImportJob, actor: Actor) -> str:
-    """The rows of an import that were not enrolled: their line in the uploaded CSV, name, the
-    field at fault and why, to fix in that file and import again. A read of personal data, audited."""
+def failed_rows_csv(session: Session, *, job: ImportJob, actor: Actor, data_key: vault.DataKey) -> str:
+    """The rows of an import that were not enrolled, as they were uploaded (the same columns in
+    the same order), each followed by its line in the uploaded CSV, the field at fault and why.
+    Fixed, the file imports again as it is (with the same photos): the import skips the last
+    three columns. A read of personal data, audited."""
+    failed = [row for row in read_job_report(session, job=job, actor=actor) if not row.enrolled]
+    cells = [
+        json.loads(vault.unseal(data_key, row.sealed_values, context=row.values_context))
+        if row.sealed_values is not None
+        else {"full_name": row.full_name}
+        for row in failed
+    ]
+    columns = list(dict.fromkeys(column for values in cells for column in values))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["line", "full_name", "field", "reason"])
-    for row in read_job_report(session, job=job, actor=actor):
-        if not row.enrolled:
-            writer.writerow([row.line, _spreadsheet_safe(row.full_name), row.field or "", row.error or ""])
+    writer.writerow([*columns, *REPORT_COLUMNS])
+    for row, values in zip(failed, cells, strict=True):
+        writer.writerow(
+            [_spreadsheet_safe(values.get(c, "")) for c in columns]
+            + [row.line, row.field or "", row.error or ""]
+        )
     return out.getvalue()
 
 
@@ -409,19 +429,11 @@ class ImportRunner:
                 session,
                 job,
                 line=line,
-                name=person_name(values.get("chinese_name"), values.get("full_name")),
+                values=values,
                 commuter_id=commuter_id,
                 failure=failure,
+                keyring=self.keyring,
             )
-
-    def _record_row(self, job_id: uuid.UUID, *, line: int, name: str, failure: RowFailed) -> None:
-        with self.unit_of_work() as session:
-            job = session.get(ImportJob, job_id)
-            assert job is not None
-            _add_row(session, job, line=line, name=name, commuter_id=None, failure=failure)
-
-
-UNEXPECTED = "this row could not be imported (the server logged why)"
 
 
 def _add_row(
@@ -429,22 +441,27 @@ def _add_row(
     job: ImportJob,
     *,
     line: int,
-    name: str,
+    values: dict[str, str],
     commuter_id: uuid.UUID | None,
     failure: RowFailed | None,
+    keyring: Keyring,
 ) -> None:
-    """What became of one row, in the job's report and counts."""
-    session.add(
-        ImportRow(
-            job_id=job.id,
-            line=line,
-            full_name=_printable(name)[:200],
-            enrolled=failure is None,
-            commuter_id=commuter_id,
-            field=failure.field if failure else None,
-            error=_printable(failure.detail)[:500] if failure else None,
-        )
+    """What became of one row, in the job's report and counts; a failed row's cells are kept
+    sealed, to be given back to fix."""
+    name = person_name(values.get("chinese_name"), values.get("full_name"))
+    row = ImportRow(
+        job_id=job.id,
+        line=line,
+        full_name=_printable(name)[:200],
+        enrolled=failure is None,
+        commuter_id=commuter_id,
+        field=failure.field if failure else None,
+        error=_printable(failure.detail)[:500] if failure else None,
     )
+    if failure:
+        cells = json.dumps(values, ensure_ascii=False).encode()
+        row.sealed_values = vault.seal(keyring.sealing_key(session), cells, context=row.values_context)
+    session.add(row)
     job.processed += 1
     if failure is None:
         job.enrolled += 1

@@ -544,11 +544,13 @@ def import_page(job_id: uuid.UUID, request: Request, session: SessionDep, auth: 
 
 
 @router.get("/imports/{job_id}/failed.csv")
-def import_failed_rows(job_id: uuid.UUID, session: SessionDep, auth: PageStaff) -> Response:
-    """The rows that were not enrolled, with the field at fault and why (audited)."""
+def import_failed_rows(
+    job_id: uuid.UUID, session: SessionDep, context: ContextDep, auth: PageStaff
+) -> Response:
+    """The rows that were not enrolled, as uploaded, with the field at fault and why (audited)."""
     job = imports.get_job_or_raise(session, job_id, user=auth.user)
     return Response(
-        imports.failed_rows_csv(session, job=job, actor=auth.actor),
+        imports.failed_rows_csv(session, job=job, actor=auth.actor, data_key=context.keyring.data_key),
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="failed-rows-{job.id}.csv"',

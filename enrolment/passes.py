@@ -40,6 +40,7 @@ from clearance.audit import service as audit
 from clearance.audit.service import Actor
 from clearance.core import credentials, vault
 from clearance.core.errors import InvalidInput, InvalidTransition, NotFound
+from clearance.custody.keys import Keyring
 from clearance.db.models import AuditEvent, Checkpoint, Commuter, Credential, Crossing
 from clearance.whitelist import biometrics
 from clearance.whitelist import service as whitelist
@@ -115,7 +116,7 @@ def activate_pass(
     token: str,
     key: bytes,
     ip: str | None,
-    data_key: vault.DataKey,
+    keyring: Keyring,
     now: datetime,
 ) -> PassView:
     """Give the credential behind an activation link the code key ``key`` made by the phone.
@@ -131,7 +132,7 @@ def activate_pass(
     context = whitelist.secret_context(credential.id)
     if credential.activated_at is not None:
         sealed = credential.sealed_secret
-        held = vault.unseal(data_key, sealed, context=context) if sealed else b""
+        held = vault.unseal(keyring.data_key, sealed, context=context) if sealed else b""
         if not hmac.compare_digest(held, key):
             raise InvalidTransition(
                 "this link was already used on a phone: ask staff for a new pass", why="used"
@@ -145,7 +146,7 @@ def activate_pass(
         raise InvalidTransition(
             "this link has expired: ask enrolment staff for a new pass", why="link_expired"
         )
-    credential.sealed_secret = vault.seal(data_key, key, context=context)
+    credential.sealed_secret = vault.seal(keyring.sealing_key(session), key, context=context)
     credential.activated_at = now
     whitelist.touch(session, credential.commuter)
     session.flush()

@@ -24,7 +24,7 @@ from clearance.core.settings import Settings
 from clearance.custody import keys
 from clearance.custody.keys import Keyring
 from clearance.db.engine import session_scope
-from clearance.db.models import Commuter, Credential, FaceTemplate
+from clearance.db.models import Commuter, Credential, FaceTemplate, ImportRow
 from clearance.whitelist import biometrics, documents
 from clearance.whitelist import service as whitelist
 
@@ -44,6 +44,7 @@ SEALED_FIELDS = (
     ),
     SealedField(Credential.sealed_secret, lambda row: whitelist.secret_context(row.id)),
     SealedField(Commuter.sealed_document_number, lambda row: documents.context(row.id)),
+    SealedField(ImportRow.sealed_values, lambda row: row.values_context),
 )
 
 

@@ -352,3 +352,11 @@ class ImportRow(Base):
     commuter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("commuters.id"))
     field: Mapped[str | None] = mapped_column(String(40))
     error: Mapped[str | None] = mapped_column(String(500))
+    sealed_values: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """A failed row's cells as uploaded (JSON, column by column), sealed with the data key: given
+    back in the failed-rows CSV to fix and import again. None for an enrolled row."""
+
+    @property
+    def values_context(self) -> bytes:
+        """What ``sealed_values`` is sealed to (a blob moved to another row does not open)."""
+        return f"import_rows.values:{self.job_id}:{self.line}".encode()
