@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import logging
+import threading
 import uuid
 import zipfile
 import zlib
@@ -22,10 +23,10 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import PurePosixPath
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
@@ -265,6 +266,42 @@ def read_job_report(session: Session, *, job: ImportJob, actor: Actor) -> list[I
     return job_rows(session, job)
 
 
+ABANDONED_AFTER = timedelta(minutes=10)
+"""A queued or running job that no process has said it works on for this long is abandoned (its
+process stopped: a restart, a crash); each process says so every minute (``ImportRunner.watch``)."""
+
+
+def settle_abandoned(session: Session, *, now: datetime) -> list[ImportJob]:
+    """Mark the imports whose process stopped as failed, saying how far they got (the rows done
+    are kept, each whole), instead of leaving them "running" for ever; audited."""
+    abandoned = list(
+        session.scalars(
+            select(ImportJob)
+            .where(
+                ImportJob.status.in_((ImportStatus.QUEUED, ImportStatus.RUNNING)),
+                ImportJob.updated_at < now - ABANDONED_AFTER,
+            )
+            .with_for_update(skip_locked=True)
+        )
+    )
+    for job in abandoned:
+        last = session.scalar(select(func.max(ImportRow.line)).where(ImportRow.job_id == job.id))
+        job.status = ImportStatus.FAILED
+        job.error = f"the server stopped during this import after {job.processed} of {job.total} rows" + (
+            f": import the rows after line {last} again" if last else ": import it again"
+        )
+        job.finished_at = now
+        audit.record_event(
+            session,
+            actor=Actor.system("import watch"),
+            action="abandon_import",
+            object_type="import",
+            object_id=job.id,
+            detail=job.error,
+        )
+    return abandoned
+
+
 class RowFailed(Exception):
     def __init__(self, field: str | None, detail: str) -> None:
         super().__init__(detail)
@@ -326,19 +363,45 @@ class ImportRunner:
 
     def __post_init__(self) -> None:
         self._pool = self.executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="hetao-import")
+        self._held: set[uuid.UUID] = set()
+        self._held_lock = threading.Lock()
 
     def submitter(
         self, *, user_id: uuid.UUID, ip: str | None
     ) -> Callable[[uuid.UUID, ImportRequest], Future[None]]:
         """What ``start_import`` hands a checked upload to, for the user who sent it."""
-        return lambda job_id, request: self._pool.submit(
-            self.run, job_id=job_id, user_id=user_id, ip=ip, request=request
-        )
+
+        def submit(job_id: uuid.UUID, request: ImportRequest) -> Future[None]:
+            with self._held_lock:
+                self._held.add(job_id)
+            return self._pool.submit(self.run, job_id=job_id, user_id=user_id, ip=ip, request=request)
+
+        return submit
+
+    def held(self) -> list[uuid.UUID]:
+        """The jobs this process has queued or is running."""
+        with self._held_lock:
+            return list(self._held)
+
+    def watch(self, session: Session, *, now: datetime) -> list[ImportJob]:
+        """Say that this process still works on its jobs, and settle those no process works on any
+        more (``settle_abandoned``); the jobs settled."""
+        held = self.held()
+        if held:
+            session.execute(update(ImportJob).where(ImportJob.id.in_(held)).values(updated_at=now))
+        return settle_abandoned(session, now=now)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def run(self, *, job_id: uuid.UUID, user_id: uuid.UUID, ip: str | None, request: ImportRequest) -> None:
+        try:
+            self._run(job_id=job_id, user_id=user_id, ip=ip, request=request)
+        finally:
+            with self._held_lock:
+                self._held.discard(job_id)
+
+    def _run(self, *, job_id: uuid.UUID, user_id: uuid.UUID, ip: str | None, request: ImportRequest) -> None:
         with self.unit_of_work() as session:
             job = session.get(ImportJob, job_id)
             assert job is not None

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import io
 import struct
+import threading
+import uuid
 import zipfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
@@ -20,7 +23,7 @@ from clearance.core.settings import Settings
 from clearance.core.zone import utcnow
 from clearance.custody.keys import Keyring
 from clearance.db.engine import session_scope
-from clearance.db.models import Commuter, FaceTemplate, User
+from clearance.db.models import AuditEvent, Commuter, FaceTemplate, ImportJob, User
 from enrolment import imports
 from tests.support import API, DATA, World, table_counts
 
@@ -197,3 +200,67 @@ def test_a_row_that_breaks_the_database_or_the_zip_fails_alone(client: TestClien
     assert rows[2] == (True, None) and rows[5] == (True, None)
     assert rows[4] == (False, "photo")
     assert report["total"] == report["processed"] == 4
+
+
+def test_an_import_whose_server_stopped_is_settled_not_left_running_for_ever(
+    world: World, sessions: sessionmaker[Session], settings: Settings, app_keyring: Keyring
+) -> None:
+    valid = (utcnow() + timedelta(days=300)).date().isoformat()
+    csv = HEADER + f"Ada Import,passport,IMP00011,hk,{valid},ada.jpg\n"
+    archive = make_zip({"commuters.csv": csv.encode(), "ada.jpg": A.enrolment_photo.read_bytes()})
+    # This process's import worker is busy with a long import; the second job waits behind it.
+    # The first job was given to a process that has since stopped.
+    long_import = threading.Event()
+    worker = ThreadPoolExecutor(max_workers=1)
+    worker.submit(long_import.wait)
+    runner = imports.ImportRunner(
+        unit_of_work=lambda: session_scope(sessions),
+        settings=settings,
+        keyring=app_keyring,
+        metrics=Metrics(),
+        executor=worker,
+    )
+    to_this_process = runner.submitter(user_id=world.enroller_a.user_id, ip=None)
+    queued: list[Future[None]] = []
+    started = []
+    with session_scope(sessions) as session:
+        enroller = session.get(User, world.enroller_a.user_id)
+        assert enroller is not None
+        for name in ("stopped.zip", "alive.zip"):
+            request = imports.read_upload(
+                csv_bytes=None, zip_bytes=archive, filename=name, user=enroller, settings=settings
+            )
+
+            def submit(job_id: uuid.UUID, request: imports.ImportRequest, name: str = name) -> None:
+                if name == "alive.zip":
+                    queued.append(to_this_process(job_id, request))
+
+            started.append(
+                imports.start_import(session, request=request, actor=AuditActor(enroller), submit=submit).id
+            )
+    stopped, alive = started
+    assert runner.held() == [alive]
+    later = utcnow() + imports.ABANDONED_AFTER + timedelta(minutes=1)
+    with session_scope(sessions) as session:
+        assert [job.id for job in runner.watch(session, now=utcnow())] == []  # nothing is late yet
+    # Neither has moved for longer than ABANDONED_AFTER when the watch next looks: this process
+    # still holds the second, nobody holds the first.
+    with session_scope(sessions) as session:
+        assert [job.id for job in runner.watch(session, now=later)] == [stopped]
+    with sessions() as session:
+        gone = session.get(ImportJob, stopped)
+        kept = session.get(ImportJob, alive)
+        assert gone is not None and kept is not None
+        assert gone.status is ImportStatus.FAILED and gone.finished_at is not None
+        assert gone.error == "the server stopped during this import after 0 of 1 rows: import it again"
+        assert kept.status is ImportStatus.QUEUED
+        recorded = session.scalars(select(AuditEvent.object_id).where(AuditEvent.action == "abandon_import"))
+        assert list(recorded) == [str(stopped)]
+    # The long import ends; the queued one runs to its end and is no longer held.
+    long_import.set()
+    queued[0].result(timeout=300)
+    worker.shutdown()
+    with sessions() as session:
+        kept = session.get(ImportJob, alive)
+        assert kept is not None and (kept.status, kept.enrolled) == (ImportStatus.DONE, 1)
+    assert runner.held() == []

@@ -152,7 +152,7 @@ ACTIONS = (
     "suspend_commuter", "reinstate_commuter", "revoke_commuter", "remake_template", "search_commuters",
     "read_commuter", "view_reference_photo", "read_crossing_history", "issue_credential", "revoke_credential",
     "read_credentials", "read_credential", "read_credential_qr", "print_card", "activate_pass",
-    "read_pass_status", "data_access_request", "start_import", "read_import",
+    "read_pass_status", "data_access_request", "start_import", "read_import", "abandon_import",
     "deliver_crossings", "override_crossing", "acknowledge_alert", "rotate_data_key", "rotate_signing_key",
     "backup", "restore", "purge",
 )  # fmt: skip

@@ -7,7 +7,7 @@ import asyncio
 import logging
 import secrets
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
@@ -96,12 +96,24 @@ def watch_kiosks(context: AppContext) -> None:
         alerts.check_disabled_kiosks(session, calls=calls)
 
 
-async def keep_watching_kiosks(context: AppContext, *, every: float = 60.0) -> None:
+def watch_imports(context: AppContext, runner: imports.ImportRunner) -> None:
+    """Say that this process still works on its imports; settle those whose process stopped."""
+    with context.unit_of_work() as session:
+        for job in runner.watch(session, now=utcnow()):
+            log.warning("import %s was abandoned: %s", job.id, job.error)
+
+
+async def keep_watching(context: AppContext, runner: imports.ImportRunner, *, every: float = 60.0) -> None:
+    watches: tuple[tuple[str, Callable[[], None]], ...] = (
+        ("the kiosks", lambda: watch_kiosks(context)),
+        ("the imports", lambda: watch_imports(context, runner)),
+    )
     while True:
-        try:
-            await run_in_threadpool(watch_kiosks, context)
-        except Exception:
-            log.exception("watching the kiosks failed; trying again in %.0f s", every)
+        for what, watch in watches:
+            try:
+                await run_in_threadpool(watch)
+            except Exception:
+                log.exception("watching %s failed; trying again in %.0f s", what, every)
         await asyncio.sleep(every)
 
 
@@ -143,7 +155,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, check_schema
         if engine.dialect.name == "postgresql":
             listener = events.PostgresListener(engine, context.events)
             listener.start()
-        watcher = asyncio.create_task(keep_watching_kiosks(context)) if check_schema else None
+        watcher = asyncio.create_task(keep_watching(context, runner)) if check_schema else None
         try:
             yield
         finally:
