@@ -487,7 +487,12 @@ def test_a_commuters_phone_pass_from_activation_to_a_lost_phone_with_the_network
         locale="zh-HK",
     )
     phone = phone_context.new_page()
+    # The connection drops as the phone activates: it says so and tries again when asked.
+    phone.route("**/api/v1/pass/activate", lambda route: route.abort())
     phone.goto(link)
+    expect(phone.locator("#problem-text")).to_have_text("沒有網絡連線。請連接互聯網後再試。")
+    phone.unroute("**/api/v1/pass/activate")
+    phone.locator("#retry").click()
     code = phone.locator("#code")
     expect(code).to_have_attribute("data-code", re.compile(r"^HD1:"))
     assert "#" not in phone.url  # the token left the address bar and the history
