@@ -17,7 +17,7 @@ import time
 import uuid
 import zipfile
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -568,3 +568,27 @@ def test_a_commuters_phone_pass_from_activation_to_a_lost_phone_with_the_network
     expect(phone.locator("#ended-title")).to_have_text("This pass is revoked")
     expect(code).to_be_hidden()
     screenshot(phone, "pass-phone-revoked")
+
+
+def test_a_phone_whose_clock_is_ten_minutes_fast_still_shows_a_code_the_kiosk_clears(
+    live: LiveServer, browser: Browser
+) -> None:
+    commuter, _card = live.enrol_active(B)
+    issued = httpx.post(
+        f"{live.url}{API}/commuters/{commuter['id']}/credentials",
+        headers=live.headers("enroller"),
+        json={"kind": "dynamic", "phone_pass": True},
+    )
+    assert issued.status_code == 201, issued.text
+    phone_context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, locale="en-GB"
+    )
+    phone_context.clock.set_system_time(datetime.now() + timedelta(minutes=10))
+    phone = phone_context.new_page()
+    phone.goto(issued.json()["activation_link"])
+    code = phone.locator("#code")
+    expect(code).to_have_attribute("data-code", re.compile(r"^HD1:"))
+    # The pass follows the server's clock (learned from its answers), and proves itself with it.
+    expect(phone.locator("#connection")).to_contain_text("Status checked")
+    shown = decoded_qr(code.screenshot())
+    assert verify(live, "east_to_hk", B, shown[0])["decision"] == "cleared"

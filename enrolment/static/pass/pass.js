@@ -17,6 +17,22 @@
   let language = chooseLanguage();
   let shown = null; // the pass on the screen
   let codeTimer = null;
+  let learnedOffset = null; // the server's clock minus this phone's, from the last answer
+
+  // The code follows the server's clock: a phone whose clock is wrong (by minutes, as many are)
+  // would otherwise show codes a kiosk refuses as too old. The offset is learned from each
+  // answer's Date header and kept with the pass for when there is no network.
+  function now() {
+    return Date.now() + ((shown && shown.offset) || 0);
+  }
+
+  function learnOffset(response, sentAt, receivedAt) {
+    const server = Date.parse(response.headers.get("Date") || "");
+    if (Number.isNaN(server)) return;
+    // The header counts whole seconds: the server's clock was within the second after it.
+    const offset = server + 500 - (sentAt + receivedAt) / 2;
+    learnedOffset = Math.abs(offset) > 3000 ? Math.round(offset) : 0;
+  }
 
   // ---- language -------------------------------------------------------------------------
   function chooseLanguage() {
@@ -131,8 +147,8 @@
     return new Uint8Array(await crypto.subtle.sign("HMAC", key, message));
   }
 
-  async function currentCode(pass, now) {
-    const step = Math.floor(now / 1000 / STEP_SECONDS);
+  async function currentCode(pass, at) {
+    const step = Math.floor(at / 1000 / STEP_SECONDS);
     const message = concat(encoder.encode(DOMAIN + "/dynamic"), uuidBytes(pass.id), bigEndian(step, 4));
     const code = (await hmac(pass.key, message)).slice(0, CODE_BYTES);
     const payload = base45Decode(pass.payload.slice(4)); // after "HC1:"
@@ -140,7 +156,7 @@
   }
 
   async function proof(pass, purpose) {
-    const at = Math.floor(Date.now() / 1000);
+    const at = Math.floor(now() / 1000);
     const message = concat(
       encoder.encode(DOMAIN + "/pass"), uuidBytes(pass.id), encoder.encode(purpose + "|"), bigEndian(at, 8)
     );
@@ -174,12 +190,12 @@
   async function tick() {
     clearTimeout(codeTimer);
     if (!shown || ended(shown)) return;
-    const now = Date.now();
-    const { text } = await currentCode(shown, now);
+    const at = now();
+    const { text } = await currentCode(shown, at);
     drawCode(text);
-    const intoStep = (now / 1000) % STEP_SECONDS;
+    const intoStep = (at / 1000) % STEP_SECONDS;
     document.getElementById("bar").style.width = (100 * (1 - intoStep / STEP_SECONDS)).toFixed(1) + "%";
-    codeTimer = setTimeout(tick, 1000 - (now % 1000) + 5);
+    codeTimer = setTimeout(tick, 1000 - (at % 1000) + 5);
   }
 
   // ---- what the page shows --------------------------------------------------------------
@@ -192,7 +208,7 @@
   function ended(pass) {
     const status = pass.status;
     if (status && status.state === "revoked") return "revoked";
-    if ((status && status.state === "expired") || new Date(pass.expires_at) <= new Date()) return "expired";
+    if ((status && status.state === "expired") || new Date(pass.expires_at).getTime() <= now()) return "expired";
     return null;
   }
 
@@ -246,12 +262,15 @@
   }
 
   async function post(path, body) {
-    return fetch(path, {
+    const sentAt = Date.now();
+    const response = await fetch(path, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body),
       cache: "no-store",
     });
+    learnOffset(response, sentAt, Date.now());
+    return response;
   }
 
   // ---- activation -----------------------------------------------------------------------
@@ -280,6 +299,7 @@
         id: body.credential_id, payload: body.payload, key, full_name: body.full_name,
         chinese_name: body.chinese_name, organisation: body.organisation,
         expires_at: body.expires_at, valid_until: body.valid_until, status: null,
+        offset: learnedOffset || 0,
       };
       await stored("put", pass);
       showPass(pass);
@@ -289,11 +309,13 @@
   }
 
   // ---- status and the personal data -----------------------------------------------------
-  async function refreshStatus(pass) {
+  async function refreshStatus(pass, retried) {
     if (!pass || pass !== shown) return;
     try {
       const response = await post("/api/v1/pass/status", await proof(pass, "status"));
       const body = await response.json();
+      if (learnedOffset !== null) pass.offset = learnedOffset;
+      if (body.why === "clock" && !retried) return refreshStatus(pass, true);
       if (response.ok) {
         pass.status = body;
         if (body.state !== "revoked") {
