@@ -14,12 +14,13 @@ one is stored.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -51,6 +52,12 @@ def raise_alert(
     ``incident_window``) if an open alert of this kind about this commuter was raised within
     the window: one alert per incident, however many attempts it takes."""
     if incident_window is not None and commuter_id is not None:
+        if session.get_bind().dialect.name == "postgresql":
+            # Two attempts of one incident decided at once (two kiosks, two server processes)
+            # must not both find no alert and both raise one: they take turns, per kind and
+            # person, until the first commits. (SQLite writes one transaction at a time anyway.)
+            key = hashlib.sha256(f"alert:{kind.value}:{commuter_id}".encode()).digest()[:8]
+            session.execute(select(func.pg_advisory_xact_lock(int.from_bytes(key, "big", signed=True))))
         same_incident = select(Alert.id).where(
             Alert.kind == kind,
             Alert.commuter_id == commuter_id,
