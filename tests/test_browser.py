@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+import pypdf
 import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -230,6 +231,26 @@ def test_staff_register_with_a_photo_checked_at_once_and_see_why_a_photo_fails(
     expect(page.locator("#status")).to_have_text("pending")
     # The page says what happens next.
     expect(page.locator("p.notice")).to_contain_text("an officer other than you approves it")
+    # An officer approves; the staff issue a card from the page, and the PDF carries the name in
+    # Chinese characters as text (read back here), not as boxes.
+    commuter_id = page.url.split("/commuters/", 1)[1].split("?", 1)[0]
+    approved = httpx.post(f"{live.url}{API}/commuters/{commuter_id}/approve", headers=live.headers("officer"))
+    assert approved.status_code == 200, approved.text
+    page.goto(f"{live.url}/commuters/{commuter_id}")
+    page.select_option("select[name=kind]", "static")
+    page.locator("form[action$='/credentials'] button[type=submit]").click()
+    screenshot(page, "commuter-chinese-name")
+    # The links as the browser follows them, with its session (a PDF opens in the browser's viewer).
+    pdf_link = page.get_by_role("link", name="Card (PDF)").get_attribute("href")
+    card_pdf = page.request.get(f"{live.url}{pdf_link}")
+    assert card_pdf.ok and card_pdf.headers["content-type"] == "application/pdf"
+    printed = pypdf.PdfReader(io.BytesIO(card_pdf.body())).pages[0].extract_text()
+    assert "陳瀏覽" in printed and "Browser Registered" in printed
+    png_link = page.get_by_role("link", name="Card (PNG)").get_attribute("href")
+    card_png = page.request.get(f"{live.url}{png_link}")
+    assert card_png.ok
+    (OUTPUT / "cards").mkdir(parents=True, exist_ok=True)
+    (OUTPUT / "cards" / "browser-chinese-name.png").write_bytes(card_png.body())
 
     # Submitting a photo with no face anyway is refused by the server too, and nothing is stored.
     page.goto(f"{live.url}/register")
