@@ -9,6 +9,7 @@ The service worker sits at ``/pass/sw.js`` so that its scope is ``/pass/`` and n
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -87,6 +88,7 @@ def texts(translate: i18n.Translate) -> dict[str, str]:
     }
 
 
+@cache
 def _all_texts() -> str:
     return json.dumps({language: texts(i18n.translator(language)) for language in i18n.LANGUAGES})
 

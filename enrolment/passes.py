@@ -71,6 +71,12 @@ def activation_fragment(credential_id: uuid.UUID, token: str) -> str:
     return f"{credential_id.hex}.{token}"
 
 
+def read_activation_link(link: str) -> tuple[uuid.UUID, str]:
+    """The credential and the token of an activation link (what the pass's page reads from it)."""
+    credential_hex, token = link.split("#", 1)[1].split(".", 1)
+    return uuid.UUID(hex=credential_hex), token
+
+
 def pass_proof(key: bytes, *, credential_id: uuid.UUID, purpose: Purpose, at: int) -> bytes:
     """What a phone holding ``key`` sends to show it holds it, for ``purpose`` at unix time ``at``
     (the page computes the same with WebCrypto)."""

@@ -154,11 +154,11 @@ class LiveServer:
         )
         return commuter, self.issue(commuter["id"])
 
-    def issue(self, commuter_id: str, kind: str = "static") -> dict[str, Any]:
+    def issue(self, commuter_id: str, kind: str = "static", *, phone_pass: bool = False) -> dict[str, Any]:
         issued = httpx.post(
             f"{self.url}{API}/commuters/{commuter_id}/credentials",
             headers=self.headers("enroller"),
-            json={"kind": kind},
+            json={"kind": kind, "phone_pass": phone_pass},
         )
         assert issued.status_code == 201, issued.text
         body: dict[str, Any] = issued.json()

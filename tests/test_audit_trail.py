@@ -87,8 +87,8 @@ class Doors:
             json={"kind": "dynamic", "phone_pass": True},
         )
         assert made.status_code == 201, made.text
-        credential_hex, token = made.json()["activation_link"].split("#", 1)[1].split(".", 1)
-        wanted = {"credential_id": str(uuid.UUID(hex=credential_hex)), "token": token, "key": PASS_KEY_B64}
+        credential_id, token = passes.read_activation_link(made.json()["activation_link"])
+        wanted = {"credential_id": str(credential_id), "token": token, "key": PASS_KEY_B64}
         return self.api("anonymous", "POST", "/pass/activate", json=wanted)
 
     def ask_as_phone(self, purpose: passes.Purpose) -> httpx.Response:

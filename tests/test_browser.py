@@ -595,18 +595,13 @@ def test_a_phone_whose_clock_is_ten_minutes_fast_still_shows_a_code_the_kiosk_cl
     live: LiveServer, browser: Browser
 ) -> None:
     commuter, _card = live.enrol_active(B)
-    issued = httpx.post(
-        f"{live.url}{API}/commuters/{commuter['id']}/credentials",
-        headers=live.headers("enroller"),
-        json={"kind": "dynamic", "phone_pass": True},
-    )
-    assert issued.status_code == 201, issued.text
+    issued = live.issue(commuter["id"], "dynamic", phone_pass=True)
     phone_context = browser.new_context(
         viewport={"width": 390, "height": 844}, is_mobile=True, locale="en-GB"
     )
     phone_context.clock.set_system_time(datetime.now() + timedelta(minutes=10))
     phone = phone_context.new_page()
-    phone.goto(issued.json()["activation_link"])
+    phone.goto(issued["activation_link"])
     code = phone.locator("#code")
     expect(code).to_have_attribute("data-code", re.compile(r"^HD1:"))
     # The pass follows the server's clock (learned from its answers), and proves itself with it.

@@ -29,6 +29,7 @@ from clearance.core.settings import Settings
 from clearance.core.wire import CrossingBatch
 from clearance.core.zone import utcnow
 from clearance.vision import images
+from enrolment import passes
 from kiosk.frames import compose_frame, load_photo_file, write_walk_up
 from kiosk.link import ServerLink
 from kiosk.runner import Deliverer, open_store
@@ -328,12 +329,8 @@ def test_a_phone_pass_clears_offline_only_once_its_phone_activated_it(
     live: LiveServer, tmp_path: Path
 ) -> None:
     a, _ = live.enrol_active(A)
-    issued = httpx.post(
-        f"{live.url}{API}/commuters/{a['id']}/credentials",
-        headers=live.headers("enroller"),
-        json={"kind": "dynamic", "phone_pass": True},
-    ).json()
-    credential_hex, token = issued["activation_link"].split("#", 1)[1].split(".", 1)
+    issued = live.issue(a["id"], "dynamic", phone_pass=True)
+    credential_id, token = passes.read_activation_link(issued["activation_link"])
     empty = tmp_path / "empty"
     write_walk_up(empty, start=0, face=None, qr_text=None, frames=0, gap=2)
     run_kiosk(live, "east_to_hk", empty)  # the kiosk holds the pass, with no key yet
@@ -346,7 +343,7 @@ def test_a_phone_pass_clears_offline_only_once_its_phone_activated_it(
     assert [(d["decision"], d["reasons"]) for d in decisions] == [("rejected", ["bad_code"])]
     live.start()
     activation = {
-        "credential_id": str(uuid.UUID(hex=credential_hex)),
+        "credential_id": str(credential_id),
         "token": token,
         "key": base64.b64encode(key).decode(),
     }

@@ -38,7 +38,7 @@ from clearance.stations import service as stations
 from clearance.vision import images
 from clearance.web.app import API_PREFIX, create_app
 from clearance.web.deps import AppContext
-from enrolment import issuing
+from enrolment import issuing, passes
 from kiosk import scenes
 from kiosk.frames import compose_frame, load_photo_file, write_walk_up
 
@@ -206,19 +206,24 @@ def run(*, settings: Settings, serve: bool, host: str, port: int) -> int:
     return 0
 
 
-def phone_pass_link(client: httpx.Client, setup: Setup, sample: SampleCommuter) -> str:
-    """A new phone pass for the demo's commuter ``sample``: its one-time activation link."""
-    enroller = sign_in(client, setup.enroller)
-    found = expect(client.get(f"{API_PREFIX}/commuters", headers=enroller, params={"q": sample.label}), 200)
-    issued = expect(
+def issue_phone_pass(client: httpx.Client, enroller: dict[str, str], commuter_id: str) -> dict[str, Any]:
+    """A new phone pass for a commuter, as the API answers it (with its one-time activation link)."""
+    issued: dict[str, Any] = expect(
         client.post(
-            f"{API_PREFIX}/commuters/{found[0]['id']}/credentials",
+            f"{API_PREFIX}/commuters/{commuter_id}/credentials",
             headers=enroller,
             json={"kind": "dynamic", "phone_pass": True},
         ),
         201,
     )
-    link: str = issued["activation_link"]
+    return issued
+
+
+def phone_pass_link(client: httpx.Client, setup: Setup, sample: SampleCommuter) -> str:
+    """A new phone pass for the demo's commuter ``sample``: its one-time activation link."""
+    enroller = sign_in(client, setup.enroller)
+    found = expect(client.get(f"{API_PREFIX}/commuters", headers=enroller, params={"q": sample.label}), 200)
+    link: str = issue_phone_pass(client, enroller, found[0]["id"])["activation_link"]
     return link
 
 
@@ -289,18 +294,11 @@ def run_morning(client: httpx.Client, setup: Setup, context: AppContext, *, demo
     # Later, C heads home to Shenzhen with the code on their phone; someone replays a screenshot.
     # C's phone pass is activated as the pass's page does it: the phone makes the key and sends it
     # once with the token from the activation link.
-    phone = expect(
-        client.post(
-            f"{API_PREFIX}/commuters/{enrolled[2]['id']}/credentials",
-            headers=enroller,
-            json={"kind": "dynamic", "phone_pass": True},
-        ),
-        201,
-    )
+    phone = issue_phone_pass(client, enroller, enrolled[2]["id"])
     phone_key = secrets.token_bytes(credentials.SECRET_BYTES)
-    credential_hex, token = phone["activation_link"].split("#", 1)[1].split(".", 1)
+    credential_id, token = passes.read_activation_link(phone["activation_link"])
     activation = {
-        "credential_id": str(uuid.UUID(hex=credential_hex)),
+        "credential_id": str(credential_id),
         "token": token,
         "key": base64.b64encode(phone_key).decode(),
     }
