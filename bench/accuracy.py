@@ -53,6 +53,9 @@ from clearance.vision.evaluation import (
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--faces", type=Path, default=CALIBRATION)
+    parser.add_argument(
+        "--dev", type=Path, default=DEV, help="camera-quality photos (default ../shared/faces/dev)"
+    )
     parser.add_argument("--plots", type=Path, default=Path(__file__).resolve().parent / "plots")
     args = parser.parse_args()
     settings = Settings()
@@ -91,7 +94,7 @@ def main() -> None:
         size: matcher.identification(report, tune, threshold=settings.face_only_threshold, size=size)
         for size in galleries(len(report))
     }
-    dev = Matcher(encoded(DEV))
+    dev = Matcher(encoded(args.dev))
     dev_scores = dev.verification(sorted(dev.groups), enrol=1, frames=1)
     gate_refused = int((~found.passes_gate).sum())
     figures: dict[str, Any] = {

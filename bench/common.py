@@ -7,7 +7,12 @@ import json
 import os
 import platform
 import statistics
+from pathlib import Path
 from typing import Any
+
+OUTPUT = Path(os.environ.get("HETAO_BENCH_OUTPUT") or Path(__file__).resolve().parent / "output")
+"""Where benchmarks keep what they computed once (encodings, scores) to read again: bench/output, or
+HETAO_BENCH_OUTPUT (the test suite's smoke runs use a folder of their own)."""
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -33,6 +38,8 @@ def emit(figures: dict[str, Any]) -> None:
 
 
 def table(title: str, rows: list[tuple[str, ...]], header: tuple[str, ...]) -> None:
+    # A row with fewer cells than the header (a rate nobody could count on tiny inputs) shows "-".
+    rows = [tuple(row) + ("-",) * (len(header) - len(row)) for row in rows]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     print(f"\n{title}")
     for row in [header, *rows]:

@@ -17,14 +17,14 @@ import httpx
 
 from bench.common import emit, fresh_schema, summary, table
 from clearance.accounts import service as accounts
-from clearance.audit.service import Actor
 from clearance.cli.launch import start_server
 from clearance.cli.samples import SAMPLE_COMMUTERS
 from clearance.core.enums import Park, Role
 from clearance.core.settings import Settings
+from clearance.db.actors import SystemActor
 from clearance.db.engine import make_engine, make_sessionmaker, session_scope
 
-BENCH = Actor.system("benchmark setup")
+BENCH = SystemActor("benchmark setup")
 
 
 def main() -> None:

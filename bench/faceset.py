@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.common import OUTPUT, emit
 from clearance.core.settings import Settings
 from clearance.vision import evaluation, models
 from clearance.vision.evaluation import LabelledEncodings
@@ -21,7 +22,6 @@ from clearance.vision.evaluation import LabelledEncodings
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "faces"
 CALIBRATION = SHARED / "calibration"
 DEV = SHARED / "dev"
-OUTPUT = Path(__file__).resolve().parent / "output"
 
 FaceSet = LabelledEncodings
 
@@ -78,6 +78,18 @@ def main() -> None:
     parser.add_argument("--model", default="dlib")
     args = parser.parse_args()
     found = encoded(args.faces, model=args.model)
+    emit(
+        {
+            "benchmark": "faceset",
+            "faces": str(args.faces),
+            "model": found.model,
+            "photos": found.photos,
+            "encoded": len(found.paths),
+            "no_face": found.no_face,
+            "people": len(found.by_identity()),
+            "pass_enrolment_gate": int(found.passes_gate.sum()),
+        }
+    )
     print(
         f"{args.faces}: {found.photos:,} photos, {len(found.paths):,} encoded by {found.model} "
         f"({found.no_face} without a face), {len(found.by_identity()):,} people, "

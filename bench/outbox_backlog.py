@@ -16,12 +16,12 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bench.common import emit, fresh_schema, summary, table
-from clearance.audit.service import Actor
 from clearance.cli.launch import start_server
 from clearance.core import vault
 from clearance.core.enums import Bridge, Direction
 from clearance.core.settings import Settings
 from clearance.core.wire import CrossingRecord
+from clearance.db.actors import SystemActor
 from clearance.db.engine import make_engine, make_sessionmaker, session_scope
 from clearance.stations import service as stations
 from kiosk.link import ServerLink
@@ -30,7 +30,7 @@ from kiosk.station import LinkStatus
 from kiosk.store import LocalStore
 from tests.support import rejected_crossing
 
-BENCH = Actor.system("benchmark setup")
+BENCH = SystemActor("benchmark setup")
 
 
 def crossing(n: int) -> CrossingRecord:

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import emit, table
+from bench.common import OUTPUT, emit, table
 from bench.faceset import CALIBRATION, DEV
 from clearance.core.evidence import Timings
 from clearance.core.settings import Settings
@@ -48,7 +48,6 @@ from clearance.vision.images import RGBImage
 from kiosk import scenes
 from kiosk.frames import load_photo_file
 
-OUTPUT = Path(__file__).resolve().parent / "output"
 KINDS = ("bona_fide", *(kind.value for kind in scenes.Attack))
 SWEEP = (0.8, 1.0, 1.25, 1.5)
 """Crop scales tried by --sweep: dlib's boxes are tighter than the detector MiniFASNet was trained on."""
@@ -177,7 +176,8 @@ def pad_scores(
         return np.array([v[kind] for v in values if v.get(kind) is not None], dtype=np.float64)
 
     return PadScores(
-        of("bona_fide"), {kind.value: of(kind.value) for kind in scenes.Attack if kind.value in values[0]}
+        of("bona_fide"),
+        {kind.value: of(kind.value) for kind in scenes.Attack if any(kind.value in v for v in values)},
     )
 
 
@@ -249,6 +249,9 @@ def plot(scores: PadScores, *, attack: float, live: float, path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--faces", type=Path, default=CALIBRATION)
+    parser.add_argument(
+        "--dev", type=Path, default=DEV, help="camera-quality photos (default ../shared/faces/dev)"
+    )
     parser.add_argument("--every", type=int, default=3, help="score every n-th photo (1: all)")
     parser.add_argument("--frames", type=int, default=2, help="camera frames per presentation")
     parser.add_argument("--sweep", action="store_true", help="also calibrate the crop scale on dev/")
@@ -259,7 +262,7 @@ def main() -> None:
     rows = score_folder(
         args.faces, every=args.every, frames=args.frames, hard=False, box_scale=liveness.BOX_SCALE
     )
-    dev = score_folder(DEV, every=1, frames=args.frames, hard=True, box_scale=liveness.BOX_SCALE)
+    dev = score_folder(args.dev, every=1, frames=args.frames, hard=True, box_scale=liveness.BOX_SCALE)
     people = sorted({r["identity"] for r in rows})
     tune, report = set(people[0::2]), set(people[1::2])
     attack, live = pad_scores(rows, tune).choose()

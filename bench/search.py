@@ -1,11 +1,11 @@
 """1:N face search over the whitelist: time per probe and memory, 1,000 to 1,000,000 templates.
 
-Two exact methods over one float32 matrix (N x 128):
+Two exact methods over one float32 matrix of unit vectors (N x the face model's size):
 - ``subtract``: the distance to every row as ``norm(gallery - probe)`` (what a first version does);
-- ``matmul``: ``|g|^2 - 2 g.p + |p|^2`` with the rows' squared norms computed once when the gallery
-  is loaded, so a probe costs one BLAS matrix-vector product.
+- ``matmul``: ``sqrt(2 - 2 g.p)``, one BLAS matrix-vector product (``faces.GalleryIndex``, what
+  the kiosk runs).
 Both return the same nearest template (checked on every probe). Templates are synthetic (normal
-noise at the spread of real dlib encodings); search time does not depend on their content.
+noise, scaled to unit length); search time does not depend on their content.
 
     uv run python -m bench.search [--sizes 1000,10000,100000,1000000] [--probes 50]
 """
@@ -18,7 +18,8 @@ import time
 import numpy as np
 
 from bench.common import emit, summary, table
-from clearance.vision import faces
+from clearance.core.settings import Settings
+from clearance.vision import faces, models
 
 
 def subtract(gallery: np.ndarray, probe: np.ndarray) -> tuple[int, float]:  # type: ignore[type-arg]
@@ -31,17 +32,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="1000,10000,100000,1000000")
     parser.add_argument("--probes", type=int, default=50)
+    parser.add_argument("--dimensions", type=int, default=None, help="default: the face model's")
     args = parser.parse_args()
+    dimensions = args.dimensions or models.load(Settings().face_model).size
     rng = np.random.default_rng(1)
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
-        gallery = rng.normal(0, 0.09, size=(size, faces.ENCODING_SIZE)).astype(np.float32)
+        gallery = faces.normalise(rng.normal(0, 1, size=(size, dimensions)).astype(np.float32))
         started = time.perf_counter()
-        index = faces.GalleryIndex(gallery)
+        index = faces.GalleryIndex([gallery[i] for i in range(size)], size=dimensions)
         load_ms = (time.perf_counter() - started) * 1000
-        probes = gallery[rng.integers(0, size, args.probes)] + rng.normal(0, 0.02, (args.probes, 128)).astype(
-            np.float32
-        )
+        noise = rng.normal(0, 0.3 / np.sqrt(dimensions), (args.probes, dimensions)).astype(np.float32)
+        probes = faces.normalise(gallery[rng.integers(0, size, args.probes)] + noise)
         times: dict[str, list[float]] = {"subtract": [], "matmul": []}
         for probe in probes:
             started = time.perf_counter()
@@ -57,7 +59,8 @@ def main() -> None:
             "subtract_ms": summary(times["subtract"]),
             "matmul_ms": summary(times["matmul"]),
             "matmul_index_load_ms": round(load_ms, 1),
-            "memory_mb": round((gallery.nbytes + index.norms.nbytes) / 1e6, 1),
+            "dimensions": dimensions,
+            "memory_mb": round(index.gallery.nbytes / 1e6, 1),
         }
         emit(figures)
         rows.append(

@@ -10,7 +10,6 @@ them. Prints one JSON line of figures, then a short table.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import tempfile
 import time
@@ -18,14 +17,14 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import percentile
+from bench.common import emit, percentile
 from clearance.cli.demo import bootstrap, enrol, expect, sign_in, start_server
 from clearance.cli.launch import free_port
 from clearance.cli.samples import SAMPLE_COMMUTERS
 from clearance.core.settings import Settings
 from clearance.db import migrations as schema
+from clearance.http.errors import API_PREFIX
 from clearance.vision import faces, images
-from clearance.web.handlers import API_PREFIX
 from kiosk.frames import compose_frame, load_photo_file
 
 
@@ -97,7 +96,7 @@ def main() -> None:
         "server_steps_ms_median": {step: round(statistics.median(v), 2) for step, v in steps.items()},
         "models_alone_ms_median": round(statistics.median(models), 1),
     }
-    print(json.dumps(figures))
+    emit(figures)
     print(f"\nPOST /kiosk/verify, {args.runs} runs, {figures['frame']}")
     print(f"  {'step':24} {'median ms':>10}")
     for step, ms in figures["server_steps_ms_median"].items():  # type: ignore[union-attr]

@@ -24,18 +24,18 @@ import numpy as np
 from sqlalchemy import insert, select, text
 
 from bench.common import emit, fresh_schema, table
-from clearance.accounts import security
-from clearance.audit.service import Actor
 from clearance.cli.launch import start_server
-from clearance.core import vault
+from clearance.core import security, vault
 from clearance.core.enums import Bridge, CommuterStatus, CredentialKind, Direction, Park, Role
 from clearance.core.settings import Settings
 from clearance.core.zone import utcnow
 from clearance.custody import keys
+from clearance.db.actors import SystemActor
 from clearance.db.engine import make_engine, make_sessionmaker, session_scope
+from clearance.db.keyring import load_keyring
 from clearance.db.models import Commuter, Credential, FaceTemplate, Organisation, User
 from clearance.stations import service as stations
-from clearance.vision import faces
+from clearance.vision import models
 from clearance.whitelist import biometrics as templates
 from clearance.whitelist import documents
 from clearance.whitelist import service as whitelist
@@ -44,14 +44,15 @@ from kiosk.runner import Syncer
 from kiosk.station import LinkStatus
 from kiosk.store import LocalStore
 
-BENCH = Actor.system("benchmark setup")
+BENCH = SystemActor("benchmark setup")
 
 CHUNK = 5000
 
 
 def fill(settings: Settings, count: int) -> str:
     """N active commuters with sealed templates and a credential each; returns a kiosk key."""
-    keyring = keys.load_keyring(settings)
+    keyring = load_keyring(settings)
+    model = models.load(settings.face_model)
     engine = make_engine(settings.sqlalchemy_url)
     rng = np.random.default_rng(7)
     with session_scope(make_sessionmaker(engine)) as session:
@@ -70,7 +71,7 @@ def fill(settings: Settings, count: int) -> str:
         valid = date.today() + timedelta(days=300)
         for start in range(0, count, CHUNK):
             n = min(CHUNK, count - start)
-            encodings = rng.normal(0, 0.1, size=(n, faces.ENCODING_SIZE)).astype(np.float32)
+            encodings = rng.normal(0, 0.1, size=(n, model.size)).astype(np.float32)
             commuters, face_rows, credential_rows = [], [], []
             for i in range(n):
                 commuter_id = uuid.uuid4()
@@ -99,9 +100,10 @@ def fill(settings: Settings, count: int) -> str:
                 template = templates.seal_template(
                     keyring.data_key,
                     commuter_id=commuter_id,
-                    encoding=encodings[i],
-                    reference_jpeg=b"-",
+                    encodings=encodings[i : i + 1],
+                    reference_jpegs=[b"-"],
                     quality={},
+                    model=model.name,
                 )
                 face_rows.append(
                     {
@@ -137,11 +139,14 @@ def fill(settings: Settings, count: int) -> str:
     return kiosk_key
 
 
-def change_hundred(settings: Settings) -> None:
-    keyring = keys.load_keyring(settings)
+def change_hundred(settings: Settings) -> int:
+    """100 commuters change (fewer if there are fewer): every other one suspended, the rest given a
+    new credential; how many were suspended."""
+    keyring = load_keyring(settings)
     engine = make_engine(settings.sqlalchemy_url)
     with session_scope(make_sessionmaker(engine)) as session:
         picked = list(session.scalars(select(Commuter).order_by(Commuter.sync_version).limit(100)))
+        suspended = len(picked) // 2
         for n, commuter in enumerate(picked):
             if n % 2:
                 commuter.status = CommuterStatus.SUSPENDED
@@ -158,6 +163,7 @@ def change_hundred(settings: Settings) -> None:
                 )
             whitelist.touch(session, commuter)
     engine.dispose()
+    return suspended
 
 
 def main() -> None:
@@ -174,18 +180,24 @@ def main() -> None:
         fill_s = time.perf_counter() - started
         server, url = start_server(settings.data_dir, settings.sqlalchemy_url)
         try:
-            store = LocalStore(Path(tmp) / "kiosk" / "kiosk.sqlite3", data_key=vault.DataKey(os.urandom(32)))
+            model = models.load(settings.face_model)
+            store = LocalStore(
+                Path(tmp) / "kiosk" / "kiosk.sqlite3",
+                data_key=vault.DataKey(os.urandom(32)),
+                model=model.name,
+                model_size=model.size,
+            )
             link = ServerLink(url, key=kiosk_key, timeout=120)
             syncer = Syncer(store, link, interval=60, status=LinkStatus())
             started = time.perf_counter()
             syncer.sync_all()
             full_s = time.perf_counter() - started
             assert store.count_whitelist() == args.commuters, store.count_whitelist()
-            change_hundred(settings)
+            suspended = change_hundred(settings)
             started = time.perf_counter()
             syncer.sync_all()
             incremental_s = time.perf_counter() - started
-            assert store.count_whitelist() == args.commuters - 50
+            assert store.count_whitelist() == args.commuters - suspended
             link.close()
         finally:
             server.terminate()

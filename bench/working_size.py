@@ -18,8 +18,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from bench.accuracy import DEFAULT_FACES
 from bench.common import emit, table
+from bench.faceset import DEV
 from clearance.vision import faces, images
 
 SIZES = (160, 240, 320, 480, 640)
@@ -48,7 +48,7 @@ def frames(folder: Path) -> list[tuple[images.RGBImage, int]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--faces", type=Path, default=DEFAULT_FACES)
+    parser.add_argument("--faces", type=Path, default=DEV)
     args = parser.parse_args()
     cases = frames(args.faces)
     rows = []

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 
-from clearance.audit.service import PURPOSE_PATTERN, PURPOSES, Actor
+from clearance.audit.service import PURPOSE_PATTERN, PURPOSES
 from clearance.core import vault
 from clearance.core.enums import CommuterStatus, DocumentType, Park
 from clearance.core.errors import (
@@ -27,9 +27,9 @@ from clearance.core.errors import (
     responses,
 )
 from clearance.core.zone import utcnow
+from clearance.db.actors import UserActor
 from clearance.db.models import Commuter, Credential, ImportJob
-from clearance.vision import qr
-from clearance.web.deps import (
+from clearance.http.deps import (
     ContextDep,
     CurrentStaff,
     OfficerActor,
@@ -38,6 +38,7 @@ from clearance.web.deps import (
     client_ip,
     read_upload,
 )
+from clearance.vision import qr
 from clearance.whitelist import biometrics
 from enrolment import cards, commuters, imports, issuing, passes
 from enrolment.commuters import Registration
@@ -514,13 +515,12 @@ def start_import(
     session: SessionDep,
     context: ContextDep,
     runner: imports.ImportRunner,
-    actor: Actor,
+    actor: UserActor,
     *,
     csv_upload: UploadFile | None,
     zip_upload: UploadFile,
 ) -> ImportJob:
     """Read an upload (the API's and the page's), check it whole and start its job."""
-    assert actor.user is not None
     limit = context.settings.max_import_bytes
     zip_bytes = zip_upload.file.read(limit + 1)
     if len(zip_bytes) > limit:
@@ -564,7 +564,6 @@ def import_commuters(
 @router.get("/imports/{job_id}", response_model=ImportJobOut, responses=responses(*AUTH_ERRORS, NotFound))
 def read_import(job_id: uuid.UUID, session: SessionDep, actor: StaffActor) -> ImportJobOut:
     """An import's progress and, row by row, what was enrolled and what failed and why."""
-    assert actor.user is not None
     job = imports.get_job_or_raise(session, job_id, user=actor.user)
     out = ImportJobOut.model_validate(job)
     out.rows = [
@@ -593,7 +592,7 @@ def credential_card(
 
 
 def card_response(
-    session: SessionDep, *, context: ContextDep, credential: Credential, fmt: str, actor: Actor
+    session: SessionDep, *, context: ContextDep, credential: Credential, fmt: str, actor: UserActor
 ) -> Response:
     """The printed card as the API and the page send it."""
     content = cards.print_card(

@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 
 from clearance.audit import service as audit
 from clearance.core import vault
-from clearance.core.enums import CredentialKind
+from clearance.core.enums import AuditAction, CredentialKind
 from clearance.core.errors import InvalidInput, InvalidTransition
 from clearance.core.zone import ZONE_TIME
+from clearance.db.actors import Actor
 from clearance.db.models import Credential
 from clearance.vision import qr
 from clearance.whitelist import biometrics
@@ -207,7 +208,7 @@ def card_content(credential: Credential, *, data_key: vault.DataKey) -> CardCont
 
 
 def print_card(
-    session: Session, *, credential: Credential, fmt: str, data_key: vault.DataKey, actor: audit.Actor
+    session: Session, *, credential: Credential, fmt: str, data_key: vault.DataKey, actor: Actor
 ) -> bytes:
     """The card of ``credential`` as ``png`` or ``pdf`` bytes; printing it is audited."""
     content = card_content(credential, data_key=data_key)
@@ -215,7 +216,7 @@ def print_card(
     audit.record_event(
         session,
         actor=actor,
-        action="print_card",
+        action=AuditAction.PRINT_CARD,
         object_type="commuter",
         object_id=credential.commuter_id,
         purpose="card_printing",

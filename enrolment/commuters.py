@@ -18,15 +18,15 @@ from sqlalchemy.orm import Session
 
 from clearance.accounts import service as accounts
 from clearance.audit import service as audit
-from clearance.audit.service import Actor
 from clearance.core import vault
-from clearance.core.enums import CommuterStatus, DocumentType, Park, Role
+from clearance.core.enums import AuditAction, CommuterStatus, DocumentType, Park, Role
 from clearance.core.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from clearance.core.metrics import Metrics
 from clearance.core.settings import Settings
 from clearance.core.zone import local_today, utcnow
-from clearance.custody.keys import Keyring
+from clearance.db.actors import Actor, UserActor
 from clearance.db.engine import after_commit, release_deleted_pages
+from clearance.db.keyring import Keyring
 from clearance.db.models import Commuter, Credential, User
 from clearance.vision import models
 from clearance.whitelist import biometrics, documents
@@ -122,7 +122,7 @@ def register_commuter(
     *,
     registration: Registration,
     photos: list[bytes],
-    actor: Actor,
+    actor: UserActor,
     keyring: Keyring,
     settings: Settings,
     metrics: Metrics,
@@ -131,7 +131,6 @@ def register_commuter(
     template that refuses far fewer genuine commuters: BENCHMARKS.md): the details are checked
     first (nothing is done with a photo for a registration that cannot stand), then each photo
     goes through the quality gate, then the commuter is enrolled, pending approval."""
-    assert actor.user is not None
     validate_registration(
         session, registration=registration, enroller=actor.user, index_key=keyring.index_key
     )
@@ -146,7 +145,7 @@ def enrol_commuter(
     *,
     registration: Registration,
     templates: list[Template],
-    actor: Actor,
+    actor: UserActor,
     keyring: Keyring,
     metrics: Metrics,
     source: str | None = None,
@@ -154,7 +153,6 @@ def enrol_commuter(
     """A pending commuter with a sealed template and document number, from a validated
     registration (checked again here) and the templates of photos that passed the gate.
     ``source`` says where the registration came from, for the audit trail (an import line)."""
-    assert actor.user is not None
     registration = validate_registration(
         session, registration=registration, enroller=actor.user, index_key=keyring.index_key
     )
@@ -194,7 +192,7 @@ def enrol_commuter(
     audit.record_event(
         session,
         actor=actor,
-        action="register_commuter",
+        action=AuditAction.REGISTER_COMMUTER,
         object_type="commuter",
         object_id=commuter.id,
         detail=detail,
@@ -206,7 +204,7 @@ def enrol_commuter(
 def list_commuters(
     session: Session,
     *,
-    actor: Actor,
+    actor: UserActor,
     status: CommuterStatus | None = None,
     q: str | None = None,
     index_key: bytes,
@@ -218,7 +216,6 @@ def list_commuters(
     A search is a read of personal data: it is audited (what was searched for is not kept,
     since it may itself be a document number)."""
     user = actor.user
-    assert user is not None
     query = select(Commuter)
     if user.role is Role.ENROLLER:
         query = query.where(Commuter.organisation_id == user.organisation_id)
@@ -241,7 +238,7 @@ def list_commuters(
     audit.record_event(
         session,
         actor=actor,
-        action="search_commuters",
+        action=AuditAction.SEARCH_COMMUTERS,
         detail=f"{len(found)} found"
         + (f", status {status.value}" if status else "")
         + (", by name or document" if q else ""),
@@ -254,7 +251,7 @@ def read_commuter(session: Session, *, commuter: Commuter, actor: Actor, purpose
     audit.record_event(
         session,
         actor=actor,
-        action="read_commuter",
+        action=AuditAction.READ_COMMUTER,
         object_type="commuter",
         object_id=commuter.id,
         purpose=purpose,
@@ -274,7 +271,7 @@ def _transition(
 
 
 def _record_change(
-    session: Session, *, commuter: Commuter, actor: Actor, action: str, detail: str | None = None
+    session: Session, *, commuter: Commuter, actor: Actor, action: AuditAction, detail: str | None = None
 ) -> None:
     whitelist.touch(session, commuter)
     session.flush()
@@ -283,10 +280,9 @@ def _record_change(
     )
 
 
-def approve_commuter(session: Session, *, commuter: Commuter, actor: Actor) -> Commuter:
+def approve_commuter(session: Session, *, commuter: Commuter, actor: UserActor) -> Commuter:
     """Pending → active. Four eyes: never by the user who entered the registration."""
     officer = actor.user
-    assert officer is not None
     if officer.id in (commuter.enrolled_by_id, commuter.photo_added_by_id):
         raise Forbidden(
             "a registration must be approved by someone other than who entered it or added a photo"
@@ -295,7 +291,7 @@ def approve_commuter(session: Session, *, commuter: Commuter, actor: Actor) -> C
     commuter.approved_by_id = officer.id
     commuter.approved_at = utcnow()
     commuter.status_reason = None
-    _record_change(session, commuter=commuter, actor=actor, action="approve_commuter")
+    _record_change(session, commuter=commuter, actor=actor, action=AuditAction.APPROVE_COMMUTER)
     return commuter
 
 
@@ -306,7 +302,9 @@ def suspend_commuter(session: Session, *, commuter: Commuter, reason: str, actor
         raise InvalidInput("a suspension needs a reason", field="reason")
     _transition(commuter, allowed_from={CommuterStatus.ACTIVE}, to=CommuterStatus.SUSPENDED, action="suspend")
     commuter.status_reason = reason
-    _record_change(session, commuter=commuter, actor=actor, action="suspend_commuter", detail=reason)
+    _record_change(
+        session, commuter=commuter, actor=actor, action=AuditAction.SUSPEND_COMMUTER, detail=reason
+    )
     return commuter
 
 
@@ -318,7 +316,7 @@ def reinstate_commuter(session: Session, *, commuter: Commuter, actor: Actor) ->
         action="reinstate",
     )
     commuter.status_reason = None
-    _record_change(session, commuter=commuter, actor=actor, action="reinstate_commuter")
+    _record_change(session, commuter=commuter, actor=actor, action=AuditAction.REINSTATE_COMMUTER)
     return commuter
 
 
@@ -340,7 +338,7 @@ def revoke_commuter(session: Session, *, commuter: Commuter, reason: str | None,
     ):
         credential.revoked_at = now
         credential.sealed_secret = None
-    _record_change(session, commuter=commuter, actor=actor, action="revoke_commuter", detail=reason)
+    _record_change(session, commuter=commuter, actor=actor, action=AuditAction.REVOKE_COMMUTER, detail=reason)
     return commuter
 
 
@@ -349,7 +347,7 @@ def add_photo(
     *,
     commuter: Commuter,
     photo: bytes,
-    actor: Actor,
+    actor: UserActor,
     keyring: Keyring,
     settings: Settings,
     metrics: Metrics,
@@ -392,10 +390,13 @@ def add_photo(
     if commuter.status in (CommuterStatus.ACTIVE, CommuterStatus.SUSPENDED):
         commuter.status = CommuterStatus.PENDING
         commuter.status_reason = "a photo was added: waiting for an officer to approve again"
-    assert actor.user is not None
     commuter.photo_added_by_id = actor.user.id  # four eyes: whoever added the photo does not approve
     _record_change(
-        session, commuter=commuter, actor=actor, action="add_photo", detail=f"photo {len(references) + 1}"
+        session,
+        commuter=commuter,
+        actor=actor,
+        action=AuditAction.ADD_PHOTO,
+        detail=f"photo {len(references) + 1}",
     )
     return commuter
 
@@ -417,7 +418,7 @@ def view_reference_photo(
     audit.record_event(
         session,
         actor=actor,
-        action="view_reference_photo",
+        action=AuditAction.VIEW_REFERENCE_PHOTO,
         object_type="commuter",
         object_id=commuter.id,
         purpose=purpose,

@@ -31,15 +31,15 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from clearance.audit import service as audit
-from clearance.audit.service import Actor
 from clearance.core import vault
-from clearance.core.enums import DocumentType, ImportStatus, Park, Role
+from clearance.core.enums import AuditAction, DocumentType, ImportStatus, Park, Role
 from clearance.core.errors import HetaoError, InvalidInput, NotFound, PayloadTooLarge
 from clearance.core.metrics import Metrics
 from clearance.core.settings import Settings
 from clearance.core.zone import utcnow
-from clearance.custody.keys import Keyring
+from clearance.db.actors import Actor, SystemActor, UserActor
 from clearance.db.engine import after_commit
+from clearance.db.keyring import Keyring
 from clearance.db.models import ImportJob, ImportRow, Organisation, User, person_name
 from enrolment import commuters, photos
 from enrolment.commuters import Registration
@@ -55,8 +55,17 @@ PHOTO_SEPARATOR = ";"
 """A row's photo column may name several photos of the commuter: ``a.jpg;b.jpg``."""
 # What reading a damaged zip member can raise: a bad CRC or a false size (BadZipFile), a corrupt
 # deflate stream (zlib.error), an unsupported compression method (NotImplementedError), the
-# encrypted flag without a password (RuntimeError), a truncated stream (EOFError, OSError).
-ZIP_MEMBER_ERRORS = (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError, OSError)
+# encrypted flag without a password (RuntimeError), a truncated stream (EOFError, OSError), a
+# header offset pointing before the file's start (ValueError from the seek, found by the fuzz test).
+ZIP_MEMBER_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    NotImplementedError,
+    RuntimeError,
+    EOFError,
+    OSError,
+    ValueError,
+)
 
 
 @dataclass(frozen=True)
@@ -153,13 +162,12 @@ def start_import(
     session: Session,
     *,
     request: ImportRequest,
-    actor: Actor,
+    actor: UserActor,
     submit: Callable[[uuid.UUID, ImportRequest], object],
 ) -> ImportJob:
     """Store a checked upload as a job and hand it to the import worker (``submit``) once this
     unit of work commits: the worker reads the job in its own transaction."""
     user = actor.user
-    assert user is not None
     job = ImportJob(
         organisation_id=user.organisation_id,
         created_by_id=user.id,
@@ -171,7 +179,7 @@ def start_import(
     audit.record_event(
         session,
         actor=actor,
-        action="start_import",
+        action=AuditAction.START_IMPORT,
         object_type="import",
         object_id=job.id,
         detail=f"{len(request.rows)} rows",
@@ -262,7 +270,9 @@ def job_rows(session: Session, job: ImportJob) -> list[ImportRow]:
 
 def read_job_report(session: Session, *, job: ImportJob, actor: Actor) -> list[ImportRow]:
     """An import's rows (names and outcomes): a read of personal data, audited."""
-    audit.record_event(session, actor=actor, action="read_import", object_type="import", object_id=job.id)
+    audit.record_event(
+        session, actor=actor, action=AuditAction.READ_IMPORT, object_type="import", object_id=job.id
+    )
     return job_rows(session, job)
 
 
@@ -293,8 +303,8 @@ def settle_abandoned(session: Session, *, now: datetime) -> list[ImportJob]:
         job.finished_at = now
         audit.record_event(
             session,
-            actor=Actor.system("import watch"),
-            action="abandon_import",
+            actor=SystemActor("import watch"),
+            action=AuditAction.ABANDON_IMPORT,
             object_type="import",
             object_id=job.id,
             detail=job.error,
@@ -476,7 +486,7 @@ class ImportRunner:
                             session,
                             registration=_registration(session, values, user=user),
                             templates=templates,
-                            actor=Actor(user, ip),
+                            actor=UserActor(user, ip),
                             keyring=self.keyring,
                             metrics=self.metrics,
                             source=f"import {job_id} line {line}",

@@ -11,12 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clearance.audit import service as audit
-from clearance.audit.service import Actor
 from clearance.core import credentials, vault
-from clearance.core.enums import CommuterStatus, CredentialKind
+from clearance.core.enums import AuditAction, CommuterStatus, CredentialKind
 from clearance.core.errors import InvalidInput, InvalidTransition, NotFound
 from clearance.core.zone import end_of_day
 from clearance.custody import keys
+from clearance.db.actors import Actor, UserActor
+from clearance.db.keyring import Keyring
 from clearance.db.models import Commuter, Credential, User
 from clearance.whitelist import service as whitelist
 from enrolment import passes
@@ -37,8 +38,8 @@ def issue_credential(
     *,
     commuter: Commuter,
     kind: CredentialKind,
-    actor: Actor,
-    keyring: keys.Keyring,
+    actor: UserActor,
+    keyring: Keyring,
     lifetime: timedelta,
     now: datetime,
     activation: bool = False,
@@ -51,7 +52,6 @@ def issue_credential(
     no code key until the commuter's phone makes one (``passes.activate_pass``)."""
     if activation and kind is not CredentialKind.DYNAMIC:
         raise InvalidInput("only a dynamic credential is activated on a phone", field="kind")
-    assert actor.user is not None
     if commuter.status is not CommuterStatus.ACTIVE:
         raise InvalidTransition(
             f"credentials are issued to active commuters; this one is {commuter.status.value}",
@@ -86,7 +86,7 @@ def issue_credential(
         expires_at=expires_at,
         issued_by_id=actor.user.id,
         sealed_secret=(
-            vault.seal(keyring.sealing_key(session), secret, context=whitelist.secret_context(credential_id))
+            vault.seal(keyring.sealing_key(session), secret, context=vault.secret_context(credential_id))
             if secret
             else None
         ),
@@ -99,7 +99,7 @@ def issue_credential(
     audit.record_event(
         session,
         actor=actor,
-        action="issue_credential",
+        action=AuditAction.ISSUE_CREDENTIAL,
         object_type="commuter",
         object_id=commuter.id,
         detail=f"{kind.value} credential {credential.id}" + (" for a phone pass" if activation else ""),
@@ -125,14 +125,22 @@ def list_credentials(session: Session, *, commuter: Commuter, actor: Actor) -> l
     )
     found = list(session.scalars(query))
     audit.record_event(
-        session, actor=actor, action="read_credentials", object_type="commuter", object_id=commuter.id
+        session,
+        actor=actor,
+        action=AuditAction.READ_CREDENTIALS,
+        object_type="commuter",
+        object_id=commuter.id,
     )
     return found
 
 
 def read_credential(session: Session, *, credential: Credential, actor: Actor) -> Credential:
     audit.record_event(
-        session, actor=actor, action="read_credential", object_type="credential", object_id=credential.id
+        session,
+        actor=actor,
+        action=AuditAction.READ_CREDENTIAL,
+        object_type="credential",
+        object_id=credential.id,
     )
     return credential
 
@@ -144,12 +152,14 @@ def credential_qr_text(
     code of the current 30 s. Audited: whoever holds it can show it at a kiosk."""
     text = credential.payload
     if credential.sealed_secret is not None:
-        secret = vault.unseal(
-            data_key, credential.sealed_secret, context=whitelist.secret_context(credential.id)
-        )
+        secret = vault.unseal(data_key, credential.sealed_secret, context=vault.secret_context(credential.id))
         text = credentials.dynamic_qr_text(text, secret=secret, now=now)
     audit.record_event(
-        session, actor=actor, action="read_credential_qr", object_type="credential", object_id=credential.id
+        session,
+        actor=actor,
+        action=AuditAction.READ_CREDENTIAL_QR,
+        object_type="credential",
+        object_id=credential.id,
     )
     return text
 
@@ -169,7 +179,7 @@ def revoke_credential(
     audit.record_event(
         session,
         actor=actor,
-        action="revoke_credential",
+        action=AuditAction.REVOKE_CREDENTIAL,
         object_type="commuter",
         object_id=credential.commuter_id,
         detail=f"credential {credential.id}" + (f": {why}" if why else ""),
@@ -182,8 +192,8 @@ def replace_credential(
     *,
     credential: Credential,
     reason: str,
-    actor: Actor,
-    keyring: keys.Keyring,
+    actor: UserActor,
+    keyring: Keyring,
     lifetime: timedelta,
     now: datetime,
     activation: bool | None = None,

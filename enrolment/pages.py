@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import base64
 import uuid
-from datetime import date, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -22,11 +24,11 @@ from clearance.core.zone import local_today, utcnow
 from clearance.crossings import service as crossings
 from clearance.dashboard.pages import queue_page
 from clearance.db.models import Commuter, Organisation, User
+from clearance.http import i18n
+from clearance.http import pages as html
+from clearance.http.deps import ContextDep, SessionDep, read_upload
+from clearance.http.pages import FormOfficer, FormStaff, PageStaff, render
 from clearance.vision import qr
-from clearance.web import i18n
-from clearance.web import pages as web
-from clearance.web.deps import ContextDep, SessionDep, read_upload
-from clearance.web.pages import FormOfficer, FormStaff, PageStaff, render
 from clearance.whitelist import biometrics
 from enrolment import commuters, imports, issuing, photos
 from enrolment.api import ImportRunnerDep, activation_link, card_response, start_import
@@ -77,7 +79,7 @@ def commuter_list(
 
 
 def _commuter_page(
-    request: Request, session: SessionDep, auth: web.PageAuth, commuter: Commuter, **extra: Any
+    request: Request, session: SessionDep, auth: html.PageAuth, commuter: Commuter, **extra: Any
 ) -> Response:
     commuters.read_commuter(session, commuter=commuter, actor=auth.actor, purpose=None)
     history: list[dict[str, Any]] = []
@@ -89,6 +91,17 @@ def _commuter_page(
             actor=auth.actor,
         )
         history = crossings.describe_crossings(session, rows)
+    flash = html.recall(request, auth)
+    if flash is not None:
+        extra = {"notice": flash.notice, "secret": flash.secret, "problem": flash.problem, **extra}
+        link = flash.extra.get("activation_link")
+        if link:
+            qr_png = base64.b64encode(qr.render_qr_png(link, box_size=6)).decode()
+            extra["activation"] = {
+                "link": link,
+                "qr": f"data:image/png;base64,{qr_png}",
+                "expires_at": datetime.fromisoformat(flash.extra["activation_expires"]),
+            }
     enrolled_by = session.get(User, commuter.enrolled_by_id)
     data_key = request.app.state.context.keyring.data_key
     return render(
@@ -109,14 +122,43 @@ def _commuter_page(
 
 
 @router.get("/commuters/{commuter_id}")
-def commuter_page(commuter_id: uuid.UUID, request: Request, session: SessionDep, auth: PageStaff) -> Response:
+def commuter_page(
+    commuter_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    context: ContextDep,
+    auth: PageStaff,
+    photo: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    """The commuter's page; with ``photo=<purpose>`` (where the form to see it sends the
+    browser), their reference photo too, the view recorded in the audit trail with that purpose."""
     commuter = commuters.get_commuter_or_raise(session, commuter_id, user=auth.user)
-    notice = None
+    translate = html.translator_for(request, auth.user)
+    extra: dict[str, Any] = {}
     if request.query_params.get("registered") and commuter.status is CommuterStatus.PENDING:
-        notice = web.translator_for(request, auth.user)(
+        extra["notice"] = translate(
             "Registered. Next, an officer other than you approves it; then issue a credential here."
         )
-    return _commuter_page(request, session, auth, commuter, notice=notice)
+    if photo is not None:
+        if photo not in PURPOSES:
+            extra["problem"] = translate("Choose why you need to see the photo.")
+        else:
+            try:
+                with session.begin_nested():
+                    jpeg = commuters.view_reference_photo(
+                        session,
+                        commuter=commuter,
+                        data_key=context.keyring.data_key,
+                        actor=auth.actor,
+                        purpose=photo,
+                    )
+                extra["photo"] = base64.b64encode(jpeg).decode()
+            except HetaoError as exc:
+                extra["problem"] = exc.detail
+    response = _commuter_page(request, session, auth, commuter, **extra)
+    if "photo" in extra:
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.post("/commuters/{commuter_id}/photo")
@@ -124,24 +166,40 @@ def commuter_photo(
     commuter_id: uuid.UUID,
     request: Request,
     session: SessionDep,
-    context: ContextDep,
     auth: FormStaff,
     purpose: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
-    """Show the reference photo once, for a stated purpose; the view goes into the audit trail."""
+    """Ask to see the reference photo for a stated purpose: the commuter's page shows it (and
+    records the view)."""
     commuter = commuters.get_commuter_or_raise(session, commuter_id, user=auth.user)
-    translate = web.translator_for(request, auth.user)
-    if purpose not in PURPOSES:
-        return _commuter_page(
-            request, session, auth, commuter, problem=translate("Choose why you need to see the photo.")
-        )
-    try:
-        jpeg = commuters.view_reference_photo(
-            session, commuter=commuter, data_key=context.keyring.data_key, actor=auth.actor, purpose=purpose
-        )
-    except HetaoError as exc:
-        return _commuter_page(request, session, auth, commuter, problem=exc.detail)
-    return _commuter_page(request, session, auth, commuter, photo=base64.b64encode(jpeg).decode())
+    return RedirectResponse(
+        f"/commuters/{commuter.id}?{urlencode({'photo': purpose})}#photo", status_code=303
+    )
+
+
+def _on_commuter_page(
+    request: Request,
+    session: SessionDep,
+    auth: html.PageAuth,
+    commuter: Commuter,
+    action: Callable[[i18n.Translate], html.Flash],
+) -> Response:
+    """Do a change from the commuter's page, then back to it; or the page again saying why not
+    ("Give a reason." where the reason was missing)."""
+
+    def again(problem: str) -> Response:
+        session.refresh(commuter)
+        return _commuter_page(request, session, auth, commuter, problem=problem)
+
+    def checked(translate: i18n.Translate) -> html.Flash:
+        try:
+            return action(translate)
+        except InvalidInput as exc:
+            if exc.extra.get("field") == "reason":
+                raise InvalidInput(translate("Give a reason."), field="reason") from None
+            raise
+
+    return html.act(request, session, auth, checked, then=f"/commuters/{commuter.id}", again=again)
 
 
 @router.post("/commuters/{commuter_id}/photos")
@@ -155,21 +213,20 @@ def commuter_add_photo(
 ) -> Response:
     """Another enrolment photo (the commuter returns to pending until approved again)."""
     commuter = commuters.get_commuter_or_raise(session, commuter_id, user=auth.user)
-    try:
-        with session.begin_nested():
-            commuters.add_photo(
-                session,
-                commuter=commuter,
-                photo=read_upload(photo, settings=context.settings) if photo else b"",
-                actor=auth.actor,
-                keyring=context.keyring,
-                settings=context.settings,
-                metrics=context.metrics,
-            )
-    except HetaoError as exc:
-        session.refresh(commuter)
-        return _commuter_page(request, session, auth, commuter, problem=exc.detail)
-    return RedirectResponse(f"/commuters/{commuter.id}", status_code=303)
+
+    def add(translate: i18n.Translate) -> html.Flash:
+        commuters.add_photo(
+            session,
+            commuter=commuter,
+            photo=read_upload(photo, settings=context.settings) if photo else b"",
+            actor=auth.actor,
+            keyring=context.keyring,
+            settings=context.settings,
+            metrics=context.metrics,
+        )
+        return html.Flash(translate("Photo added. An officer other than you approves the commuter again."))
+
+    return _on_commuter_page(request, session, auth, commuter, add)
 
 
 @router.post("/commuters/{commuter_id}/credentials")
@@ -181,41 +238,35 @@ def commuter_credential(
     auth: FormStaff,
     kind: Annotated[CredentialKind, Form()] = CredentialKind.STATIC,
 ) -> Response:
-    """Issue a card, or a phone pass: its one-time activation link is shown on this answer only
-    (as a QR code to scan with the commuter's phone), never again."""
+    """Issue a card, or a phone pass: its one-time activation link is shown on the page that
+    follows only (as a QR code to scan with the commuter's phone), never again."""
     commuter = commuters.get_commuter_or_raise(session, commuter_id, user=auth.user)
-    try:
-        with session.begin_nested():
-            issued = issuing.issue_credential(
-                session,
-                commuter=commuter,
-                kind=kind,
-                actor=auth.actor,
-                keyring=context.keyring,
-                lifetime=timedelta(days=context.settings.credential_days),
-                now=utcnow(),
-                activation=kind is CredentialKind.DYNAMIC,
-            )
-    except HetaoError as exc:
-        return _commuter_page(request, session, auth, commuter, problem=exc.detail)
-    return _after_issue(request, session, auth, commuter, issued)
+
+    def issue(translate: i18n.Translate) -> html.Flash:
+        issued = issuing.issue_credential(
+            session,
+            commuter=commuter,
+            kind=kind,
+            actor=auth.actor,
+            keyring=context.keyring,
+            lifetime=timedelta(days=context.settings.credential_days),
+            now=utcnow(),
+            activation=kind is CredentialKind.DYNAMIC,
+        )
+        return _issued(request, translate, issued)
+
+    return _on_commuter_page(request, session, auth, commuter, issue)
 
 
-def _after_issue(
-    request: Request, session: SessionDep, auth: web.PageAuth, commuter: Commuter, issued: issuing.Issued
-) -> Response:
-    """Back to the commuter's page; for a phone pass, the page with its activation link, once."""
+def _issued(request: Request, translate: i18n.Translate, issued: issuing.Issued) -> html.Flash:
+    """What the commuter's page says after a credential was issued; for a phone pass, its
+    activation link, shown there once."""
     link = activation_link(request, issued)
     if link is None:
-        return RedirectResponse(f"/commuters/{commuter.id}", status_code=303)
-    activation = {
-        "link": link,
-        "qr": "data:image/png;base64," + base64.b64encode(qr.render_qr_png(link, box_size=6)).decode(),
-        "expires_at": issued.credential.activation_expires_at,
-    }
-    response = _commuter_page(request, session, auth, commuter, activation=activation)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+        return html.Flash(translate("Credential issued."))
+    expires = issued.credential.activation_expires_at
+    assert expires is not None
+    return html.Flash(extra={"activation_link": link, "activation_expires": expires.isoformat()})
 
 
 @router.post("/credentials/{credential_id}/{change}")
@@ -231,35 +282,28 @@ def credential_change(
     """A lost card or phone, from the commuter's page: revoke the credential, or replace it with a
     new one of the same kind; the reason is required and recorded."""
     credential = issuing.get_credential_or_raise(session, credential_id, user=auth.user)
-    commuter = credential.commuter
-    issued = None
-    try:
+
+    def apply(translate: i18n.Translate) -> html.Flash:
         if not reason.strip():
             raise InvalidInput("give a reason", field="reason")
-        with session.begin_nested():
-            if change == "revoke":
-                issuing.revoke_credential(
-                    session, credential=credential, actor=auth.actor, now=utcnow(), reason=reason
-                )
-            else:
-                issued = issuing.replace_credential(
-                    session,
-                    credential=credential,
-                    reason=reason,
-                    actor=auth.actor,
-                    keyring=context.keyring,
-                    lifetime=timedelta(days=context.settings.credential_days),
-                    now=utcnow(),
-                    activation=credential.kind is CredentialKind.DYNAMIC,
-                )
-    except HetaoError as exc:
-        session.refresh(commuter)
-        translate = web.translator_for(request, auth.user)
-        problem = translate("Give a reason.") if exc.extra.get("field") == "reason" else exc.detail
-        return _commuter_page(request, session, auth, commuter, problem=problem)
-    if issued is not None:
-        return _after_issue(request, session, auth, commuter, issued)
-    return RedirectResponse(f"/commuters/{commuter.id}", status_code=303)
+        if change == "revoke":
+            issuing.revoke_credential(
+                session, credential=credential, actor=auth.actor, now=utcnow(), reason=reason
+            )
+            return html.Flash(translate("Credential revoked: kiosks refuse it from their next sync."))
+        issued = issuing.replace_credential(
+            session,
+            credential=credential,
+            reason=reason,
+            actor=auth.actor,
+            keyring=context.keyring,
+            lifetime=timedelta(days=context.settings.credential_days),
+            now=utcnow(),
+            activation=credential.kind is CredentialKind.DYNAMIC,
+        )
+        return _issued(request, translate, issued)
+
+    return _on_commuter_page(request, session, auth, credential.commuter, apply)
 
 
 @router.post("/commuters/{commuter_id}/{action}")
@@ -273,24 +317,21 @@ def commuter_action(
 ) -> Response:
     """The approval workflow from the commuter's page; a refusal is shown on the page."""
     commuter = commuters.get_commuter_or_raise(session, commuter_id, user=auth.user)
-    try:
-        with session.begin_nested():
-            if action == "approve":
-                commuters.approve_commuter(session, commuter=commuter, actor=auth.actor)
-            elif action == "suspend":
-                commuters.suspend_commuter(session, commuter=commuter, reason=reason, actor=auth.actor)
-            elif action == "reinstate":
-                commuters.reinstate_commuter(session, commuter=commuter, actor=auth.actor)
-            else:
-                commuters.revoke_commuter(
-                    session, commuter=commuter, reason=reason.strip() or None, actor=auth.actor
-                )
-    except HetaoError as exc:
-        session.refresh(commuter)
-        translate = web.translator_for(request, auth.user)
-        problem = translate("Give a reason.") if exc.extra.get("field") == "reason" else exc.detail
-        return _commuter_page(request, session, auth, commuter, problem=problem)
-    return RedirectResponse(f"/commuters/{commuter.id}", status_code=303)
+
+    def apply(translate: i18n.Translate) -> html.Flash:
+        if action == "approve":
+            commuters.approve_commuter(session, commuter=commuter, actor=auth.actor)
+        elif action == "suspend":
+            commuters.suspend_commuter(session, commuter=commuter, reason=reason, actor=auth.actor)
+        elif action == "reinstate":
+            commuters.reinstate_commuter(session, commuter=commuter, actor=auth.actor)
+        else:
+            commuters.revoke_commuter(
+                session, commuter=commuter, reason=reason.strip() or None, actor=auth.actor
+            )
+        return html.Flash(translate("Saved: {name}.", name=translate(commuter.status.value)))
+
+    return _on_commuter_page(request, session, auth, commuter, apply)
 
 
 @router.post("/queue/registrations/approve")
@@ -302,19 +343,30 @@ def approve_registrations(
 ) -> Response:
     """Approve several pending registrations from the queue at once; each is approved (four eyes
     still holding) or not on its own, and the queue says which were not and why."""
-    translate = web.translator_for(request, auth.user)
-    approved, refused = 0, []
-    for commuter_id in commuter[:200]:
-        try:
-            with session.begin_nested():
-                found = commuters.get_commuter_or_raise(session, commuter_id, user=auth.user)
-                commuters.approve_commuter(session, commuter=found, actor=auth.actor)
-            approved += 1
-        except HetaoError as exc:
-            refused.append(exc.detail)
-    notice = translate("Approved: {n}.", n=approved) if approved else None
-    problem = translate("Not approved: {why}", why="; ".join(refused)) if refused else None
-    return queue_page(request, session, auth, notice=notice, problem=problem)
+
+    def approve(translate: i18n.Translate) -> html.Flash:
+        approved, refused = 0, []
+        for commuter_id in commuter[:200]:
+            try:
+                with session.begin_nested():
+                    found = commuters.get_commuter_or_raise(session, commuter_id, user=auth.user)
+                    commuters.approve_commuter(session, commuter=found, actor=auth.actor)
+                approved += 1
+            except HetaoError as exc:
+                refused.append(exc.detail)
+        return html.Flash(
+            notice=translate("Approved: {n}.", n=approved) if approved else None,
+            problem=translate("Not approved: {why}", why="; ".join(refused)) if refused else None,
+        )
+
+    return html.act(
+        request,
+        session,
+        auth,
+        approve,
+        then="/queue",
+        again=lambda problem: queue_page(request, session, auth, problem=problem),
+    )
 
 
 @router.get("/credentials/{credential_id}/card.{fmt}")
@@ -338,7 +390,7 @@ def _organisations(session: SessionDep, user: User) -> list[Organisation]:
 def _register_page(
     request: Request,
     session: SessionDep,
-    auth: web.PageAuth,
+    auth: html.PageAuth,
     *,
     form: dict[str, Any],
     status_code: int = 200,
@@ -385,7 +437,7 @@ def check_photo(
     photo: Annotated[UploadFile, File()],
 ) -> JSONResponse:
     """The photo checks alone, run as soon as a photo is chosen; nothing is stored."""
-    translate = web.translator_for(request, auth.user)
+    translate = html.translator_for(request, auth.user)
     try:
         template = photos.template_from_upload(
             read_upload(photo, settings=context.settings), settings=context.settings, metrics=context.metrics
@@ -433,7 +485,7 @@ def register(
         "valid_until": valid_until,
         "face_only": face_only,
     }
-    translate = web.translator_for(request, auth.user)
+    translate = html.translator_for(request, auth.user)
     try:
         registration = Registration(
             full_name=full_name,
@@ -486,7 +538,7 @@ def register(
 def _import_form(
     request: Request,
     session: SessionDep,
-    auth: web.PageAuth,
+    auth: html.PageAuth,
     *,
     status_code: int = 200,
     problem: str | None = None,
@@ -564,7 +616,7 @@ def import_progress(
     job_id: uuid.UUID, request: Request, session: SessionDep, auth: PageStaff
 ) -> JSONResponse:
     job = imports.get_job_or_raise(session, job_id, user=auth.user)
-    translate = web.translator_for(request, auth.user)
+    translate = html.translator_for(request, auth.user)
     return JSONResponse(
         {
             "status": job.status.value,

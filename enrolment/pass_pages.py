@@ -16,8 +16,8 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
-from clearance.web import i18n
-from clearance.web import pages as web
+from clearance.http import i18n
+from clearance.http import pages as html
 
 router = APIRouter(include_in_schema=False)
 
@@ -96,7 +96,7 @@ def _all_texts() -> str:
 @router.get("/pass/")
 def pass_page(request: Request) -> Response:
     """The pass. The activation token, when there is one, is in the fragment (never sent here)."""
-    response = web.render(
+    response = html.render(
         request,
         "pass.html",
         auth=None,

@@ -37,10 +37,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clearance.audit import service as audit
-from clearance.audit.service import Actor
 from clearance.core import credentials, vault
+from clearance.core.enums import AuditAction
 from clearance.core.errors import InvalidInput, InvalidTransition, NotFound
-from clearance.custody.keys import Keyring
+from clearance.db.actors import Actor, PublicActor
+from clearance.db.keyring import Keyring
 from clearance.db.models import AuditEvent, Checkpoint, Commuter, Credential, Crossing
 from clearance.whitelist import biometrics
 from clearance.whitelist import service as whitelist
@@ -85,7 +86,7 @@ def pass_proof(key: bytes, *, credential_id: uuid.UUID, purpose: Purpose, at: in
 
 
 def actor_of_pass(credential_id: uuid.UUID, ip: str | None) -> Actor:
-    return Actor(ip=ip, name=f"phone pass {credential_id}", role="commuter")
+    return PublicActor(ip=ip, name=f"phone pass {credential_id}", role="commuter")
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def activate_pass(
     assert credential.activation_hash is not None
     if not hmac.compare_digest(credential.activation_hash, token_hash(token)):
         raise NotFound("no phone pass with this link")
-    context = whitelist.secret_context(credential.id)
+    context = vault.secret_context(credential.id)
     if credential.activated_at is not None:
         sealed = credential.sealed_secret
         held = vault.unseal(keyring.data_key, sealed, context=context) if sealed else b""
@@ -159,7 +160,7 @@ def activate_pass(
     audit.record_event(
         session,
         actor=actor_of_pass(credential.id, ip),
-        action="activate_pass",
+        action=AuditAction.ACTIVATE_PASS,
         object_type="commuter",
         object_id=credential.commuter_id,
         detail=f"credential {credential.id}",
@@ -186,7 +187,7 @@ def check_proof(
         raise InvalidInput(
             "the phone's clock is wrong: set it to the network time", field="time", why="clock"
         )
-    key = vault.unseal(data_key, credential.sealed_secret, context=whitelist.secret_context(credential.id))
+    key = vault.unseal(data_key, credential.sealed_secret, context=vault.secret_context(credential.id))
     if not hmac.compare_digest(pass_proof(key, credential_id=credential.id, purpose=purpose, at=at), proof):
         raise NotFound("no phone pass with this link")
     return credential
@@ -240,7 +241,7 @@ def pass_status(session: Session, *, credential: Credential, ip: str | None, now
     audit.record_event(
         session,
         actor=actor_of_pass(credential.id, ip),
-        action="read_pass_status",
+        action=AuditAction.READ_PASS_STATUS,
         object_type="commuter",
         object_id=commuter.id,
     )
@@ -270,7 +271,7 @@ def personal_data(
     audit.record_event(
         session,
         actor=actor_of_pass(credential.id, ip),
-        action="data_access_request",
+        action=AuditAction.DATA_ACCESS_REQUEST,
         object_type="commuter",
         object_id=commuter.id,
         detail=f"downloaded with credential {credential.id}",

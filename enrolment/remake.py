@@ -19,11 +19,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from clearance.audit import service as audit
-from clearance.audit.service import Actor
+from clearance.core.enums import AuditAction
 from clearance.core.errors import FaceCheckFailed
 from clearance.core.settings import Settings
-from clearance.custody.keys import Keyring
+from clearance.db.actors import Actor
 from clearance.db.engine import session_scope
+from clearance.db.keyring import Keyring
 from clearance.db.models import Commuter, FaceTemplate
 from clearance.vision import faces, images
 from clearance.vision.models import FaceModel
@@ -74,7 +75,7 @@ def remake_template(
     audit.record_event(
         session,
         actor=actor,
-        action="remake_template",
+        action=AuditAction.REMAKE_TEMPLATE,
         object_type="commuter",
         object_id=commuter.id,
         detail=f"{old} -> {model.name}",

@@ -26,6 +26,11 @@ API = "/api/v1"
 class Unreachable(Exception):
     """The server did not answer (network down, server down, timeout, or a 5xx)."""
 
+    def __init__(self, message: str, *, nobody_listening: bool = False) -> None:
+        super().__init__(message)
+        self.nobody_listening = nobody_listening
+        """The connection was refused: no server runs at that address now (not a slow one)."""
+
 
 class Refused(Exception):
     """The server answered with a 4xx: the kiosk's key or request is wrong; retrying won't help."""
@@ -46,7 +51,10 @@ class ServerLink:
                 method, f"{API}{path}", timeout=timeout or self.client.timeout, **kwargs
             )
         except httpx.TransportError as exc:
-            raise Unreachable(f"{method} {path}: {exc.__class__.__name__}: {exc}") from None
+            raise Unreachable(
+                f"{method} {path}: {exc.__class__.__name__}: {exc}",
+                nobody_listening=isinstance(exc, httpx.ConnectError) and "refused" in str(exc).lower(),
+            ) from None
         if response.status_code >= 500:
             raise Unreachable(f"{method} {path}: server answered {response.status_code}")
         if response.status_code >= 400:

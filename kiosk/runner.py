@@ -134,7 +134,9 @@ class Deliverer(Worker):
         return len(batch) == BATCH
 
     def drain(self, *, timeout: float) -> bool:
-        """Deliver everything pending (for ``--once``); False if the server stayed away."""
+        """Deliver everything pending (for ``--once``); False if the server stayed away for
+        ``timeout`` seconds, or refused the connection (no server runs there: what was not
+        delivered stays in the outbox for the next run, and waiting would not bring it)."""
         deadline = threading.Event()
         timer = threading.Timer(timeout, deadline.set)
         timer.start()
@@ -143,7 +145,9 @@ class Deliverer(Worker):
                 try:
                     if not self.step() and not self.store.pending(1):
                         return True
-                except Unreachable:
+                except Unreachable as exc:
+                    if exc.nobody_listening:
+                        return False
                     deadline.wait(1.0)
                 except Refused as exc:
                     print(f"hetao kiosk: the server refused this kiosk's crossings: {exc}", file=sys.stderr)

@@ -6,6 +6,7 @@ for the officer (server reachable, whitelist age, crossings waiting)."""
 from __future__ import annotations
 
 import math
+import time
 from functools import cache
 from pathlib import Path
 
@@ -202,8 +203,7 @@ class Screen:
         self.size = display_size()
         cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL | cv2.WINDOW_GUI_NORMAL)
         cv2.setWindowProperty(WINDOW, cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN)
-        cv2.resizeWindow(WINDOW, *self.size)
-        cv2.moveWindow(WINDOW, 0, 0)
+        self._place()
         self.shown: Guidance | None = None
         blank = np.zeros((480, 640, 3), dtype=np.uint8)
         self.show(blank, Guidance.SHOW_QR, status)
@@ -215,7 +215,23 @@ class Screen:
         self.shown = guidance
         screen = fit(render(image, guidance, status), self.size)
         cv2.imshow(WINDOW, cv2.cvtColor(screen, cv2.COLOR_RGB2BGR))
-        return cv2.waitKey(1) & 0xFF not in (27, ord("q"))
+        pressed = cv2.waitKey(1) & 0xFF
+        if time.monotonic() >= self._checked_at + 1.0:
+            self._keep_placed()
+        return pressed not in (27, ord("q"))
+
+    def _place(self) -> None:
+        cv2.resizeWindow(WINDOW, *self.size)
+        cv2.moveWindow(WINDOW, 0, 0)
+        self._checked_at = time.monotonic()
+
+    def _keep_placed(self) -> None:
+        """Put the window back over the whole display if it is not (once a second): on a busy
+        machine with no window manager, the first resize can be applied before the window is
+        mapped and lost, leaving a small window with grey bands around it."""
+        if tuple(cv2.getWindowImageRect(WINDOW)) != (0, 0, *self.size):
+            self._place()
+        self._checked_at = time.monotonic()
 
     def close(self) -> None:
         cv2.destroyWindow(WINDOW)

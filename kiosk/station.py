@@ -322,16 +322,12 @@ class Station:
         """Apply the rules; a clearance is then claimed (online when the server answers at once, from
         the local copy otherwise) and, if the passage or the code was taken, refused instead."""
         crossing_id = uuid.uuid4()
-        with attempt.timings.step("rules"):
-            outcome = rules.decide(evidence, thresholds=thresholds)
-        if outcome.decision is Decision.CLEARED and attempt.commuter is not None:
+
+        def claim() -> Reason | None:
             with attempt.timings.step("claim"):
-                refusal = self._claim(attempt, crossing_id=crossing_id)
-            if refusal is not None:
-                evidence = replace(
-                    evidence, replayed=refusal is Reason.REPLAYED, passback=refusal is Reason.ANTI_PASSBACK
-                )
-                outcome = rules.decide(evidence, thresholds=thresholds)
+                return self._claim(attempt, crossing_id=crossing_id)
+
+        outcome, evidence = rules.decide_and_claim(evidence, thresholds=thresholds, claim=claim)
         return self._record(attempt, outcome, distance=evidence.distance, crossing_id=crossing_id)
 
     def _claim(self, attempt: Attempt, *, crossing_id: uuid.UUID) -> Reason | None:

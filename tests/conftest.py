@@ -6,23 +6,25 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from clearance.core.settings import Settings
-from clearance.custody.keys import Keyring
 from clearance.db import migrations as schema
 from clearance.db.engine import make_engine, session_scope
+from clearance.db.keyring import Keyring
+from clearance.http.deps import get_session
 from clearance.web.app import create_app
-from clearance.web.deps import get_session
 from enrolment.imports import ImportRunner
-from tests.support import METRICS_TOKEN, World, make_world
+from tests.live import fresh_postgres_database
+from tests.support import METRICS_TOKEN, World, make_world, worker_id
 
 T = TypeVar("T")
 
@@ -30,11 +32,23 @@ TEST_DATABASE_URL = os.environ.get("HETAO_TEST_DATABASE_URL") or None
 
 
 @pytest.fixture(scope="session")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def database_url() -> str | None:
+    """The suite's own database: HETAO_TEST_DATABASE_URL as given, or, for each of the workers
+    running side by side, a database of its own beside it (a fresh SQLite file without it)."""
+    if TEST_DATABASE_URL is None or worker_id() == "main":
+        return TEST_DATABASE_URL
+    url = make_url(TEST_DATABASE_URL)
+    return fresh_postgres_database(
+        url.set(database=f"{url.database}_{worker_id()}").render_as_string(hide_password=False)
+    )
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory, database_url: str | None) -> Settings:
     data_dir: Path = tmp_path_factory.mktemp("hetao-data")
     return Settings(
         data_dir=data_dir,
-        database_url=TEST_DATABASE_URL,
+        database_url=database_url,
         environment="development",
         metrics_token=METRICS_TOKEN,
     )
@@ -85,8 +99,11 @@ class InlineExecutor(Executor):
         return future
 
 
-@pytest.fixture
-def client(app: FastAPI, sessions: sessionmaker[Session]) -> Iterator[TestClient]:
+@contextmanager
+def app_bound_to(app: FastAPI, sessions: sessionmaker[Session]) -> Iterator[TestClient]:
+    """A client of ``app`` whose every request is a unit of work inside ``sessions``' transaction
+    (and whose import jobs run at once, inside it too)."""
+
     def test_session() -> Iterator[Session]:
         with session_scope(sessions) as session:
             yield session
@@ -101,10 +118,58 @@ def client(app: FastAPI, sessions: sessionmaker[Session]) -> Iterator[TestClient
         metrics=context.metrics,
         executor=InlineExecutor(),
     )
-    with TestClient(app) as client:
+    try:
+        with TestClient(app) as client:
+            yield client
+    finally:
+        app.dependency_overrides.clear()
+        app.state.imports = runner
+
+
+@pytest.fixture
+def client(app: FastAPI, sessions: sessionmaker[Session]) -> Iterator[TestClient]:
+    with app_bound_to(app, sessions) as client:
         yield client
-    app.dependency_overrides.clear()
-    app.state.imports = runner
+
+
+# A world built once per module, for modules whose tests each act on it and leave it as it was:
+# the module's transaction holds the world, each test runs inside a savepoint of it, rolled
+# back at the test's end. (Such a module uses these fixtures, never ``client`` or ``sessions``.)
+
+
+@pytest.fixture(scope="module")
+def module_connection(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        transaction.rollback()
+
+
+@pytest.fixture(scope="module")
+def module_sessions(module_connection: Connection) -> sessionmaker[Session]:
+    return sessionmaker(
+        bind=module_connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+
+
+@pytest.fixture(scope="module")
+def module_client(app: FastAPI, module_sessions: sessionmaker[Session]) -> Iterator[TestClient]:
+    with app_bound_to(app, module_sessions) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def module_world(module_sessions: sessionmaker[Session], settings: Settings) -> World:
+    return make_world(module_sessions, settings)
+
+
+@pytest.fixture
+def undone(module_connection: Connection) -> Iterator[None]:
+    """This test's changes to the module's world are undone at its end."""
+    savepoint = module_connection.begin_nested()
+    yield
+    if savepoint.is_active:
+        savepoint.rollback()
 
 
 @pytest.fixture(scope="session")

@@ -22,14 +22,30 @@ from typing import Any
 import httpx
 from sqlalchemy import make_url, text
 
-from clearance.cli.launch import HETAO, free_port, server_env, start_server
+from clearance.cli.launch import HETAO, server_env, start_server
 from clearance.cli.samples import SampleCommuter
 from clearance.core.enums import Bridge, Direction, Park, Role
 from clearance.db import migrations as schema
 from clearance.db.engine import make_engine, make_sessionmaker, session_scope
 from clearance.db.models import Organisation, User
 from clearance.stations import service as stations
-from tests.support import API, PASSWORD, SETUP, KioskSigner, password_hash, registration
+from tests.support import (
+    API,
+    PASSWORD,
+    SETUP,
+    KioskSigner,
+    free_port,
+    password_hash,
+    registration,
+    worker_id,
+)
+
+
+def serve(
+    data_dir: Path, database_url: str | None = None, **options: Any
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``hetao serve`` on a port of this test worker's own, once it answers (``start_server``)."""
+    return start_server(data_dir, database_url, port=free_port(), timeout=SERVER_START_SECONDS, **options)
 
 
 def fresh_postgres_database(url: str) -> str:
@@ -46,14 +62,22 @@ def fresh_postgres_database(url: str) -> str:
 
 
 def fresh_database(tmp: Path, name: str) -> str:
+    """A new, empty database for one test: a SQLite file in ``tmp``, or a PostgreSQL database of
+    its own beside the one HETAO_TEST_DATABASE_URL names (unique to this test run and worker, so
+    tests running side by side never share one)."""
     base = os.environ.get("HETAO_TEST_DATABASE_URL")
     if not base:
         tmp.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{tmp / (name + '.sqlite3')}"
     url = make_url(base)
-    return fresh_postgres_database(
-        url.set(database=f"{url.database}_{name}").render_as_string(hide_password=False)
-    )
+    # PostgreSQL names are at most 63 bytes: a readable prefix and a unique tail.
+    unique = f"{url.database}_{worker_id()}_{name[:24]}_{uuid.uuid4().hex[:8]}".lower()
+    return fresh_postgres_database(url.set(database=unique).render_as_string(hide_password=False))
+
+
+SERVER_START_SECONDS = 300.0
+"""How long a server may take to answer /healthz: a bound for a broken start, not an
+expectation of speed (a loaded 2-core machine starting several at once is slow)."""
 
 
 @dataclass
@@ -115,6 +139,7 @@ class LiveServer:
             self.database_url,
             port=self.port,
             env=self.env,
+            timeout=SERVER_START_SECONDS,
             extra_args=("--log-level", self.log_level),
         )
 

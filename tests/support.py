@@ -5,6 +5,9 @@ from __future__ import annotations
 import base64
 import functools
 import io
+import itertools
+import os
+import socket
 import time
 import uuid
 import zipfile
@@ -22,15 +25,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from clearance.accounts import security
 from clearance.alerts import service as alerts
-from clearance.audit.service import Actor as AuditActor
 from clearance.cli.samples import SAMPLE_COMMUTERS, SampleCommuter
-from clearance.core import chain
+from clearance.core import chain, security
 from clearance.core.enums import AlertKind, Bridge, Decision, Direction, Park, Role
 from clearance.core.settings import Settings
 from clearance.core.wire import CrossingRecord
 from clearance.core.zone import utcnow
+from clearance.db.actors import SystemActor
 from clearance.db.base import Base
 from clearance.db.engine import session_scope
 from clearance.db.models import Organisation, User
@@ -39,7 +41,7 @@ from clearance.vision import images
 from kiosk.frames import compose_frame, load_photo_file
 
 DATA = Path(__file__).resolve().parent / "data"
-SETUP = AuditActor.system("test setup")
+SETUP = SystemActor("test setup")
 """Who the tests' own setup is, in the audit trail."""
 API = "/api/v1"
 PASSWORD = "correct horse battery"
@@ -327,6 +329,34 @@ def routes(app: FastAPI) -> Iterator[tuple[str, str]]:
                 yield from walk(route.original_router.routes, prefix + route.include_context.prefix)
 
     yield from walk(app.routes, "")
+
+
+def worker_id() -> str:
+    """This test process's name among those running side by side (pytest-xdist's ``gw0``,
+    ``gw1``…), or ``main`` when the suite runs in one process."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+_PORTS_PER_WORKER = 1500
+_next_port = itertools.count()
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing listens on, from a range of this worker's own below the ephemeral range
+    (from 32768), so tests running side by side never pick the same one, nor a port the system
+    hands an outgoing connection."""
+    worker = worker_id()
+    index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+    first = 10000 + (index % 14) * _PORTS_PER_WORKER
+    for _ in range(_PORTS_PER_WORKER):
+        port = first + next(_next_port) % _PORTS_PER_WORKER
+        with socket.socket() as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port between {first} and {first + _PORTS_PER_WORKER}")
 
 
 def wait_until(condition: Callable[[], bool], *, within: float = 60.0) -> bool:

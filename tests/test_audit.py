@@ -8,6 +8,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from clearance.audit import service as audit
+from clearance.core.enums import AuditAction
+from clearance.db.actors import PublicActor
 from clearance.db.engine import session_scope
 from clearance.db.models import AuditEvent
 
@@ -23,7 +25,10 @@ from clearance.db.models import AuditEvent
 def test_an_audit_record_cannot_be_edited_or_deleted(sessions: sessionmaker[Session], change: object) -> None:
     with session_scope(sessions) as session:
         recorded = audit.record_event(
-            session, actor=audit.Actor(None, "10.0.0.1"), action="view_reference_photo", purpose="complaint"
+            session,
+            actor=PublicActor(ip="10.0.0.1"),
+            action=AuditAction.VIEW_REFERENCE_PHOTO,
+            purpose="complaint",
         )
     with pytest.raises(DBAPIError, match="append-only"), session_scope(sessions) as session:
         session.execute(change)  # type: ignore[call-overload]

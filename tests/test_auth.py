@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from clearance.accounts import security
+from clearance.core import security
 from clearance.core.enums import Role
 from clearance.core.zone import utcnow
 from clearance.db.models import Kiosk

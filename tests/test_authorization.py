@@ -159,11 +159,25 @@ def allowed(caller: str, method: str, path: str) -> bool:
     return caller in POLICY[method, path]
 
 
+@pytest.fixture(scope="module")
+def objects(
+    module_client: TestClient, module_world: World, module_sessions: sessionmaker[Session]
+) -> dict[str, str]:
+    """Organisation A's objects, made once for the module (each caller's test undoes its changes)."""
+    return objects_of_organisation_a(module_client, module_world, module_sessions)
+
+
 @pytest.mark.parametrize("caller", CALLERS)
 def test_each_caller_reaches_exactly_what_the_policy_allows(
-    app: FastAPI, client: TestClient, world: World, sessions: sessionmaker[Session], caller: str
+    app: FastAPI,
+    module_client: TestClient,
+    module_world: World,
+    objects: dict[str, str],
+    undone: None,
+    caller: str,
 ) -> None:
-    values = {**PATH_VALUES, **objects_of_organisation_a(client, world, sessions)}
+    client, world = module_client, module_world
+    values = {**PATH_VALUES, **objects}
     headers = {
         ANONYMOUS: {},
         ENROLLER: world.enroller_a.headers,

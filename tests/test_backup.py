@@ -6,9 +6,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from clearance.cli.launch import server_env, start_server
+from clearance.cli.launch import server_env
 from clearance.cli.samples import SAMPLE_COMMUTERS
-from tests.live import running_servers
+from tests.live import running_servers, serve
 from tests.support import frame_jpeg
 from tests.test_cli import run
 
@@ -55,7 +55,7 @@ def test_a_backup_restores_on_a_new_host_where_the_commuter_still_clears(tmp_pat
     twice = run(["restore", str(backup)], new_env)
     assert twice.returncode != 0 and "already holds keys" in twice.stderr
 
-    process, url = start_server(new_dir, f"sqlite:///{new_dir}/hetao.sqlite3")
+    process, url = serve(new_dir, f"sqlite:///{new_dir}/hetao.sqlite3")
     try:
         # The template opens with the restored data key; the credential verifies with the restored
         # public key; the kiosk's key is the one it had.

@@ -9,12 +9,12 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from clearance.audit.service import Actor
 from clearance.cli.samples import IMPOSTOR_PHOTO, SAMPLE_COMMUTERS
 from clearance.core import credentials
 from clearance.core.enums import CredentialKind
 from clearance.core.zone import utcnow
-from clearance.custody.keys import Keyring
+from clearance.db.actors import UserActor
+from clearance.db.keyring import Keyring
 from clearance.db.models import Commuter, Crossing, User
 from enrolment import issuing
 from tests.support import API, World, enrol_active, frame_jpeg, table_counts, verify_frame
@@ -87,7 +87,7 @@ def test_expired_credential_is_rejected(
             session,
             commuter=session.get_one(Commuter, uuid.UUID(commuter["id"])),
             kind=CredentialKind.STATIC,
-            actor=Actor(session.get_one(User, world.enroller_a.user_id)),
+            actor=UserActor(session.get_one(User, world.enroller_a.user_id)),
             keyring=keyring,
             lifetime=timedelta(hours=1),
             now=utcnow() - timedelta(hours=2),

@@ -10,7 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from clearance.cli.launch import free_port, start_server
+from tests.live import serve
+from tests.support import free_port
 
 HETAO = str(Path(sys.executable).parent / "hetao")
 
@@ -36,7 +37,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 @pytest.fixture
 def server(env: dict[str, str]) -> Iterator[str]:
     assert run(["db", "upgrade"], env).returncode == 0
-    process, url = start_server(Path(env["HETAO_DATA_DIR"]))
+    process, url = serve(Path(env["HETAO_DATA_DIR"]))
     try:
         yield url
     finally:
@@ -419,7 +420,7 @@ def test_several_worker_processes_share_the_port_on_postgresql(tmp_path: Path) -
         assert refused.returncode != 0 and "need PostgreSQL" in refused.stderr
         return
     with running_servers(tmp_path, "workers") as (server,):
-        process, url = start_server(
+        process, url = serve(
             server.data_dir, server.database_url, extra_args=("--workers", "2", "--log-level", "info")
         )
         try:

@@ -19,7 +19,7 @@ import httpx
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from clearance.cli.samples import SAMPLE_COMMUTERS
@@ -154,6 +154,8 @@ def _changed(data: bytes, changes: list[tuple[int, int]]) -> bytearray:
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 @given(archive=damaged)
+# Found by this test: the central directory's offset pointing before the file's start.
+@example(archive=bytes(_changed(ZIP, [(len(ZIP) - 6, 255)])))
 def test_no_damaged_zip_makes_a_server_error(client: TestClient, world: World, archive: bytes) -> None:
     answer = client.post(
         f"{API}/commuters/import",

@@ -15,14 +15,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from clearance.audit.service import Actor as AuditActor
 from clearance.cli.samples import SAMPLE_COMMUTERS
 from clearance.core.enums import ImportStatus
 from clearance.core.metrics import Metrics
 from clearance.core.settings import Settings
 from clearance.core.zone import utcnow
-from clearance.custody.keys import Keyring
+from clearance.db.actors import UserActor
 from clearance.db.engine import session_scope
+from clearance.db.keyring import Keyring
 from clearance.db.models import AuditEvent, Commuter, FaceTemplate, ImportJob, User
 from enrolment import imports
 from tests.support import API, DATA, World, table_counts
@@ -70,7 +70,7 @@ def test_each_row_is_enrolled_whole_or_reported_with_its_field_and_reason(
             csv_bytes=None, zip_bytes=archive, filename="up.zip", user=enroller, settings=settings
         )
         job_id = imports.start_import(
-            session, request=request, actor=AuditActor(enroller), submit=lambda _job, _request: None
+            session, request=request, actor=UserActor(enroller), submit=lambda _job, _request: None
         ).id
     runner = imports.ImportRunner(
         unit_of_work=lambda: session_scope(sessions),
@@ -236,7 +236,7 @@ def test_an_import_whose_server_stopped_is_settled_not_left_running_for_ever(
                     queued.append(to_this_process(job_id, request))
 
             started.append(
-                imports.start_import(session, request=request, actor=AuditActor(enroller), submit=submit).id
+                imports.start_import(session, request=request, actor=UserActor(enroller), submit=submit).id
             )
     stopped, alive = started
     assert runner.held() == [alive]

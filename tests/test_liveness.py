@@ -16,8 +16,8 @@ from clearance.cli.main import main
 from clearance.cli.samples import IMPOSTOR_PHOTO, SAMPLE_COMMUTERS
 from clearance.core.reasons import Reason
 from clearance.core.settings import Settings
+from clearance.http import i18n
 from clearance.vision import faces, images, liveness
-from clearance.web import i18n
 from kiosk import scenes
 from kiosk.frames import compose_frame, load_photo_file
 from tests.support import API, METRICS, World, enrol_active, post_commuter, verify_frame

@@ -21,12 +21,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from clearance.cli.launch import free_port
 from clearance.cli.samples import SAMPLE_COMMUTERS
 from clearance.core.credentials import parse_payload
 from kiosk.frames import write_walk_up
 from tests.live import fresh_database, need_nginx, nginx_in_front, trusting
-from tests.support import frame_jpeg, load_photo_file, registration, wait_until
+from tests.support import frame_jpeg, free_port, load_photo_file, registration, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"

@@ -29,9 +29,9 @@ from clearance.core import credentials, keyfiles
 from clearance.core.settings import Settings
 from clearance.core.zone import utcnow
 from clearance.custody import rekey
-from clearance.custody.keys import load_keyring
 from clearance.db import migrations as schema
 from clearance.db.engine import make_engine, make_sessionmaker, session_scope
+from clearance.db.keyring import load_keyring
 from clearance.db.models import AuditEvent
 from clearance.vision import images
 from clearance.whitelist import service as whitelist

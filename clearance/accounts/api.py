@@ -9,7 +9,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
-from clearance.accounts import security
 from clearance.accounts import service as accounts
 from clearance.accounts.schemas import (
     OrganisationCreate,
@@ -22,7 +21,7 @@ from clearance.accounts.schemas import (
     UserOut,
     UserSwitch,
 )
-from clearance.audit.service import Actor
+from clearance.core import security
 from clearance.core.errors import (
     Conflict,
     Forbidden,
@@ -35,8 +34,9 @@ from clearance.core.errors import (
     responses,
 )
 from clearance.core.zone import utcnow
+from clearance.db.actors import PublicActor
 from clearance.db.models import Organisation, User
-from clearance.web.deps import AdminActor, ContextDep, CurrentAdmin, SessionDep, client_ip
+from clearance.http.deps import AdminActor, ContextDep, CurrentAdmin, SessionDep, client_ip
 
 router = APIRouter()
 AUTH_ERRORS = (NotAuthenticated, Forbidden)
@@ -64,7 +64,7 @@ def sign_in(
         session,
         username=form.username,
         password=form.password,
-        actor=Actor(ip=client_ip(request)),
+        actor=PublicActor(ip=client_ip(request)),
         limits=accounts.SignInLimits.from_settings(settings),
         now=utcnow(),
         device_token=device_token,

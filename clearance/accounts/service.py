@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -11,10 +10,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, delete, func, select, text
 from sqlalchemy.orm import Session
 
-from clearance.accounts import security
 from clearance.audit import service as audit
-from clearance.audit.service import Actor
-from clearance.core.enums import Park, Role
+from clearance.core import security
+from clearance.core.enums import AuditAction, Park, Role
 from clearance.core.errors import (
     Conflict,
     InvalidCredentials,
@@ -24,9 +22,9 @@ from clearance.core.errors import (
     TooManySignIns,
 )
 from clearance.core.settings import Settings
+from clearance.db.actors import Actor, PublicActor, UserActor
 from clearance.db.models import Organisation, SignInFailure, User, WebSession
 
-SIGN_IN_FAILED = "sign_in_failed"
 LANGUAGES = ("en", "zh-Hant", "zh-Hans")
 
 
@@ -40,7 +38,7 @@ def create_organisation(session: Session, *, name: str, park: Park, actor: Actor
     audit.record_event(
         session,
         actor=actor,
-        action="create_organisation",
+        action=AuditAction.CREATE_ORGANISATION,
         object_type="organisation",
         object_id=organisation.id,
         detail=f"park {park.value}",
@@ -67,7 +65,7 @@ def edit_organisation(
     audit.record_edit(
         session,
         actor=actor,
-        action="edit_organisation",
+        action=AuditAction.EDIT_ORGANISATION,
         target=organisation,
         object_type="organisation",
         changes={"name": new_name, "park": park or organisation.park},
@@ -135,7 +133,7 @@ def create_user(
     audit.record_event(
         session,
         actor=actor,
-        action="create_user",
+        action=AuditAction.CREATE_USER,
         object_type="user",
         object_id=user.id,
         detail=f"{user.username} as {role.value}",
@@ -173,7 +171,7 @@ def set_user_active(session: Session, *, user: User, active: bool, actor: Actor,
         raise InvalidTransition(
             f"the user {user.username!r} is already {'enabled' if active else 'disabled'}"
         )
-    if not active and actor.user is not None and actor.user.id == user.id:
+    if not active and isinstance(actor, UserActor) and actor.user.id == user.id:
         raise InvalidTransition("you cannot disable your own account")
     user.is_active = active
     if not active:
@@ -182,7 +180,7 @@ def set_user_active(session: Session, *, user: User, active: bool, actor: Actor,
     audit.record_event(
         session,
         actor=actor,
-        action="enable_user" if active else "disable_user",
+        action=AuditAction.ENABLE_USER if active else AuditAction.DISABLE_USER,
         object_type="user",
         object_id=user.id,
         detail=reason.strip()[:200] or None,
@@ -202,7 +200,7 @@ def edit_user(
     theirs unless told; other roles belong to none. A change of role signs them out of every
     browser; an administrator cannot change their own role. Audited with what changed."""
     new_role = role or user.role
-    if new_role is not user.role and actor.user is not None and actor.user.id == user.id:
+    if new_role is not user.role and isinstance(actor, UserActor) and actor.user.id == user.id:
         raise InvalidTransition("you cannot change your own role")
     if new_role is Role.ENROLLER:
         new_organisation = organisation_id or user.organisation_id
@@ -217,7 +215,7 @@ def edit_user(
     audit.record_edit(
         session,
         actor=actor,
-        action="edit_user",
+        action=AuditAction.EDIT_USER,
         target=user,
         object_type="user",
         changes={"role": new_role, "organisation_id": new_organisation},
@@ -240,7 +238,7 @@ def reset_password(session: Session, *, user: User, password: str, actor: Actor)
     audit.record_event(
         session,
         actor=actor,
-        action="reset_password",
+        action=AuditAction.RESET_PASSWORD,
         object_type="user",
         object_id=user.id,
         detail=f"{ended} browser session(s) ended",
@@ -287,7 +285,7 @@ def sign_in(
     *,
     username: str,
     password: str,
-    actor: Actor,
+    actor: PublicActor,
     limits: SignInLimits,
     now: datetime,
     device_token: str | None,
@@ -321,7 +319,11 @@ def sign_in(
         )
     if locked:
         audit.record_event(
-            session, actor=actor, action="sign_in_refused", object_type="username", object_id=username
+            session,
+            actor=actor,
+            action=AuditAction.SIGN_IN_REFUSED,
+            object_type="username",
+            object_id=username,
         )
         minutes = int(limits.window.total_seconds() // 60)
         raise TooManySignIns(
@@ -332,10 +334,14 @@ def sign_in(
     except InvalidCredentials as exc:
         session.add(SignInFailure(at=now, username=username, ip=actor.ip, device=device))
         audit.record_event(
-            session, actor=actor, action=SIGN_IN_FAILED, object_type="username", object_id=username
+            session,
+            actor=actor,
+            action=AuditAction.SIGN_IN_FAILED,
+            object_type="username",
+            object_id=username,
         )
         raise exc.keep_record() from None
-    audit.record_event(session, actor=Actor(user, actor.ip), action="sign_in")
+    audit.record_event(session, actor=UserActor(user, actor.ip), action=AuditAction.SIGN_IN)
     token = (
         device_token if device is not None else security.new_device_token(username=username, secret=secret)
     )
@@ -353,10 +359,6 @@ def authenticate(session: Session, *, username: str, password: str) -> User:
     return user
 
 
-def _hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def start_web_session(session: Session, *, user: User, lifetime: timedelta, now: datetime) -> str:
     """A signed-in browser for ``user`` (signed in with ``sign_in``); the returned token goes
     into the cookie and nowhere else: the database keeps its hash."""
@@ -364,7 +366,7 @@ def start_web_session(session: Session, *, user: User, lifetime: timedelta, now:
     session.execute(delete(WebSession).where(WebSession.expires_at < now))
     session.add(
         WebSession(
-            token_hash=_hash_token(token),
+            token_hash=security.hash_session_token(token),
             user_id=user.id,
             csrf_token=secrets.token_urlsafe(32),
             expires_at=now + lifetime,
@@ -374,17 +376,10 @@ def start_web_session(session: Session, *, user: User, lifetime: timedelta, now:
     return token
 
 
-def read_web_session(session: Session, *, token: str, now: datetime) -> WebSession | None:
-    found = session.scalar(select(WebSession).where(WebSession.token_hash == _hash_token(token)))
-    if found is None or found.expires_at <= now or not found.user.is_active:
-        return None
-    return found
-
-
 def sign_out(session: Session, *, token: str, actor: Actor) -> None:
     """End the browser session holding ``token``."""
-    session.execute(delete(WebSession).where(WebSession.token_hash == _hash_token(token)))
-    audit.record_event(session, actor=actor, action="sign_out")
+    session.execute(delete(WebSession).where(WebSession.token_hash == security.hash_session_token(token)))
+    audit.record_event(session, actor=actor, action=AuditAction.SIGN_OUT)
 
 
 def set_language(session: Session, *, user: User, language: str, actor: Actor) -> None:
@@ -397,7 +392,7 @@ def set_language(session: Session, *, user: User, language: str, actor: Actor) -
         audit.record_event(
             session,
             actor=actor,
-            action="set_language",
+            action=AuditAction.SET_LANGUAGE,
             object_type="user",
             object_id=user.id,
             detail=language,

@@ -11,7 +11,7 @@ from clearance.alerts.schemas import AlertAcknowledge, AlertOut
 from clearance.core.errors import Forbidden, InvalidTransition, NotAuthenticated, NotFound, responses
 from clearance.core.zone import utcnow
 from clearance.db.models import Alert
-from clearance.web.deps import CurrentOfficer, OfficerActor, SessionDep
+from clearance.http.deps import CurrentOfficer, OfficerActor, SessionDep
 
 router = APIRouter(tags=["officers"])
 AUTH_ERRORS = (NotAuthenticated, Forbidden)

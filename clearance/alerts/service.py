@@ -26,11 +26,12 @@ from sqlalchemy.orm import Session
 
 from clearance.audit import service as audit
 from clearance.core import zone
-from clearance.core.enums import AlertKind
+from clearance.core.enums import AlertKind, AuditAction
 from clearance.core.errors import InvalidTransition, NotFound
 from clearance.core.reasons import Reason
 from clearance.core.zone import utcnow
 from clearance.db import events
+from clearance.db.actors import UserActor
 from clearance.db.models import Alert, Commuter, Crossing, Kiosk, person_name
 
 MISMATCH_WINDOW = timedelta(minutes=10)
@@ -206,18 +207,22 @@ def get_alert_or_raise(session: Session, alert_id: uuid.UUID) -> Alert:
 
 
 def acknowledge_alert(
-    session: Session, *, alert: Alert, note: str | None, actor: audit.Actor, now: datetime
+    session: Session, *, alert: Alert, note: str | None, actor: UserActor, now: datetime
 ) -> Alert:
     """An officer has seen ``alert`` (with an optional note); it leaves the queue."""
     if alert.acknowledged_at is not None:
         raise InvalidTransition("this alert was already acknowledged")
-    assert actor.user is not None
     alert.acknowledged_at = now
     alert.acknowledged_by_id = actor.user.id
     alert.acknowledge_note = note
     session.flush()
     audit.record_event(
-        session, actor=actor, action="acknowledge_alert", object_type="alert", object_id=alert.id, detail=note
+        session,
+        actor=actor,
+        action=AuditAction.ACKNOWLEDGE_ALERT,
+        object_type="alert",
+        object_id=alert.id,
+        detail=note,
     )
     events.publish(session, describe_alerts(session, [alert])[0])
     return alert

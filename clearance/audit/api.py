@@ -8,10 +8,11 @@ from fastapi import APIRouter, Query
 
 from clearance.audit import service as audit
 from clearance.audit.schemas import AuditEventOut
+from clearance.core.enums import AuditAction
 from clearance.core.errors import Forbidden, NotAuthenticated, responses
 from clearance.core.zone import Instant
 from clearance.db.models import AuditEvent
-from clearance.web.deps import CurrentOfficer, SessionDep
+from clearance.http.deps import CurrentOfficer, SessionDep
 
 router = APIRouter(tags=["officers"])
 
@@ -26,7 +27,7 @@ def read_audit(
     _officer: CurrentOfficer,
     object_id: Annotated[str | None, Query(max_length=64)] = None,
     username: Annotated[str | None, Query(max_length=100)] = None,
-    action: Annotated[str | None, Query(max_length=64)] = None,
+    action: Annotated[AuditAction | None, Query()] = None,
     since: Annotated[
         Instant | None, Query(description="Only events at or after this time, with its time zone")
     ] = None,

@@ -8,8 +8,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from clearance.audit import service as audit
-from clearance.web.deps import SessionDep
-from clearance.web.pages import PageOfficer, render
+from clearance.core.enums import AuditAction
+from clearance.core.errors import InvalidInput
+from clearance.http.deps import SessionDep
+from clearance.http.pages import PageOfficer, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -23,8 +25,12 @@ def audit_page(
     username: Annotated[str | None, Query(max_length=100)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
+    try:
+        chosen = AuditAction(action) if action else None
+    except ValueError:
+        raise InvalidInput(f"no action is called {action!r}", field="action") from None
     found = audit.list_events(
-        session, object_id=object_id or None, username=username or None, action=action or None, limit=200
+        session, object_id=object_id or None, username=username or None, action=chosen, limit=200
     )
     filters = {"object_id": object_id, "username": username, "action": action}
     return render(
@@ -33,6 +39,6 @@ def audit_page(
         auth=auth,
         events=found,
         names=audit.object_names(session, found),
-        actions=audit.ACTIONS,
+        actions=list(AuditAction),
         filters=filters,
     )

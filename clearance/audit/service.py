@@ -7,15 +7,15 @@ added; the database refuses to update or delete them.
 
 from __future__ import annotations
 
-import getpass
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from clearance.core.enums import AuditAction
+from clearance.db.actors import Actor, KioskActor, PublicActor, SystemActor, UserActor
 from clearance.db.models import (
     Alert,
     AuditEvent,
@@ -33,52 +33,38 @@ PURPOSES = ("identity_check", "referred_attempt", "alert_investigation", "compla
 PURPOSE_PATTERN = "^(" + "|".join(PURPOSES) + ")$"
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting, as the audit trail records them: a signed-in user, a kiosk, or an
-    operator at the command line."""
-
-    user: User | None = None
-    ip: str | None = None
-    name: str | None = None
-    """Who, when it is not a user: a kiosk or the command line."""
-    role: str | None = None
-
-    @classmethod
-    def of_kiosk(cls, kiosk: Kiosk, ip: str | None) -> Actor:
-        return cls(ip=ip, name=f"kiosk {kiosk.id}", role="kiosk")
-
-    @classmethod
-    def command_line(cls) -> Actor:
-        try:
-            who = getpass.getuser()
-        except (KeyError, OSError):
-            who = "unknown"
-        return cls(name=f"command line ({who})", role="operator")
-
-    @classmethod
-    def system(cls, what: str) -> Actor:
-        return cls(name=what, role="system")
-
-
 def record_event(
     session: Session,
     *,
     actor: Actor,
-    action: str,
+    action: AuditAction,
     object_type: str | None = None,
     object_id: uuid.UUID | str | None = None,
     purpose: str | None = None,
     detail: str | None = None,
 ) -> AuditEvent:
-    user = actor.user
+    match actor:
+        case UserActor(user=user, ip=ip):
+            who: tuple[uuid.UUID | None, str | None, str | None, uuid.UUID | None] = (
+                user.id,
+                user.username,
+                user.role.value,
+                user.organisation_id,
+            )
+        case KioskActor(kiosk_id=kiosk_id, ip=ip):
+            who = (None, f"kiosk {kiosk_id}", "kiosk", None)
+        case SystemActor(name=name, role=role):
+            who, ip = (None, name, role, None), None
+        case PublicActor(ip=ip, name=name, role=role):
+            who = (None, name, role, None)
+    user_id, username, role, organisation_id = who
     event = AuditEvent(
-        user_id=user.id if user else None,
-        username=user.username if user else actor.name,
-        role=user.role.value if user else actor.role,
-        organisation_id=user.organisation_id if user else None,
-        ip=actor.ip,
-        action=action,
+        user_id=user_id,
+        username=username,
+        role=role,
+        organisation_id=organisation_id,
+        ip=ip,
+        action=action.value,
         object_type=object_type,
         object_id=None if object_id is None else str(object_id),
         purpose=purpose,
@@ -93,7 +79,7 @@ def record_edit(
     session: Session,
     *,
     actor: Actor,
-    action: str,
+    action: AuditAction,
     target: Any,
     object_type: str,
     changes: dict[str, object],
@@ -127,7 +113,7 @@ def list_events(
     *,
     object_id: str | None = None,
     username: str | None = None,
-    action: str | None = None,
+    action: AuditAction | None = None,
     since: datetime | None = None,
     limit: int = 100,
 ) -> list[AuditEvent]:
@@ -138,25 +124,10 @@ def list_events(
     if username:
         query = query.where(AuditEvent.username == username)
     if action:
-        query = query.where(AuditEvent.action == action)
+        query = query.where(AuditEvent.action == action.value)
     if since is not None:
         query = query.where(AuditEvent.at >= since)
     return list(session.scalars(query.order_by(AuditEvent.at.desc(), AuditEvent.id).limit(limit)))
-
-
-ACTIONS = (
-    "sign_in", "sign_in_failed", "sign_in_refused", "sign_out", "set_language",
-    "create_organisation", "edit_organisation", "create_user", "edit_user", "disable_user", "enable_user",
-    "reset_password", "create_checkpoint", "edit_checkpoint", "create_kiosk", "edit_kiosk", "disable_kiosk",
-    "enable_kiosk", "rekey_kiosk", "register_kiosk_key", "register_commuter", "add_photo", "approve_commuter",
-    "suspend_commuter", "reinstate_commuter", "revoke_commuter", "remake_template", "search_commuters",
-    "read_commuter", "view_reference_photo", "read_crossing_history", "issue_credential", "revoke_credential",
-    "read_credentials", "read_credential", "read_credential_qr", "print_card", "activate_pass",
-    "read_pass_status", "data_access_request", "start_import", "read_import", "abandon_import",
-    "deliver_crossings", "override_crossing", "acknowledge_alert", "rotate_data_key", "rotate_signing_key",
-    "backup", "restore", "purge",
-)  # fmt: skip
-"""Every action the trail records, in the order the audit page offers them to search by."""
 
 
 def object_names(session: Session, events: list[AuditEvent]) -> dict[str, str]:

@@ -24,8 +24,8 @@ from clearance.core.evidence import Timings
 from clearance.core.wire import PassageAnswer, PassageClaim, Presence
 from clearance.core.zone import utcnow
 from clearance.db.models import Commuter
+from clearance.http.deps import ContextDep, KioskDep, SessionDep, read_upload
 from clearance.vision import images, qr
-from clearance.web.deps import ContextDep, KioskDep, SessionDep, read_upload
 
 router = APIRouter(tags=["kiosk"])
 AUTH_ERRORS = (NotAuthenticated, Forbidden)

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
-from clearance.clearing import presence
 from clearance.core import rules, vault
-from clearance.core.enums import Decision, Direction
+from clearance.core.enums import Direction
 from clearance.core.errors import InvalidInput, NotFound
 from clearance.core.evidence import (
     KnownCredential,
@@ -29,14 +28,15 @@ from clearance.core.metrics import Metrics
 from clearance.core.reasons import Reason
 from clearance.core.settings import Settings
 from clearance.core.wire import PassageAnswer, PassageClaim
+from clearance.crossings import presence
 from clearance.crossings import service as crossings
 from clearance.custody import keys
+from clearance.db.keyring import Keyring
 from clearance.db.models import Commuter, Credential, Crossing, Kiosk
 from clearance.vision import faces, liveness, models
 from clearance.vision.attempt import FaceTally, face_evidence
 from clearance.vision.images import RGBImage
 from clearance.whitelist import biometrics
-from clearance.whitelist import service as whitelist
 
 
 class DatabaseBook:
@@ -54,7 +54,7 @@ class DatabaseBook:
         if row is None:
             return None
         secret = (
-            vault.unseal(self.data_key, row.sealed_secret, context=whitelist.secret_context(row.id))
+            vault.unseal(self.data_key, row.sealed_secret, context=vault.secret_context(row.id))
             if row.sealed_secret is not None
             else None
         )
@@ -90,7 +90,7 @@ def clear_attempt(
     qr_text: str | None,
     face_image: RGBImage,
     settings: Settings,
-    keyring: keys.Keyring,
+    keyring: Keyring,
     timings: Timings,
     metrics: Metrics,
     now: datetime,
@@ -132,24 +132,22 @@ def clear_attempt(
         )
         if evidence.liveness is not None:
             metrics.liveness.observe(evidence.liveness)
-    outcome = rules.decide(evidence, thresholds=thresholds)
     crossing_id = uuid.uuid4()
+
+    def claim_now() -> Reason | None:
+        assert commuter is not None and findings.credential is not None
+        return claim(
+            session,
+            commuter=commuter,
+            direction=kiosk.direction,
+            credential_id=findings.credential.id,
+            dynamic_step=findings.dynamic_step,
+            crossing_id=crossing_id,
+            now=now,
+        )
+
     with timings.step("record"):
-        if outcome.decision is Decision.CLEARED:
-            assert commuter is not None and findings.credential is not None
-            refusal = claim(
-                session,
-                commuter=commuter,
-                direction=kiosk.direction,
-                credential_id=findings.credential.id,
-                dynamic_step=findings.dynamic_step,
-                crossing_id=crossing_id,
-                now=now,
-            )
-            evidence = replace(
-                evidence, replayed=refusal is Reason.REPLAYED, passback=refusal is Reason.ANTI_PASSBACK
-            )
-            outcome = rules.decide(evidence, thresholds=thresholds)
+        outcome, evidence = rules.decide_and_claim(evidence, thresholds=thresholds, claim=claim_now)
         crossing = crossings.record_crossing(
             session,
             crossing_id=crossing_id,

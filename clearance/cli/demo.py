@@ -22,22 +22,21 @@ import httpx
 import uvicorn
 from sqlalchemy import select
 
-from clearance.accounts import security
 from clearance.accounts import service as accounts
-from clearance.audit.service import Actor
 from clearance.cli.launch import free_port
 from clearance.cli.samples import IMPOSTOR_PHOTO, SAMPLE_COMMUTERS, SampleCommuter
-from clearance.core import credentials, zone
+from clearance.core import credentials, security, zone
 from clearance.core.enums import Bridge, CredentialKind, Direction, Park, Role
 from clearance.core.settings import Settings
 from clearance.core.zone import utcnow
 from clearance.db import migrations
+from clearance.db.actors import SystemActor, UserActor
 from clearance.db.engine import make_engine, make_sessionmaker, session_scope
 from clearance.db.models import Commuter, User
+from clearance.http.deps import AppContext
 from clearance.stations import service as stations
 from clearance.vision import images
 from clearance.web.app import API_PREFIX, create_app
-from clearance.web.deps import AppContext
 from enrolment import issuing, passes
 from kiosk import scenes
 from kiosk.frames import compose_frame, load_photo_file, write_walk_up
@@ -91,7 +90,7 @@ def bootstrap(settings: Settings) -> Setup:
     """What an administrator does once: an organisation, staff accounts, a checkpoint, a kiosk."""
     engine = make_engine(settings.sqlalchemy_url)
     staff = {role: Staff(f"demo-{role.value}", security.generate_password()) for role in Role}
-    actor = Actor.system("hetao demo")
+    actor = SystemActor("hetao demo")
     with session_scope(make_sessionmaker(engine)) as session:
         organisation = accounts.create_organisation(
             session, name="Hetao Quantum Lab", park=Park.HK, actor=actor
@@ -259,7 +258,7 @@ def run_morning(client: httpx.Client, setup: Setup, context: AppContext, *, demo
             session,
             commuter=commuter_c,
             kind=CredentialKind.STATIC,
-            actor=Actor(staff_user),
+            actor=UserActor(staff_user),
             keyring=context.keyring,
             lifetime=timedelta(days=1),
             now=utcnow() - timedelta(days=2),

@@ -96,10 +96,10 @@ def score_all(paths: list[Path], *, frames: int, settings: Any, label: str) -> l
 def cmd_calibrate(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from clearance.cli.main import _settings
+    from clearance.cli.context import load_settings
     from clearance.vision.evaluation import PadScores
 
-    settings = _settings()
+    settings = load_settings()
     for name, folder in (("--bona-fide", args.bona_fide), ("--attacks", args.attacks)):
         if not folder.is_dir():
             raise ValueError(f"{name} {folder} is not a folder of recordings")

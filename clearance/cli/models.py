@@ -40,10 +40,10 @@ def _print_rates(calibration: Any) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from clearance.cli.main import _settings
+    from clearance.cli.context import load_settings
     from clearance.vision import evaluation, models
 
-    settings = _settings()
+    settings = load_settings()
     faces_dir: Path = args.faces
     model: models.FaceModel
     if is_builtin(args.model):
@@ -103,15 +103,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_reencode(args: argparse.Namespace) -> int:
-    from clearance.audit.service import Actor
-    from clearance.cli.main import _migrated_engine, _settings
-    from clearance.custody.keys import load_keyring
+    from clearance.cli.context import load_settings, migrated_engine
+    from clearance.db.actors import SystemActor
     from clearance.db.engine import make_sessionmaker
+    from clearance.db.keyring import load_keyring
     from clearance.vision import models
     from enrolment import remake
 
-    settings = _settings()
-    sessions = make_sessionmaker(_migrated_engine(settings, "re-make templates"))
+    settings = load_settings()
+    sessions = make_sessionmaker(migrated_engine(settings, "re-make templates"))
     model = models.load(settings.face_model)
     model.load()
 
@@ -123,7 +123,7 @@ def cmd_reencode(args: argparse.Namespace) -> int:
         model=model,
         keyring=load_keyring(settings),
         settings=settings,
-        actor=Actor.command_line(),
+        actor=SystemActor.command_line(),
         batch=args.batch,
         progress=progress,
     )

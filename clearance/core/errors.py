@@ -1,4 +1,4 @@
-"""Domain errors. Services raise these; one handler in ``clearance.web.handlers`` turns them into
+"""Domain errors. Services raise these; one handler in ``clearance.http.errors`` turns them into
 HTTP, and the command line into a one-line message.
 
 The response body is ``{"error": <class name>, "detail": <what and why>}`` plus any ``extra``.

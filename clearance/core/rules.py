@@ -12,7 +12,8 @@ Reasons are machine-readable codes, most important first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from clearance.core.enums import CommuterStatus, Decision
 from clearance.core.reasons import Reason
@@ -71,6 +72,25 @@ class Evidence:
 class Outcome:
     decision: Decision
     reasons: tuple[Reason, ...]
+
+
+def decide_and_claim(
+    evidence: Evidence, *, thresholds: Thresholds, claim: Callable[[], Reason | None]
+) -> tuple[Outcome, Evidence]:
+    """Decide; an attempt that would clear then ``claim``s its passage (and its dynamic code) from
+    whoever keeps them, which answers why not if either was taken (``replayed``,
+    ``anti_passback``), and is decided again with that known. The kiosk and the server clear
+    people this one way. The evidence returned is what the final decision was made on."""
+    outcome = decide(evidence, thresholds=thresholds)
+    if outcome.decision is not Decision.CLEARED:
+        return outcome, evidence
+    refusal = claim()
+    if refusal is None:
+        return outcome, evidence
+    evidence = replace(
+        evidence, replayed=refusal is Reason.REPLAYED, passback=refusal is Reason.ANTI_PASSBACK
+    )
+    return decide(evidence, thresholds=thresholds), evidence
 
 
 def decide(evidence: Evidence, *, thresholds: Thresholds) -> Outcome:

@@ -58,7 +58,7 @@ class Settings(BaseSettings):
 
     # Load. Each request at work holds a worker thread and, for a while, a database connection:
     # at most this many are at work at once (fewer than the 40 worker threads and the
-    # 2 x database_pool_size connections), the rest wait their turn (clearance/web/middleware.py).
+    # 2 x database_pool_size connections), the rest wait their turn (clearance/http/middleware.py).
     max_requests_at_work: int = Field(default=16, ge=1, le=200)
     admission_wait_seconds: float = Field(default=30.0, gt=0)
     """A request that waits longer than this for its turn is answered 503 with Retry-After."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import uuid
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -64,3 +65,22 @@ def unseal(data_key: DataKey, blob: bytes, *, context: bytes) -> bytes:
         return AESGCM(key).decrypt(nonce, blob[5 + NONCE_BYTES :], context)
     except InvalidTag as exc:
         raise SealError("sealed blob failed authentication") from exc
+
+
+# What each sealed field is bound to (the AEAD's associated data): a sealed value copied to another
+# row, or another column, does not open.
+
+
+def template_context(commuter_id: uuid.UUID, field: str) -> bytes:
+    """A face template's ``field`` ("encoding" or "photo") of ``commuter_id``."""
+    return f"face_templates.{field}:{commuter_id}".encode()
+
+
+def document_context(commuter_id: uuid.UUID) -> bytes:
+    """A commuter's document number."""
+    return f"commuters.document_number:{commuter_id}".encode()
+
+
+def secret_context(credential_id: uuid.UUID) -> bytes:
+    """A dynamic credential's code key."""
+    return f"credentials.secret:{credential_id}".encode()

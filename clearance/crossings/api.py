@@ -26,8 +26,8 @@ from clearance.crossings import ingest
 from clearance.crossings import service as crossings
 from clearance.crossings.schemas import CrossingOut, CrossingOverridden, CrossingOverride
 from clearance.db.models import Crossing
+from clearance.http.deps import ContextDep, KioskActorDep, KioskDep, OfficerActor, SessionDep
 from clearance.stations import service as stations
-from clearance.web.deps import ContextDep, KioskActorDep, KioskDep, OfficerActor, SessionDep
 
 router = APIRouter()
 

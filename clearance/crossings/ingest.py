@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,17 +18,16 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from clearance.alerts import service as alerts
 from clearance.audit import service as audit
-from clearance.clearing import presence
 from clearance.core import chain, errors
-from clearance.core.enums import DESTINATION, AlertKind, Decision
-from clearance.core.reasons import Reason
+from clearance.core.enums import AlertKind, AuditAction
 from clearance.core.wire import CrossingRecord, UploadResult, UploadStatus
-from clearance.crossings.service import REPEAT_WINDOW, announce_crossings
+from clearance.crossings import service as crossings
+from clearance.db.actors import Actor, KioskActor
+from clearance.db.engine import dialect_insert
 from clearance.db.models import Commuter, Credential, Crossing, Kiosk
 
 _UPLOAD = TypeAdapter(CrossingRecord)
@@ -51,27 +50,99 @@ def ingest_crossings(
     now: datetime,
     signature: str | None,
     sent_at: datetime | None,
-    actor: audit.Actor,
+    actor: KioskActor,
 ) -> Delivery:
     """Store a kiosk's batch idempotently: each item is ``created``, a ``duplicate`` of one
     already stored (a retry after a lost answer), or ``invalid`` with the reason.
 
-    Nothing a kiosk decided is refused for its time: a kiosk whose clock is off (measured from
-    the batch's ``sent_at``) has its crossings recorded at the server's time, the kiosk's own
-    kept beside it, and officers are alerted. Cleared crossings move the commuter to their new
-    park; one that clashes with the crossing before or after it raises an anti-passback alert.
-    The delivery is one audit record (each crossing is its own record already)."""
+    In four steps: the batch is verified (signed by the kiosk's registered key), its items are
+    validated, the new ones inserted, and what was inserted takes effect (followed along the
+    kiosk's chain, presence moved, alerts raised, officers told). Nothing a kiosk decided is
+    refused for its time: a kiosk whose clock is off (measured from the batch's ``sent_at``) has
+    its crossings recorded at the server's time, the kiosk's own kept beside it, and officers are
+    alerted. The delivery is one audit record (each crossing is its own record already)."""
+    verify_batch(session, kiosk=kiosk, items=items, signature=signature)
+    clock = KioskClock.measure(sent_at, now=now)
+    checked = validate_items(items, clock=clock, now=now)
+    _refuse_unknown_references(session, checked)
+    created = insert_crossings(session, kiosk=kiosk, checked=checked, now=now)
+    stored = [u for u in checked.valid.values() if u.id in created]
+    corrected = [u for u in stored if checked.server_times[u.id] != u.decided_at]
+    if corrected:
+        _alert_clock(session, kiosk=kiosk, offset=clock.offset, count=len(corrected), now=now)
+    # Every signed record follows the chain, even one refused as invalid: the kiosk did write it.
+    chained = [
+        item
+        for index, item in enumerate(items)
+        if isinstance(item, dict)
+        and (index not in checked.valid or checked.valid[index].id in created)
+        and checked.results[index].status is not UploadStatus.DUPLICATE
+        and _chain_link(item)
+    ]
+    if chained:
+        follow_chain(session, kiosk=kiosk, records=chained, stored=created)
+    if created:
+        rows = list(session.scalars(select(Crossing).where(Crossing.id.in_(created))))
+        crossings.take_effect(session, rows, now=now, how=crossings.Effect.OFFLINE)
+    answered = [checked.results[index] for index in range(len(items))]
+    counts = {status: sum(r.status is status for r in answered) for status in UploadStatus}
+    audit.record_event(
+        session,
+        actor=actor,
+        action=AuditAction.DELIVER_CROSSINGS,
+        object_type="kiosk",
+        object_id=kiosk.id,
+        detail=", ".join(f"{n} {status.value}" for status, n in counts.items())
+        + (f"; kiosk clock {clock.offset:+.0f} s" if clock.skewed and clock.offset is not None else ""),
+    )
+    return Delivery(answered, clock.offset)
+
+
+def verify_batch(session: Session, *, kiosk: Kiosk, items: list[Any], signature: str | None) -> None:
+    """Refuse a batch from a kiosk that has not registered its signing key, or not signed by it."""
     if kiosk.public_key is None:
         raise errors.Conflict(
             "this kiosk has not registered its signing key: POST /kiosk/identity first (unsigned "
             "records are refused)"
         )
     check_batch_signature(session, kiosk=kiosk, items=items, signature=signature)
-    offset = (sent_at - now).total_seconds() if sent_at is not None else None
-    skewed = offset is not None and abs(offset) > CLOCK_TOLERANCE.total_seconds()
-    results: dict[int, UploadResult] = {}
-    valid: dict[int, CrossingRecord] = {}
-    server_times: dict[uuid.UUID, datetime] = {}
+
+
+@dataclass(frozen=True)
+class KioskClock:
+    offset: float | None
+    """How far the kiosk's clock is ahead of the server's, in seconds (None: it did not say)."""
+
+    @property
+    def skewed(self) -> bool:
+        return self.offset is not None and abs(self.offset) > CLOCK_TOLERANCE.total_seconds()
+
+    @classmethod
+    def measure(cls, sent_at: datetime | None, *, now: datetime) -> KioskClock:
+        return cls((sent_at - now).total_seconds() if sent_at is not None else None)
+
+    def server_time(self, decided_at: datetime, *, now: datetime) -> datetime:
+        """When the server takes a record decided at the kiosk's ``decided_at`` to have happened:
+        corrected by the offset when the clock is off; without the kiosk's clock to go by, a time
+        in the future is the kiosk's mistake and becomes now."""
+        decided = decided_at - timedelta(seconds=self.offset) if self.skewed and self.offset else decided_at
+        return min(decided, now) if decided > now + CLOCK_TOLERANCE else decided
+
+
+@dataclass
+class CheckedItems:
+    """A batch's items after validation, by their index in the batch."""
+
+    results: dict[int, UploadResult] = field(default_factory=dict)
+    """Items already answered (invalid, or a duplicate within the batch)."""
+    valid: dict[int, CrossingRecord] = field(default_factory=dict)
+    server_times: dict[uuid.UUID, datetime] = field(default_factory=dict)
+
+
+def validate_items(items: list[Any], *, clock: KioskClock, now: datetime) -> CheckedItems:
+    """Each item as a typed record, or the reason it is not one; a record twice in one batch is
+    a duplicate the second time."""
+    checked = CheckedItems()
     seen: set[uuid.UUID] = set()
     for index, item in enumerate(items):
         raw_id = str(item.get("id", "")) if isinstance(item, dict) else ""
@@ -80,25 +151,28 @@ def ingest_crossings(
         except ValidationError as exc:
             problem = exc.errors()[0]
             where = ".".join(str(part) for part in problem["loc"])
-            results[index] = UploadResult(
+            checked.results[index] = UploadResult(
                 id=raw_id, status=UploadStatus.INVALID, detail=f"{where}: {problem['msg']}"
             )
             continue
         if upload.seq is None or upload.prev_hash is None:
-            results[index] = UploadResult(
+            checked.results[index] = UploadResult(
                 id=raw_id, status=UploadStatus.INVALID, detail="seq and prev_hash are required"
             )
         elif upload.id in seen:
-            results[index] = UploadResult(id=raw_id, status=UploadStatus.DUPLICATE)
+            checked.results[index] = UploadResult(id=raw_id, status=UploadStatus.DUPLICATE)
         else:
             seen.add(upload.id)
-            valid[index] = upload
-            decided = (
-                upload.decided_at - timedelta(seconds=offset) if skewed and offset else upload.decided_at
-            )
-            # Without the kiosk's clock to go by, a time in the future is the kiosk's mistake.
-            server_times[upload.id] = min(decided, now) if decided > now + CLOCK_TOLERANCE else decided
-    _refuse_unknown_references(session, valid, results)
+            checked.valid[index] = upload
+            checked.server_times[upload.id] = clock.server_time(upload.decided_at, now=now)
+    return checked
+
+
+def insert_crossings(
+    session: Session, *, kiosk: Kiosk, checked: CheckedItems, now: datetime
+) -> set[uuid.UUID]:
+    """Insert the valid records not stored before (ON CONFLICT DO NOTHING on the kiosk-made id),
+    answering each ``created`` or ``duplicate``; the ids created."""
     rows = [
         {
             "id": upload.id,
@@ -111,83 +185,27 @@ def ingest_crossings(
             "reasons": upload.reasons,
             "distance": upload.distance,
             "duration_ms": upload.duration_ms,
-            "decided_at": server_times[upload.id],
-            "kiosk_decided_at": upload.decided_at if server_times[upload.id] != upload.decided_at else None,
+            "decided_at": checked.server_times[upload.id],
+            "kiosk_decided_at": upload.decided_at
+            if checked.server_times[upload.id] != upload.decided_at
+            else None,
             "recorded_at": now,
             "chain_seq": upload.seq,
         }
-        for upload in valid.values()
+        for upload in checked.valid.values()
     ]
     created: set[uuid.UUID] = set()
     if rows:
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(Crossing).on_conflict_do_nothing(index_elements=["id"]).returning(Crossing.id)
-        created = set(session.scalars(statement, rows))
-    for index, upload in valid.items():
-        status = UploadStatus.CREATED if upload.id in created else UploadStatus.DUPLICATE
-        results[index] = UploadResult(id=str(upload.id), status=status)
-    corrected = [u for u in valid.values() if u.id in created and server_times[u.id] != u.decided_at]
-    if corrected:
-        _alert_clock(session, kiosk=kiosk, offset=offset, count=len(corrected), now=now)
-    cleared = sorted(
-        (u for u in valid.values() if u.id in created and u.decision is Decision.CLEARED and u.commuter_id),
-        key=lambda u: server_times[u.id],
-    )
-    for upload in cleared:
-        commuter = session.get(Commuter, upload.commuter_id)
-        assert commuter is not None
-        conflict = presence.record_passage(
-            session,
-            commuter=commuter,
-            direction=kiosk.direction,
-            at=server_times[upload.id],
-            crossing_id=upload.id,
+        statement = (
+            dialect_insert(session)(Crossing)
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(Crossing.id)
         )
-        if conflict is not None:
-            alerts.raise_alert(
-                session,
-                kind=AlertKind.ANTI_PASSBACK_CONFLICT,
-                commuter_id=commuter.id,
-                crossing_id=upload.id,
-                kiosk_id=kiosk.id,
-                detail=f"cleared {kiosk.direction.value} into {DESTINATION[kiosk.direction].value} "
-                "next to another clearance into the same park (decided offline)",
-                dedupe_key=conflict.dedupe_key(commuter.id, upload.id),
-                incident_window=REPEAT_WINDOW,
-            )
-    session.flush()
-    # Every signed record follows the chain, even one refused as invalid: the kiosk did write it.
-    chained = [
-        item
-        for index, item in enumerate(items)
-        if isinstance(item, dict)
-        and (index not in valid or valid[index].id in created)
-        and results[index].status is not UploadStatus.DUPLICATE
-        and _chain_link(item)
-    ]
-    if chained:
-        follow_chain(session, kiosk=kiosk, records=chained, stored=created)
-    stored = [u for u in valid.values() if u.id in created]
-    mismatched = {
-        u.credential_id for u in stored if u.credential_id and Reason.FACE_MISMATCH.value in u.reasons
-    }
-    if mismatched:
-        alerts.check_face_mismatches(session, credential_ids=mismatched, now=now)
-    if stored:
-        announce_crossings(session, list(session.scalars(select(Crossing).where(Crossing.id.in_(created)))))
-    answered = [results[index] for index in range(len(items))]
-    counts = {status: sum(r.status is status for r in answered) for status in UploadStatus}
-    audit.record_event(
-        session,
-        actor=actor,
-        action="deliver_crossings",
-        object_type="kiosk",
-        object_id=kiosk.id,
-        detail=", ".join(f"{n} {status.value}" for status, n in counts.items())
-        + (f"; kiosk clock {offset:+.0f} s" if skewed and offset is not None else ""),
-    )
-    return Delivery(answered, offset)
+        created = set(session.scalars(statement, rows))
+    for index, upload in checked.valid.items():
+        status = UploadStatus.CREATED if upload.id in created else UploadStatus.DUPLICATE
+        checked.results[index] = UploadResult(id=str(upload.id), status=status)
+    return created
 
 
 def _chain_link(item: dict[str, Any]) -> bool:
@@ -220,9 +238,9 @@ def _alert_clock(session: Session, *, kiosk: Kiosk, offset: float | None, count:
     )
 
 
-def _refuse_unknown_references(
-    session: Session, valid: dict[int, CrossingRecord], results: dict[int, UploadResult]
-) -> None:
+def _refuse_unknown_references(session: Session, checked: CheckedItems) -> None:
+    """A record naming a commuter or credential the server does not know is invalid."""
+    valid = checked.valid
     commuter_ids = {u.commuter_id for u in valid.values() if u.commuter_id}
     credential_ids = {u.credential_id for u in valid.values() if u.credential_id}
     known_commuters = set(session.scalars(select(Commuter.id).where(Commuter.id.in_(commuter_ids))))
@@ -235,7 +253,7 @@ def _refuse_unknown_references(
         else:
             continue
         del valid[index]
-        results[index] = UploadResult(id=str(upload.id), status=UploadStatus.INVALID, detail=detail)
+        checked.results[index] = UploadResult(id=str(upload.id), status=UploadStatus.INVALID, detail=detail)
 
 
 def check_batch_signature(session: Session, *, kiosk: Kiosk, items: list[Any], signature: str | None) -> None:
@@ -292,7 +310,7 @@ def follow_chain(
     session.flush()
 
 
-def register_kiosk_key(session: Session, *, kiosk: Kiosk, public_key: bytes, actor: audit.Actor) -> None:
+def register_kiosk_key(session: Session, *, kiosk: Kiosk, public_key: bytes, actor: Actor) -> None:
     """Learn ``kiosk``'s batch-signing key the first time it presents one; a different key
     later is refused (and raised as an alert the refusal keeps)."""
     if kiosk.public_key is None:
@@ -301,7 +319,7 @@ def register_kiosk_key(session: Session, *, kiosk: Kiosk, public_key: bytes, act
         audit.record_event(
             session,
             actor=actor,
-            action="register_kiosk_key",
+            action=AuditAction.REGISTER_KIOSK_KEY,
             object_type="kiosk",
             object_id=kiosk.id,
             detail=f"Ed25519 key {public_key[:8].hex()}…",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -12,13 +13,14 @@ from sqlalchemy.orm import Session
 
 from clearance.alerts import service as alerts
 from clearance.audit import service as audit
-from clearance.clearing import presence
 from clearance.core import zone
-from clearance.core.enums import DESTINATION, AlertKind, Decision, Direction
+from clearance.core.enums import DESTINATION, AlertKind, AuditAction, Decision, Direction
 from clearance.core.errors import InvalidInput, InvalidTransition, NotFound
 from clearance.core.reasons import Reason
 from clearance.core.rules import Outcome
+from clearance.crossings import presence
 from clearance.db import events
+from clearance.db.actors import Actor, UserActor
 from clearance.db.models import Checkpoint, Commuter, Crossing, Kiosk, person_name
 
 
@@ -34,6 +36,7 @@ def record_crossing(
     distance: float | None = None,
     duration_ms: float | None = None,
 ) -> Crossing:
+    """Record an attempt the server decided itself (the online check), and let it take effect."""
     crossing = Crossing(
         id=crossing_id,
         kiosk_id=kiosk.id,
@@ -49,10 +52,59 @@ def record_crossing(
     )
     session.add(crossing)
     session.flush()
-    if credential_id is not None and Reason.FACE_MISMATCH in outcome.reasons:
-        alerts.check_face_mismatches(session, credential_ids=[credential_id], now=decided_at)
-    announce_crossings(session, [crossing])
+    take_effect(session, [crossing], now=decided_at, how=Effect.ONLINE)
     return crossing
+
+
+class Effect(StrEnum):
+    """How a crossing came to count: what an anti-passback alert says of it."""
+
+    ONLINE = "decided online"
+    OFFLINE = "decided offline"
+    OVERRIDE = "cleared by an officer"
+
+
+def take_effect(session: Session, crossings: list[Crossing], *, now: datetime, how: Effect) -> None:
+    """What newly recorded (or overridden) crossings do, in one place whichever way they came: a
+    clearance moves its commuter into the park it leads to, or, where that clashes with the
+    clearance before or after it, raises one anti-passback alert per clashing pair; refusals for
+    the face count towards the repeated-mismatch alert; officers' live views are told.
+
+    A clearance claimed online already moved its commuter (``presence.claim_passage``): the
+    move is then a no-op. Crossings are taken in the order they were decided."""
+    for crossing in sorted(crossings, key=lambda c: c.decided_at):
+        if crossing.final_decision is not Decision.CLEARED or crossing.commuter_id is None:
+            continue
+        commuter = session.get(Commuter, crossing.commuter_id)
+        assert commuter is not None
+        conflict = presence.record_passage(
+            session,
+            commuter=commuter,
+            direction=crossing.direction,
+            at=crossing.decided_at,
+            crossing_id=crossing.id,
+        )
+        if conflict is not None:
+            alerts.raise_alert(
+                session,
+                kind=AlertKind.ANTI_PASSBACK_CONFLICT,
+                commuter_id=commuter.id,
+                crossing_id=crossing.id,
+                kiosk_id=crossing.kiosk_id,
+                detail=f"cleared {crossing.direction.value} into {DESTINATION[crossing.direction].value} "
+                f"next to another clearance into the same park ({how.value})",
+                dedupe_key=conflict.dedupe_key(commuter.id, crossing.id),
+                incident_window=REPEAT_WINDOW,
+            )
+    mismatched = {
+        c.credential_id
+        for c in crossings
+        if c.credential_id and c.override_decision is None and Reason.FACE_MISMATCH.value in c.reasons
+    }
+    if mismatched:
+        alerts.check_face_mismatches(session, credential_ids=mismatched, now=now)
+    session.flush()
+    announce_crossings(session, crossings)
 
 
 def describe_crossings(session: Session, crossings: list[Crossing]) -> list[dict[str, Any]]:
@@ -161,7 +213,7 @@ def decide_referral(
     crossing: Crossing,
     decision: Decision,
     reason: str,
-    actor: audit.Actor,
+    actor: UserActor,
     now: datetime,
 ) -> list[Crossing]:
     """An officer's decision on a referral and on the repeats of its incident: the newest attempt
@@ -189,7 +241,7 @@ def override_crossing(
     crossing: Crossing,
     decision: Decision,
     reason: str,
-    actor: audit.Actor,
+    actor: UserActor,
     now: datetime,
 ) -> Crossing:
     """An officer's decision in place of the kiosk's, with a reason; the kiosk's is kept.
@@ -205,47 +257,22 @@ def override_crossing(
         raise InvalidInput("an override decides: cleared or rejected")
     if not reason.strip():
         raise InvalidInput("an override needs a reason")
-    assert actor.user is not None
     crossing.override_decision = decision
     crossing.override_reason = reason.strip()
     crossing.overridden_by_id = actor.user.id
     crossing.overridden_at = now
-    if (
-        decision is Decision.CLEARED
-        and crossing.commuter_id is not None
-        and crossing.decision is not Decision.CLEARED
-    ):
-        commuter = session.get(Commuter, crossing.commuter_id)
-        assert commuter is not None
-        conflict = presence.record_passage(
-            session,
-            commuter=commuter,
-            direction=crossing.direction,
-            at=crossing.decided_at,
-            crossing_id=crossing.id,
-        )
-        if conflict is not None:
-            alerts.raise_alert(
-                session,
-                kind=AlertKind.ANTI_PASSBACK_CONFLICT,
-                commuter_id=commuter.id,
-                crossing_id=crossing.id,
-                kiosk_id=crossing.kiosk_id,
-                detail=f"an officer cleared {crossing.direction.value} into "
-                f"{DESTINATION[crossing.direction].value}, next to another clearance into the same park",
-                dedupe_key=conflict.dedupe_key(commuter.id, crossing.id),
-                incident_window=REPEAT_WINDOW,
-            )
     session.flush()
     audit.record_event(
         session,
         actor=actor,
-        action="override_crossing",
+        action=AuditAction.OVERRIDE_CROSSING,
         object_type="crossing",
         object_id=crossing.id,
         detail=f"{crossing.decision.value} -> {decision.value}: {crossing.override_reason}",
     )
-    announce_crossings(session, [crossing])
+    # Clearing someone the kiosk did not clear moves them as if it had (unless a later crossing
+    # of theirs is already recorded).
+    take_effect(session, [crossing], now=now, how=Effect.OVERRIDE)
     return crossing
 
 
@@ -266,7 +293,7 @@ def list_crossings(
     filters: CrossingFilters,
     limit: int,
     offset: int = 0,
-    actor: audit.Actor,
+    actor: Actor,
     purpose: str | None = None,
 ) -> list[Crossing]:
     """Crossings matching ``filters``, newest first. Reading one commuter's history is a read of
@@ -275,7 +302,7 @@ def list_crossings(
         audit.record_event(
             session,
             actor=actor,
-            action="read_crossing_history",
+            action=AuditAction.READ_CROSSING_HISTORY,
             object_type="commuter",
             object_id=filters.commuter_id,
             purpose=purpose,

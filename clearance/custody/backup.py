@@ -39,10 +39,11 @@ from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.orm import Session
 
 from clearance.audit import service as audit
-from clearance.audit.service import Actor
 from clearance.core import keyfiles
+from clearance.core.enums import AuditAction
 from clearance.core.settings import Settings
 from clearance.db import migrations
+from clearance.db.actors import Actor
 from clearance.db.base import Base
 
 MAGIC = b"HETAOBK1"
@@ -225,7 +226,7 @@ def make_backup(
     audit.record_event(
         session,
         actor=actor,
-        action="backup",
+        action=AuditAction.BACKUP,
         detail=f"{sum(rows.values())} rows of {len(rows)} tables, {len(key_files)} key files",
     )
     return Summary(revision, rows, [p.name for p in key_files])
@@ -303,7 +304,10 @@ def restore_backup(
         if not keys or not rows:
             raise BackupError("the backup holds no keys or no tables: the file is damaged")
         audit.record_event(
-            session, actor=actor, action="restore", detail=f"{sum(rows.values())} rows, {len(keys)} key files"
+            session,
+            actor=actor,
+            action=AuditAction.RESTORE,
+            detail=f"{sum(rows.values())} rows, {len(keys)} key files",
         )
         for name, content in keys.items():
             keyfiles.write_private_file(settings.keys_dir / Path(name).name, content)

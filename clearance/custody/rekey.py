@@ -20,13 +20,13 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from clearance.audit import service as audit
 from clearance.core import vault
+from clearance.core.enums import AuditAction
 from clearance.core.settings import Settings
 from clearance.custody import keys
-from clearance.custody.keys import Keyring
+from clearance.db.actors import Actor
 from clearance.db.engine import session_scope
+from clearance.db.keyring import Keyring, load_keyring, name_sealing_key
 from clearance.db.models import Commuter, Credential, FaceTemplate, ImportRow
-from clearance.whitelist import biometrics, documents
-from clearance.whitelist import service as whitelist
 
 BATCH = 500
 
@@ -38,12 +38,14 @@ class SealedField:
 
 
 SEALED_FIELDS = (
-    SealedField(FaceTemplate.sealed_encoding, lambda row: biometrics.context(row.commuter_id, "encoding")),
     SealedField(
-        FaceTemplate.sealed_reference_photo, lambda row: biometrics.context(row.commuter_id, "photo")
+        FaceTemplate.sealed_encoding, lambda row: vault.template_context(row.commuter_id, "encoding")
     ),
-    SealedField(Credential.sealed_secret, lambda row: whitelist.secret_context(row.id)),
-    SealedField(Commuter.sealed_document_number, lambda row: documents.context(row.id)),
+    SealedField(
+        FaceTemplate.sealed_reference_photo, lambda row: vault.template_context(row.commuter_id, "photo")
+    ),
+    SealedField(Credential.sealed_secret, lambda row: vault.secret_context(row.id)),
+    SealedField(Commuter.sealed_document_number, lambda row: vault.document_context(row.id)),
     SealedField(ImportRow.sealed_values, lambda row: row.values_context),
 )
 
@@ -104,26 +106,26 @@ def rotate(
     settings: Settings,
     sessions: sessionmaker[Session],
     *,
-    actor: audit.Actor,
+    actor: Actor,
     progress: Callable[[str, int], None] | None = None,
 ) -> Rotation:
     """Make a new data key the one that seals, re-seal everything with it while servers keep
     running, and record the rotation in the audit trail."""
-    keyring = keys.load_keyring(settings)  # in development, makes the keys of a fresh data directory
+    keyring = load_keyring(settings)  # in development, makes the keys of a fresh data directory
     with session_scope(sessions) as session:
         keyring.sealing_key(session)  # names the current key in the database if nothing does yet
     old_id, new_id = keys.rotate_data_key(settings)
     # From this commit on, every server seals with the new key; whatever was sealed with the old
     # one has committed before it (Keyring.sealing_key), so the pass below finds all of it.
     with session_scope(sessions) as session:
-        keys.name_sealing_key(session, key_id=new_id)
-    resealed = reseal_all(sessions, keys.load_keyring(settings), progress=progress)
+        name_sealing_key(session, key_id=new_id)
+    resealed = reseal_all(sessions, load_keyring(settings), progress=progress)
     with session_scope(sessions) as session:
         stale = {field: n for field, n in count_stale(session, key_id=new_id).items() if n}
         audit.record_event(
             session,
             actor=actor,
-            action="rotate_data_key",
+            action=AuditAction.ROTATE_DATA_KEY,
             detail=f"{old_id.hex()} -> {new_id.hex()}; re-sealed "
             + ", ".join(f"{count} {field}" for field, count in resealed.items()),
         )

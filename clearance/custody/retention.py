@@ -19,6 +19,8 @@ from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from clearance.audit import service as audit
+from clearance.core.enums import AuditAction
+from clearance.db.actors import Actor
 from clearance.db.engine import session_scope
 from clearance.db.models import Alert, Crossing, WebSession
 
@@ -56,7 +58,7 @@ def purge(
     action: RetentionAction,
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
-    actor: audit.Actor,
+    actor: Actor,
 ) -> PurgeResult:
     """Anonymise or delete crossings decided more than ``retention_days`` before ``now``."""
     cutoff = now - timedelta(days=retention_days)
@@ -94,7 +96,7 @@ def purge(
         audit.record_event(
             session,
             actor=actor,
-            action="purge",
+            action=AuditAction.PURGE,
             detail=f"{action.value}: {crossings} crossings and {alerts} alerts "
             f"from before {cutoff:%Y-%m-%d %H:%M} UTC",
         )

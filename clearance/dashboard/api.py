@@ -14,7 +14,7 @@ from clearance.dashboard import live
 from clearance.dashboard import service as dashboard
 from clearance.dashboard.schemas import Stats
 from clearance.db.events import Event
-from clearance.web.deps import ContextDep, CurrentOfficer, SessionDep
+from clearance.http.deps import ContextDep, CurrentOfficer, SessionDep
 
 router = APIRouter(tags=["officers"])
 AUTH_ERRORS = (NotAuthenticated, Forbidden)

@@ -12,24 +12,24 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from clearance.alerts import service as alerts
 from clearance.core.enums import Decision
-from clearance.core.errors import HetaoError
 from clearance.core.zone import utcnow
 from clearance.crossings import service as crossings
 from clearance.dashboard import chart, live
 from clearance.dashboard import service as dashboard
 from clearance.db.events import Event
-from clearance.web import pages as web
-from clearance.web.deps import ContextDep, SessionDep
-from clearance.web.pages import FormOfficer, PageOfficer, render
+from clearance.http import i18n
+from clearance.http import pages as html
+from clearance.http.deps import ContextDep, SessionDep
+from clearance.http.pages import FormOfficer, PageOfficer, render
 
 router = APIRouter(include_in_schema=False)
 
 LIVE_ROWS = 50
 
 
-def _stats_context(session: SessionDep, request: Request, auth: web.PageAuth) -> dict[str, Any]:
+def _stats_context(session: SessionDep, request: Request, auth: html.PageAuth) -> dict[str, Any]:
     overview = dashboard.overview(session, now=utcnow())
-    translate = web.translator_for(request, auth.user)
+    translate = html.translator_for(request, auth.user)
     return {"stats": overview, "chart": chart.hourly_chart(overview["hourly"], translate)}
 
 
@@ -55,8 +55,8 @@ def dashboard_stats(request: Request, session: SessionDep, auth: PageOfficer) ->
 @router.get("/dashboard/events")
 def dashboard_events(request: Request, context: ContextDep, auth: PageOfficer) -> StreamingResponse:
     """The live view's feed: each event carries its row already rendered in the viewer's language."""
-    translate = web.translator_for(request, auth.user)
-    row = web.templates.get_template("_crossing_row.html").module.crossing_row  # type: ignore[attr-defined]
+    translate = html.translator_for(request, auth.user)
+    row = html.templates.get_template("_crossing_row.html").module.crossing_row  # type: ignore[attr-defined]
     last_event_id = request.headers.get("last-event-id")
 
     def encode(item: Event) -> str:
@@ -89,7 +89,7 @@ def _incidents(session: SessionDep) -> list[dict[str, Any]]:
     ]
 
 
-def queue_page(request: Request, session: SessionDep, auth: web.PageAuth, **extra: Any) -> HTMLResponse:
+def queue_page(request: Request, session: SessionDep, auth: html.PageAuth, **extra: Any) -> HTMLResponse:
     """The officers' work: registrations to approve, referred attempts to decide, alerts."""
     return render(
         request,
@@ -116,29 +116,28 @@ def queue_override(
     decision: Annotated[Decision, Form()],
     reason: Annotated[str, Form(max_length=500)],
 ) -> Response:
-    translate = web.translator_for(request, auth.user)
-    try:
-        with session.begin_nested():
-            decided = crossings.decide_referral(
-                session,
-                crossing=crossings.get_crossing_or_raise(session, crossing_id),
-                decision=decision,
-                reason=reason,
-                actor=auth.actor,
-                now=utcnow(),
-            )
-    except HetaoError as exc:
-        return queue_page(request, session, auth, problem=exc.detail)
-    return queue_page(
+    def decide(translate: i18n.Translate) -> html.Flash:
+        decided = crossings.decide_referral(
+            session,
+            crossing=crossings.get_crossing_or_raise(session, crossing_id),
+            decision=decision,
+            reason=reason,
+            actor=auth.actor,
+            now=utcnow(),
+        )
+        repeats = len(decided) - 1
+        return html.Flash(
+            translate("Decision recorded: {decision}.", decision=translate(decision.value))
+            + (" " + translate("Its {n} repeats were closed with it.", n=repeats) if repeats else "")
+        )
+
+    return html.act(
         request,
         session,
         auth,
-        notice=translate("Decision recorded: {decision}.", decision=translate(decision.value))
-        + (
-            " " + translate("Its {n} repeats were closed with it.", n=len(decided) - 1)
-            if len(decided) > 1
-            else ""
-        ),
+        decide,
+        then="/queue",
+        again=lambda problem: queue_page(request, session, auth, problem=problem),
     )
 
 
@@ -150,16 +149,21 @@ def queue_acknowledge(
     auth: FormOfficer,
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    translate = web.translator_for(request, auth.user)
-    try:
-        with session.begin_nested():
-            alerts.acknowledge_alert(
-                session,
-                alert=alerts.get_alert_or_raise(session, alert_id),
-                note=note.strip() or None,
-                actor=auth.actor,
-                now=utcnow(),
-            )
-    except HetaoError as exc:
-        return queue_page(request, session, auth, problem=exc.detail)
-    return queue_page(request, session, auth, notice=translate("Alert acknowledged."))
+    def acknowledge(translate: i18n.Translate) -> html.Flash:
+        alerts.acknowledge_alert(
+            session,
+            alert=alerts.get_alert_or_raise(session, alert_id),
+            note=note.strip() or None,
+            actor=auth.actor,
+            now=utcnow(),
+        )
+        return html.Flash(translate("Alert acknowledged."))
+
+    return html.act(
+        request,
+        session,
+        auth,
+        acknowledge,
+        then="/queue",
+        again=lambda problem: queue_page(request, session, auth, problem=problem),
+    )

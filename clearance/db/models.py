@@ -76,6 +76,9 @@ class WebSession(CreatedMixin, Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     csrf_token: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime]
+    flash: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    """What the page after a form's redirect says once (what was done, a secret shown once),
+    sealed with the data key; cleared when that page is shown."""
 
     user: Mapped[User] = relationship()
 

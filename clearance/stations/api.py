@@ -16,6 +16,7 @@ from clearance.core.errors import (
     responses,
 )
 from clearance.db.models import Checkpoint, Kiosk
+from clearance.http.deps import AdminActor, ContextDep, CurrentAdmin, SessionDep
 from clearance.stations import service as stations
 from clearance.stations.schemas import (
     CheckpointCreate,
@@ -28,7 +29,6 @@ from clearance.stations.schemas import (
     KioskRekey,
     KioskSwitch,
 )
-from clearance.web.deps import AdminActor, ContextDep, CurrentAdmin, SessionDep
 
 router = APIRouter(tags=["administration"])
 AUTH_ERRORS = (NotAuthenticated, Forbidden)

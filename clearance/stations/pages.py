@@ -11,15 +11,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from clearance.accounts import security
 from clearance.accounts import service as accounts
+from clearance.core import security
 from clearance.core.enums import Bridge, Direction, Park, Role
-from clearance.core.errors import HetaoError
+from clearance.http import i18n
+from clearance.http import pages as html
+from clearance.http.deps import ContextDep, SessionDep
+from clearance.http.pages import FormAdmin, PageAdmin, PageAuth, render
 from clearance.stations import service as stations
-from clearance.web import i18n
-from clearance.web import pages as web
-from clearance.web.deps import ContextDep, SessionDep
-from clearance.web.pages import FormAdmin, PageAdmin, PageAuth, render
 
 router = APIRouter(include_in_schema=False)
 Reason = Annotated[str, Form(max_length=200)]
@@ -75,20 +74,26 @@ def admin_kiosk(
     """Switch a kiosk off (its key is refused from its next call) or on, or give it a new key,
     shown on this page once."""
 
-    def switch(translate: i18n.Translate) -> tuple[str, str | None]:
+    def switch(translate: i18n.Translate) -> html.Flash:
         kiosk = stations.get_kiosk_or_raise(session, kiosk_id)
         name = f"{kiosk.checkpoint.name}/{kiosk.name}"
         if action == "rekey":
             api_key = stations.rekey_kiosk(session, kiosk=kiosk, actor=auth.actor)
-            return translate(
-                "Kiosk {name} has a new API key, shown only now: give it to the kiosk as --key.", name=name
-            ), api_key
+            return html.Flash(
+                translate(
+                    "Kiosk {name} has a new API key, shown only now: give it to the kiosk as --key.",
+                    name=name,
+                ),
+                secret=api_key,
+            )
         stations.set_kiosk_active(
             session, kiosk=kiosk, active=action == "enable", actor=auth.actor, reason=reason
         )
         if action == "enable":
-            return translate("Kiosk {name} is enabled again.", name=name), None
-        return translate("Kiosk {name} is disabled: its key is refused from its next call.", name=name), None
+            return html.Flash(translate("Kiosk {name} is enabled again.", name=name))
+        return html.Flash(
+            translate("Kiosk {name} is disabled: its key is refused from its next call.", name=name)
+        )
 
     return _act(request, session, context, auth, switch)
 
@@ -106,20 +111,24 @@ def admin_user(
     """Switch a staff account off (signed out everywhere, tokens refused) or on, or give it a new
     generated password, shown on this page once."""
 
-    def switch(translate: i18n.Translate) -> tuple[str, str | None]:
+    def switch(translate: i18n.Translate) -> html.Flash:
         user = accounts.get_user_or_raise(session, user_id)
         if action == "password":
             password = security.generate_password()
             accounts.reset_password(session, user=user, password=password, actor=auth.actor)
-            return translate(
-                "New password for {name}, shown only now; their browser sessions ended.", name=user.username
-            ), password
+            return html.Flash(
+                translate(
+                    "New password for {name}, shown only now; their browser sessions ended.",
+                    name=user.username,
+                ),
+                secret=password,
+            )
         accounts.set_user_active(
             session, user=user, active=action == "enable", actor=auth.actor, reason=reason
         )
         if action == "enable":
-            return translate("{name} can sign in again.", name=user.username), None
-        return translate("{name} is disabled and signed out everywhere.", name=user.username), None
+            return html.Flash(translate("{name} can sign in again.", name=user.username))
+        return html.Flash(translate("{name} is disabled and signed out everywhere.", name=user.username))
 
     return _act(request, session, context, auth, switch)
 
@@ -129,16 +138,18 @@ def _act(
     session: SessionDep,
     context: ContextDep,
     auth: PageAuth,
-    action: Callable[[i18n.Translate], tuple[str, str | None]],
+    action: Callable[[i18n.Translate], html.Flash],
 ) -> Response:
-    """Do ``action`` (which says, in the viewer's language, what it did, and gives a secret to
-    show once); the page again, saying so, or saying why it could not."""
-    try:
-        with session.begin_nested():
-            notice, secret = action(web.translator_for(request, auth.user))
-    except HetaoError as exc:
-        return _admin(request, session, context, auth, problem=exc.detail)
-    return _admin(request, session, context, auth, notice=notice, secret=secret)
+    """Do ``action``, then back to the admin page saying what it did (and any secret, once); or the
+    page again saying why it could not."""
+    return html.act(
+        request,
+        session,
+        auth,
+        action,
+        then="/admin",
+        again=lambda problem: _admin(request, session, context, auth, problem=problem),
+    )
 
 
 @router.post("/admin/organisations")
@@ -150,9 +161,9 @@ def admin_create_organisation(
     name: Name,
     park: Annotated[Park, Form()],
 ) -> Response:
-    def create(translate: i18n.Translate) -> tuple[str, str | None]:
+    def create(translate: i18n.Translate) -> html.Flash:
         made = accounts.create_organisation(session, name=name, park=park, actor=auth.actor)
-        return translate("Organisation {name} created.", name=made.name), None
+        return html.Flash(translate("Organisation {name} created.", name=made.name))
 
     return _act(request, session, context, auth, create)
 
@@ -167,10 +178,10 @@ def admin_edit_organisation(
     name: Name,
     park: Annotated[Park, Form()],
 ) -> Response:
-    def edit(translate: i18n.Translate) -> tuple[str, str | None]:
+    def edit(translate: i18n.Translate) -> html.Flash:
         organisation = accounts.get_organisation_or_raise(session, organisation_id)
         accounts.edit_organisation(session, organisation=organisation, name=name, park=park, actor=auth.actor)
-        return translate("Saved: {name}.", name=organisation.name), None
+        return html.Flash(translate("Saved: {name}.", name=organisation.name))
 
     return _act(request, session, context, auth, edit)
 
@@ -195,7 +206,7 @@ def admin_create_user(
     """A staff account with a generated password, shown once (they change nothing: an
     administrator hands it over)."""
 
-    def create(translate: i18n.Translate) -> tuple[str, str | None]:
+    def create(translate: i18n.Translate) -> html.Flash:
         password = security.generate_password()
         organisation_id = _organisation_id(organisation) if role is Role.ENROLLER else None
         made = accounts.create_user(
@@ -207,7 +218,7 @@ def admin_create_user(
             actor=auth.actor,
         )
         said = translate("Account {name} created; its password, shown only now:", name=made.username)
-        return said, password
+        return html.Flash(said, secret=password)
 
     return _act(request, session, context, auth, create)
 
@@ -222,11 +233,11 @@ def admin_edit_user(
     role: Annotated[Role, Form()],
     organisation: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
-    def edit(translate: i18n.Translate) -> tuple[str, str | None]:
+    def edit(translate: i18n.Translate) -> html.Flash:
         user = accounts.get_user_or_raise(session, user_id)
         organisation_id = _organisation_id(organisation) if role is Role.ENROLLER else None
         accounts.edit_user(session, user=user, role=role, organisation_id=organisation_id, actor=auth.actor)
-        return translate("Saved: {name}.", name=user.username), None
+        return html.Flash(translate("Saved: {name}.", name=user.username))
 
     return _act(request, session, context, auth, edit)
 
@@ -241,7 +252,7 @@ def admin_create_checkpoint(
     bridge: Annotated[Bridge, Form()],
     face_only: Annotated[bool, Form()] = False,
 ) -> Response:
-    def create(translate: i18n.Translate) -> tuple[str, str | None]:
+    def create(translate: i18n.Translate) -> html.Flash:
         made = stations.create_checkpoint(
             session,
             name=name,
@@ -250,7 +261,7 @@ def admin_create_checkpoint(
             face_only_bound=context.settings.face_only_max_gallery,
             actor=auth.actor,
         )
-        return translate("Checkpoint {name} created.", name=made.name), None
+        return html.Flash(translate("Checkpoint {name} created.", name=made.name))
 
     return _act(request, session, context, auth, create)
 
@@ -265,7 +276,7 @@ def admin_edit_checkpoint(
     name: Name,
     face_only: Annotated[bool, Form()] = False,
 ) -> Response:
-    def edit(translate: i18n.Translate) -> tuple[str, str | None]:
+    def edit(translate: i18n.Translate) -> html.Flash:
         checkpoint = stations.get_checkpoint_or_raise(session, checkpoint_id)
         stations.edit_checkpoint(
             session,
@@ -275,7 +286,7 @@ def admin_edit_checkpoint(
             face_only_bound=context.settings.face_only_max_gallery,
             actor=auth.actor,
         )
-        return translate("Saved: {name}.", name=checkpoint.name), None
+        return html.Flash(translate("Saved: {name}.", name=checkpoint.name))
 
     return _act(request, session, context, auth, edit)
 
@@ -290,7 +301,7 @@ def admin_create_kiosk(
     name: Name,
     direction: Annotated[Direction, Form()],
 ) -> Response:
-    def create(translate: i18n.Translate) -> tuple[str, str | None]:
+    def create(translate: i18n.Translate) -> html.Flash:
         at = stations.get_checkpoint_or_raise(session, checkpoint)
         kiosk, api_key = stations.create_kiosk(
             session, checkpoint=at, name=name, direction=direction, actor=auth.actor
@@ -299,7 +310,7 @@ def admin_create_kiosk(
             "Kiosk {name} created; its API key, shown only now: give it to the kiosk as --key.",
             name=f"{at.name}/{kiosk.name}",
         )
-        return said, api_key
+        return html.Flash(said, secret=api_key)
 
     return _act(request, session, context, auth, create)
 
@@ -313,9 +324,9 @@ def admin_rename_kiosk(
     auth: FormAdmin,
     name: Name,
 ) -> Response:
-    def rename(translate: i18n.Translate) -> tuple[str, str | None]:
+    def rename(translate: i18n.Translate) -> html.Flash:
         kiosk = stations.get_kiosk_or_raise(session, kiosk_id)
         stations.edit_kiosk(session, kiosk=kiosk, name=name, actor=auth.actor)
-        return translate("Saved: {name}.", name=f"{kiosk.checkpoint.name}/{kiosk.name}"), None
+        return html.Flash(translate("Saved: {name}.", name=f"{kiosk.checkpoint.name}/{kiosk.name}"))
 
     return _act(request, session, context, auth, rename)

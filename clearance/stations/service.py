@@ -8,19 +8,16 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from clearance.accounts import security
 from clearance.audit import service as audit
-from clearance.audit.service import Actor
-from clearance.core.enums import Bridge, CommuterStatus, Direction
+from clearance.core import security
+from clearance.core.enums import AuditAction, Bridge, CommuterStatus, Direction
 from clearance.core.errors import (
     Conflict,
     InvalidInput,
     InvalidTransition,
-    KioskDisabled,
-    NotAuthenticated,
     NotFound,
 )
-from clearance.core.zone import utcnow
+from clearance.db.actors import Actor
 from clearance.db.models import Checkpoint, Commuter, Kiosk
 
 
@@ -75,7 +72,7 @@ def create_checkpoint(
     audit.record_event(
         session,
         actor=actor,
-        action="create_checkpoint",
+        action=AuditAction.CREATE_CHECKPOINT,
         object_type="checkpoint",
         object_id=checkpoint.id,
         detail=f"{bridge.value} footbridge" + (", face-only walk-through" if face_only else ""),
@@ -105,7 +102,7 @@ def edit_checkpoint(
     audit.record_edit(
         session,
         actor=actor,
-        action="edit_checkpoint",
+        action=AuditAction.EDIT_CHECKPOINT,
         target=checkpoint,
         object_type="checkpoint",
         changes={"name": new_name, "face_only": new_face_only},
@@ -171,7 +168,7 @@ def create_kiosk(
     audit.record_event(
         session,
         actor=actor,
-        action="create_kiosk",
+        action=AuditAction.CREATE_KIOSK,
         object_type="kiosk",
         object_id=kiosk.id,
         detail=f"{name} at checkpoint {checkpoint.id}, {direction.value}",
@@ -199,7 +196,7 @@ def rekey_kiosk(session: Session, *, kiosk: Kiosk, actor: Actor, public_key: byt
     audit.record_event(
         session,
         actor=actor,
-        action="rekey_kiosk",
+        action=AuditAction.REKEY_KIOSK,
         object_type="kiosk",
         object_id=kiosk.id,
         detail="new API key" + (f", bound to Ed25519 key {public_key[:8].hex()}…" if public_key else ""),
@@ -220,7 +217,7 @@ def edit_kiosk(session: Session, *, kiosk: Kiosk, actor: Actor, name: str) -> Ki
     audit.record_edit(
         session,
         actor=actor,
-        action="edit_kiosk",
+        action=AuditAction.EDIT_KIOSK,
         target=kiosk,
         object_type="kiosk",
         changes={"name": new_name},
@@ -262,19 +259,9 @@ def set_kiosk_active(
     audit.record_event(
         session,
         actor=actor,
-        action="enable_kiosk" if active else "disable_kiosk",
+        action=AuditAction.ENABLE_KIOSK if active else AuditAction.DISABLE_KIOSK,
         object_type="kiosk",
         object_id=kiosk.id,
         detail=reason.strip()[:200] or None,
     )
-    return kiosk
-
-
-def authenticate_kiosk(session: Session, *, api_key: str) -> Kiosk:
-    kiosk = session.scalar(select(Kiosk).where(Kiosk.api_key_hash == security.hash_kiosk_key(api_key)))
-    if kiosk is None:
-        raise NotAuthenticated("unknown or disabled kiosk key")
-    if not kiosk.is_active:
-        raise KioskDisabled("unknown or disabled kiosk key", kiosk_id=kiosk.id)
-    kiosk.last_seen_at = utcnow()
     return kiosk

@@ -30,17 +30,17 @@ from clearance.core.metrics import Metrics
 from clearance.core.settings import Settings
 from clearance.core.zone import utcnow
 from clearance.crossings import api as crossings_api
-from clearance.custody.keys import load_keyring
 from clearance.dashboard import api as dashboard_api
 from clearance.dashboard import pages as dashboard_pages
 from clearance.db import events, migrations
 from clearance.db.engine import make_engine, make_sessionmaker
+from clearance.db.keyring import load_keyring
+from clearance.http import errors as handlers
+from clearance.http import pages as html
+from clearance.http.deps import AppContext, SessionDep, TokenDep, client_ip
+from clearance.http.middleware import BodyLimits, RequestGate
 from clearance.stations import api as stations_api
 from clearance.stations import pages as stations_pages
-from clearance.web import handlers
-from clearance.web import pages as web
-from clearance.web.deps import AppContext, SessionDep, TokenDep, client_ip
-from clearance.web.middleware import BodyLimits, RequestGate
 from clearance.whitelist import api as whitelist_api
 from enrolment import api as enrolment_api
 from enrolment import imports, pass_pages
@@ -197,7 +197,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, check_schema
         app.include_router(router, prefix=API_PREFIX)
     for router in PAGE_ROUTERS:
         app.include_router(router)
-    app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
+    app.mount("/static", StaticFiles(directory=html.STATIC_DIR), name="static")
 
     @app.get("/healthz", response_model=Health, tags=["operations"])
     def healthz(session: SessionDep) -> Health:

@@ -12,7 +12,7 @@ from clearance.core.errors import Forbidden, NotAuthenticated, responses
 from clearance.core.wire import WhitelistPage
 from clearance.core.zone import utcnow
 from clearance.custody import keys
-from clearance.web.deps import ContextDep, KioskDep, SessionDep
+from clearance.http.deps import ContextDep, KioskDep, SessionDep
 from clearance.whitelist import service as whitelist
 
 router = APIRouter(tags=["kiosk"])

@@ -23,10 +23,6 @@ from clearance.vision import faces
 PHOTOS_MAGIC = b"HREF"
 
 
-def context(commuter_id: uuid.UUID, field: str) -> bytes:
-    return f"face_templates.{field}:{commuter_id}".encode()
-
-
 def pack_photos(jpegs: list[bytes]) -> bytes:
     return PHOTOS_MAGIC + bytes([len(jpegs)]) + b"".join(struct.pack(">I", len(j)) + j for j in jpegs)
 
@@ -69,10 +65,10 @@ def reseal(
     commuter_id = template.commuter_id
     template.model = model
     template.sealed_encoding = vault.seal(
-        data_key, faces.encoding_to_bytes(encodings), context=context(commuter_id, "encoding")
+        data_key, faces.encoding_to_bytes(encodings), context=vault.template_context(commuter_id, "encoding")
     )
     template.sealed_reference_photo = vault.seal(
-        data_key, pack_photos(reference_jpegs), context=context(commuter_id, "photo")
+        data_key, pack_photos(reference_jpegs), context=vault.template_context(commuter_id, "photo")
     )
 
 
@@ -85,14 +81,16 @@ def open_encodings(data_key: vault.DataKey, template: FaceTemplate, *, size: int
 
 def open_encoding_blob(data_key: vault.DataKey, sealed: bytes, *, commuter_id: uuid.UUID) -> bytes:
     """The raw little-endian float32 bytes of a template's sealed encodings."""
-    return vault.unseal(data_key, sealed, context=context(commuter_id, "encoding"))
+    return vault.unseal(data_key, sealed, context=vault.template_context(commuter_id, "encoding"))
 
 
 def open_reference_photos(data_key: vault.DataKey, template: FaceTemplate) -> list[bytes]:
     """The template's reference photos (JPEG), one per enrolment photo."""
     return unpack_photos(
         vault.unseal(
-            data_key, template.sealed_reference_photo, context=context(template.commuter_id, "photo")
+            data_key,
+            template.sealed_reference_photo,
+            context=vault.template_context(template.commuter_id, "photo"),
         )
     )
 

@@ -86,13 +86,9 @@ def document_index(index_key: bytes, *, document_type: str, number: str) -> str:
     return hmac.new(index_key, message, hashlib.sha256).hexdigest()
 
 
-def context(commuter_id: uuid.UUID) -> bytes:
-    return f"commuters.document_number:{commuter_id}".encode()
-
-
 def seal_number(data_key: vault.DataKey, *, commuter_id: uuid.UUID, number: str) -> bytes:
-    return vault.seal(data_key, normalise(number).encode(), context=context(commuter_id))
+    return vault.seal(data_key, normalise(number).encode(), context=vault.document_context(commuter_id))
 
 
 def open_number(data_key: vault.DataKey, *, commuter_id: uuid.UUID, sealed: bytes) -> str:
-    return vault.unseal(data_key, sealed, context=context(commuter_id)).decode()
+    return vault.unseal(data_key, sealed, context=vault.document_context(commuter_id)).decode()

@@ -100,7 +100,9 @@ def changes_since(
                     "kind": credential.kind.value,
                     "revoked": credential.revoked_at is not None,
                     "expires_at": credential.expires_at.isoformat(),
-                    "secret": _b64(vault.unseal(data_key, secret, context=secret_context(credential.id)))
+                    "secret": _b64(
+                        vault.unseal(data_key, secret, context=vault.secret_context(credential.id))
+                    )
                     if secret
                     else None,
                 }
@@ -129,7 +131,3 @@ def changes_since(
             }
         )
     return entries, cursor, more
-
-
-def secret_context(credential_id: uuid.UUID) -> bytes:
-    return f"credentials.secret:{credential_id}".encode()

@@ -41,7 +41,7 @@ def seal_existing_document_numbers() -> None:
     if not rows:
         return
     from clearance.core.settings import Settings
-    from clearance.custody.keys import load_keyring
+    from clearance.db.keyring import load_keyring
     from clearance.whitelist import documents
 
     keyring = load_keyring(Settings())

@@ -151,6 +151,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "Organisation {name} created.": ("已建立機構 {name}。", "已创建机构 {name}。"),
     "Checkpoint {name} created.": ("已建立管制站 {name}。", "已创建管制站 {name}。"),
     "Saved: {name}.": ("已儲存：{name}。", "已保存：{name}。"),
+    "Photo added. An officer other than you approves the commuter again.": (
+        "已加入相片。須由另一名人員（不是你）再次批准此通勤人員。",
+        "已添加照片。须由另一名人员（不是你）再次批准此通勤人员。",
+    ),
+    "Credential issued.": ("已簽發通行憑證。", "已签发通行凭证。"),
+    "Credential revoked: kiosks refuse it from their next sync.": (
+        "已撤銷通行憑證：自助機下次同步後即拒絕接受。",
+        "已撤销通行凭证：自助机下次同步后即拒绝接受。",
+    ),
     "Account {name} created; its password, shown only now:": (
         "已建立帳戶 {name}；其密碼只在此顯示一次：",
         "已创建账户 {name}；其密码只在此显示一次：",

@@ -10,28 +10,30 @@ of its own the same way (double submit).
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from clearance.accounts import service as accounts
-from clearance.audit.service import Actor
-from clearance.core import zone
+from clearance.core import security, vault, zone
 from clearance.core.enums import Role
 from clearance.core.errors import Forbidden, HetaoError
 from clearance.core.settings import Settings
 from clearance.core.zone import utcnow
+from clearance.db.actors import UserActor
 from clearance.db.models import User, WebSession
-from clearance.web import i18n
-from clearance.web.deps import SessionDep, client_ip
+from clearance.http import i18n
+from clearance.http.deps import SessionDep, client_ip, get_context
 
 SESSION_COOKIE = "hetao_session"
 LOGIN_COOKIE = "hetao_login"
@@ -79,13 +81,22 @@ class PageAuth:
     ip: str | None
 
     @property
-    def actor(self) -> Actor:
-        return Actor(user=self.user, ip=self.ip)
+    def actor(self) -> UserActor:
+        return UserActor(user=self.user, ip=self.ip)
+
+
+def read_web_session(session: Session, *, token: str, now: datetime) -> WebSession | None:
+    """The live browser session holding ``token`` (of a user still enabled), if any."""
+    hashed = security.hash_session_token(token)
+    found = session.scalar(select(WebSession).where(WebSession.token_hash == hashed))
+    if found is None or found.expires_at <= now or not found.user.is_active:
+        return None
+    return found
 
 
 def get_page_auth(request: Request, session: SessionDep) -> PageAuth:
     token = request.cookies.get(SESSION_COOKIE)
-    web_session = accounts.read_web_session(session, token=token, now=utcnow()) if token else None
+    web_session = read_web_session(session, token=token, now=utcnow()) if token else None
     if web_session is None:
         raise LoginRequired("sign in to see this page")
     return PageAuth(user=web_session.user, web_session=web_session, ip=client_ip(request))
@@ -173,6 +184,78 @@ def translator_for(request: Request, user: User | None) -> i18n.Translate:
     return i18n.translator(request_language(request, user))
 
 
+@dataclass(frozen=True)
+class Flash:
+    """What the page after a form's redirect says once: what was done, and a secret to show only
+    then (a new key, a generated password, a phone pass's activation link)."""
+
+    notice: str | None = None
+    secret: str | None = None
+    problem: str | None = None
+    """What could not be done, where an action did part of its work (several approvals at once)."""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def dump(self) -> bytes:
+        return json.dumps(
+            {"notice": self.notice, "secret": self.secret, "problem": self.problem, "extra": self.extra}
+        ).encode()
+
+    @classmethod
+    def load(cls, raw: bytes) -> Flash:
+        found = json.loads(raw)
+        return cls(
+            found.get("notice"), found.get("secret"), found.get("problem"), dict(found.get("extra") or {})
+        )
+
+
+def _flash_context(web_session: WebSession) -> bytes:
+    return f"web_sessions.flash:{web_session.token_hash}".encode()
+
+
+def remember(request: Request, session: Session, auth: PageAuth, flash: Flash) -> None:
+    """Keep ``flash`` for the next page this browser is shown (sealed: it may hold a secret)."""
+    keyring = get_context(request).keyring
+    auth.web_session.flash = vault.seal(
+        keyring.sealing_key(session), flash.dump(), context=_flash_context(auth.web_session)
+    )
+
+
+def recall(request: Request, auth: PageAuth | None) -> Flash | None:
+    """What the last form's redirect left for this page, once (it is cleared as it is read)."""
+    if auth is None or auth.web_session.flash is None:
+        return None
+    sealed, auth.web_session.flash = auth.web_session.flash, None
+    try:
+        opened = vault.unseal(
+            get_context(request).keyring.data_key, sealed, context=_flash_context(auth.web_session)
+        )
+    except vault.SealError:
+        return None  # sealed with a key since deleted: a stale message is not worth an error
+    return Flash.load(opened)
+
+
+def act(
+    request: Request,
+    session: Session,
+    auth: PageAuth,
+    action: Callable[[i18n.Translate], Flash],
+    *,
+    then: str,
+    again: Callable[[str], Response],
+) -> Response:
+    """Every page form's one way to end: run ``action`` (which says, in the viewer's language,
+    what it did) and send the browser to ``then`` with that said once there (post, redirect,
+    get: reloading the result never sends the form again); or, when the action is refused,
+    ``again`` with why: the form shown again with its error, nothing written."""
+    try:
+        with session.begin_nested():
+            flash = action(translator_for(request, auth.user))
+    except HetaoError as exc:
+        return again(exc.detail)
+    remember(request, session, auth, flash)
+    return RedirectResponse(then, status_code=303)
+
+
 def render(
     request: Request,
     name: str,
@@ -182,7 +265,14 @@ def render(
     csrf_token: str | None = None,
     **context: Any,
 ) -> HTMLResponse:
-    """A page from ``templates``, in the viewer's language, with the security headers."""
+    """A page from ``templates``, in the viewer's language, with the security headers; what the
+    last form's redirect left to say (``Flash``) is said on it once."""
+    flash = recall(request, auth)
+    if flash is not None:
+        said = {"notice": flash.notice, "secret": flash.secret, "problem": flash.problem, **flash.extra}
+        for key, value in said.items():
+            if context.get(key) is None:
+                context[key] = value
     user = auth.user if auth else None
     language = request_language(request, user)
     html = templates.get_template(name).render(

@@ -13,7 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clearance.core.errors import HetaoError
-from clearance.web import pages as web
+from clearance.http import pages as html
 
 API_PREFIX = "/api/v1"
 
@@ -31,9 +31,9 @@ def wants_page(request: Request) -> bool:
 
 def error_page(request: Request, status_code: int, detail: str) -> Response:
     if status_code == 401:
-        return RedirectResponse(web.login_redirect_target(request), status_code=303)
+        return RedirectResponse(html.login_redirect_target(request), status_code=303)
     title = ERROR_TITLES.get(status_code, "Something went wrong")
-    return web.render(request, "error.html", auth=None, status_code=status_code, title=title, detail=detail)
+    return html.render(request, "error.html", auth=None, status_code=status_code, title=title, detail=detail)
 
 
 def answer(
@@ -91,7 +91,7 @@ async def _data_error(request: Request, exc: Exception) -> Response:
 
 
 async def _database_busy(request: Request, exc: Exception) -> Response:
-    # The pool had no connection in time (admission, clearance.web.middleware, keeps this rare),
+    # The pool had no connection in time (admission, clearance.http.middleware, keeps this rare),
     # or SQLite refused a write on a read another process had overtaken ("database is locked"):
     # nothing was written, and the caller is told to come back rather than handed a 500.
     if isinstance(exc, OperationalError) and "database is locked" not in str(exc.orig):

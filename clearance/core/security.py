@@ -22,6 +22,11 @@ KIOSK_KEY_PREFIX = "hk_"
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
+def hash_session_token(token: str) -> str:
+    """What the database keeps of a browser's session token (never the token itself)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 

@@ -12,21 +12,20 @@ from typing import Annotated
 
 from fastapi import Depends, Request, UploadFile
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from clearance.accounts import security
-from clearance.audit.service import Actor
+from clearance.core import security
 from clearance.core.enums import Role
 from clearance.core.errors import Forbidden, KioskDisabled, NotAuthenticated, PayloadTooLarge
 from clearance.core.metrics import Metrics
 from clearance.core.settings import Settings
 from clearance.core.zone import utcnow
-from clearance.custody.keys import Keyring
+from clearance.db.actors import KioskActor, UserActor
 from clearance.db.engine import session_scope
 from clearance.db.events import EventHub
+from clearance.db.keyring import Keyring
 from clearance.db.models import Kiosk, User
-from clearance.stations import service as stations
 
 
 @dataclass
@@ -112,21 +111,32 @@ CurrentOfficer = Annotated[User, Depends(require_role(Role.OFFICER))]
 CurrentStaff = Annotated[User, Depends(require_role(Role.ENROLLER, Role.OFFICER))]
 
 
-def actor_with(*roles: Role) -> Callable[..., Actor]:
+def actor_with(*roles: Role) -> Callable[..., UserActor]:
     """A dependency for a caller signed in with one of ``roles``, as the audit trail records them."""
     check = require_role(*roles)
 
     # A default rather than an Annotated hint: the hint would name a local, which FastAPI
     # cannot resolve from this module's globals.
-    def actor(request: Request, user: User = Depends(check)) -> Actor:  # noqa: B008
-        return Actor(user, client_ip(request))
+    def actor(request: Request, user: User = Depends(check)) -> UserActor:  # noqa: B008
+        return UserActor(user, client_ip(request))
 
     return actor
 
 
-AdminActor = Annotated[Actor, Depends(actor_with(Role.ADMIN))]
-OfficerActor = Annotated[Actor, Depends(actor_with(Role.OFFICER))]
-StaffActor = Annotated[Actor, Depends(actor_with(Role.ENROLLER, Role.OFFICER))]
+AdminActor = Annotated[UserActor, Depends(actor_with(Role.ADMIN))]
+OfficerActor = Annotated[UserActor, Depends(actor_with(Role.OFFICER))]
+StaffActor = Annotated[UserActor, Depends(actor_with(Role.ENROLLER, Role.OFFICER))]
+
+
+def authenticate_kiosk(session: Session, *, api_key: str) -> Kiosk:
+    """The active kiosk holding ``api_key`` (its last call noted), or why not."""
+    kiosk = session.scalar(select(Kiosk).where(Kiosk.api_key_hash == security.hash_kiosk_key(api_key)))
+    if kiosk is None:
+        raise NotAuthenticated("unknown or disabled kiosk key")
+    if not kiosk.is_active:
+        raise KioskDisabled("unknown or disabled kiosk key", kiosk_id=kiosk.id)
+    kiosk.last_seen_at = utcnow()
+    return kiosk
 
 
 def get_kiosk(session: SessionDep, token: TokenDep, context: ContextDep) -> Kiosk:
@@ -135,7 +145,7 @@ def get_kiosk(session: SessionDep, token: TokenDep, context: ContextDep) -> Kios
     if not security.is_kiosk_key(token):
         raise Forbidden("only a kiosk, with its own key, may call the kiosk endpoints")
     try:
-        return stations.authenticate_kiosk(session, api_key=token)
+        return authenticate_kiosk(session, api_key=token)
     except KioskDisabled as exc:
         # The request's unit of work is rolled back with the refusal: the kiosk watch raises the
         # officers' alert from here, in its own.
@@ -147,11 +157,11 @@ def get_kiosk(session: SessionDep, token: TokenDep, context: ContextDep) -> Kios
 KioskDep = Annotated[Kiosk, Depends(get_kiosk)]
 
 
-def get_kiosk_actor(request: Request, kiosk: KioskDep) -> Actor:
-    return Actor.of_kiosk(kiosk, client_ip(request))
+def get_kiosk_actor(request: Request, kiosk: KioskDep) -> KioskActor:
+    return KioskActor(kiosk.id, client_ip(request))
 
 
-KioskActorDep = Annotated[Actor, Depends(get_kiosk_actor)]
+KioskActorDep = Annotated[KioskActor, Depends(get_kiosk_actor)]
 
 
 def read_upload(upload: UploadFile, *, settings: Settings) -> bytes:
