@@ -16,12 +16,13 @@ import numpy as np
 
 from bench.common import OUTPUT, emit
 from clearance.core.settings import Settings
-from clearance.vision import evaluation, models
+from clearance.vision import detection, evaluation, models
 from clearance.vision.evaluation import LabelledEncodings
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "faces"
 CALIBRATION = SHARED / "calibration"
 DEV = SHARED / "dev"
+DISTRACTORS = SHARED / "distractors"
 
 FaceSet = LabelledEncodings
 
@@ -37,13 +38,14 @@ def _progress(done: int, total: int) -> None:
     print(f"  encoded {done:,} of {total:,} photos", file=sys.stderr, flush=True)
 
 
-def encoded(folder: Path, *, model: str = "dlib", settings: Settings | None = None) -> FaceSet:
-    """The folder's photos, encoded by ``model`` (read from the cache when the folder has not
-    changed)."""
+def encoded(folder: Path, *, model: str | None = None, settings: Settings | None = None) -> FaceSet:
+    """The folder's photos, found by the settings' detector and encoded by ``model`` (default: the
+    settings'), read from the cache when the folder has not changed."""
     settings = settings or Settings()
-    face_model = models.load(model)
+    face_model = models.load(model or settings.face_model, threads=settings.inference_threads)
+    detector = detection.detector(settings.face_detector, threads=settings.inference_threads)
     files = evaluation.labelled_photos(folder)
-    cache = OUTPUT / f"encodings-{folder.name}-{face_model.name}-{_fingerprint(files)}.npz"
+    cache = OUTPUT / f"encodings-{folder.name}-{face_model.name}-{detector.name}-{_fingerprint(files)}.npz"
     if cache.exists():
         data = np.load(cache)
         return FaceSet(
@@ -56,7 +58,7 @@ def encoded(folder: Path, *, model: str = "dlib", settings: Settings | None = No
             int(data["no_face"]),
             str(data["model"]),
         )
-    found = evaluation.encode_folder(folder, face_model, settings=settings, progress=_progress)
+    found = evaluation.encode_folder(folder, face_model, detector, settings=settings, progress=_progress)
     OUTPUT.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
         cache,
@@ -75,7 +77,7 @@ def encoded(folder: Path, *, model: str = "dlib", settings: Settings | None = No
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--faces", type=Path, default=CALIBRATION)
-    parser.add_argument("--model", default="dlib")
+    parser.add_argument("--model", default=None, help="default: the settings' (HETAO_FACE_MODEL)")
     args = parser.parse_args()
     found = encoded(args.faces, model=args.model)
     emit(

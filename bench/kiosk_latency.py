@@ -33,7 +33,8 @@ from clearance.core.enums import CredentialKind, Direction
 from clearance.core.settings import Settings
 from clearance.core.wire import WhitelistPage
 from clearance.core.zone import utcnow
-from clearance.vision import faces, liveness, models
+from clearance.vision import faces, models
+from clearance.vision.stack import face_stack
 from kiosk.frames import compose_frame, load_photo_file
 from kiosk.station import LinkStatus, Station, StationConfig
 from kiosk.store import LocalStore
@@ -44,7 +45,7 @@ def whitelist_page(key: Ed25519PrivateKey, model: models.FaceModel) -> tuple[dic
     entries, payloads = [], []
     for sample in SAMPLE_COMMUTERS:
         image = load_photo_file(sample.enrolment_photo)
-        (box,) = faces.detect_faces(image, max_side=1000)
+        (box,) = face_stack(Settings()).detector.detect(image, max_side=1000)
         encoding = model.encode(image, box)
         commuter_id, credential_id = uuid.uuid4(), uuid.uuid4()
         expires = utcnow() + timedelta(days=30)
@@ -62,7 +63,6 @@ def whitelist_page(key: Ed25519PrivateKey, model: models.FaceModel) -> tuple[dic
                 "commuter_id": str(commuter_id),
                 "version": len(entries) + 1,
                 "removed": False,
-                "full_name": sample.label,
                 "valid_until": str(date.today() + timedelta(days=30)),
                 "face_only": False,
                 "template": base64.b64encode(faces.encoding_to_bytes(encoding)).decode(),
@@ -109,7 +109,8 @@ def measure(
     frames each; then the models alone on the same frames, as many as the station used."""
     settings = settings.model_copy(update={"kiosk_frames": frames_per_attempt})
     config = StationConfig.from_settings(settings)
-    model = models.load(settings.face_model)
+    stack = face_stack(settings)
+    model = stack.model
     page, payloads = whitelist_page(Ed25519PrivateKey.generate(), model)
     lives = [load_photo_file(sample.live_photo) for sample in SAMPLE_COMMUTERS]
     frames = [
@@ -149,8 +150,8 @@ def measure(
         frame = frames[n % len(frames)]
         started = time.perf_counter()
         for _ in range(frames_per_attempt):
-            (box,) = faces.detect_faces(frame, max_side=config.detection_max_side)
-            liveness.shared().score(frame, box)
+            (box,) = stack.detector.detect(frame, max_side=config.detection_max_side)
+            stack.liveness.score(frame, box)
             model.encode(frame, box)
         alone.append((time.perf_counter() - started) * 1000)
 
@@ -199,7 +200,7 @@ def main() -> None:
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
     settings = Settings()
-    models.load(settings.face_model).load()
+    face_stack(settings).load()
     runs, rows = [], []
     for frames_per_attempt in (int(f) for f in args.frames.split(",")):
         figures, more = measure(
@@ -212,7 +213,9 @@ def main() -> None:
             "benchmark": "kiosk_latency",
             "frame": f"{width}x{height}",
             "detection_max_side": settings.detection_max_side,
-            "face_model": models.load(settings.face_model).name,
+            "face_model": face_stack(settings).model.name,
+            "face_detector": settings.face_detector,
+            "inference_threads": settings.inference_threads,
             "attempts": args.attempts,
             "runs": runs,
         }

@@ -45,6 +45,7 @@ from clearance.vision import faces, liveness
 from clearance.vision.attempt import FaceTally
 from clearance.vision.evaluation import PadScores, Rate, labelled_photos
 from clearance.vision.images import RGBImage
+from clearance.vision.stack import face_stack
 from kiosk import scenes
 from kiosk.frames import load_photo_file
 
@@ -86,14 +87,15 @@ def presentation(
 ) -> tuple[float | None, list[float], list[float]]:
     """The liveness of one presentation (None: no frame had a usable face), the ms each scored
     frame took, and each frame's score."""
-    model = liveness.shared()
+    stack = face_stack(settings)
+    model = stack.liveness
     tally = FaceTally(min_face_px=settings.kiosk_min_face_px)  # usable frames as the kiosk counts them
     costs = []
     for k in range(frames):
         frame = _frame(kind, photo, box, seed + k, zoom=zoom)
         if dark:
             frame = _dark(frame, np.random.default_rng(seed + k))
-        boxes = faces.detect_faces(frame, max_side=settings.detection_max_side)
+        boxes = stack.detector.detect(frame, max_side=settings.detection_max_side)
         timings = Timings()
         if tally.observe(frame, boxes, detector=model, timings=timings) is not None:
             costs.append(timings.steps["liveness"])
@@ -105,8 +107,9 @@ def score_photo(job: tuple[str, str, int, bool, float]) -> dict[str, Any]:
     path, identity, frames, hard, box_scale = job
     liveness.BOX_SCALE = box_scale
     settings = Settings()
+    stack = face_stack(settings)
     photo = load_photo_file(Path(path))
-    boxes = faces.detect_faces(photo, max_side=faces.ENROLMENT_DETECTION_SIDE)
+    boxes = stack.detector.detect(photo, max_side=faces.ENROLMENT_DETECTION_SIDE)
     row: dict[str, Any] = {"path": path, "identity": identity, "faces": len(boxes)}
     if len(boxes) != 1:
         return row
@@ -121,12 +124,12 @@ def score_photo(job: tuple[str, str, int, bool, float]) -> dict[str, Any]:
     # Enrolment: the photo as staff upload it, and re-photographed from a phone or a print.
     row["enrolment"] = {
         "face_share": (box[2] - box[0]) / photo.shape[0],
-        "bona_fide": liveness.shared().score(photo, box),
+        "bona_fide": stack.liveness.score(photo, box),
     }
     for kind in (scenes.Attack.PHONE, scenes.Attack.PRINT):
         picture = scenes.attack(kind, photo, qr_text=None, box=box, seed=seed)
-        found = faces.detect_faces(picture, max_side=faces.ENROLMENT_DETECTION_SIDE)
-        row["enrolment"][kind.value] = liveness.shared().score(picture, found[0]) if len(found) == 1 else None
+        found = stack.detector.detect(picture, max_side=faces.ENROLMENT_DETECTION_SIDE)
+        row["enrolment"][kind.value] = stack.liveness.score(picture, found[0]) if len(found) == 1 else None
     if hard:
         for name, zoom, dark in (("tight", 2.2, False), ("small", 0.55, False), ("dark", 1.0, True)):
             row[name] = {
@@ -145,7 +148,11 @@ def score_folder(
     """The rows of every ``every``-th photo of ``folder`` (of ``people`` only, if given), cached in
     bench/output."""
     only = f"_{len(people)}people" if people is not None else ""
-    name = f"pad_{folder.name}_every{every}_frames{frames}_box{box_scale}{'_hard' if hard else ''}{only}.json"
+    detector = Settings().face_detector
+    name = (
+        f"pad_{folder.name}_{detector}_every{every}_frames{frames}_box{box_scale}"
+        f"{'_hard' if hard else ''}{only}.json"
+    )
     cache = OUTPUT / name
     if cache.exists():
         rows: list[dict[str, Any]] = json.loads(cache.read_text())

@@ -24,7 +24,8 @@ from clearance.cli.samples import SAMPLE_COMMUTERS
 from clearance.core.settings import Settings
 from clearance.db import migrations as schema
 from clearance.http.errors import API_PREFIX
-from clearance.vision import faces, images
+from clearance.vision import images
+from clearance.vision.stack import face_stack
 from kiosk.frames import compose_frame, load_photo_file
 
 
@@ -79,12 +80,15 @@ def main() -> None:
             server.should_exit = True
             thread.join(10)
 
-    # The models alone, on the same frame: one detection at the working size and one encoding.
+    # The networks alone, on the same frame: one detection at the working size, one liveness
+    # score and one encoding.
+    stack = face_stack(settings)
     models: list[float] = []
     for _ in range(args.runs):
         started = time.perf_counter()
-        (box,) = faces.detect_faces(frame_image, max_side=settings.detection_max_side)
-        faces.encode_face(frame_image, box)
+        (box,) = stack.detector.detect(frame_image, max_side=settings.detection_max_side)
+        stack.liveness.score(frame_image, box)
+        stack.model.encode(frame_image, box)
         models.append((time.perf_counter() - started) * 1000)
 
     figures = {

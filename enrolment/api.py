@@ -24,11 +24,13 @@ from clearance.core.errors import (
     NotAuthenticated,
     NotFound,
     PayloadTooLarge,
+    ServerBusy,
     responses,
 )
 from clearance.core.zone import utcnow
 from clearance.db.actors import UserActor
 from clearance.db.models import Commuter, Credential, ImportJob
+from clearance.http import pages as html
 from clearance.http.deps import (
     ContextDep,
     CurrentStaff,
@@ -368,12 +370,12 @@ def read_credential(credential: CredentialDep, session: SessionDep, actor: Staff
 @router.get(
     "/credentials/{credential_id}/qr.png",
     response_class=Response,
-    responses={200: {"content": {"image/png": {}}}, **responses(*AUTH_ERRORS, NotFound)},
+    responses={200: {"content": {"image/png": {}}}, **responses(*AUTH_ERRORS, NotFound, InvalidTransition)},
 )
 def credential_qr(
     credential: CredentialDep, session: SessionDep, context: ContextDep, actor: StaffActor
 ) -> Response:
-    """The credential as a QR code (PNG); for a dynamic one, the code of the current 30 s."""
+    """A static credential as a QR code (PNG); a dynamic one's code is its holder's phone's only (409)."""
     text = issuing.credential_qr_text(
         session, credential=credential, data_key=context.keyring.data_key, actor=actor, now=utcnow()
     )
@@ -423,23 +425,44 @@ def replace_credential(
     return issued_out(issued, request)
 
 
+def refuse_staff(request: Request) -> None:
+    """A phone pass answers its holder's phone only: a request carrying a member of staff's
+    sign-in (a session, a bearer token) or coming from a browser staff signed in from is refused,
+    so staff can neither activate a pass they hand over nor read a holder's crossings through one."""
+    if (
+        request.headers.get("authorization")
+        or request.cookies.get(html.SESSION_COOKIE)
+        or request.cookies.get(html.DEVICE_COOKIE)
+    ):
+        raise Forbidden(
+            "a phone pass is the commuter's: activate and use it on their own phone, "
+            "not in a browser staff signed in from"
+        )
+
+
+NotStaff = Annotated[None, Depends(refuse_staff)]
+
+
 @router.post(
     "/pass/activate", response_model=PassOut, responses=responses(NotFound, InvalidTransition, InvalidInput)
 )
 def activate_pass(
-    body: PassActivate, request: Request, session: SessionDep, context: ContextDep
+    body: PassActivate, request: Request, session: SessionDep, context: ContextDep, _phone: NotStaff
 ) -> dict[str, Any]:
     """The commuter's phone activates its pass with the token from the activation link and the
-    code key it made (no sign-in: the token is the proof). Works once."""
-    try:
-        key = base64.b64decode(body.key, validate=True)
-    except ValueError:
-        raise InvalidInput("the key is not base64", field="key") from None
+    code and proof keys it made (no sign-in: the token is the proof). Works once."""
+    keys = {}
+    for name in ("key", "proof_key"):
+        try:
+            keys[name] = base64.b64decode(getattr(body, name), validate=True)
+        except ValueError:
+            raise InvalidInput(f"the {name} is not base64", field=name) from None
     view = passes.activate_pass(
         session,
         credential_id=body.credential_id,
         token=body.token,
-        key=key,
+        key=keys["key"],
+        proof_key=keys["proof_key"],
         ip=client_ip(request),
         keyring=context.keyring,
         now=utcnow(),
@@ -470,29 +493,30 @@ def _proven(body: PassProof, purpose: passes.Purpose, session: SessionDep, conte
     responses=responses(NotFound, InvalidInput),
 )
 def pass_status(
-    body: PassProof, request: Request, session: SessionDep, context: ContextDep
+    body: PassProof, request: Request, session: SessionDep, context: ContextDep, _phone: NotStaff
 ) -> dict[str, Any]:
     """What the pass shows beside its code: validity and the holder's recent crossings, for the
-    phone that proves it holds the pass's key. A revoked pass has no key left: it learns that it
-    was revoked, and when, and nothing else."""
-    revoked_at = passes.revocation(session, credential_id=body.credential_id)
-    if revoked_at is not None:
-        return {
-            "credential_id": str(body.credential_id),
-            "state": "revoked",
-            "revoked_at": revoked_at.isoformat(),
-        }
+    phone that proves it holds the pass's proof key. A revoked pass learns that it was revoked,
+    and when, and nothing else (its phone then erases what it holds)."""
     credential = _proven(body, "status", session, context)
+    if credential.revoked_at is not None:
+        return {
+            "credential_id": str(credential.id),
+            "state": "revoked",
+            "revoked_at": credential.revoked_at.isoformat(),
+        }
     return passes.pass_status(session, credential=credential, ip=client_ip(request), now=utcnow())
 
 
-@router.post("/pass/data", responses=responses(NotFound, InvalidInput))
+@router.post("/pass/data", responses=responses(NotFound, InvalidInput, InvalidTransition, Forbidden))
 def pass_personal_data(
-    body: PassProof, request: Request, session: SessionDep, context: ContextDep
+    body: PassProof, request: Request, session: SessionDep, context: ContextDep, _phone: NotStaff
 ) -> Response:
     """A data access request: everything held about the pass's holder, as a JSON file, for the
-    phone that proves it holds the pass's key."""
+    phone that proves it holds the pass's proof key (a revoked pass no longer may)."""
     credential = _proven(body, "data", session, context)
+    if credential.revoked_at is not None:
+        raise InvalidTransition("this pass was revoked: ask enrolment staff for your data", why="revoked")
     data = passes.personal_data(
         session, credential=credential, ip=client_ip(request), data_key=context.keyring.data_key, now=utcnow()
     )
@@ -521,6 +545,7 @@ def start_import(
     zip_upload: UploadFile,
 ) -> ImportJob:
     """Read an upload (the API's and the page's), check it whole and start its job."""
+    runner.check_room()
     limit = context.settings.max_import_bytes
     zip_bytes = zip_upload.file.read(limit + 1)
     if len(zip_bytes) > limit:
@@ -536,16 +561,20 @@ def start_import(
         user=actor.user,
         settings=context.settings,
     )
-    return imports.start_import(
-        session, request=request, actor=actor, submit=runner.submitter(user_id=actor.user.id, ip=actor.ip)
-    )
+    try:
+        return imports.start_import(
+            session, request=request, actor=actor, submit=runner.submitter(user_id=actor.user.id, ip=actor.ip)
+        )
+    except BaseException:
+        request.close()
+        raise
 
 
 @router.post(
     "/commuters/import",
     status_code=202,
     response_model=ImportJobOut,
-    responses=responses(*AUTH_ERRORS, InvalidInput, PayloadTooLarge),
+    responses=responses(*AUTH_ERRORS, InvalidInput, PayloadTooLarge, ServerBusy),
 )
 def import_commuters(
     session: SessionDep,

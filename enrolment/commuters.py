@@ -28,7 +28,7 @@ from clearance.db.actors import Actor, UserActor
 from clearance.db.engine import after_commit, release_deleted_pages
 from clearance.db.keyring import Keyring
 from clearance.db.models import Commuter, Credential, User
-from clearance.vision import models
+from clearance.vision.stack import face_stack
 from clearance.whitelist import biometrics, documents
 from clearance.whitelist import service as whitelist
 from enrolment import photos as enrolment_photos
@@ -281,9 +281,10 @@ def _record_change(
 
 
 def approve_commuter(session: Session, *, commuter: Commuter, actor: UserActor) -> Commuter:
-    """Pending → active. Four eyes: never by the user who entered the registration."""
+    """Pending → active. Four eyes: never by the user who entered the registration or added any
+    of the photos its template holds."""
     officer = actor.user
-    if officer.id in (commuter.enrolled_by_id, commuter.photo_added_by_id):
+    if officer.id in commuter.contributors():
         raise Forbidden(
             "a registration must be approved by someone other than who entered it or added a photo"
         )
@@ -370,8 +371,7 @@ def add_photo(
         encodings = biometrics.open_encodings(keyring.data_key, commuter.template, size=len(made.encoding))
     else:
         # Made by a face model no longer in use: the earlier photos are encoded again with this one.
-        model = models.load(settings.face_model)
-        encodings = remake.encode_references(references, model=model, settings=settings)
+        encodings = remake.encode_references(references, stack=face_stack(settings), settings=settings)
     biometrics.reseal(
         data_key,
         commuter.template,
@@ -390,7 +390,9 @@ def add_photo(
     if commuter.status in (CommuterStatus.ACTIVE, CommuterStatus.SUSPENDED):
         commuter.status = CommuterStatus.PENDING
         commuter.status_reason = "a photo was added: waiting for an officer to approve again"
-    commuter.photo_added_by_id = actor.user.id  # four eyes: whoever added the photo does not approve
+    # Four eyes: whoever added a photo does not approve, however many others add one after.
+    commuter.photo_added_by_id = actor.user.id
+    commuter.photo_added_by_ids = sorted({*(commuter.photo_added_by_ids or []), str(actor.user.id)})
     _record_change(
         session,
         commuter=commuter,

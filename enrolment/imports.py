@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import logging
+import tempfile
 import threading
 import uuid
 import zipfile
@@ -33,7 +34,7 @@ from sqlalchemy.orm import Session
 from clearance.audit import service as audit
 from clearance.core import vault
 from clearance.core.enums import AuditAction, DocumentType, ImportStatus, Park, Role
-from clearance.core.errors import HetaoError, InvalidInput, NotFound, PayloadTooLarge
+from clearance.core.errors import HetaoError, InvalidInput, NotFound, PayloadTooLarge, ServerBusy
 from clearance.core.metrics import Metrics
 from clearance.core.settings import Settings
 from clearance.core.zone import utcnow
@@ -77,6 +78,13 @@ class ImportRequest:
     archive: zipfile.ZipFile
     members: dict[str, zipfile.ZipInfo]
 
+    def close(self) -> None:
+        """Let go of the spooled zip (its file is deleted)."""
+        spool = self.archive.fp
+        self.archive.close()
+        if spool is not None:
+            spool.close()
+
 
 def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     """A member's bytes, or InvalidInput saying why it cannot be read."""
@@ -93,41 +101,54 @@ def read_upload(
 
     Raises InvalidInput (not a zip, no CSV, missing columns, too many rows, a field too long...)
     or PayloadTooLarge (a member that would inflate past the limits)."""
+    # Spooled to a file of its own (deleted when closed): a queued import waits on disk, not in
+    # the server's memory.
+    spool = tempfile.TemporaryFile(dir=settings.data_dir)  # noqa: SIM115 (closed with the archive)
+    spool.write(zip_bytes)
+    spool.seek(0)
     try:
-        archive = zipfile.ZipFile(io.BytesIO(zip_bytes))
+        archive = zipfile.ZipFile(spool)
         infos = archive.infolist()
     except (zipfile.BadZipFile, OSError) as exc:
+        spool.close()
         raise InvalidInput(f"the photos file is not a zip archive ({exc})") from None
-    members: dict[str, zipfile.ZipInfo] = {}
-    csv_members = []
-    for info in infos:
-        if info.is_dir():
-            continue
-        if info.file_size > settings.max_upload_bytes:
-            raise PayloadTooLarge(f"{info.filename} inflates to {info.file_size} bytes, over the photo limit")
-        name = PurePosixPath(info.filename)
-        if name.suffix.lower() == ".csv":
-            csv_members.append(info)
-        members[name.name] = info
-    if sum(info.file_size for info in members.values()) > settings.max_import_bytes * 2:
-        raise PayloadTooLarge("the zip inflates to more than twice the import limit")
-    if csv_bytes is None:
-        if len(csv_members) != 1:
-            raise InvalidInput("send the CSV as its own file, or put exactly one .csv file in the zip")
-        csv_bytes = read_member(archive, csv_members[0])
     try:
-        text = csv_bytes.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput("the CSV must be UTF-8 text") from None
-    try:
-        return ImportRequest(
-            filename=filename[:200],
-            rows=_read_rows(text, user=user, settings=settings),
-            archive=archive,
-            members=members,
-        )
-    except csv.Error as exc:
-        raise InvalidInput(f"the CSV cannot be read: {exc}") from None
+        members: dict[str, zipfile.ZipInfo] = {}
+        csv_members = []
+        for info in infos:
+            if info.is_dir():
+                continue
+            if info.file_size > settings.max_upload_bytes:
+                raise PayloadTooLarge(
+                    f"{info.filename} inflates to {info.file_size} bytes, over the photo limit"
+                )
+            name = PurePosixPath(info.filename)
+            if name.suffix.lower() == ".csv":
+                csv_members.append(info)
+            members[name.name] = info
+        if sum(info.file_size for info in members.values()) > settings.max_import_bytes * 2:
+            raise PayloadTooLarge("the zip inflates to more than twice the import limit")
+        if csv_bytes is None:
+            if len(csv_members) != 1:
+                raise InvalidInput("send the CSV as its own file, or put exactly one .csv file in the zip")
+            csv_bytes = read_member(archive, csv_members[0])
+        try:
+            text = csv_bytes.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InvalidInput("the CSV must be UTF-8 text") from None
+        try:
+            return ImportRequest(
+                filename=filename[:200],
+                rows=_read_rows(text, user=user, settings=settings),
+                archive=archive,
+                members=members,
+            )
+        except csv.Error as exc:
+            raise InvalidInput(f"the CSV cannot be read: {exc}") from None
+    except BaseException:
+        archive.close()
+        spool.close()
+        raise
 
 
 def _read_rows(text: str, *, user: User, settings: Settings) -> list[tuple[int, dict[str, str]]]:
@@ -144,7 +165,7 @@ def _read_rows(text: str, *, user: User, settings: Settings) -> list[tuple[int, 
     rows = []
     for row in reader:
         values = {
-            (k or "").strip(): (v or "").strip()
+            (k or "").strip(): _from_spreadsheet((v or "").strip())
             for k, v in row.items()
             if k is not None and k.strip() not in REPORT_COLUMNS
         }
@@ -259,9 +280,20 @@ def failed_rows_csv(session: Session, *, job: ImportJob, actor: Actor, data_key:
     return out.getvalue()
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+"""What makes a spreadsheet take a cell for a formula (OWASP's CSV injection rule, with the
+full-width forms a CJK spreadsheet also reads), at its start or after leading spaces."""
+
+
 def _spreadsheet_safe(text: str) -> str:
-    """A cell a spreadsheet will not run as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    """A cell a spreadsheet will not run as a formula: one that would is given a leading ``'``
+    (which the import takes off again, so the fixed file imports as it is)."""
+    return "'" + text if text[:1] in FORMULA_STARTS or text.lstrip(" ")[:1] in FORMULA_STARTS else text
+
+
+def _from_spreadsheet(text: str) -> str:
+    """A cell as ``_spreadsheet_safe`` gave it out, back as it was uploaded."""
+    return text[1:] if text[:1] == "'" and text[1:].lstrip(" ")[:1] in FORMULA_STARTS else text
 
 
 def job_rows(session: Session, job: ImportJob) -> list[ImportRow]:
@@ -370,6 +402,9 @@ class ImportRunner:
     metrics: Metrics
     executor: Executor | None = None
     """Where jobs run: by default one background thread, so imports go one at a time."""
+    max_held: int = 4
+    """Imports a process queues or runs at once; more are refused (503) until one ends. Each waits
+    spooled on disk, not in memory."""
 
     def __post_init__(self) -> None:
         self._pool = self.executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="hetao-import")
@@ -387,6 +422,15 @@ class ImportRunner:
             return self._pool.submit(self.run, job_id=job_id, user_id=user_id, ip=ip, request=request)
 
         return submit
+
+    def check_room(self) -> None:
+        """ServerBusy when this process holds as many imports as it takes."""
+        with self._held_lock:
+            if len(self._held) >= self.max_held:
+                raise ServerBusy(
+                    f"{len(self._held)} imports are queued or running: send this one again when one "
+                    "has finished"
+                )
 
     def held(self) -> list[uuid.UUID]:
         """The jobs this process has queued or is running."""
@@ -408,6 +452,7 @@ class ImportRunner:
         try:
             self._run(job_id=job_id, user_id=user_id, ip=ip, request=request)
         finally:
+            request.close()
             with self._held_lock:
                 self._held.discard(job_id)
 
@@ -421,6 +466,17 @@ class ImportRunner:
                 self._import_row(
                     job_id=job_id, user_id=user_id, ip=ip, line=line, values=values, request=request
                 )
+        except StartedByDisabledUser as stopped:
+            with self.unit_of_work() as session:
+                job = session.get(ImportJob, job_id)
+                assert job is not None
+                job.status = ImportStatus.FAILED
+                job.error = (
+                    f"stopped before line {stopped.line}: the account that started it was disabled; "
+                    "nothing after that line was imported"
+                )
+                job.finished_at = utcnow()
+            return
         except Exception as exc:
             log.exception("import %s stopped", job_id)
             with self.unit_of_work() as session:
@@ -477,6 +533,9 @@ class ImportRunner:
             user = session.get(User, user_id)
             job = session.get(ImportJob, job_id)
             assert user is not None and job is not None
+            if not user.is_active:
+                # Work queued by someone since disabled stops: nothing more in their name.
+                raise StartedByDisabledUser(line)
             commuter_id = None
             if failure is None and templates:
                 try:
@@ -507,6 +566,14 @@ class ImportRunner:
                 failure=failure,
                 keyring=self.keyring,
             )
+
+
+class StartedByDisabledUser(Exception):
+    """The account that started an import was disabled while it ran."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(f"stopped before line {line}")
+        self.line = line
 
 
 def _add_row(

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from clearance.audit import service as audit
@@ -148,12 +148,15 @@ def read_credential(session: Session, *, credential: Credential, actor: Actor) -
 def credential_qr_text(
     session: Session, *, credential: Credential, data_key: vault.DataKey, actor: Actor, now: datetime
 ) -> str:
-    """What the credential's QR code says now: its payload, or for a dynamic credential the
-    code of the current 30 s. Audited: whoever holds it can show it at a kiosk."""
+    """What a static credential's QR code says (its signed payload); audited: whoever holds it can
+    show it at a kiosk. A dynamic credential's code is made by its holder's phone only, never by
+    the server for staff (InvalidTransition): a code staff could make is a code staff could use."""
+    if credential.kind is CredentialKind.DYNAMIC:
+        raise InvalidTransition(
+            "a dynamic credential's code is shown by its holder's phone only, never made here: "
+            "issue a static card to print"
+        )
     text = credential.payload
-    if credential.sealed_secret is not None:
-        secret = vault.unseal(data_key, credential.sealed_secret, context=vault.secret_context(credential.id))
-        text = credentials.dynamic_qr_text(text, secret=secret, now=now)
     audit.record_event(
         session,
         actor=actor,
@@ -168,11 +171,18 @@ def revoke_credential(
     session: Session, *, credential: Credential, actor: Actor, now: datetime, reason: str = ""
 ) -> Credential:
     """Revoke one credential (lost card, lost phone), audited with ``reason``; the commuter stays
-    whitelisted and kiosks refuse that credential from their next sync."""
-    if credential.revoked_at is not None:
+    whitelisted and kiosks refuse that credential from their next sync. One conditional update
+    decides: of two revocations (or replacements) at the same moment, one happens and the other is
+    told it was already done. A phone pass keeps its proof key (its phone learns it was revoked)."""
+    revoked = session.execute(
+        update(Credential)
+        .where(Credential.id == credential.id, Credential.revoked_at.is_(None))
+        .values(revoked_at=now, sealed_secret=None),
+        execution_options={"synchronize_session": False},
+    )
+    session.refresh(credential)
+    if not revoked.rowcount:  # type: ignore[attr-defined]
         raise InvalidTransition("this credential is already revoked")
-    credential.revoked_at = now
-    credential.sealed_secret = None
     whitelist.touch(session, credential.commuter)
     session.flush()
     why = reason.strip()[:200]

@@ -85,6 +85,10 @@ def texts(translate: i18n.Translate) -> dict[str, str]:
         "downloaded": translate("Downloaded."),
         "download_failed": translate("The download failed: connect to the internet and try again."),
         "clock": translate("This phone's clock is wrong: set it to the network time."),
+        "reissue": translate(
+            "This pass was set up before an update and can no longer check its status: ask enrolment "
+            "staff for a new pass."
+        ),
     }
 
 

@@ -7,15 +7,21 @@ How a pass comes to a phone:
    ``activation=True``). The server keeps only SHA-256 of a one-time activation token and its
    expiry; the token travels to the phone in the fragment of a link (``/pass/#<credential>.<token>``),
    which browsers never send to a server, shown once as a QR code for the commuter to scan.
-2. The phone makes the credential's code key itself (32 random bytes, imported into WebCrypto as a
-   non-extractable HMAC key and kept in the browser) and sends it with the token to
-   ``activate_pass``: the token works once and until it expires; the key is sealed with the data
-   key like every credential secret. Until then the credential has no code key, so no code made
-   from a leaked link clears, and after it the link is worth nothing.
-3. The phone shows ``credentials.dynamic_qr_text`` (computed in the browser) at the kiosk, and
-   proves it holds the key to read its holder's status and crossings or to download the personal
-   data held about them (a data access request under the PDPO): ``pass_proof`` over the purpose
-   and the time, checked by ``check_proof``.
+2. The phone makes two keys itself (32 random bytes each, imported into WebCrypto as
+   non-extractable HMAC keys and kept in the browser) and sends them with the token to
+   ``activate_pass``: the token works once (one phone wins however many try at once) and until it
+   expires. The *code key* makes the rotating codes: kiosks need it to check codes offline, so it
+   goes into their whitelist feed. The *proof key* proves to the server that a request comes from
+   the phone; it never leaves the server (no kiosk, no staff route). Both are sealed with the data
+   key. Until activation the credential has no code key, so no code made from a leaked link
+   clears, and after it the link is worth nothing.
+3. The phone shows ``credentials.dynamic_qr_text`` (computed in the browser) at the kiosk; no
+   server route makes a phone pass's code (``issuing.credential_qr_text`` refuses). It proves it
+   holds the proof key to read its holder's status and crossings or to download the personal data
+   held about them (a data access request under the PDPO): ``pass_proof`` over the purpose and the
+   time, checked by ``check_proof``. A request carrying a member of staff's session, token or
+   device is refused: a pass answers its holder only. A revoked pass keeps only its proof key, so
+   its phone (and nobody else) learns that it was revoked, and erases what it holds.
 
 Each of these is audited; the audit trail names the phone by its credential.
 """
@@ -33,7 +39,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from clearance.audit import service as audit
@@ -122,41 +128,66 @@ def activate_pass(
     credential_id: uuid.UUID,
     token: str,
     key: bytes,
+    proof_key: bytes,
     ip: str | None,
     keyring: Keyring,
     now: datetime,
 ) -> PassView:
-    """Give the credential behind an activation link the code key ``key`` made by the phone.
+    """Give the credential behind an activation link the code key ``key`` and the proof key
+    ``proof_key`` made by the phone.
 
-    The link works once and until it expires. The same phone asking again with the same key (its
-    first answer lost on the way) gets the same answer; anyone else is refused."""
-    if len(key) != credentials.SECRET_BYTES:
-        raise InvalidInput(f"the key must be {credentials.SECRET_BYTES} bytes", field="key")
+    The link works once and until it expires: of phones activating at the same moment, one wins
+    (one conditional update) and the others are told it was used. The same phone asking again with
+    the same keys (its first answer lost on the way) gets the same answer."""
+    for name, value in (("key", key), ("proof_key", proof_key)):
+        if len(value) != credentials.SECRET_BYTES:
+            raise InvalidInput(f"the {name} must be {credentials.SECRET_BYTES} bytes", field=name)
+    if hmac.compare_digest(key, proof_key):
+        raise InvalidInput("the proof key must differ from the code key", field="proof_key")
     credential = _find(session, credential_id)
     assert credential.activation_hash is not None
     if not hmac.compare_digest(credential.activation_hash, token_hash(token)):
         raise NotFound("no phone pass with this link")
-    context = vault.secret_context(credential.id)
-    if credential.activated_at is not None:
-        sealed = credential.sealed_secret
-        held = vault.unseal(keyring.data_key, sealed, context=context) if sealed else b""
-        if not hmac.compare_digest(held, key):
+    if credential.activated_at is None:
+        if credential.revoked_at is not None:
+            raise InvalidTransition("this pass was revoked: ask enrolment staff for a new one", why="revoked")
+        if credential.expires_at <= now:
+            raise InvalidTransition("this pass has expired: ask enrolment staff for a new one", why="expired")
+        if credential.activation_expires_at is not None and credential.activation_expires_at <= now:
             raise InvalidTransition(
-                "this link was already used on a phone: ask staff for a new pass", why="used"
+                "this link has expired: ask enrolment staff for a new pass", why="link_expired"
             )
-        return PassView(credential, credential.commuter)
-    if credential.revoked_at is not None:
-        raise InvalidTransition("this pass was revoked: ask enrolment staff for a new one", why="revoked")
-    if credential.expires_at <= now:
-        raise InvalidTransition("this pass has expired: ask enrolment staff for a new one", why="expired")
-    if credential.activation_expires_at is not None and credential.activation_expires_at <= now:
-        raise InvalidTransition(
-            "this link has expired: ask enrolment staff for a new pass", why="link_expired"
+        sealing = keyring.sealing_key(session)
+        code_context, proof_context = (
+            vault.secret_context(credential.id),
+            vault.proof_key_context(credential.id),
         )
-    credential.sealed_secret = vault.seal(keyring.sealing_key(session), key, context=context)
-    credential.activated_at = now
-    whitelist.touch(session, credential.commuter)
-    session.flush()
+        claimed = session.execute(
+            update(Credential)
+            .where(
+                Credential.id == credential.id,
+                Credential.activated_at.is_(None),
+                Credential.revoked_at.is_(None),
+            )
+            .values(
+                activated_at=now,
+                sealed_secret=vault.seal(sealing, key, context=code_context),
+                sealed_proof_key=vault.seal(sealing, proof_key, context=proof_context),
+            ),
+            execution_options={"synchronize_session": False},
+        )
+        session.refresh(credential)
+        if claimed.rowcount:  # type: ignore[attr-defined]
+            whitelist.touch(session, credential.commuter)
+            session.flush()
+        elif credential.revoked_at is not None and credential.activated_at is None:
+            raise InvalidTransition("this pass was revoked: ask enrolment staff for a new one", why="revoked")
+        else:
+            _same_phone_or_refuse(credential, key=key, proof_key=proof_key, keyring=keyring)
+            return PassView(credential, credential.commuter)
+    else:
+        _same_phone_or_refuse(credential, key=key, proof_key=proof_key, keyring=keyring)
+        return PassView(credential, credential.commuter)
     audit.record_event(
         session,
         actor=actor_of_pass(credential.id, ip),
@@ -166,6 +197,22 @@ def activate_pass(
         detail=f"credential {credential.id}",
     )
     return PassView(credential, credential.commuter)
+
+
+def _same_phone_or_refuse(credential: Credential, *, key: bytes, proof_key: bytes, keyring: Keyring) -> None:
+    """Refuse an activation of a pass some phone activated already, unless it is that phone asking
+    again (the same keys)."""
+    sealed, sealed_proof = credential.sealed_secret, credential.sealed_proof_key
+    held = (
+        vault.unseal(keyring.data_key, sealed, context=vault.secret_context(credential.id)) if sealed else b""
+    )
+    held_proof = (
+        vault.unseal(keyring.data_key, sealed_proof, context=vault.proof_key_context(credential.id))
+        if sealed_proof
+        else b""
+    )
+    if not (hmac.compare_digest(held, key) and hmac.compare_digest(held_proof, proof_key)):
+        raise InvalidTransition("this link was already used on a phone: ask staff for a new pass", why="used")
 
 
 def check_proof(
@@ -178,26 +225,21 @@ def check_proof(
     data_key: vault.DataKey,
     now: datetime,
 ) -> Credential:
-    """The activated pass whose holder sent ``proof``, or NotFound (a wrong proof and an unknown
-    pass answer alike)."""
+    """The pass whose holder sent ``proof`` (made with its proof key over ``purpose`` and the unix
+    time ``at``), revoked or not; NotFound otherwise, alike for an unknown pass, one never
+    activated and a wrong proof, so a stranger learns nothing about a credential id. Only a
+    correct proof learns that the phone's clock is off (InvalidInput ``clock``)."""
     credential = _find(session, credential_id)
-    if credential.activated_at is None or credential.sealed_secret is None:
-        raise NotFound("no phone pass with this link")
+    if credential.activated_at is None or credential.sealed_proof_key is None:
+        raise NotFound("no phone pass with this proof")
+    key = vault.unseal(data_key, credential.sealed_proof_key, context=vault.proof_key_context(credential.id))
+    if not hmac.compare_digest(pass_proof(key, credential_id=credential.id, purpose=purpose, at=at), proof):
+        raise NotFound("no phone pass with this proof")
     if abs(now.timestamp() - at) > PROOF_WINDOW.total_seconds():
         raise InvalidInput(
             "the phone's clock is wrong: set it to the network time", field="time", why="clock"
         )
-    key = vault.unseal(data_key, credential.sealed_secret, context=vault.secret_context(credential.id))
-    if not hmac.compare_digest(pass_proof(key, credential_id=credential.id, purpose=purpose, at=at), proof):
-        raise NotFound("no phone pass with this link")
     return credential
-
-
-def revocation(session: Session, *, credential_id: uuid.UUID) -> datetime | None:
-    """When the pass was revoked, or None. A revoked pass has lost its key and cannot prove
-    anything: the phone learns this much (and no personal data) from the credential id alone."""
-    credential = _find(session, credential_id)
-    return credential.revoked_at
 
 
 def _state(credential: Credential, now: datetime) -> str:

@@ -8,8 +8,11 @@ from typing import Any
 from clearance.core.errors import FaceCheckFailed, HetaoError, InvalidInput
 from clearance.core.metrics import Metrics
 from clearance.core.settings import Settings
-from clearance.vision import faces, images, liveness, models
+from clearance.vision import faces, images
+from clearance.vision.stack import face_stack
 
+BYSTANDER_SHARE = 0.5
+"""A face less than this share of the largest face's height is a bystander, not a second subject."""
 REFERENCE_SIDE = 400
 """The reference photo is the face with context around it, at most this many pixels a side: large
 enough to compare with the person, and to make a template from again."""
@@ -37,12 +40,16 @@ def make_template(image: images.RGBImage, *, settings: Settings) -> Template:
     so tight that nothing around the face shows) or ``presentation_attack`` (a photo of a
     photo or of a screen: ``clearance.vision.liveness``).
     """
-    boxes = faces.detect_faces(image, max_side=faces.ENROLMENT_DETECTION_SIDE)
+    stack = face_stack(settings)
+    boxes = stack.detector.detect(image, max_side=faces.ENROLMENT_DETECTION_SIDE)
     if not boxes:
         raise FaceCheckFailed(
             "no face was found in the photo: the face must be fully visible, facing the camera",
             check="no_face",
         )
+    # A bystander much smaller than the commuter (in the background, out of focus) is not a
+    # second subject: only faces at least half as tall as the largest count.
+    boxes = [b for b in boxes if b[2] - b[0] >= BYSTANDER_SHARE * (boxes[0][2] - boxes[0][0])]
     if len(boxes) > 1:
         raise FaceCheckFailed(
             f"{len(boxes)} faces were found: the photo must show the commuter alone",
@@ -66,7 +73,7 @@ def make_template(image: images.RGBImage, *, settings: Settings) -> Template:
             f"{settings.enrolment_max_face_share:.0%} of the height), not a close crop",
             check="face_too_close",
         )
-    live = liveness.shared().score(image, box)
+    live = stack.liveness.score(image, box)
     if live < settings.enrolment_liveness_threshold:
         raise FaceCheckFailed(
             "the photo looks like a picture of a photo or of a screen, not of the person: take "
@@ -74,10 +81,9 @@ def make_template(image: images.RGBImage, *, settings: Settings) -> Template:
             f"{settings.enrolment_liveness_threshold:.2f} needed)",
             check="presentation_attack",
         )
-    model = models.load(settings.face_model)
     return Template(
-        model=model.name,
-        encoding=model.encode(image, box),
+        model=stack.model.name,
+        encoding=stack.model.encode(image, box),
         quality=quality,
         reference_jpeg=images.encode_jpeg(images.face_crop(image, box), max_side=REFERENCE_SIDE, quality=85),
     )

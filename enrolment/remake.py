@@ -28,22 +28,23 @@ from clearance.db.keyring import Keyring
 from clearance.db.models import Commuter, FaceTemplate
 from clearance.vision import faces, images
 from clearance.vision.models import FaceModel
+from clearance.vision.stack import FaceStack
 from clearance.whitelist import biometrics
 from clearance.whitelist import service as whitelist
 
 
-def encode_references(jpegs: list[bytes], *, model: FaceModel, settings: Settings) -> faces.Encoding:
-    """One encoding per reference photo (the face crops kept at enrolment), by ``model``."""
+def encode_references(jpegs: list[bytes], *, stack: FaceStack, settings: Settings) -> faces.Encoding:
+    """One encoding per reference photo (the face crops kept at enrolment), by ``stack``'s model."""
     rows = []
     for position, jpeg in enumerate(jpegs, 1):
         image = images.decode_image(jpeg, max_pixels=settings.max_image_pixels)
-        boxes = faces.detect_faces(image, max_side=faces.ENROLMENT_DETECTION_SIDE)
+        boxes = stack.detector.detect(image, max_side=faces.ENROLMENT_DETECTION_SIDE)
         if not boxes:
             raise FaceCheckFailed(
                 f"no face was found in reference photo {position}: add a new photo of the commuter",
                 check="no_face",
             )
-        rows.append(model.encode(image, boxes[0]))
+        rows.append(stack.model.encode(image, boxes[0]))
     return np.stack(rows).astype(np.float32)
 
 
@@ -51,24 +52,24 @@ def remake_template(
     session: Session,
     *,
     commuter: Commuter,
-    model: FaceModel,
+    stack: FaceStack,
     keyring: Keyring,
     settings: Settings,
     actor: Actor,
 ) -> None:
-    """Make ``commuter``'s template again with ``model`` from their reference photos."""
+    """Make ``commuter``'s template again with ``stack``'s model from their reference photos."""
     template = commuter.template
     if template is None:
         return
     old = template.model
     references = biometrics.open_reference_photos(keyring.data_key, template)
-    encodings = encode_references(references, model=model, settings=settings)
+    encodings = encode_references(references, stack=stack, settings=settings)
     biometrics.reseal(
         keyring.sealing_key(session),
         template,
         encodings=encodings,
         reference_jpegs=references,
-        model=model.name,
+        model=stack.model.name,
     )
     whitelist.touch(session, commuter)
     session.flush()
@@ -78,7 +79,7 @@ def remake_template(
         action=AuditAction.REMAKE_TEMPLATE,
         object_type="commuter",
         object_id=commuter.id,
-        detail=f"{old} -> {model.name}",
+        detail=f"{old} -> {stack.model.name}",
     )
 
 
@@ -101,24 +102,24 @@ class Remade:
 def remake_templates(
     sessions: sessionmaker[Session],
     *,
-    model: FaceModel,
+    stack: FaceStack,
     keyring: Keyring,
     settings: Settings,
     actor: Actor,
     batch: int = 50,
     progress: Callable[[int, int], None] | None = None,
 ) -> Remade:
-    """Every template not made by ``model``, made again, ``batch`` commuters per transaction.
+    """Every template not made by ``stack``'s model, made again, ``batch`` commuters per transaction.
     ``progress(done, total)`` after each batch."""
     result = Remade()
     with session_scope(sessions) as session:
-        total = count_outdated(session, model=model)
+        total = count_outdated(session, model=stack.model)
     while True:
         with session_scope(sessions) as session:
             query = (
                 select(Commuter)
                 .join(FaceTemplate, FaceTemplate.commuter_id == Commuter.id)
-                .where(FaceTemplate.model != model.name)
+                .where(FaceTemplate.model != stack.model.name)
                 .order_by(Commuter.id)
                 .limit(batch)
             )
@@ -131,7 +132,7 @@ def remake_templates(
                     remake_template(
                         session,
                         commuter=commuter,
-                        model=model,
+                        stack=stack,
                         keyring=keyring,
                         settings=settings,
                         actor=actor,
@@ -144,5 +145,5 @@ def remake_templates(
         if progress:
             progress(result.remade + len(result.failed), total)
     with session_scope(sessions) as session:
-        result.remaining = count_outdated(session, model=model)
+        result.remaining = count_outdated(session, model=stack.model)
     return result

@@ -91,11 +91,17 @@ class PassActivate(BaseModel):
     key: str = Field(
         min_length=40, max_length=64, description="Base64 of the 32-byte code key the phone made"
     )
+    proof_key: str = Field(
+        min_length=40,
+        max_length=64,
+        description="Base64 of the 32-byte proof key the phone made: it proves the phone's later "
+        "requests and never leaves the server",
+    )
 
 
 class PassProof(BaseModel):
     credential_id: uuid.UUID
-    time: int = Field(description="The phone's unix time, within 5 minutes of the server's")
+    time: int = Field(ge=0, le=2**40, description="The phone's unix time, within 5 minutes of the server's")
     proof: str = Field(
         max_length=64,
         description="Base64 of HMAC-SHA256 under the pass's key of the domain, the credential id, "

@@ -21,7 +21,7 @@ from clearance.core.enums import Direction
 from clearance.core.settings import Settings
 from clearance.core.wire import CrossingBatch, UploadStatus
 from clearance.core.zone import utcnow
-from clearance.vision import models
+from clearance.vision.stack import face_stack
 from kiosk import sources
 from kiosk.link import Refused, ServerLink, Unreachable
 from kiosk.station import LinkStatus, Station, StationConfig
@@ -185,7 +185,7 @@ def open_store(settings: Settings, key: str) -> LocalStore:
     folder = kiosk_dir(settings, key)
     key_file = settings.kiosk_data_key_file or folder / "data.key"
     data_key = keyfiles.load_or_create_data_key(key_file, create=True)
-    model = models.load(settings.face_model)
+    model = face_stack(settings).model
     return LocalStore(folder / "kiosk.sqlite3", data_key=data_key, model=model.name, model_size=model.size)
 
 

@@ -30,9 +30,10 @@ from clearance.core.reasons import Reason
 from clearance.core.settings import Settings
 from clearance.core.wire import CrossingRecord, PassageClaim
 from clearance.core.zone import local_today, utcnow
-from clearance.vision import faces, liveness, models, qr
+from clearance.vision import faces, liveness, qr
 from clearance.vision.attempt import FaceFrame, FaceTally, face_evidence
 from clearance.vision.images import RGBImage
+from clearance.vision.stack import face_stack
 from kiosk.link import Refused, ServerLink, Unreachable
 from kiosk.store import CommuterEntry, LocalStore
 
@@ -121,7 +122,10 @@ class LinkStatus:
         """The server's time, by this kiosk's clock corrected by what the server said of it: what
         credentials and codes are checked against. Records keep the kiosk's own clock, which
         the server corrects by the offset it measures at delivery."""
-        return utcnow() - timedelta(seconds=self.clock_offset)
+        try:
+            return utcnow() - timedelta(seconds=self.clock_offset)
+        except OverflowError:  # a clock set centuries off: nothing to correct by
+            return utcnow()
 
 
 class StoreBook:
@@ -197,10 +201,9 @@ class Station:
         self.face_only_bound = face_only_bound
         self.state = StationState()
         self.pool = ThreadPoolExecutor(2, thread_name_prefix="hetao-frame")
-        self.model = models.load(config.settings.face_model)
-        self.model.load()  # before the first commuter, not during their attempt
-        self.liveness = liveness.shared()
-        self.liveness.load()
+        stack = face_stack(config.settings)
+        stack.load()  # before the first commuter, not during their attempt
+        self.detector, self.model, self.liveness = stack.detector, stack.model, stack.liveness
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
@@ -211,10 +214,10 @@ class Station:
         """Look at one frame taken at source time ``t``; a decision when an attempt ends."""
         started = time.perf_counter()
         timings = Timings()
-        # Both cores: zxing and dlib's HOG detector release the GIL.
+        # Both cores: zxing and the detector (OpenVINO, or dlib's HOG) release the GIL.
         qr_future = self.pool.submit(_timed, qr.decode_qr_texts, image)
         face_future = self.pool.submit(
-            _timed, faces.detect_faces, image, max_side=self.config.detection_max_side
+            _timed, self.detector.detect, image, max_side=self.config.detection_max_side
         )
         texts, qr_ms = qr_future.result()
         boxes, face_ms = face_future.result()
@@ -223,7 +226,10 @@ class Station:
         text = qr.choose_qr_text(texts)
         state = self.state
 
-        if text is not None or boxes:
+        # Someone is at the lane when a QR or a face of usable size is in view: faces further back
+        # (a queue) neither keep an attempt open nor start a walk-through.
+        near = [box for box in boxes if box[2] - box[0] >= self.config.min_face_px]
+        if text is not None or near:
             state.last_presence = t
         elif state.last_presence is not None and t - state.last_presence >= self.config.leave_after:
             # The person has left: whatever was pending is decided, and the next one starts fresh.
@@ -242,7 +248,7 @@ class Station:
                 state.attempt.timings.merge(timings)
         elif state.attempt is not None:
             state.attempt.timings.merge(timings)
-        elif text is None and state.decided_text is None and boxes and self.face_only_offered():
+        elif text is None and state.decided_text is None and near and self.face_only_offered():
             return self._face_only(image, boxes, started=started, timings=timings)
         else:
             return None
@@ -411,7 +417,8 @@ class Station:
         settings = self.config.settings
         tally = self._tally()
         frame = tally.observe(image, boxes, detector=self.liveness, timings=timings)
-        if len(boxes) != 1:
+        if tally.several_faces or not boxes:
+            # Several people, or nobody: the walk-through starts again with the next face.
             state.face_streak = []
             return None
         if frame is None:

@@ -31,12 +31,11 @@ from clearance.core.face_model import DLIB, DLIB_SIZE
 from clearance.core.wire import CrossingRecord, KioskSelf, UploadResult, WhitelistPage
 from clearance.vision import faces
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA = f"""
 CREATE TABLE whitelist (
     commuter_id TEXT PRIMARY KEY,
     version INTEGER NOT NULL,
-    full_name TEXT NOT NULL,
     valid_until TEXT NOT NULL,
     face_only INTEGER NOT NULL,
     sealed_template BLOB NOT NULL,
@@ -69,13 +68,15 @@ CREATE TABLE removed_credentials (id TEXT PRIMARY KEY);
 UPGRADES = {
     # 1 -> 2: templates record the face model that made them (every one before was dlib's).
     1: f"ALTER TABLE whitelist ADD COLUMN model TEXT NOT NULL DEFAULT '{DLIB}';",
+    # 2 -> 3: no names: a kiosk decides on ids, templates and credentials, and keeps nothing else
+    # about a person (the column's pages are overwritten: the store runs with secure_delete).
+    2: "ALTER TABLE whitelist DROP COLUMN full_name;",
 }
 
 
 @dataclass(frozen=True)
 class CommuterEntry:
     commuter_id: uuid.UUID
-    full_name: str
     valid_until: date
     face_only: bool
     template: NDArray[np.float32] | None
@@ -211,12 +212,12 @@ class LocalStore:
             )
             db.executemany("DELETE FROM whitelist WHERE commuter_id = ?", removed)
             db.executemany(
-                "INSERT OR REPLACE INTO whitelist VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO whitelist (commuter_id, version, valid_until, face_only, "
+                "sealed_template, last_side, last_crossed_at, model) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         str(e.commuter_id),
                         e.version,
-                        e.full_name,
                         e.valid_until.isoformat() if e.valid_until else None,
                         int(bool(e.face_only)),
                         vault.seal(
@@ -298,7 +299,7 @@ class LocalStore:
         row = (
             self.read()
             .execute(
-                "SELECT commuter_id, full_name, valid_until, face_only, sealed_template, last_side, model "
+                "SELECT commuter_id, valid_until, face_only, sealed_template, last_side, model "
                 "FROM whitelist WHERE commuter_id = ?",
                 (str(commuter_id),),
             )
@@ -309,17 +310,16 @@ class LocalStore:
     def _commuter_entry(self, row: tuple[Any, ...]) -> CommuterEntry:
         template = None
         photos = 1
-        if row[6] == self.model:
-            raw = vault.unseal(self.data_key, row[4], context=_context("template", row[0]))
+        if row[5] == self.model:
+            raw = vault.unseal(self.data_key, row[3], context=_context("template", row[0]))
             template = faces.encoding_from_bytes(raw, size=self.model_size)
             photos = len(template)
         return CommuterEntry(
             commuter_id=uuid.UUID(row[0]),
-            full_name=row[1],
-            valid_until=date.fromisoformat(row[2]),
-            face_only=bool(row[3]),
+            valid_until=date.fromisoformat(row[1]),
+            face_only=bool(row[2]),
             template=template,
-            last_side=row[5],
+            last_side=row[4],
             photos=photos,
         )
 
@@ -331,7 +331,7 @@ class LocalStore:
             rows = (
                 self.read()
                 .execute(
-                    "SELECT commuter_id, full_name, valid_until, face_only, sealed_template, last_side, "
+                    "SELECT commuter_id, valid_until, face_only, sealed_template, last_side, "
                     "model FROM whitelist WHERE face_only = 1 AND model = ?",
                     (self.model,),
                 )

@@ -148,6 +148,7 @@ def make_world(sessions: sessionmaker[Session], settings: Settings) -> World:
             token = security.create_access_token(
                 user_id=user.id,
                 role=role,
+                version=user.sessions_version,
                 secret=settings.token_secret,
                 now=utcnow(),
                 lifetime=timedelta(hours=1),

@@ -89,7 +89,12 @@ class Doors:
         )
         assert made.status_code == 201, made.text
         credential_id, token = passes.read_activation_link(made.json()["activation_link"])
-        wanted = {"credential_id": str(credential_id), "token": token, "key": PASS_KEY_B64}
+        wanted = {
+            "credential_id": str(credential_id),
+            "token": token,
+            "key": PASS_KEY_B64,
+            "proof_key": base64.b64encode(PROOF_KEY).decode(),
+        }
         return self.api("anonymous", "POST", "/pass/activate", json=wanted)
 
     def ask_as_phone(self, purpose: passes.Purpose) -> httpx.Response:
@@ -97,7 +102,7 @@ class Doors:
         assert activated.status_code == 200, activated.text
         credential_id = uuid.UUID(activated.json()["credential_id"])
         at = int(time.time())
-        proof = passes.pass_proof(PASS_KEY, credential_id=credential_id, purpose=purpose, at=at)
+        proof = passes.pass_proof(PROOF_KEY, credential_id=credential_id, purpose=purpose, at=at)
         body = {"credential_id": str(credential_id), "time": at, "proof": base64.b64encode(proof).decode()}
         return self.api("anonymous", "POST", f"/pass/{purpose}", json=body)
 
@@ -125,6 +130,7 @@ def an_import() -> dict[str, Any]:
 Call = Callable[[Doors], httpx.Response]
 PASS_KEY = bytes(range(32))
 PASS_KEY_B64 = base64.b64encode(PASS_KEY).decode()
+PROOF_KEY = bytes(range(32, 64))
 OFFICER_SIGN_IN = {"username": "officer", "password": PASSWORD}
 NEW_KIOSK = {"name": "Lane 9", "direction": "to_sz"}
 REASON = {"reason": "left the organisation"}

@@ -51,6 +51,7 @@ def test_missing_and_forged_tokens_are_refused(client: TestClient, world: World)
     foreign = security.create_access_token(
         user_id=world.officer.user_id,
         role=Role.OFFICER,
+        version=0,
         secret="another server's secret, long enough",
         now=utcnow(),
         lifetime=timedelta(hours=1),
@@ -237,7 +238,11 @@ def test_a_disabled_user_is_signed_out_everywhere_at_once_and_a_reset_password_e
     refused = client.post(f"{API}/users/{admins[0]}/disable", headers=world.admin.headers)
     assert refused.status_code == 409
     assert client.post(f"{API}/users/{officer_id}/enable", headers=world.admin.headers).status_code == 200
-    assert client.get(f"{API}/crossings", headers=world.officer.headers).status_code == 200
+    # Enabled again, the old token stays dead; signing in again gives one that works.
+    assert client.get(f"{API}/crossings", headers=world.officer.headers).status_code == 401
+    again = client.post(f"{API}/auth/token", data={"username": "officer", "password": PASSWORD})
+    fresh = {"Authorization": f"Bearer {again.json()['access_token']}"}
+    assert client.get(f"{API}/crossings", headers=fresh).status_code == 200
     # A new password: the browser session ends, the old password no longer signs in.
     sign_in(page_client, "officer")
     weak = client.post(

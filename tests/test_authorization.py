@@ -85,13 +85,15 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     # The pages
     ("GET", "/"): EVERYONE,
     ("GET", "/login"): EVERYONE,
-    # The commuter's phone pass: no sign-in; the activation token or the pass's key is the proof.
+    # The commuter's phone pass: no sign-in; the activation token or the pass's proof key is the
+    # proof, and a request carrying anyone's sign-in (staff, a kiosk's key) is refused: a pass
+    # answers its holder's phone only.
     ("GET", "/pass/"): EVERYONE,
     ("GET", "/pass/manifest.webmanifest"): EVERYONE,
     ("GET", "/pass/{name}"): EVERYONE,
-    ("POST", "/api/v1/pass/activate"): EVERYONE,
-    ("POST", "/api/v1/pass/status"): EVERYONE,
-    ("POST", "/api/v1/pass/data"): EVERYONE,
+    ("POST", "/api/v1/pass/activate"): frozenset({ANONYMOUS}),
+    ("POST", "/api/v1/pass/status"): frozenset({ANONYMOUS}),
+    ("POST", "/api/v1/pass/data"): frozenset({ANONYMOUS}),
     ("POST", "/login"): EVERYONE,
     ("POST", "/language"): EVERYONE,
     ("POST", "/logout"): SIGNED_IN,

@@ -28,6 +28,7 @@ POSTGRES = "postgres"
 
 ARGUMENTS: dict[str, list[str]] = {
     "accuracy": ["--faces", FACES, "--dev", FACES, "--plots", "{tmp}"],
+    "detectors": ["--faces", FACES, "--dev", FACES, "--special", FACES],
     "enrolment": ["--photos", "2"],
     "faceset": ["--faces", FACES],
     "ingest": ["--batched", "400", "--single", "20", "--database-url", POSTGRES],
@@ -35,6 +36,7 @@ ARGUMENTS: dict[str, list[str]] = {
     "kiosk_latency": ["--attempts", "2"],
     "live_view": ["--attempts", "2", "--database-url", POSTGRES],
     "outbox_backlog": ["--crossings", "300"],
+    "runtime": ["--runs", "3"],
     "pad": ["--faces", FACES, "--dev", FACES, "--every", "1", "--plots", "{tmp}"],
     "search": ["--sizes", "100,1000", "--probes", "3"],
     "verify": ["--runs", "2"],

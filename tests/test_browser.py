@@ -465,12 +465,15 @@ def test_an_administrator_sets_up_a_bridge_and_its_staff_from_the_admin_page(
     row.locator("select[name=organisation]").select_option("")
     row.get_by_role("button", name="Save").click()
     expect(page.locator("#users tr[data-user='lab-staff']")).to_contain_text("officer")
-    crossings = httpx.get(
-        f"{live.url}{API}/crossings",
-        headers={"Authorization": f"Bearer {token.json()['access_token']}"},
-        timeout=30,
+    old_token = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    crossings = httpx.get(f"{live.url}{API}/crossings", headers=old_token, timeout=30)
+    assert crossings.status_code == 401  # a role change signs the account out everywhere
+    token = httpx.post(
+        f"{live.url}{API}/auth/token", data={"username": "lab-staff", "password": password}, timeout=30
     )
-    assert crossings.status_code == 200  # the new role counts from the next request
+    new_token = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    crossings = httpx.get(f"{live.url}{API}/crossings", headers=new_token, timeout=30)
+    assert crossings.status_code == 200  # and the next sign-in carries the new role
     screenshot(page, "admin-page-setup")
 
 
@@ -520,18 +523,19 @@ def test_a_commuters_phone_pass_from_activation_to_a_lost_phone_with_the_network
     expect(phone.locator(".instruction")).to_have_text("請向自助機鏡頭出示此二維碼。二維碼每 30 秒更新一次。")
     expect(phone.locator("#holder")).to_contain_text(A.label)
     screenshot(phone, "pass-phone")
-    # The key is in the browser's store as a WebCrypto key that cannot be read back out.
+    # Both keys are in the browser's store as WebCrypto keys that cannot be read back out.
     kept = phone.evaluate(
         """() => new Promise((resolve) => {
             indexedDB.open("hetao-pass").onsuccess = (event) => {
                 const get = event.target.result.transaction("pass").objectStore("pass").get("current");
-                get.onsuccess = () => crypto.subtle.exportKey("raw", get.result.key).then(
-                    () => resolve({extractable: get.result.key.extractable, exported: true}),
-                    () => resolve({extractable: get.result.key.extractable, exported: false}));
+                get.onsuccess = () => Promise.all([get.result.key, get.result.proofKey].map(
+                    (key) => crypto.subtle.exportKey("raw", key).then(
+                        () => ({extractable: key.extractable, exported: true}),
+                        () => ({extractable: key.extractable, exported: false})))).then(resolve);
             };
         })"""
     )
-    assert kept == {"extractable": False, "exported": False}
+    assert kept == [{"extractable": False, "exported": False}] * 2
     shown = decoded_qr(code.screenshot())
     assert shown == [code.get_attribute("data-code")]
     assert verify(live, "east_to_hk", A, shown[0])["decision"] == "cleared"
@@ -589,6 +593,16 @@ def test_a_commuters_phone_pass_from_activation_to_a_lost_phone_with_the_network
     expect(phone.locator("#ended-title")).to_have_text("This pass is revoked")
     expect(code).to_be_hidden()
     screenshot(phone, "pass-phone-revoked")
+    # Nothing of the pass stays on the phone: no names, no organisation, neither key.
+    left = phone.evaluate(
+        """() => new Promise((resolve) => {
+            indexedDB.open("hetao-pass").onsuccess = (event) => {
+                const get = event.target.result.transaction("pass").objectStore("pass").get("current");
+                get.onsuccess = () => resolve(get.result === undefined ? null : Object.keys(get.result));
+            };
+        })"""
+    )
+    assert left is None
 
 
 def test_a_phone_whose_clock_is_ten_minutes_fast_still_shows_a_code_the_kiosk_clears(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from clearance.cli.samples import IMPOSTOR_PHOTO, SAMPLE_COMMUTERS
 from clearance.core import credentials
 from clearance.core.enums import CredentialKind
+from clearance.core.settings import Settings
 from clearance.core.zone import utcnow
 from clearance.db.actors import UserActor
 from clearance.db.keyring import Keyring
@@ -32,7 +33,7 @@ def test_commuter_is_cleared_from_a_frame_with_a_different_photo(
     assert result["decision"] == "cleared"
     assert result["reasons"] == []
     assert result["commuter_id"] == commuter["id"]
-    assert 0 < result["distance"] <= 0.55
+    assert 0 < result["distance"] <= Settings().match_threshold
     assert {"image_decode", "qr_decode", "credential", "face_detect", "face_encode", "record"} <= set(
         result["timings_ms"]
     )

@@ -2,12 +2,15 @@
 
 import os
 import re
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from tests.live import serve
@@ -306,9 +309,11 @@ def test_an_administrator_edits_organisations_users_checkpoints_and_kiosks(tmp_p
         assert httpx.get(crossings, headers=enroller, timeout=30).status_code == 403
         moved = run(["admin", "edit-user", "enroller", "--role", "officer"], env)
         assert moved.returncode == 0, moved.stderr
-        assert "officer, signed out of every browser" in moved.stdout
-        # The role counts from the next request: the same token now reads what officers read.
-        assert httpx.get(crossings, headers=enroller, timeout=30).status_code == 200
+        assert "officer, signed out everywhere" in moved.stdout
+        # A new role ends the sessions held under the old one: the old token is refused, and a
+        # new sign-in reads what officers read.
+        assert httpx.get(crossings, headers=enroller, timeout=30).status_code == 401
+        assert httpx.get(crossings, headers=server.headers("enroller"), timeout=30).status_code == 200
         wrong = run(["admin", "edit-user", "officer", "--organisation", "Live Org"], env)
         assert wrong.returncode == 1 and "does not belong to an organisation" in wrong.stderr
         back = run(
@@ -432,6 +437,27 @@ def test_several_worker_processes_share_the_port_on_postgresql(tmp_path: Path) -
                 httpx.get(f"{url}/api/v1/kiosk/whitelist", headers=kiosk, timeout=30) for _ in range(6)
             ]
             assert all(a.status_code == 200 for a in answers)
+            # Each worker loaded the face networks before it took a request.
+            lines = [orjson.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+            messages = [line["message"] for line in lines]
+            assert messages.count("face networks loaded") == 2
+            # A worker that dies is an error in the log, saying what it cost, and is replaced.
+            pids = [int(m.split("[")[1].split("]")[0]) for m in messages if m.startswith("Started server")]
+            os.kill(pids[0], signal.SIGKILL)
+
+            def died() -> list[dict[str, Any]]:
+                return [
+                    line
+                    for line in (orjson.loads(t) for t in log.read_text().splitlines() if t.startswith("{"))
+                    if f"Child process [{pids[0]}] died" in line["message"]
+                ]
+
+            assert wait_until(lambda: bool(died()))
+            (death,) = died()
+            assert death["level"] == "error" and "requests it held were dropped" in death["message"]
+            assert wait_until(lambda: log.read_text().count(started) == 3)
+            again = httpx.get(f"{url}/api/v1/kiosk/whitelist", headers=kiosk, timeout=30)
+            assert again.status_code == 200
         finally:
             process.terminate()
             process.wait(20)

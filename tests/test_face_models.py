@@ -1,9 +1,10 @@
-"""Pluggable face models: an ONNX embedding network installed as a folder with a manifest,
-measured with ``hetao models evaluate``, switched to, and templates made again with
-``hetao models reencode`` while kiosks keep working.
+"""Face models: the bundled Intel network (the default), dlib's, and an embedding network an
+operator installs as a folder with a manifest, measured with ``hetao models evaluate``; an
+installation with dlib's templates moved to the default with ``hetao models reencode`` while its
+server and kiosks keep working.
 
-The network here is one the test builds itself (a fixed random projection of the aligned face):
-it proves the plumbing (alignment, normalisation, sizes, names, thresholds, re-making), not
+The installed network here is one the test builds itself (a fixed random projection of the aligned
+face): it proves the plumbing (alignment, normalisation, sizes, names, thresholds), not
 recognition, and no weights of unclear licence enter the repository.
 """
 
@@ -33,7 +34,7 @@ from clearance.core.face_model import DLIB, ModelManifest
 from clearance.core.settings import Settings
 from clearance.db.engine import make_engine, make_sessionmaker
 from clearance.db.models import AuditEvent, FaceTemplate
-from clearance.vision import faces, images, models
+from clearance.vision import detection, faces, images, landmarks, models
 from kiosk.frames import load_photo_file, write_walk_up
 from kiosk.store import LocalStore
 from tests.live import run_kiosk, running_servers
@@ -79,15 +80,19 @@ def build_model(folder: Path, *, size: int = 16, input_size: int = 112, **manife
     return folder
 
 
+DETECTOR = detection.detector("ssd")
+POINTS = landmarks.shared()
+
+
 def face(path: Path) -> tuple[images.RGBImage, faces.Box]:
     image = images.decode_image(path.read_bytes(), max_pixels=50_000_000)
-    (box, *_rest) = faces.detect_faces(image, max_side=1000)
+    (box, *_rest) = DETECTOR.detect(image, max_side=1000)
     return image, box
 
 
-def test_alignment_puts_eyes_nose_and_mouth_where_arcface_models_expect_them() -> None:
+def test_alignment_puts_eyes_nose_and_mouth_where_the_models_expect_them() -> None:
     image, box = face(A.enrolment_photo)
-    points = models.five_points(image, box)
+    points = POINTS.five_points(image, box)
     # Eyes above the nose above the mouth, left before right: the landmarks are the right ones.
     assert points[0, 0] < points[1, 0] and points[3, 0] < points[4, 0]
     assert points[:2, 1].max() < points[2, 1] < points[3:, 1].min()
@@ -109,10 +114,10 @@ def test_alignment_puts_eyes_nose_and_mouth_where_arcface_models_expect_them() -
     height, width = image.shape[:2]
     turn = cv2.getRotationMatrix2D((width / 2, height / 2), 12, 1.0)
     turned = np.ascontiguousarray(cv2.warpAffine(image, turn, (width, height)))
-    (turned_box, *_rest) = faces.detect_faces(turned, max_side=1000)
-    turned_aligned = models.align(turned, models.five_points(turned, turned_box), 112)
+    (turned_box, *_rest) = DETECTOR.detect(turned, max_side=1000)
+    turned_aligned = models.align(turned, POINTS.five_points(turned, turned_box), 112)
     other_image, other_box = face(B.enrolment_photo)
-    other = models.align(other_image, models.five_points(other_image, other_box), 112)
+    other = models.align(other_image, POINTS.five_points(other_image, other_box), 112)
 
     def difference(x: images.RGBImage, y: images.RGBImage) -> float:
         return float(np.abs(x.astype(float) - y.astype(float))[20:100, 20:100].mean())
@@ -120,9 +125,9 @@ def test_alignment_puts_eyes_nose_and_mouth_where_arcface_models_expect_them() -
     assert difference(aligned, turned_aligned) < difference(aligned, other) / 2
 
 
-def test_an_onnx_model_encodes_a_face_as_a_unit_vector_of_its_manifest_size(tmp_path: Path) -> None:
+def test_an_installed_model_encodes_a_face_as_a_unit_vector_of_its_manifest_size(tmp_path: Path) -> None:
     folder = build_model(tmp_path / "model")
-    model = models.OnnxModel(folder, ModelManifest.read(folder))
+    model = models.NetworkModel(folder, ModelManifest.read(folder))
     image, box = face(A.enrolment_photo)
     encoding = model.encode(image, box)
     assert encoding.shape == (16,) and encoding.dtype == np.float32
@@ -137,7 +142,7 @@ def test_an_onnx_model_encodes_a_face_as_a_unit_vector_of_its_manifest_size(tmp_
     assert index.nearest(other)[0] == 1
 
     bgr = build_model(tmp_path / "bgr", channels="BGR", mean=[0, 0, 0], std=[255, 255, 255])
-    assert models.OnnxModel(bgr, ModelManifest.read(bgr)).preprocess(image[:112, :112])[0, 0].max() <= 1.0
+    assert models.NetworkModel(bgr, ModelManifest.read(bgr)).preprocess(image[:112, :112])[0, 0].max() <= 1.0
 
 
 def test_a_broken_model_folder_says_what_is_wrong(tmp_path: Path) -> None:
@@ -147,12 +152,12 @@ def test_a_broken_model_folder_says_what_is_wrong(tmp_path: Path) -> None:
 
     wrong_size = build_model(tmp_path / "size", embedding_size=32)
     with pytest.raises(ValueError, match="gave 16 floats; its manifest says embedding_size 32"):
-        models.OnnxModel(wrong_size, ModelManifest.read(wrong_size)).encode(image, box)
+        models.NetworkModel(wrong_size, ModelManifest.read(wrong_size)).encode(image, box)
 
     altered = build_model(tmp_path / "altered")
     (altered / "model.onnx").write_bytes((altered / "model.onnx").read_bytes() + b"\0")
     with pytest.raises(ValueError, match="sha256 differs"):
-        models.OnnxModel(altered, ModelManifest.read(altered)).load()
+        models.NetworkModel(altered, ModelManifest.read(altered)).load()
 
     for bad, message in (
         ({"name": DLIB}, "give this model its own"),
@@ -174,76 +179,76 @@ def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str
 
 
 @pytest.mark.slow
-def test_an_operator_measures_a_model_switches_to_it_and_remakes_the_templates(tmp_path: Path) -> None:
+def test_an_operator_measures_an_installed_model_and_writes_its_thresholds(tmp_path: Path) -> None:
     folder = build_model(tmp_path / "model")
-    with running_servers(tmp_path, "face_models") as (server,):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HETAO_")}
+    env["HETAO_DATA_DIR"] = str(tmp_path / "data")
+    measured = run(["models", "evaluate", "--model", str(folder), "--faces", str(FACES_DIR)], env)
+    assert measured.returncode == 0, measured.stderr
+    assert "7 photos, 7 with a face (0 without), 4 people" in measured.stdout
+    assert "false accepts" in measured.stdout and "nothing written" in measured.stdout
+    assert ModelManifest.read(folder).thresholds is None
+    too_few = run(["models", "evaluate", "--model", str(folder), "--faces", str(FACES_DIR), "--write"], env)
+    assert too_few.returncode != 0 and "4 people is too few" in too_few.stderr
+    written = run(
+        [
+            "models",
+            "evaluate",
+            "--model",
+            str(folder),
+            "--faces",
+            str(FACES_DIR),
+            "--write",
+            "--min-people",
+            "2",
+        ],
+        env,
+    )
+    assert written.returncode == 0, written.stderr
+    manifest = ModelManifest.read(folder)
+    assert manifest.thresholds is not None and manifest.measured is not None
+    assert manifest.measured["people"] == 4
+    # Measured, it may be used.
+    assert Settings(face_model=str(folder)).match_threshold == manifest.thresholds.match_threshold
+
+
+@pytest.mark.slow
+def test_an_installation_with_dlib_templates_moves_to_the_default_model_while_it_serves(
+    tmp_path: Path,
+) -> None:
+    with running_servers(tmp_path, "face_models", face_model="dlib") as (server,):
         commuter, credential = server.enrol_active(A)
         kiosk = {"Authorization": f"Bearer {server.kiosks['east_to_hk']}"}
-
-        measured = run(["models", "evaluate", "--model", str(folder), "--faces", str(FACES_DIR)], server.env)
-        assert measured.returncode == 0, measured.stderr
-        assert "7 photos, 7 with a face (0 without), 4 people" in measured.stdout
-        assert "false accepts" in measured.stdout and "nothing written" in measured.stdout
-        assert ModelManifest.read(folder).thresholds is None
-        too_few = run(
-            ["models", "evaluate", "--model", str(folder), "--faces", str(FACES_DIR), "--write"], server.env
-        )
-        assert too_few.returncode != 0 and "4 people is too few" in too_few.stderr
-        written = run(
-            [
-                "models",
-                "evaluate",
-                "--model",
-                str(folder),
-                "--faces",
-                str(FACES_DIR),
-                "--write",
-                "--min-people",
-                "2",
-            ],
-            server.env,
-        )
-        assert written.returncode == 0, written.stderr
-        manifest = ModelManifest.read(folder)
-        assert manifest.thresholds is not None and manifest.measured is not None
-        assert manifest.measured["people"] == 4
-        # The test's projection is no face recogniser: give it thresholds that clear the same
-        # face, as an operator could edit them, and keep the rest of the manifest.
-        loose = manifest.thresholds.model_copy(
-            update={"match_threshold": 0.5, "refer_threshold": 0.6, "face_only_max_gallery": 0}
-        )
-        manifest.model_copy(update={"thresholds": loose}).write(folder)
+        frames = tmp_path / "frames"
+        write_walk_up(frames, start=0, face=load_photo_file(A.live_photo), qr_text=credential["payload"])
 
         server.kill()
-        server.settings["face_model"] = str(folder)
+        del server.settings["face_model"]  # the default: Intel's network
         server.start()
+        intel = models.load("intel").name
 
         def verify() -> dict[str, Any]:
             answer = httpx.post(
                 f"{server.url}{API}/kiosk/verify",
                 headers=kiosk,
-                files={
-                    "frame": ("f.jpg", frame_jpeg(A.enrolment_photo, credential["payload"]), "image/jpeg")
-                },
+                files={"frame": ("f.jpg", frame_jpeg(A.live_photo, credential["payload"]), "image/jpeg")},
                 timeout=60,
             )
             assert answer.status_code == 200, answer.text
             result: dict[str, Any] = answer.json()
             return result
 
-        # A template the old model made cannot be compared with the new model's encodings:
-        # an officer looks until it is made again.
+        # A template dlib made cannot be compared with the new model's encodings: an officer
+        # looks until it is made again, never a decision on a wrong comparison.
         before = verify()
         assert (before["decision"], before["reasons"]) == ("refer", ["template_outdated"])
         # So does a kiosk running the new model, from its own copy of the whitelist.
-        frames = tmp_path / "frames"
-        write_walk_up(frames, start=0, face=load_photo_file(A.enrolment_photo), qr_text=credential["payload"])
         decisions, _ = run_kiosk(server, "east_to_hk", frames)
         assert [(d["decision"], d["reasons"]) for d in decisions] == [("refer", ["template_outdated"])]
 
         remade = run(["models", "reencode", "--batch", "1"], server.env)
         assert remade.returncode == 0, remade.stderr
-        assert f"re-made 1 templates with {TINY}; 0 left by another model" in remade.stdout
+        assert f"re-made 1 templates with {intel}; 0 left by another model" in remade.stdout
         again = run(["models", "reencode"], server.env)
         assert "re-made 0 templates" in again.stdout
 
@@ -254,15 +259,15 @@ def test_an_operator_measures_a_model_switches_to_it_and_remakes_the_templates(t
         assert [(d["decision"], d["reasons"]) for d in decisions] == [("cleared", [])]
         feed = httpx.get(f"{server.url}{API}/kiosk/whitelist", params={"since": 0}, headers=kiosk).json()
         (entry,) = [e for e in feed["entries"] if e["commuter_id"] == commuter["id"]]
-        assert entry["model"] == TINY
-        assert len(np.frombuffer(base64.b64decode(entry["template"]), "<f4")) == 16
+        assert entry["model"] == intel
+        assert len(np.frombuffer(base64.b64decode(entry["template"]), "<f4")) == 256
 
         engine = make_engine(server.database_url)
         with make_sessionmaker(engine)() as session:
-            assert session.scalars(select(FaceTemplate.model)).all() == [TINY]
+            assert session.scalars(select(FaceTemplate.model)).all() == [intel]
             (event,) = session.scalars(select(AuditEvent).where(AuditEvent.action == "remake_template")).all()
             assert str(event.object_id) == commuter["id"]
-            assert event.detail == f"{DLIB} -> {TINY}"
+            assert event.detail == f"{DLIB} -> {intel}"
         engine.dispose()
 
 
@@ -270,17 +275,32 @@ def test_a_kiosk_store_from_before_face_models_is_upgraded_in_place(tmp_path: Pa
     path = tmp_path / "kiosk.sqlite3"
     key = vault.DataKey(os.urandom(32))
     LocalStore(path, data_key=key)
-    with sqlite3.connect(path) as db:  # as a kiosk of schema 1 left it
-        db.execute("ALTER TABLE whitelist DROP COLUMN model")
+    with sqlite3.connect(path) as db:  # as a kiosk of schema 1 left it: names kept, no model
+        db.execute("DROP TABLE credentials")
+        db.execute("DROP TABLE whitelist")
         db.execute(
-            "INSERT INTO whitelist VALUES ('00000000-0000-0000-0000-000000000001', 1, 'X', "
+            "CREATE TABLE whitelist (commuter_id TEXT PRIMARY KEY, version INTEGER NOT NULL, "
+            "full_name TEXT NOT NULL, valid_until TEXT NOT NULL, face_only INTEGER NOT NULL, "
+            "sealed_template BLOB NOT NULL, last_side TEXT, last_crossed_at TEXT)"
+        )
+        db.execute(
+            "CREATE TABLE credentials (id TEXT PRIMARY KEY, commuter_id TEXT NOT NULL REFERENCES "
+            "whitelist(commuter_id) ON DELETE CASCADE, kind TEXT NOT NULL, revoked INTEGER NOT NULL, "
+            "expires_at TEXT NOT NULL, sealed_secret BLOB)"
+        )
+        db.execute(
+            "INSERT INTO whitelist VALUES ('00000000-0000-0000-0000-000000000001', 1, 'A Name', "
             "'2030-01-01', 1, x'00', NULL, NULL)"
         )
         db.execute("PRAGMA user_version = 1")
     store = LocalStore(path, data_key=key, model=TINY, model_size=16)
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (2,)
+        assert db.execute("PRAGMA user_version").fetchone() == (3,)
         assert db.execute("SELECT model FROM whitelist").fetchall() == [(DLIB,)]
+        # A kiosk keeps no names: the column is gone, and its bytes with it.
+        columns = [row[1] for row in db.execute("PRAGMA table_info(whitelist)")]
+        assert "full_name" not in columns
+    assert b"A Name" not in path.read_bytes()
     # The kiosk runs another model now: the old template is kept but not opened for matching.
     entry = store.commuter(uuid.UUID(int=1))
     assert entry is not None and entry.template is None

@@ -1,4 +1,5 @@
-"""The vision functions on real photographs (tests/data and the bundled samples)."""
+"""The vision functions on real photographs (tests/data and the bundled samples), with the default
+stack (Intel's SSD detector and face network) and, where both are offered, dlib's."""
 
 import io
 import struct
@@ -11,15 +12,18 @@ from PIL import Image
 
 from clearance.cli.samples import IMPOSTOR_PHOTO, SAMPLE_COMMUTERS
 from clearance.core.settings import Settings
-from clearance.vision import faces, images
+from clearance.vision import detection, faces, images
+from clearance.vision.stack import face_stack
 from kiosk.frames import load_photo_file
 from tests.support import DATA
 
 LIMITS = faces.QualityLimits.for_enrolment(Settings())
+DETECTORS = {name: detection.detector(name) for name in detection.NAMES}
+DETECTOR = DETECTORS[Settings().face_detector]
 
 
 def quality_of(image: images.RGBImage) -> faces.FaceQuality:
-    (box,) = faces.detect_faces(image, max_side=1000)
+    (box,) = DETECTOR.detect(image, max_side=1000)
     return faces.measure_quality(image, box)
 
 
@@ -33,23 +37,27 @@ def test_enrolment_photos_pass_every_check(sample: object) -> None:
     assert failed_checks(image) == []
 
 
-def test_same_person_is_close_and_another_is_far() -> None:
-    a = SAMPLE_COMMUTERS[0]
-    encodings = []
-    for path in (a.enrolment_photo, a.live_photo, IMPOSTOR_PHOTO):
-        image = load_photo_file(path)
-        (box,) = faces.detect_faces(image, max_side=1000)
-        encodings.append(faces.encode_face(image, box))
-    same = faces.template_distance(encodings[0], encodings[1])
-    other = faces.template_distance(encodings[0], encodings[2])
-    settings = Settings()
-    assert same < settings.match_threshold < settings.refer_threshold < other
+@pytest.mark.parametrize("model", ["intel", "dlib"])
+@pytest.mark.parametrize("detector", detection.NAMES)
+def test_same_person_is_close_and_another_is_far(model: str, detector: str) -> None:
+    settings = Settings(face_model=model, face_detector=detector)
+    stack = face_stack(settings)
+    for sample in SAMPLE_COMMUTERS:
+        encodings = []
+        for path in (sample.enrolment_photo, sample.live_photo, IMPOSTOR_PHOTO):
+            image = load_photo_file(path)
+            (box,) = stack.detector.detect(image, max_side=1000)
+            encodings.append(stack.model.encode(image, box))
+        same = faces.template_distance(encodings[0], encodings[1])
+        other = faces.template_distance(encodings[0], encodings[2])
+        assert same < settings.match_threshold < settings.refer_threshold < other, (sample.label, same, other)
     assert all(abs(float(np.linalg.norm(e)) - 1) < 1e-5 for e in encodings)  # unit vectors
     assert (
         faces.template_distance(
-            encodings[0], faces.encoding_from_bytes(faces.encoding_to_bytes(encodings[0]))
+            encodings[0],
+            faces.encoding_from_bytes(faces.encoding_to_bytes(encodings[0]), size=len(encodings[0])),
         )
-        < 1e-6
+        < 1e-3  # sqrt(2 - 2 cos): a rounding in the cosine shows as about 1e-4
     )
 
 
@@ -70,16 +78,30 @@ def test_dark_face_fails_the_exposure_check() -> None:
     assert failed_checks(dark)[0] == "face_badly_exposed"
 
 
-def test_no_face_and_two_faces_are_counted() -> None:
-    assert faces.detect_faces(load_photo_file(DATA / "no_face_3.jpg"), max_side=1000) == []
-    assert len(faces.detect_faces(load_photo_file(DATA / "multi_face_4.jpg"), max_side=1000)) == 2
+@pytest.mark.parametrize("detector", detection.NAMES)
+def test_no_face_and_two_faces_are_counted(detector: str) -> None:
+    found = DETECTORS[detector]
+    assert found.detect(load_photo_file(DATA / "no_face_3.jpg"), max_side=1000) == []
+    assert len(found.detect(load_photo_file(DATA / "multi_face_4.jpg"), max_side=1000)) == 2
 
 
-def test_boxes_are_in_full_resolution_pixels() -> None:
+@pytest.mark.parametrize("detector", detection.NAMES)
+def test_boxes_are_in_full_resolution_pixels(detector: str) -> None:
     image = load_photo_file(SAMPLE_COMMUTERS[0].enrolment_photo)
-    (full,) = faces.detect_faces(image, max_side=max(image.shape[:2]))
-    (small,) = faces.detect_faces(image, max_side=400)
+    (full,) = DETECTORS[detector].detect(image, max_side=max(image.shape[:2]))
+    (small,) = DETECTORS[detector].detect(image, max_side=400)
     assert all(abs(a - b) <= 0.15 * (full[2] - full[0]) for a, b in zip(full, small, strict=True))
+
+
+def test_boxes_mean_the_same_whichever_detector_found_them() -> None:
+    # What is measured on a box (the smallest face, a face too close, the liveness crop) was set
+    # on HOG's boxes: the SSD's of the same face come out within a fifth of their height.
+    for sample in SAMPLE_COMMUTERS:
+        image = load_photo_file(sample.enrolment_photo)
+        (hog,) = DETECTORS["hog"].detect(image, max_side=1000)
+        (ssd,) = DETECTORS["ssd"].detect(image, max_side=1000)
+        height = hog[2] - hog[0]
+        assert all(abs(a - b) <= 0.2 * height for a, b in zip(hog, ssd, strict=True)), (hog, ssd)
 
 
 def png_bomb(width: int, height: int) -> bytes:
@@ -122,25 +144,28 @@ def test_exif_orientation_is_applied() -> None:
     assert images.decode_image(out.getvalue(), max_pixels=1000).shape == (40, 20, 3)
 
 
-def test_detection_and_encoding_give_the_same_answers_from_many_threads() -> None:
+@pytest.mark.parametrize("model", ["intel", "dlib"])
+def test_detection_and_encoding_give_the_same_answers_from_many_threads(model: str) -> None:
     # Servers and kiosks run face work in threads; dlib's shared detector once returned hundreds
-    # of phantom faces under concurrent calls, and its shared encoder crashed the process.
+    # of phantom faces under concurrent calls, and its shared encoder crashed the process; each
+    # network has an inference request per thread.
     from concurrent.futures import ThreadPoolExecutor
 
+    stack = face_stack(Settings(face_model=model, face_detector="hog" if model == "dlib" else "ssd"))
     images = [load_photo_file(sample.enrolment_photo) for sample in SAMPLE_COMMUTERS]
-    expected = [faces.detect_faces(image, max_side=1000) for image in images]
-    encodings = [faces.encode_face(image, boxes[0]) for image, boxes in zip(images, expected, strict=True)]
+    expected = [stack.detector.detect(image, max_side=1000) for image in images]
+    encodings = [stack.model.encode(image, boxes[0]) for image, boxes in zip(images, expected, strict=True)]
 
     def work(n: int) -> tuple[int, list[faces.Box], float]:
         image = images[n % len(images)]
-        boxes = faces.detect_faces(image, max_side=1000)
+        boxes = stack.detector.detect(image, max_side=1000)
         return (
             n % len(images),
             boxes,
-            faces.template_distance(faces.encode_face(image, boxes[0]), encodings[n % 3]),
+            faces.template_distance(stack.model.encode(image, boxes[0]), encodings[n % 3]),
         )
 
     with ThreadPoolExecutor(3) as pool:
         for index, boxes, distance in pool.map(work, range(24)):
             assert boxes == expected[index]
-            assert distance < 1e-5
+            assert distance < 1e-3

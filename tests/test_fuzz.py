@@ -87,14 +87,16 @@ def test_a_nul_character_is_bad_input_not_a_server_error(client: TestClient, wor
     created = client.post(
         f"{API}/organisations", json={"name": "x\x00y", "park": "hk"}, headers=world.admin.headers
     )
-    for response in (search, created):
-        assert response.status_code < 500
-        if response.status_code >= 400:
-            body = response.json()
-            assert (body["error"], body["detail"]) == (
-                "InvalidInput",
-                "text may not contain NUL (0x00) characters",
-            )
+    assert search.status_code < 500
+    if search.status_code >= 400:
+        assert (search.json()["error"], search.json()["detail"]) == (
+            "InvalidInput",
+            "text may not contain NUL (0x00) characters",
+        )
+    # A name is refused everywhere: no name may hold a control character.
+    assert created.status_code == 422
+    assert created.json()["error"] == "InvalidInput"
+    assert "control characters" in created.json()["detail"]
 
 
 # Times anywhere in the years datetime can hold, at any offset a clock can show: some of them do
@@ -224,7 +226,10 @@ def test_no_mixture_of_requests_at_once_makes_a_server_error(
         out = []
         for _ in range(15):
             answer = rng.choice(requests)(rng)
-            if answer.status_code >= 500:
+            # Shedding load is an answer (503 ServerBusy with Retry-After: more than four imports
+            # queued at once, or requests waiting too long their turn); any other 5xx is a fault.
+            shed = answer.status_code == 503 and answer.json().get("error") == "ServerBusy"
+            if answer.status_code >= 500 and not (shed and "Retry-After" in answer.headers):
                 out.append((answer.status_code, answer.text[:200]))
         return out
 

@@ -11,12 +11,14 @@ import zipfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from clearance.cli.samples import SAMPLE_COMMUTERS
 from clearance.core.enums import ImportStatus
+from clearance.core.errors import ServerBusy
 from clearance.core.metrics import Metrics
 from clearance.core.settings import Settings
 from clearance.core.zone import utcnow
@@ -234,6 +236,8 @@ def test_an_import_whose_server_stopped_is_settled_not_left_running_for_ever(
             def submit(job_id: uuid.UUID, request: imports.ImportRequest, name: str = name) -> None:
                 if name == "alive.zip":
                     queued.append(to_this_process(job_id, request))
+                else:
+                    request.close()  # the stopped process's copy went with it
 
             started.append(
                 imports.start_import(session, request=request, actor=UserActor(enroller), submit=submit).id
@@ -264,3 +268,43 @@ def test_an_import_whose_server_stopped_is_settled_not_left_running_for_ever(
         kept = session.get(ImportJob, alive)
         assert kept is not None and (kept.status, kept.enrolled) == (ImportStatus.DONE, 1)
     assert runner.held() == []
+
+
+def test_a_process_holding_its_share_of_imports_refuses_another_until_one_ends(
+    world: World, sessions: sessionmaker[Session], settings: Settings, app_keyring: Keyring
+) -> None:
+    valid = (utcnow() + timedelta(days=300)).date().isoformat()
+    csv = HEADER + f"Bo Import,passport,IMP00012,hk,{valid},bo.jpg\n"
+    archive = make_zip({"commuters.csv": csv.encode(), "bo.jpg": A.enrolment_photo.read_bytes()})
+    busy = threading.Event()
+    worker = ThreadPoolExecutor(max_workers=1)
+    worker.submit(busy.wait)  # the import worker is busy: what is submitted waits its turn
+    runner = imports.ImportRunner(
+        unit_of_work=lambda: session_scope(sessions),
+        settings=settings,
+        keyring=app_keyring,
+        metrics=Metrics(),
+        executor=worker,
+        max_held=1,
+    )
+    runner.check_room()  # room for one
+    with session_scope(sessions) as session:
+        enroller = session.get(User, world.enroller_a.user_id)
+        assert enroller is not None
+        request = imports.read_upload(
+            csv_bytes=None, zip_bytes=archive, filename="bo.zip", user=enroller, settings=settings
+        )
+        submit = runner.submitter(user_id=enroller.id, ip=None)
+        queued: list[Future[None]] = []
+        imports.start_import(
+            session,
+            request=request,
+            actor=UserActor(enroller),
+            submit=lambda job_id, request: queued.append(submit(job_id, request)),
+        )
+    with pytest.raises(ServerBusy, match="1 imports are queued or running: send this one again"):
+        runner.check_room()
+    busy.set()
+    queued[0].result(timeout=300)
+    worker.shutdown()
+    runner.check_room()  # the import ended: room again

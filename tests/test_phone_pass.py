@@ -43,16 +43,30 @@ def issue_pass(client: TestClient, world: World, commuter_id: str) -> tuple[dict
     return body, body["id"], token
 
 
+def proof_key_of(key: bytes) -> bytes:
+    """The phone's proof key, in these tests made beside its code key ``key`` (a phone makes both
+    at random)."""
+    return hashlib.sha256(b"proof key of " + key).digest()
+
+
 def activate(client: TestClient, credential_id: str, token: str, key: bytes) -> httpx.Response:
-    wanted = {"credential_id": credential_id, "token": token, "key": base64.b64encode(key).decode()}
+    wanted = {
+        "credential_id": credential_id,
+        "token": token,
+        "key": base64.b64encode(key).decode(),
+        "proof_key": base64.b64encode(proof_key_of(key)).decode(),
+    }
     return client.post(f"{API}/pass/activate", json=wanted)
 
 
 def ask(
     client: TestClient, credential_id: str, key: bytes, purpose: passes.Purpose, **change: int
 ) -> httpx.Response:
+    """What the phone holding the code key ``key`` (and its proof key) asks for ``purpose``."""
     at = change.get("at", int(time.time()))
-    proof = passes.pass_proof(key, credential_id=uuid.UUID(credential_id), purpose=purpose, at=at)
+    proof = passes.pass_proof(
+        proof_key_of(key), credential_id=uuid.UUID(credential_id), purpose=purpose, at=at
+    )
     body = {"credential_id": credential_id, "time": at, "proof": base64.b64encode(proof).decode()}
     return client.post(f"{API}/pass/{purpose}", json=body)
 
@@ -123,7 +137,9 @@ def test_the_phone_proves_its_key_to_read_its_holders_status_and_data(
     # A wrong key, a proof for another purpose, an old proof: refused, and nothing read.
     assert ask(client, credential_id, secrets.token_bytes(32), "status").status_code == 404
     now = int(time.time())
-    proof = passes.pass_proof(key, credential_id=uuid.UUID(credential_id), purpose="status", at=now)
+    proof = passes.pass_proof(
+        proof_key_of(key), credential_id=uuid.UUID(credential_id), purpose="status", at=now
+    )
     swapped = {"credential_id": credential_id, "time": now, "proof": base64.b64encode(proof).decode()}
     assert client.post(f"{API}/pass/data", json=swapped).status_code == 404
     stale = ask(client, credential_id, key, "status", at=int(time.time()) - 3600)
@@ -136,7 +152,7 @@ def test_the_phone_proves_its_key_to_read_its_holders_status_and_data(
     assert held["registration"]["full_name"] == A.label
     assert held["registration"]["document_number"]
     assert len(held["biometrics"]["photos_jpeg_base64"]) >= 1
-    assert len(held["biometrics"]["face_encodings"][0]) == 128
+    assert len(held["biometrics"]["face_encodings"][0]) == 256  # the default model: 256 floats
     assert {c["id"] for c in held["credentials"]} == {card["id"], credential_id}
     assert [c["decision"] for c in held["crossings"]] == ["cleared"]
     assert "approve_commuter" in {e["action"] for e in held["record_history"]}
@@ -163,7 +179,9 @@ def test_a_lost_phones_pass_is_revoked_and_says_so(client: TestClient, world: Wo
     # The old phone learns that its pass is revoked (and nothing else), and its code is refused.
     status = ask(client, credential_id, key, "status").json()
     assert status["state"] == "revoked" and "full_name" not in status
-    assert ask(client, credential_id, key, "data").status_code == 404
+    assert ask(client, credential_id, key, "data").status_code == 409
+    # Without its proof key, nobody learns even that (an unknown pass and a revoked one alike).
+    assert ask(client, credential_id, secrets.token_bytes(32), "status").status_code == 404
     code = credentials.dynamic_qr_text(body["payload"], secret=key, now=utcnow())
     result = verify_frame(client, world, frame_jpeg(A.live_photo, code)).json()
     assert (result["decision"], result["reasons"]) == ("rejected", ["revoked"])

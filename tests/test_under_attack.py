@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import re
+import secrets
 import subprocess
 import threading
 import uuid
@@ -35,6 +36,7 @@ from clearance.db.keyring import load_keyring
 from clearance.db.models import AuditEvent
 from clearance.vision import images
 from clearance.whitelist import service as whitelist
+from enrolment import passes
 from kiosk.frames import compose_frame, load_photo_file
 from kiosk.link import ServerLink
 from kiosk.runner import Syncer, open_store
@@ -497,3 +499,116 @@ def test_the_first_two_changes_on_a_fresh_database_at_once_both_succeed(tmp_path
     finally:
         first.close()
         engine.dispose()
+
+
+def at_once(count: int, call: Any) -> list[httpx.Response]:
+    """``call(n)`` from ``count`` threads released together."""
+    start = threading.Barrier(count)
+
+    def run(n: int) -> httpx.Response:
+        start.wait(60)
+        result: httpx.Response = call(n)
+        return result
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+def test_one_activation_link_activates_one_phone_however_many_try_at_once(live: LiveServer) -> None:
+    a, _card = live.enrol_active(A)
+    issued = live.issue(a["id"], "dynamic", phone_pass=True)
+    credential_id, token = passes.read_activation_link(issued["activation_link"])
+
+    def activate(n: int) -> httpx.Response:
+        keys = [secrets.token_bytes(32), secrets.token_bytes(32)]
+        body = {
+            "credential_id": str(credential_id),
+            "token": token,
+            "key": base64.b64encode(keys[0]).decode(),
+            "proof_key": base64.b64encode(keys[1]).decode(),
+        }
+        return httpx.post(f"{live.url}{API}/pass/activate", json=body, timeout=60)
+
+    answers = at_once(8, activate)
+    assert statuses(answers) == Counter({200: 1, 409: 7}), [a.text for a in answers]
+    assert all(a.json()["why"] == "used" for a in answers if a.status_code == 409)
+
+
+def test_creates_sent_at_once_make_one_and_answer_409_not_500(live: LiveServer) -> None:
+    admin = live.headers("admin")
+
+    def create(kind: str) -> Any:
+        bodies = {
+            "organisations": {"name": "Twice Org", "park": "hk"},
+            "checkpoints": {"name": "Twice", "bridge": "west"},
+            "users": {"username": "twice", "password": PASSWORD, "role": "officer"},
+        }
+        return lambda _n: httpx.post(f"{live.url}{API}/{kind}", headers=admin, json=bodies[kind], timeout=60)
+
+    for kind in ("organisations", "checkpoints", "users"):
+        answers = at_once(6, create(kind))
+        assert statuses(answers) == Counter({201: 1, 409: 5}), (kind, [a.text for a in answers])
+        assert all(well_formed(a) for a in answers if a.status_code == 409)
+    registration_fields = registration(live.org_id, document_number="P7654321")  # type: ignore[arg-type]
+    enroller = live.headers("enroller")
+    photo = A.enrolment_photo.read_bytes()
+    answers = at_once(
+        4,
+        lambda _n: httpx.post(
+            f"{live.url}{API}/commuters",
+            headers=enroller,
+            data=registration_fields,
+            files={"photo": ("p.jpg", photo, "image/jpeg")},
+            timeout=120,
+        ),
+    )
+    assert statuses(answers) == Counter({201: 1, 409: 3}), [a.text for a in answers]
+
+
+def test_one_credential_replaced_at_once_from_four_places_is_replaced_once(live: LiveServer) -> None:
+    a, card = live.enrol_active(A)
+    enroller = live.headers("enroller")
+    answers = at_once(
+        4,
+        lambda _n: httpx.post(
+            f"{live.url}{API}/credentials/{card['id']}/replace",
+            headers=enroller,
+            json={"reason": "lost card"},
+            timeout=60,
+        ),
+    )
+    assert statuses(answers) == Counter({201: 1, 409: 3}), [a.text for a in answers]
+    held = httpx.get(f"{live.url}{API}/commuters/{a['id']}/credentials", headers=enroller).json()
+    assert len([c for c in held if c["revoked_at"] is None]) == 1
+
+
+def test_a_disabled_officers_open_live_stream_ends_at_once(live: LiveServer) -> None:
+    streaming, ended = threading.Event(), threading.Event()
+    received: list[str] = []
+
+    def watch() -> None:
+        headers = live.headers("officer")
+        with httpx.stream(
+            "GET", f"{live.url}{API}/events", headers=headers, timeout=httpx.Timeout(30.0, read=None)
+        ) as response:
+            for line in response.iter_lines():
+                if line.startswith("retry:"):
+                    streaming.set()
+                if line.startswith("data:"):
+                    received.append(line)
+        ended.set()
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    assert streaming.wait(60)
+    admin = live.headers("admin")
+    users = httpx.get(f"{live.url}{API}/users", headers=admin).json()
+    (officer,) = [u for u in users if u["username"] == "officer"]
+    assert httpx.post(f"{live.url}{API}/users/{officer['id']}/disable", headers=admin).status_code == 200
+    # Ends on the sign-out's own event, well before the stream's next keep-alive (15 s).
+    assert ended.wait(10), "the stream of a disabled officer stayed open"
+    # And nothing delivered after is sent to it.
+    signer = live.signer("east_to_hk")
+    record = {"id": str(uuid.uuid4()), "decided_at": utcnow().isoformat(), "decision": "rejected"}
+    assert signer.deliver(httpx, live.url, [record]).status_code == 200
+    assert not any(record["id"] in line for line in received)

@@ -74,6 +74,7 @@ def sign_in(
     token = security.create_access_token(
         user_id=user.id,
         role=user.role,
+        version=user.sessions_version,
         secret=settings.token_secret,
         now=utcnow(),
         lifetime=timedelta(minutes=settings.access_token_minutes),

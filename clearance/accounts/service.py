@@ -21,7 +21,9 @@ from clearance.core.errors import (
     NotFound,
     TooManySignIns,
 )
+from clearance.core.names import clean_name
 from clearance.core.settings import Settings
+from clearance.db import events
 from clearance.db.actors import Actor, PublicActor, UserActor
 from clearance.db.models import Organisation, SignInFailure, User, WebSession
 
@@ -29,7 +31,7 @@ LANGUAGES = ("en", "zh-Hant", "zh-Hans")
 
 
 def create_organisation(session: Session, *, name: str, park: Park, actor: Actor) -> Organisation:
-    name = name.strip()
+    name = clean_name(name, what="an organisation")
     if session.scalar(select(Organisation).where(Organisation.name == name)):
         raise Conflict(f"an organisation named {name!r} already exists")
     organisation = Organisation(name=name, park=park)
@@ -55,9 +57,7 @@ def edit_organisation(
     park: Park | None = None,
 ) -> Organisation:
     """Rename an organisation or move it to the other park; audited with what changed."""
-    new_name = organisation.name if name is None else name.strip()
-    if not new_name:
-        raise InvalidInput("an organisation needs a name", field="name")
+    new_name = organisation.name if name is None else clean_name(name, what="an organisation")
     if new_name != organisation.name and session.scalar(
         select(Organisation).where(Organisation.name == new_name)
     ):
@@ -157,9 +157,14 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.username)))
 
 
-def end_web_sessions(session: Session, *, user: User) -> int:
-    """Sign ``user`` out of every browser; how many sessions ended."""
+def end_sessions(session: Session, *, user: User) -> int:
+    """Sign ``user`` out everywhere, at once: every browser session ends, every access token
+    issued before is refused from its next request, and every live stream of theirs closes (told
+    through the live feed when this unit of work commits). How many browser sessions ended."""
     ended = session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    user.sessions_version += 1
+    session.flush()
+    events.publish(session, {"type": events.SESSIONS_ENDED, "user_id": str(user.id)})
     return int(ended.rowcount)  # type: ignore[attr-defined]
 
 
@@ -175,7 +180,7 @@ def set_user_active(session: Session, *, user: User, active: bool, actor: Actor,
         raise InvalidTransition("you cannot disable your own account")
     user.is_active = active
     if not active:
-        end_web_sessions(session, user=user)
+        end_sessions(session, user=user)
     session.flush()
     audit.record_event(
         session,
@@ -222,18 +227,22 @@ def edit_user(
         labels={"organisation_id": "organisation"},
     )
     if role_changes:
-        end_web_sessions(session, user=user)
+        end_sessions(session, user=user)
     return user
 
 
 def reset_password(session: Session, *, user: User, password: str, actor: Actor) -> User:
     """Give ``user`` a new password (held to the same rules as a new account's) and sign them out
-    of every browser; audited (never the password)."""
+    everywhere; audited (never the password). Never one's own: an administrator who resets their
+    own password from an open session would hand it to whoever sits at that session; an operator
+    at the command line (``hetao admin reset-password``) can."""
+    if isinstance(actor, UserActor) and actor.user.id == user.id:
+        raise InvalidTransition("you cannot reset your own password here: ask another administrator")
     problem = security.password_problem(password, username=user.username)
     if problem is not None:
         raise InvalidInput(problem, field="password")
     user.password_hash = security.hash_password(password)
-    ended = end_web_sessions(session, user=user)
+    ended = end_sessions(session, user=user)
     session.flush()
     audit.record_event(
         session,

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
-from clearance.core import rules, vault
+from clearance.core import credentials, rules, vault
 from clearance.core.enums import Direction
 from clearance.core.errors import InvalidInput, NotFound
 from clearance.core.evidence import (
@@ -33,9 +33,9 @@ from clearance.crossings import service as crossings
 from clearance.custody import keys
 from clearance.db.keyring import Keyring
 from clearance.db.models import Commuter, Credential, Crossing, Kiosk
-from clearance.vision import faces, liveness, models
 from clearance.vision.attempt import FaceTally, face_evidence
 from clearance.vision.images import RGBImage
+from clearance.vision.stack import face_stack
 from clearance.whitelist import biometrics
 
 
@@ -111,7 +111,8 @@ def clear_attempt(
     thresholds = rules.Thresholds.for_template(settings, photos=1)
     if rules.credential_rejection(evidence) is None:
         assert commuter is not None and commuter.template is not None
-        model = models.load(settings.face_model)
+        stack = face_stack(settings)
+        model = stack.model
         template = (
             biometrics.open_encodings(keyring.data_key, commuter.template, size=model.size)
             if commuter.template.model == model.name
@@ -120,8 +121,8 @@ def clear_attempt(
         thresholds = rules.Thresholds.for_template(settings, photos=biometrics.photo_count(commuter.template))
         tally = FaceTally(min_face_px=settings.kiosk_min_face_px)
         with timings.step("face_detect"):
-            boxes = faces.detect_faces(face_image, max_side=settings.detection_max_side)
-        tally.observe(face_image, boxes, detector=liveness.shared(), timings=timings)
+            boxes = stack.detector.detect(face_image, max_side=settings.detection_max_side)
+        tally.observe(face_image, boxes, detector=stack.liveness, timings=timings)
         evidence = face_evidence(
             evidence,
             tally,
@@ -183,7 +184,7 @@ def claim(
     if (
         credential_id is not None
         and dynamic_step is not None
-        and not consume_code(session, credential_id=credential_id, step=dynamic_step)
+        and not consume_code(session, credential_id=credential_id, step=dynamic_step, now=now)
     ):
         return Reason.REPLAYED
     if not presence.claim_passage(
@@ -217,8 +218,20 @@ def claim_for_kiosk(session: Session, *, kiosk: Kiosk, request: PassageClaim, no
     )
 
 
-def consume_code(session: Session, *, credential_id: uuid.UUID, step: int) -> bool:
-    """Mark a dynamic code's time step as used; False if it (or a later one) already was."""
+CLAIM_STEPS = 2
+"""How far from now (in 30 s steps) a code's step may be when it is claimed: a code is accepted
+one step either side of now, and a claim follows its check within the second."""
+
+
+def consume_code(session: Session, *, credential_id: uuid.UUID, step: int, now: datetime) -> bool:
+    """Mark a dynamic code's time step as used; False if it (or a later one) already was. A step
+    time does not allow is refused (InvalidInput): consuming a far future step would make every
+    genuine code of the credential a replay until then."""
+    if abs(step - credentials.time_step(now)) > CLAIM_STEPS:
+        raise InvalidInput(
+            f"dynamic_step {step} is not a step of now ({credentials.time_step(now)} ± {CLAIM_STEPS})",
+            field="dynamic_step",
+        )
     used = session.execute(
         update(Credential)
         .where(

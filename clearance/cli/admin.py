@@ -243,7 +243,7 @@ def cmd_edit_user(args: argparse.Namespace) -> int:
         )
         where = f" of {user.organisation.name!r}" if user.organisation else ""
         edited = _edited(before, (user.role, user.organisation_id))
-        ended = ", signed out of every browser" if before[0] is not user.role else ""
+        ended = ", signed out everywhere (tokens too)" if before[0] is not user.role else ""
         print(f"user {user.username!r}: {user.role.value}{where}{ended}{edited}")
     return 0
 

@@ -291,8 +291,8 @@ def run_morning(client: httpx.Client, setup: Setup, context: AppContext, *, demo
         (f"someone holds up a printed photo of {c.label}", scenes.Attack.PRINT, face_c, payloads[c.label]),
     ]
     # Later, C heads home to Shenzhen with the code on their phone; someone replays a screenshot.
-    # C's phone pass is activated as the pass's page does it: the phone makes the key and sends it
-    # once with the token from the activation link.
+    # C's phone pass is activated as the pass's page does it: the phone makes its code key and its
+    # proof key and sends them once with the token from the activation link.
     phone = issue_phone_pass(client, enroller, enrolled[2]["id"])
     phone_key = secrets.token_bytes(credentials.SECRET_BYTES)
     credential_id, token = passes.read_activation_link(phone["activation_link"])
@@ -300,6 +300,7 @@ def run_morning(client: httpx.Client, setup: Setup, context: AppContext, *, demo
         "credential_id": str(credential_id),
         "token": token,
         "key": base64.b64encode(phone_key).decode(),
+        "proof_key": base64.b64encode(secrets.token_bytes(credentials.SECRET_BYTES)).decode(),
     }
     expect(client.post(f"{API_PREFIX}/pass/activate", json=activation), 200)
     code = credentials.dynamic_qr_text(phone["payload"], secret=phone_key, now=utcnow())

@@ -56,12 +56,14 @@ def attack_kinds(folder: Path) -> dict[str, list[Path]]:
 
 def score_recording(path: Path, *, frames: int, settings: Any) -> tuple[list[float], int]:
     """The liveness of each presentation in the recording at ``path``, and its usable frames."""
-    from clearance.vision import faces, images, liveness
+    from clearance.vision import images, liveness
     from clearance.vision.attempt import FaceTally
+    from clearance.vision.stack import face_stack
     from kiosk import sources
     from kiosk.frames import load_photo_file
 
-    model = liveness.shared()
+    stack = face_stack(settings)
+    model = stack.liveness
     stream: Iterable[images.RGBImage]
     if path.is_file() and path.suffix.lower() in sources.IMAGE_SUFFIXES:
         stream = [load_photo_file(path)]
@@ -71,7 +73,7 @@ def score_recording(path: Path, *, frames: int, settings: Any) -> tuple[list[flo
     tally = FaceTally(min_face_px=settings.kiosk_min_face_px)
     scores, group = [], []
     for image in stream:
-        boxes = faces.detect_faces(image, max_side=settings.detection_max_side)
+        boxes = stack.detector.detect(image, max_side=settings.detection_max_side)
         if tally.observe(image, boxes, detector=model) is None:
             continue
         group.append(tally.liveness[-1])

@@ -34,14 +34,39 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(line, default=str).decode()
 
 
+class WorkerDeaths(logging.Filter):
+    """uvicorn reports a worker process it had to kill and restart at INFO ("Child process [...]
+    died"): every request that worker held was dropped, so it is an error, said with why."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if (
+            record.name.startswith("uvicorn")
+            and record.getMessage().startswith("Child process")
+            and (record.getMessage().endswith("died"))
+        ):
+            record.levelno, record.levelname = logging.ERROR, "ERROR"
+            record.msg = (
+                f"{record.getMessage()}: the worker stopped answering its supervisor and was replaced; "
+                "the requests it held were dropped"
+            )
+            record.args = ()
+        return True
+
+
 def config(level: str = "info") -> dict[str, Any]:
     """The whole logging configuration as a dict, for uvicorn to apply in each worker process."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": "clearance.cli.logs.JsonFormatter"}},
+        "filters": {"worker_deaths": {"()": "clearance.cli.logs.WorkerDeaths"}},
         "handlers": {
-            "stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+                "filters": ["worker_deaths"],
+            }
         },
         "root": {"handlers": ["stderr"], "level": level.upper()},
         "loggers": {name: {"handlers": [], "propagate": True} for name in ("uvicorn", "uvicorn.error")},
@@ -53,6 +78,7 @@ def configure(level: str = "info") -> dict[str, Any]:
     to hand uvicorn, which would otherwise install its own plain-text one."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(WorkerDeaths())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -7,10 +7,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from clearance.cli import admin, data, db, keys, liveness, models, server
+from clearance.cli import admin, data, db, keys, liveness, models, plan, server
 from clearance.core.errors import HetaoError
 
-SUBJECTS = (server, db, admin, data, keys, models, liveness)
+SUBJECTS = (server, db, admin, data, keys, models, liveness, plan)
 """The command line's modules, in the order ``hetao --help`` lists their commands."""
 
 

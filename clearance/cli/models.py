@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from clearance.core.face_model import ModelManifest, ModelThresholds, is_builtin
+from clearance.core.face_model import ModelManifest, ModelThresholds, folder_of, is_dlib
 
 MIN_PEOPLE = 100
 """Thresholds measured on fewer people are not written without --min-people: the counted rates
@@ -41,24 +41,25 @@ def _print_rates(calibration: Any) -> None:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from clearance.cli.context import load_settings
-    from clearance.vision import evaluation, models
+    from clearance.vision import detection, evaluation, models
 
     settings = load_settings()
     faces_dir: Path = args.faces
     model: models.FaceModel
-    if is_builtin(args.model):
+    if is_dlib(args.model):
         model = models.DlibModel()
     else:
-        folder = Path(args.model).expanduser().resolve()
-        model = models.OnnxModel(folder, ModelManifest.read(folder))
+        folder = folder_of(args.model)
+        model = models.NetworkModel(folder, ModelManifest.read(folder), threads=settings.inference_threads)
     model.load()
+    detector = detection.detector(settings.face_detector, threads=settings.inference_threads)
     total = len(evaluation.labelled_photos(faces_dir))
     print(f"encoding {total:,} photos of {faces_dir} with {model.name}", file=sys.stderr, flush=True)
 
     def progress(done: int, of: int) -> None:
         print(f"  {done:,} of {of:,} photos encoded", file=sys.stderr, flush=True)
 
-    found = evaluation.encode_folder(faces_dir, model, settings=settings, progress=progress)
+    found = evaluation.encode_folder(faces_dir, model, detector, settings=settings, progress=progress)
     people = len(found.by_identity())
     refused = int((~found.passes_gate).sum())
     print(
@@ -77,7 +78,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if not args.write:
         print("\n(nothing written: add --write to put these thresholds in the model's manifest)")
         return 0
-    if is_builtin(args.model):
+    if is_dlib(args.model):
         settings_lines = " ".join(f"HETAO_{name.upper()}={value}" for name, value in thresholds.items())
         raise SystemExit(
             "hetao: dlib is built in and has no manifest: set the thresholds as settings instead: "
@@ -88,7 +89,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             f"hetao: {people} people is too few to trust these thresholds (at least {args.min_people}; "
             "lower --min-people only to try the command out)"
         )
-    assert isinstance(model, models.OnnxModel)
+    assert isinstance(model, models.NetworkModel)
     manifest = ModelManifest.read(model.folder)
     manifest.thresholds = ModelThresholds.model_validate(thresholds)
     manifest.measured = {
@@ -107,20 +108,21 @@ def cmd_reencode(args: argparse.Namespace) -> int:
     from clearance.db.actors import SystemActor
     from clearance.db.engine import make_sessionmaker
     from clearance.db.keyring import load_keyring
-    from clearance.vision import models
+    from clearance.vision.stack import face_stack
     from enrolment import remake
 
     settings = load_settings()
     sessions = make_sessionmaker(migrated_engine(settings, "re-make templates"))
-    model = models.load(settings.face_model)
-    model.load()
+    stack = face_stack(settings)
+    stack.load()
+    model = stack.model
 
     def progress(done: int, total: int) -> None:
         print(f"  {done:,} of {total:,} templates", file=sys.stderr, flush=True)
 
     result = remake.remake_templates(
         sessions,
-        model=model,
+        stack=stack,
         keyring=load_keyring(settings),
         settings=settings,
         actor=SystemActor.command_line(),
@@ -151,7 +153,9 @@ def add_commands(commands: Any) -> None:
     )
     evaluate.add_argument("--faces", type=Path, required=True, help="folder of <identity>/<image> photos")
     evaluate.add_argument(
-        "--model", default="dlib", help="dlib (built in) or a model folder with manifest.json (default dlib)"
+        "--model",
+        default="intel",
+        help="intel (bundled, the default), dlib (built in) or a model folder with manifest.json",
     )
     evaluate.add_argument("--write", action="store_true", help="write the thresholds into the manifest")
     evaluate.add_argument(

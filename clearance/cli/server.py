@@ -8,6 +8,9 @@ from typing import Any
 from clearance.cli.context import database_label, load_settings
 
 SHUTDOWN_GRACE_SECONDS = 3
+WORKER_HEALTHCHECK_SECONDS = 60
+"""How long a worker process may take to answer its supervisor before it is taken for hung: a
+worker busy a few seconds (loading the face networks on a loaded host) is not hung."""
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -50,6 +53,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         forwarded_allow_ips=settings.trusted_proxies or None,
         # Live views hold their connection open: on Ctrl-C wait at most a few seconds for them.
         timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
     return 0
 

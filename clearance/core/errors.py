@@ -72,6 +72,12 @@ class InvalidTransition(HetaoError):
     status_code = 409
 
 
+class ServerBusy(HetaoError):
+    """The server holds as much work of this kind as it takes at once: try again later."""
+
+    status_code = 503
+
+
 class PayloadTooLarge(HetaoError):
     status_code = 413
 

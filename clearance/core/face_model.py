@@ -1,27 +1,29 @@
-"""Which face model makes and compares encodings, and the manifest that describes an installed one.
+"""Which face model makes and compares encodings, and the manifest that describes one.
 
-The default is dlib's ResNet (``DLIB``), bundled with ``face_recognition``. An operator can
-install another embedding model (an ArcFace-class ONNX network whose weights they hold a licence
-for) as a folder with the model file and ``manifest.json``::
+The default is Intel's face-reidentification-retail-0095 (256-d, Apache-2.0), bundled with its
+manifest in ``clearance/vision/weights/intel`` and named ``intel``. dlib's ResNet (``dlib``, 128-d,
+bundled with ``face_recognition``) stays selectable. An operator can install another embedding
+network (IR or ONNX, whose weights they hold a licence for) as a folder with the network and
+``manifest.json``::
 
     {
       "name": "arcface-r100-glint360k-v1",   # recorded on every template it makes
-      "file": "model.onnx",
-      "sha256": "…",                          # of the file, checked when the model loads
+      "file": "model.onnx",                   # or an IR's .xml (its .bin beside it)
+      "sha256": "…",                          # of the weights (an IR's .bin), checked when it loads
       "input_size": 112,                      # a square, aligned face crop
       "channels": "RGB",                      # or "BGR"
       "mean": [127.5, 127.5, 127.5],          # input = (pixel - mean) / std
       "std": [127.5, 127.5, 127.5],
       "embedding_size": 512,
-      "alignment": "arcface_5point",
+      "alignment": "arcface_5point",          # or "sphereface_5point" (96 x 112, stretched)
       "licence": "…",                          # under which terms the weights are used
       "source": "…",                           # where they came from
       "thresholds": { … }                     # written by `hetao models evaluate --write`
     }
 
-and set ``HETAO_FACE_MODEL`` to the folder. The thresholds in the manifest are this model's (the
-settings' own are dlib's); a model without thresholds is refused, since nobody has measured what
-its distances mean.
+and set ``HETAO_FACE_MODEL`` to the folder. A model's thresholds are in its manifest (dlib's are
+the settings' defaults); a model without thresholds is refused, since nobody has measured what its
+distances mean.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ DLIB = "dlib_face_recognition_resnet_model_v1"
 """dlib's face descriptor: 128 floats."""
 DLIB_SIZE = 128
 MANIFEST = "manifest.json"
+INTEL = "intel"
+"""The bundled default: Intel's face-reidentification-retail-0095 with its manifest."""
+BUNDLED = Path(__file__).resolve().parent.parent / "vision" / "weights" / "intel"
 
 
 class ModelThresholds(BaseModel):
@@ -68,7 +73,7 @@ class ModelManifest(BaseModel):
     mean: tuple[float, float, float] = (127.5, 127.5, 127.5)
     std: tuple[float, float, float] = (127.5, 127.5, 127.5)
     embedding_size: int = Field(ge=2, le=4096)
-    alignment: Literal["arcface_5point"] = "arcface_5point"
+    alignment: Literal["arcface_5point", "sphereface_5point"] = "arcface_5point"
     licence: str = Field(min_length=1)
     source: str = ""
     thresholds: ModelThresholds | None = None
@@ -104,6 +109,14 @@ class ModelManifest(BaseModel):
         temporary.replace(path)
 
 
-def is_builtin(spec: str) -> bool:
-    """Whether the ``face_model`` setting names dlib rather than a folder."""
-    return spec in ("", "dlib", DLIB)
+def is_dlib(spec: str) -> bool:
+    """Whether the ``face_model`` setting names dlib's model (built in, no manifest)."""
+    return spec in ("dlib", DLIB)
+
+
+def folder_of(spec: str) -> Path:
+    """The folder of the model the ``face_model`` setting names: the bundled one for "intel" (or
+    an empty setting), else the folder given."""
+    if spec in ("", INTEL):
+        return BUNDLED
+    return Path(spec).expanduser().resolve()

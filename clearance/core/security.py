@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import jwt
@@ -81,17 +82,31 @@ def _device_mac(nonce: str, *, username: str, secret: str) -> str:
 
 
 def create_access_token(
-    *, user_id: uuid.UUID, role: Role, secret: str, now: datetime, lifetime: timedelta
+    *, user_id: uuid.UUID, role: Role, version: int, secret: str, now: datetime, lifetime: timedelta
 ) -> str:
-    claims = {"sub": str(user_id), "role": role.value, "iat": now, "exp": now + lifetime}
+    """A signed bearer token for ``user_id``, valid for ``lifetime`` and while the user's
+    ``sessions_version`` is still ``version``."""
+    claims = {"sub": str(user_id), "role": role.value, "ver": version, "iat": now, "exp": now + lifetime}
     return jwt.encode(claims, secret, algorithm=TOKEN_ALGORITHM)
 
 
-def read_access_token(token: str, *, secret: str) -> uuid.UUID | None:
-    """The user id in a valid, unexpired token, else None."""
+@dataclass(frozen=True)
+class AccessToken:
+    user_id: uuid.UUID
+    version: int
+    """The user's ``sessions_version`` when it was issued."""
+
+
+def read_access_token(token: str, *, secret: str) -> AccessToken | None:
+    """What a valid, unexpired token says, else None."""
     try:
-        claims = jwt.decode(token, secret, algorithms=[TOKEN_ALGORITHM], options={"require": ["exp", "sub"]})
-        return uuid.UUID(claims["sub"])
+        claims = jwt.decode(
+            token, secret, algorithms=[TOKEN_ALGORITHM], options={"require": ["exp", "sub", "ver"]}
+        )
+        version = claims["ver"]
+        if not isinstance(version, int) or isinstance(version, bool):
+            return None
+        return AccessToken(uuid.UUID(claims["sub"]), version)
     except (jwt.PyJWTError, ValueError, TypeError):
         return None
 

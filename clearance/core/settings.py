@@ -10,6 +10,7 @@ import secrets
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -72,10 +73,10 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 10 * 1024 * 1024
     max_image_pixels: int = 40_000_000
 
-    # Enrolment photo quality, measured on the face box found by dlib's HOG detector.
-    # Calibrated on real photos (see README): every usable passport-style photo passed.
+    # Enrolment photo quality, measured on the face box (HOG's geometry, whichever detector found
+    # it: clearance/vision/detection.py). Calibrated on real photos (see README).
     min_face_px: int = 80
-    """Height of the face box in pixels at full resolution; dlib's encoder degrades below ~80."""
+    """Height of the face box in pixels at full resolution; face encoders degrade below ~80."""
     min_sharpness: float = 35.0
     """Variance of the Laplacian of the face resized to 128x128 grey; blurred faces score < 30."""
     min_brightness: float = 40.0
@@ -84,18 +85,25 @@ class Settings(BaseSettings):
     max_clipped_fraction: float = 0.35
     """Share of face pixels at <= 10 or >= 245: blown highlights or crushed shadows."""
 
-    # Kiosk frames: faces are detected on a copy whose longest side is at most this many pixels.
-    # HOG with one upsampling finds faces from ~40 px at the working size, so 320 finds every face
-    # of 80 px or more in a 640x480 frame (a face at arm's length is 150-250 px) in ~30 ms,
-    # against ~110 ms at 640. The face is still encoded from the full-resolution frame.
+    # Kiosk frames: faces are detected on a copy whose longest side is at most this many pixels
+    # (the SSD then squeezes it to 300 x 300; HOG with one upsampling finds faces from ~40 px at
+    # the working size): 320 finds faces of 80 px or more in a 640x480 frame (a face at arm's
+    # length is 150-250 px). The face is still encoded from the full-resolution frame.
     detection_max_side: int = 320
     kiosk_min_face_px: int = 80
+    face_detector: Literal["ssd", "hog"] = "ssd"
+    """How faces are found (clearance/vision/detection.py): Intel's SSD, or dlib's HOG detector
+    (bench/detectors.py measured both)."""
+    inference_threads: int = Field(default=1, ge=1, le=16)
+    """Threads each network runs on (OpenVINO): one measured best on a kiosk's two cores, where
+    the QR, the detector and the networks run side by side (bench/runtime.py)."""
 
-    face_model: str = "dlib"
-    """The face model that makes templates and matches: "dlib" (built in), or the folder of an
-    ONNX embedding model with its manifest.json (clearance/core/face_model.py). The thresholds
-    below are dlib's; another model's come from its manifest (`hetao models evaluate --write`),
-    unless set here explicitly."""
+    face_model: str = "intel"
+    """The face model that makes templates and matches: "intel" (Intel's
+    face-reidentification-retail-0095, bundled), "dlib" (built in), or the folder of another
+    embedding network with its manifest.json (clearance/core/face_model.py). The thresholds below
+    are dlib's; any other model's come from its manifest (`hetao models evaluate --write`), unless
+    set here explicitly."""
 
     # Matching: the distance of an attempt is the mean distance between the template's photos and
     # the attempt's frames, all unit vectors (clearance/vision/faces.py; 0 to 2, lower is
@@ -124,18 +132,20 @@ class Settings(BaseSettings):
     # picture held up) to 1 (a live person), the median over the attempt's usable frames. Chosen
     # by bench/pad.py on one half of the calibration set, counted on the other (BENCHMARKS.md).
     liveness_attack_threshold: float = Field(default=0.08, ge=0, le=1)
-    """Below this the attempt is rejected as a presentation attack (live people there: <= 1 %)."""
-    liveness_threshold: float = Field(default=0.53, ge=0, le=1)
+    """Below this the attempt is rejected as a presentation attack and officers are alerted (live
+    people there: 0.3 %, 1 of 362). The tuning half chose 0.01, where a phone held up would only
+    ever be referred as uncertain; 0.08 keeps the attack named at no cost in who is cleared."""
+    liveness_threshold: float = Field(default=0.49, ge=0, le=1)
     """At or above this the person is taken to be live; between the two an officer decides
     (liveness_uncertain): a face that is not confidently live is never cleared. Live people below
-    it: <= 5 % (counted 3.5 % on the report half)."""
+    it: <= 5 % (counted 5.5 % [3.6, 8.4] on the report half with the SSD detector's boxes)."""
     liveness_face_only_threshold: float = Field(default=0.8, ge=0, le=1)
     """Face-only walk-through (no QR) recognises only a face at least this live; below it the
     kiosk asks for the QR."""
     enrolment_liveness_threshold: float = Field(default=0.5, ge=0, le=1)
     """An enrolment photo scoring below this is refused as a picture of a picture or a screen
-    (judged on camera-quality photos, dev/: 7 % of live photos refused, to be taken again at the
-    desk; 2 % of phone screens and 8 % of prints re-photographed accepted)."""
+    (judged on camera-quality photos, dev/: 5.4 % of live photos refused, to be taken again at the
+    desk; 0.7 % of phone screens and 5.6 % of prints re-photographed accepted)."""
     enrolment_max_face_share: float = Field(default=0.6, gt=0, le=1)
     """An enrolment photo whose face is taller than this share of the photo is refused as too
     tight a crop: neither the liveness check nor an officer can see what the face was taken from."""
@@ -158,7 +168,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
-        if not face_model.is_builtin(self.face_model):
+        if not face_model.is_dlib(self.face_model):
             self._take_model_thresholds()
         if (
             self.refer_threshold < self.match_threshold
@@ -182,7 +192,7 @@ class Settings(BaseSettings):
     def _take_model_thresholds(self) -> None:
         """Another model's distances mean other things: its own thresholds, from its manifest,
         replace dlib's defaults (a threshold set explicitly still wins)."""
-        manifest = face_model.ModelManifest.read(Path(self.face_model).expanduser())
+        manifest = face_model.ModelManifest.read(face_model.folder_of(self.face_model))
         if manifest.thresholds is None:
             raise ValueError(
                 f"the face model in {self.face_model} has no thresholds: measure them with "

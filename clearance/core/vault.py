@@ -84,3 +84,8 @@ def document_context(commuter_id: uuid.UUID) -> bytes:
 def secret_context(credential_id: uuid.UUID) -> bytes:
     """A dynamic credential's code key."""
     return f"credentials.secret:{credential_id}".encode()
+
+
+def proof_key_context(credential_id: uuid.UUID) -> bytes:
+    """A phone pass's proof key."""
+    return f"credentials.proof_key:{credential_id}".encode()

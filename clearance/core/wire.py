@@ -102,13 +102,12 @@ class WhitelistEntry(BaseModel):
     commuter_id: uuid.UUID
     version: int
     removed: bool = Field(description="True: drop this commuter; the other fields are absent")
-    full_name: str | None = None
     valid_until: date | None = None
     face_only: bool | None = None
     template: str | None = Field(
         default=None,
-        description="One row of little-endian float32 (a unit vector; 128 for dlib) per enrolment "
-        "photo, base64",
+        description="One row of little-endian float32 (a unit vector: 256 floats for the default model, "
+        "128 for dlib) per enrolment photo, base64",
     )
     model: str | None = Field(
         default=None,

@@ -32,6 +32,8 @@ from clearance.db.models import Commuter, Credential, Crossing, Kiosk
 
 _UPLOAD = TypeAdapter(CrossingRecord)
 CLOCK_TOLERANCE = timedelta(seconds=30)
+CREDIBLE_OFFSET = timedelta(days=366)
+"""A kiosk clock further off than this is not corrected for: it is ignored."""
 """A kiosk clock further off than this is corrected for (and an officer told)."""
 
 
@@ -95,7 +97,7 @@ def ingest_crossings(
         detail=", ".join(f"{n} {status.value}" for status, n in counts.items())
         + (f"; kiosk clock {clock.offset:+.0f} s" if clock.skewed and clock.offset is not None else ""),
     )
-    return Delivery(answered, clock.offset)
+    return Delivery(answered, clock.offset if clock.credible else None)
 
 
 def verify_batch(session: Session, *, kiosk: Kiosk, items: list[Any], signature: str | None) -> None:
@@ -114,6 +116,11 @@ class KioskClock:
     """How far the kiosk's clock is ahead of the server's, in seconds (None: it did not say)."""
 
     @property
+    def credible(self) -> bool:
+        """Whether the kiosk's clock is near enough to be corrected by (``CREDIBLE_OFFSET``)."""
+        return self.offset is None or abs(self.offset) <= CREDIBLE_OFFSET.total_seconds()
+
+    @property
     def skewed(self) -> bool:
         return self.offset is not None and abs(self.offset) > CLOCK_TOLERANCE.total_seconds()
 
@@ -124,8 +131,17 @@ class KioskClock:
     def server_time(self, decided_at: datetime, *, now: datetime) -> datetime:
         """When the server takes a record decided at the kiosk's ``decided_at`` to have happened:
         corrected by the offset when the clock is off; without the kiosk's clock to go by, a time
-        in the future is the kiosk's mistake and becomes now."""
-        decided = decided_at - timedelta(seconds=self.offset) if self.skewed and self.offset else decided_at
+        in the future is the kiosk's mistake and becomes now. A clock off by more than
+        ``CREDIBLE_OFFSET`` tells nothing (a kiosk set to year 1 or 9999): its records are taken
+        as decided now, never computed from it."""
+        if not self.credible:
+            return now
+        try:
+            decided = (
+                decided_at - timedelta(seconds=self.offset) if self.skewed and self.offset else decided_at
+            )
+        except OverflowError:
+            return now
         return min(decided, now) if decided > now + CLOCK_TOLERANCE else decided
 
 

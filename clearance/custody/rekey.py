@@ -45,6 +45,7 @@ SEALED_FIELDS = (
         FaceTemplate.sealed_reference_photo, lambda row: vault.template_context(row.commuter_id, "photo")
     ),
     SealedField(Credential.sealed_secret, lambda row: vault.secret_context(row.id)),
+    SealedField(Credential.sealed_proof_key, lambda row: vault.proof_key_context(row.id)),
     SealedField(Commuter.sealed_document_number, lambda row: vault.document_context(row.id)),
     SealedField(ImportRow.sealed_values, lambda row: row.values_context),
 )

@@ -33,7 +33,7 @@ def read_stats(
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}}, **responses(*AUTH_ERRORS)},
 )
-def event_stream(context: ContextDep, _officer: CurrentOfficer, request: Request) -> StreamingResponse:
+def event_stream(context: ContextDep, officer: CurrentOfficer, request: Request) -> StreamingResponse:
     """Server-sent events: each crossing (event ``crossing``) and alert (``alert``) as it happens."""
     last_event_id = request.headers.get("last-event-id")
 
@@ -44,6 +44,8 @@ def event_stream(context: ContextDep, _officer: CurrentOfficer, request: Request
     return StreamingResponse(
         live.stream(
             context.events,
+            user_id=officer.id,
+            still_signed_in=live.signed_in(context.sessions, officer),
             last_event_id=last_event_id,
             replay=lambda after: live.missed_since(context.sessions, after),
             encode=encode,

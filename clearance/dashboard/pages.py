@@ -69,6 +69,8 @@ def dashboard_events(request: Request, context: ContextDep, auth: PageOfficer) -
     return StreamingResponse(
         live.stream(
             context.events,
+            user_id=auth.user.id,
+            still_signed_in=live.signed_in(context.sessions, auth.user),
             last_event_id=last_event_id,
             replay=lambda after: live.missed_since(context.sessions, after),
             encode=encode,

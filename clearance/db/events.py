@@ -35,6 +35,8 @@ KEEPALIVE_SECONDS = 15.0
 Event = dict[str, Any]
 RESYNC: Event = {"type": "resync"}
 """Told to every live view after the listener lost its connection: catch up from the database."""
+SESSIONS_ENDED = "sessions_ended"
+"""An event's type when a user was signed out everywhere (``user_id``): their live views close."""
 
 
 @dataclass(eq=False)

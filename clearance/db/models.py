@@ -63,6 +63,9 @@ class User(IdMixin, CreatedMixin, Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     language: Mapped[str] = mapped_column(String(8), default="en")
     """The language of the web pages for this user: en, zh-Hant or zh-Hans."""
+    sessions_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    """Every access token carries the version it was issued under; a password reset, a new role or
+    disabling the account moves it on, so every token issued before is refused at once."""
 
     organisation: Mapped[Organisation | None] = relationship()
 
@@ -111,8 +114,10 @@ class Commuter(IdMixin, CreatedMixin, Base):
     enrolled_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     approved_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     photo_added_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
-    """Who last added an enrolment photo: like whoever entered the registration, they may not
-    approve it."""
+    """Who last added an enrolment photo."""
+    photo_added_by_ids: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    """Everyone who added an enrolment photo the template holds (user ids): like whoever entered
+    the registration, none of them may approve it."""
     approved_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     face_only: Mapped[bool] = mapped_column(default=False)
@@ -130,6 +135,11 @@ class Commuter(IdMixin, CreatedMixin, Base):
     template: Mapped[FaceTemplate | None] = relationship(
         back_populates="commuter", cascade="all, delete-orphan"
     )
+
+    def contributors(self) -> set[uuid.UUID]:
+        """Who put something in this registration (entered it, or added a photo): four eyes means
+        none of them approves it."""
+        return {self.enrolled_by_id, *(uuid.UUID(u) for u in self.photo_added_by_ids or [])}
 
     @property
     def display_name(self) -> str:
@@ -185,6 +195,9 @@ class Credential(IdMixin, Base):
     revoked_at: Mapped[datetime | None]
     sealed_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
     """Dynamic credentials: the key of their time-based code, sealed with the data key."""
+    sealed_proof_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """Phone passes: the key the phone proves its requests with (never sent to a kiosk; kept after
+    revocation so the phone alone learns it was revoked), sealed with the data key."""
     last_counter: Mapped[int | None] = mapped_column(BigInteger)
     """Dynamic credentials: the newest time step accepted online, to refuse a replayed code."""
     activation_hash: Mapped[str | None] = mapped_column(String(64), unique=True)

@@ -85,9 +85,9 @@ def get_current_user(session: SessionDep, context: ContextDep, token: TokenDep) 
         raise NotAuthenticated("sign in: send 'Authorization: Bearer <token>' from /api/v1/auth/token")
     if security.is_kiosk_key(token):
         raise Forbidden("a kiosk key reaches only the /api/v1/kiosk endpoints")
-    user_id = security.read_access_token(token, secret=context.settings.token_secret)
-    user = session.get(User, user_id) if user_id else None
-    if user is None or not user.is_active:
+    found = security.read_access_token(token, secret=context.settings.token_secret)
+    user = session.get(User, found.user_id) if found else None
+    if user is None or found is None or not user.is_active or user.sessions_version != found.version:
         raise NotAuthenticated("the access token is invalid or expired: sign in again")
     return user
 

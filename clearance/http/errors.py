@@ -8,7 +8,7 @@ from http import HTTPStatus
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -58,7 +58,10 @@ def answer(
 
 async def _hetao_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HetaoError)
-    return answer(request, exc.status_code, exc.name, exc.detail, extra=exc.extra)
+    # Work the server sheds (an import more than it holds) says when to try again, like a request
+    # the admission gate turned away.
+    headers = {"Retry-After": "5"} if exc.status_code == 503 else None
+    return answer(request, exc.status_code, exc.name, exc.detail, extra=exc.extra, headers=headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
@@ -90,6 +93,17 @@ async def _data_error(request: Request, exc: Exception) -> Response:
     return answer(request, 422, "InvalidInput", detail)
 
 
+async def _conflict(request: Request, exc: Exception) -> Response:
+    # A unique rule the action checked first, broken by another request that made the same thing
+    # at the same moment (two "create" clicks, two clients): the database's constraint decides
+    # who was first, and the second is told as if it had come a moment later.
+    assert isinstance(exc, IntegrityError)
+    text = str(exc.orig).lower() if exc.orig is not None else ""
+    if "foreign key" in text:
+        return answer(request, 409, "Conflict", "something this refers to was changed or removed meanwhile")
+    return answer(request, 409, "Conflict", "this already exists: another request made it at the same moment")
+
+
 async def _database_busy(request: Request, exc: Exception) -> Response:
     # The pool had no connection in time (admission, clearance.http.middleware, keeps this rare),
     # or SQLite refused a write on a read another process had overtaken ("database is locked"):
@@ -106,5 +120,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DataError, _data_error)
+    app.add_exception_handler(IntegrityError, _conflict)
     app.add_exception_handler(PoolTimeout, _database_busy)
     app.add_exception_handler(OperationalError, _database_busy)

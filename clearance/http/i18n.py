@@ -156,6 +156,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "已添加照片。须由另一名人员（不是你）再次批准此通勤人员。",
     ),
     "Credential issued.": ("已簽發通行憑證。", "已签发通行凭证。"),
+    "This pass was set up before an update and can no longer check its status: ask enrolment staff for a new pass.": (  # noqa: E501
+        "此通行證在系統更新前設定，已無法查核狀態：請向登記職員申領新通行證。",
+        "此通行证在系统更新前设置，已无法核查状态：请向登记职员申领新通行证。",
+    ),
     "Credential revoked: kiosks refuse it from their next sync.": (
         "已撤銷通行憑證：自助機下次同步後即拒絕接受。",
         "已撤销通行凭证：自助机下次同步后即拒绝接受。",

@@ -55,19 +55,21 @@ class BodyLimits:
     """The largest body each kind of request may send, in bytes."""
 
     default: int
-    """Forms with a photo or a frame."""
+    """Forms with a photo or a frame (multipart)."""
     json: int
-    """JSON bodies (a kiosk's batch of 1,000 crossings is well under 1 MiB)."""
+    """Every other body, whatever it says it is (JSON, a form, anything): a kiosk's batch of 1,000
+    crossings is well under 1 MiB."""
     imports: int
     """A bulk import's zip and CSV."""
     import_paths: frozenset[str]
 
     def for_request(self, path: str, content_type: str) -> int:
+        """By size whatever the body calls itself: only a multipart form may carry files."""
         if path in self.import_paths:
             return self.imports
-        if content_type.startswith("application/json"):
-            return self.json
-        return self.default
+        if content_type.strip().lower().startswith("multipart/form-data"):
+            return self.default
+        return self.json
 
 
 class RequestGate:

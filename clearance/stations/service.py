@@ -17,6 +17,7 @@ from clearance.core.errors import (
     InvalidTransition,
     NotFound,
 )
+from clearance.core.names import clean_name
 from clearance.db.actors import Actor
 from clearance.db.models import Checkpoint, Commuter, Kiosk
 
@@ -61,7 +62,7 @@ def create_checkpoint(
 ) -> Checkpoint:
     """A checkpoint on a footbridge; with ``face_only``, offering walk-through to those who opted
     in, if no more than ``face_only_bound`` have."""
-    name = name.strip()
+    name = clean_name(name, what="a checkpoint")
     if face_only:
         check_face_only(session, bound=face_only_bound)
     if session.scalar(select(Checkpoint).where(Checkpoint.name == name)):
@@ -91,9 +92,7 @@ def edit_checkpoint(
 ) -> Checkpoint:
     """Rename a checkpoint or switch its face-only walk-through (on only while no more than
     ``face_only_bound`` commuters have opted in); audited with what changed."""
-    new_name = checkpoint.name if name is None else name.strip()
-    if not new_name:
-        raise InvalidInput("a checkpoint needs a name", field="name")
+    new_name = checkpoint.name if name is None else clean_name(name, what="a checkpoint")
     new_face_only = checkpoint.face_only if face_only is None else face_only
     if new_face_only and not checkpoint.face_only:
         check_face_only(session, bound=face_only_bound)
@@ -151,7 +150,7 @@ def create_kiosk(
     """A kiosk and its API key. Only the key's hash is stored: the caller shows it once. With
     ``public_key`` (the kiosk's own Ed25519 key, raw) its crossing log is bound to that key from
     the start; without, to the first key it presents."""
-    name = name.strip()
+    name = clean_name(name, what="a kiosk")
     exists = select(Kiosk).where(Kiosk.checkpoint_id == checkpoint.id, Kiosk.name == name)
     if session.scalar(exists):
         raise Conflict(f"checkpoint {checkpoint.name!r} already has a kiosk named {name!r}")
@@ -207,9 +206,7 @@ def rekey_kiosk(session: Session, *, kiosk: Kiosk, actor: Actor, public_key: byt
 def edit_kiosk(session: Session, *, kiosk: Kiosk, actor: Actor, name: str) -> Kiosk:
     """Rename a kiosk; audited. (A kiosk turned to face the other way is a new kiosk: its station
     decides anti-passback by the direction it read at start.)"""
-    new_name = name.strip()
-    if not new_name:
-        raise InvalidInput("a kiosk needs a name", field="name")
+    new_name = clean_name(name, what="a kiosk")
     if new_name != kiosk.name and session.scalar(
         select(Kiosk).where(Kiosk.checkpoint_id == kiosk.checkpoint_id, Kiosk.name == new_name)
     ):

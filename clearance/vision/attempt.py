@@ -65,22 +65,26 @@ class FaceTally:
         timings: Timings | None = None,
     ) -> FaceFrame | None:
         """Take in one frame and the face boxes found in it; the usable face, if it has one,
-        scored by the liveness ``detector`` if given (its time added to ``timings``)."""
-        if len(boxes) > 1:
+        scored by the liveness ``detector`` if given (its time added to ``timings``).
+
+        Only faces of usable size count: a face smaller than ``min_face_px`` is someone further
+        back (a queue behind the lane), not a second person at it; two faces of usable size are
+        several people at the lane."""
+        near = [box for box in boxes if box[2] - box[0] >= self.min_face_px]
+        if len(near) > 1:
             self.several_faces += 1
             return None
-        if not boxes:
+        if not near:
+            if boxes:
+                self.small_faces += 1
             return None
-        quality = faces.measure_quality(image, boxes[0])
-        if quality.face_px < self.min_face_px:
-            self.small_faces += 1
-            return None
+        quality = faces.measure_quality(image, near[0])
         score = None
         if detector is not None:
             with (timings if timings is not None else Timings()).step("liveness"):
-                score = detector.score(image, boxes[0])
+                score = detector.score(image, near[0])
             self.liveness.append(score)
-        frame = FaceFrame(image, boxes[0], quality, score)
+        frame = FaceFrame(image, near[0], quality, score)
         self.usable += 1
         self.best = sorted([*self.best, frame], key=lambda f: f.score, reverse=True)[: self.keep]
         return frame

@@ -21,6 +21,7 @@ from clearance.vision import faces, images
 
 if TYPE_CHECKING:
     from clearance.core.settings import Settings
+    from clearance.vision.detection import Detector
     from clearance.vision.models import FaceModel
 
 
@@ -68,11 +69,12 @@ def labelled_photos(folder: Path) -> list[Path]:
 def encode_folder(
     folder: Path,
     model: FaceModel,
+    detector: Detector,
     *,
     settings: Settings,
     progress: Callable[[int, int], None] | None = None,
 ) -> LabelledEncodings:
-    """Every photo of a labelled folder through detection (as at enrolment), the enrolment gate
+    """Every photo of a labelled folder through ``detector`` (as at enrolment), the enrolment gate
     and ``model``; photos without a face are counted and left out. ``progress(done, total)`` is
     called every 100 photos."""
     files = labelled_photos(folder)
@@ -85,7 +87,7 @@ def encode_folder(
         except images.ImageRejected:
             no_face += 1
             continue
-        boxes = faces.detect_faces(image, max_side=faces.ENROLMENT_DETECTION_SIDE)
+        boxes = detector.detect(image, max_side=faces.ENROLMENT_DETECTION_SIDE)
         if not boxes:
             no_face += 1
             continue
@@ -113,6 +115,12 @@ Array = NDArray[np.float64]
 THRESHOLDS = np.round(np.arange(0.05, 1.6001, 0.005), 3)
 """The grid thresholds are chosen from: distances between unit vectors, for any model."""
 FAR_GOAL = 0.001
+"""False accepts at most 0.1 %, at the upper end of their 95 % interval on faces never used to tune."""
+FAR_TUNE_GOAL = 0.0007
+"""What the tune half must show (at the upper end of its interval) for a threshold to be chosen:
+a margin below ``FAR_GOAL`` for the difference between the people thresholds are chosen on and
+the people they meet (the previous model's report half counted 16 % more false accepts than its
+tune half at the same threshold)."""
 REFER_FAR = 0.01
 """The refer band reaches as far as false accepts stay under 1 %: an impostor there is sent to
 an officer instead of being rejected (never cleared)."""
@@ -169,9 +177,15 @@ class Scores:
         kept = int(np.searchsorted(self.genuine, threshold, side="right"))
         return Rate(len(self.genuine) - kept, len(self.genuine))
 
-    def largest_threshold(self, far_goal: float) -> float:
-        """The largest grid threshold whose counted false accept rate is at most ``far_goal``."""
-        meeting = [float(t) for t in THRESHOLDS if self.far(float(t)).value <= far_goal]
+    def largest_threshold(self, far_goal: float, *, upper: bool = False) -> float:
+        """The largest grid threshold whose counted false accept rate (with ``upper``: the upper
+        end of its 95 % interval) is at most ``far_goal``."""
+
+        def far(threshold: float) -> float:
+            rate = self.far(threshold)
+            return rate.interval()[1] if upper else rate.value
+
+        meeting = [float(t) for t in THRESHOLDS if far(float(t)) <= far_goal]
         return max(meeting) if meeting else float(THRESHOLDS[0])
 
 
@@ -182,18 +196,28 @@ def split_people(found: LabelledEncodings) -> tuple[list[str], list[str]]:
 
 
 class Matcher:
-    """Distances between any photos of a set, once, as the product computes them."""
+    """Distances between any photos of a set (and of ``distractors``: people with one photo each,
+    never in the set), once, as the product computes them."""
 
-    def __init__(self, found: LabelledEncodings) -> None:
+    def __init__(self, found: LabelledEncodings, distractors: LabelledEncodings | None = None) -> None:
         self.found = found
         self.groups = found.by_identity()
-        units = faces.normalise(found.encodings)
-        self.table = np.sqrt(np.maximum(2.0 - 2.0 * (units @ units.T).astype(np.float64), 0.0))
+        encodings = found.encodings
+        self.distractors: list[int] = []
+        if distractors is not None and len(distractors.encodings):
+            start = len(encodings)
+            encodings = np.concatenate([encodings, distractors.encodings])
+            self.distractors = list(range(start, len(encodings)))
+        units = faces.normalise(encodings)
+        self.table = np.sqrt(np.maximum(2.0 - 2.0 * (units @ units.T).astype(np.float64), 0.0)).astype(
+            np.float32
+        )
 
     def verification(self, people: list[str], *, enrol: int, frames: int) -> Scores:
         """Each person with enough photos gets a template of their first ``enrol`` photos; their
         other photos, ``frames`` at a time, are genuine attempts; every other person's photos,
-        ``frames`` of one person at a time, are impostor attempts. An attempt's distance is the
+        ``frames`` of one person at a time, are impostor attempts, and so is each distractor's
+        photo (one-frame attempts only: a distractor has one photo). An attempt's distance is the
         mean over template photos and frames."""
         templates = {
             who: self.groups[who][:enrol] for who in people if len(self.groups[who]) >= enrol + frames
@@ -202,11 +226,16 @@ class Matcher:
         for who in people:
             rest = self.groups[who][enrol:] if who in templates else self.groups[who]
             probes += [(who, rest[i : i + frames]) for i in range(0, len(rest) - frames + 1, frames)]
+        if frames == 1:
+            probes += [("", [i]) for i in self.distractors]
         flat = [i for _, p in probes for i in p]
         genuine, impostor = [], []
         for who, photos in templates.items():
             block = (
-                self.table[np.ix_(photos, flat)].reshape(len(photos), len(probes), frames).mean(axis=(0, 2))
+                self.table[np.ix_(photos, flat)]
+                .astype(np.float64)
+                .reshape(len(photos), len(probes), frames)
+                .mean(axis=(0, 2))
             )
             mine = np.array([owner == who for owner, _ in probes])
             genuine.append(block[mine])
@@ -216,16 +245,36 @@ class Matcher:
         return Scores(np.sort(np.concatenate(genuine)), np.sort(np.concatenate(impostor)))
 
     def identification(
-        self, people: list[str], outsiders: list[str], *, threshold: float, size: int, draws: int = 5
+        self,
+        people: list[str],
+        outsiders: list[str],
+        *,
+        threshold: float,
+        size: int,
+        draws: int = 5,
     ) -> tuple[Rate, Rate]:
-        """Open-set 1:N at ``threshold`` with galleries of ``size`` people drawn from ``people``
-        (``draws`` random draws, summed): (false positive, false negative) identification."""
+        """Open-set 1:N at ``threshold`` with galleries of ``size`` people: those of ``people``
+        with a second photo (each in the gallery by their first, searched for by the others),
+        filled up to ``size`` with distractors (in the gallery, never searched for), drawn at
+        random ``draws`` times (summed) when there are more than ``size``; every photo of
+        ``outsiders`` is a stranger's search. (false positive, false negative) identification."""
         rng = np.random.default_rng(size)
+        members = [who for who in people if len(self.groups[who]) > 1]
+        fillers = [who for who in people if len(self.groups[who]) == 1]
         stranger_probes = [i for who in outsiders for i in self.groups[who]]
+        pool = len(members) + len(fillers) + len(self.distractors)
         fp = fp_trials = fn = fn_trials = 0
-        for _ in range(draws if size < len(people) else 1):
-            chosen = list(rng.choice(people, size=size, replace=False))
+        for _ in range(draws if size < pool else 1):
+            # The gallery: commuters first (they are searched for), then distractors.
+            take = min(size, len(members))
+            chosen = list(rng.choice(members, size=take, replace=False)) if take else []
             gallery = [self.groups[who][0] for who in chosen]
+            extra = size - len(gallery)
+            others = [self.groups[who][0] for who in fillers] + self.distractors
+            if extra > 0 and others:
+                gallery += list(rng.choice(others, size=min(extra, len(others)), replace=False))
+            if not gallery:
+                continue
             stranger = self.table[np.ix_(stranger_probes, gallery)].min(1)
             fp += int((stranger <= threshold).sum())
             fp_trials += len(stranger_probes)
@@ -239,33 +288,54 @@ class Matcher:
             fn_trials += len(mated)
         return Rate(fp, fp_trials), Rate(fn, fn_trials)
 
+    def largest_gallery(self, people: list[str], outsiders: list[str], *, threshold: float) -> int:
+        """The most people counted here, commuters and distractors."""
+        return len(people) + len(self.distractors)
+
+
+FACE_ONLY_GALLERY = 2000
+"""The face-only gallery the threshold is chosen for: the parks' commuters who opt in."""
+
 
 def face_only_choice(matcher: Matcher, tune: list[str], report: list[str]) -> tuple[float, int]:
-    """On the tune half: the smallest threshold at which commuters are recognised at least 80 %
-    of the time (with the whole half as the gallery), and the largest gallery (of the sizes
-    tried) at which strangers are then taken for someone at most 1 % of the time."""
+    """On the tune half (its people the gallery, the other half's photos the strangers): the
+    largest threshold at which strangers are taken for someone at most 1 % x (the half's people /
+    ``FACE_ONLY_GALLERY``) of the time (a false identification is a stranger near one of the
+    gallery's people, so its rate grows about in step with the gallery: what keeps 1 % at 2,000
+    people), and the largest gallery (of the sizes tried) at which it then holds. Fewer commuters
+    go unrecognised as the threshold grows, so the largest safe one is also the most useful."""
     grid = [float(t) for t in THRESHOLDS]
-    # Fewer commuters go unrecognised as the threshold grows: the first that meets the goal.
+    goal = FPIR_GOAL * len(tune) / FACE_ONLY_GALLERY
+    # Strangers are taken for someone more often as the threshold grows: the last that meets the goal.
     low, high = 0, len(grid) - 1
     while low < high:
-        middle = (low + high) // 2
-        _fpir, fnir = matcher.identification(tune, report, threshold=grid[middle], size=len(tune))
-        if fnir.value <= FNIR_GOAL:
-            high = middle
+        middle = (low + high + 1) // 2
+        fpir, _fnir = matcher.identification(tune, report, threshold=grid[middle], size=len(tune))
+        if fpir.value <= goal:
+            low = middle
         else:
-            low = middle + 1
+            high = middle - 1
     threshold = grid[low]
+    return threshold, safe_gallery(matcher, tune, report, threshold=threshold)
+
+
+def safe_gallery(matcher: Matcher, people: list[str], outsiders: list[str], *, threshold: float) -> int:
+    """The largest gallery counted (of ``galleries``) at which strangers are taken for someone at
+    most 1 % of the time at the upper end of the 95 % interval, with at most 20 % of commuters not
+    recognised; 0 if none."""
     bound = 0
-    for size in galleries(len(tune)):
-        fpir, _fnir = matcher.identification(tune, report, threshold=threshold, size=size)
-        if fpir.value <= FPIR_GOAL:
+    for size in galleries(matcher.largest_gallery(people, outsiders, threshold=threshold)):
+        fpir, fnir = matcher.identification(people, outsiders, threshold=threshold, size=size)
+        if fpir.interval()[1] <= FPIR_GOAL and fnir.value <= FNIR_GOAL:
             bound = size
-    return threshold, bound
+        else:
+            break
+    return bound
 
 
 def galleries(people: int) -> list[int]:
-    """The face-only gallery sizes tried: 10, 20, 50, 100... up to everyone in the half."""
-    sizes = [n for n in (10, 20, 50, 100, 200, 500, 1000, 2000, 5000) if n < people]
+    """The face-only gallery sizes tried: 10, 20, 50, 100... up to everyone counted."""
+    sizes = [n for n in (10, 20, 50, 100, 200, 500, 1000, 1500, 2000, 2500, 5000) if n < people]
     return [*sizes, people]
 
 
@@ -316,22 +386,27 @@ class Calibration:
         }
 
 
-def calibrate(found: LabelledEncodings) -> Calibration:
-    """Choose every threshold on one half of the people and count the rates on the other.
+def calibrate(found: LabelledEncodings, distractors: LabelledEncodings | None = None) -> Calibration:
+    """Choose every threshold on one half of the people and count the rates on the other (with
+    ``distractors``, if given, as more impostors and face-only gallery members of the report half).
 
-    Raises ValueError when the folder is too small to measure anything: each half needs people
-    with at least two photos (genuine attempts) and someone else (impostor attempts)."""
+    A match threshold is the largest at which the tune half's false accepts stay within
+    ``FAR_TUNE_GOAL`` at the upper end of their interval, for one-frame attempts (the online
+    check's, more false accepts than the kiosk's two-frame ones). Raises ValueError when the folder
+    is too small to measure anything: each half needs people with at least two photos (genuine
+    attempts) and someone else (impostor attempts)."""
     matcher = Matcher(found)
+    reporter = Matcher(found, distractors) if distractors is not None else matcher
     tune, report = split_people(found)
     match, refer, reported = {}, {}, {}
     for enrol in ENROL:
         tuned = matcher.verification(tune, enrol=enrol, frames=1)
         if not len(tuned.genuine) or not len(tuned.impostor):
             continue
-        match[enrol] = tuned.largest_threshold(FAR_GOAL)
+        match[enrol] = tuned.largest_threshold(FAR_TUNE_GOAL, upper=True)
         refer[enrol] = tuned.largest_threshold(REFER_FAR)
         for frames in (1, 2):
-            scores = matcher.verification(report, enrol=enrol, frames=frames)
+            scores = reporter.verification(report, enrol=enrol, frames=frames)
             if not len(scores.genuine) or not len(scores.impostor):
                 continue
             kind = f"{enrol} photo{'s' if enrol > 1 else ''}, {frames} frame{'s' if frames > 1 else ''}"
@@ -345,10 +420,11 @@ def calibrate(found: LabelledEncodings) -> Calibration:
             f"too few photos to measure: {len(found.identities)} photos of {len(found.by_identity())} "
             "people; each half of the people needs several with two photos or more"
         )
-    face_only, bound = face_only_choice(matcher, tune, report)
+    face_only, _tuned_bound = face_only_choice(matcher, tune, report)
+    bound = safe_gallery(reporter, report, tune, threshold=face_only)
     face_only_reported = {
-        size: matcher.identification(report, tune, threshold=face_only, size=size)
-        for size in galleries(len(report))
+        size: reporter.identification(report, tune, threshold=face_only, size=size)
+        for size in galleries(reporter.largest_gallery(report, tune, threshold=face_only))
     }
     return Calibration(match, refer, face_only, bound, reported, face_only_reported, len(tune), len(report))
 

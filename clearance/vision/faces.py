@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import ImageFile
 
-from clearance.core.face_model import DLIB, DLIB_SIZE
+from clearance.core.face_model import DLIB_SIZE
 from clearance.core.reasons import Reason
 from clearance.vision.images import RGBImage, shrink
 
@@ -32,9 +32,6 @@ if TYPE_CHECKING:
 Box = tuple[int, int, int, int]
 Encoding = NDArray[np.float32]
 
-MODEL_NAME = DLIB
-ENCODING_SIZE = DLIB_SIZE
-"""dlib's encodings; other models' sizes are in their manifests (clearance/vision/models.py)."""
 
 ENROLMENT_DETECTION_SIDE = 1000
 """Enrolment photos are detected at up to this size: large enough to find an 80 px face in a
@@ -203,18 +200,6 @@ def encode_face(image: RGBImage, box: Box) -> Encoding:
     return normalise(np.asarray(encoding, dtype=np.float32))
 
 
-def landmarks(image: RGBImage, box: Box) -> NDArray[np.float32]:
-    """The 68 landmarks (x, y) of the face in ``box``, from dlib's 68-point shape model (the
-    iBUG 300-W layout: jaw 0-16, brows 17-26, nose 27-35, eyes 36-47, mouth 48-67)."""
-    import dlib
-
-    predictor = _face_recognition().api.pose_predictor_68_point
-    top, right, bottom, left = box
-    with _ENCODER_LOCK:  # the same process-wide dlib objects as the encoder
-        shape = predictor(image, dlib.rectangle(left, top, right, bottom))
-    return np.array([(shape.part(i).x, shape.part(i).y) for i in range(68)], dtype=np.float32)
-
-
 def normalise(encodings: NDArray[np.float32]) -> NDArray[np.float32]:
     """Encodings (one, or one per row) scaled to length 1: distances between unit vectors
     separate people better than dlib's raw ones (bench/accuracy.py), and every model compares
@@ -240,7 +225,7 @@ class GalleryIndex:
     (sqrt(2 - 2 g.p)); a person's distance is the mean over their rows (as ``template_distance``).
     """
 
-    def __init__(self, templates: list[NDArray[np.float32]], *, size: int = ENCODING_SIZE) -> None:
+    def __init__(self, templates: list[NDArray[np.float32]], *, size: int = DLIB_SIZE) -> None:
         rows = [normalise(np.atleast_2d(t)) for t in templates]
         self.gallery = (
             np.ascontiguousarray(np.concatenate(rows), dtype=np.float32)
@@ -272,7 +257,7 @@ def encoding_to_bytes(encoding: NDArray[np.float32]) -> bytes:
     return np.asarray(encoding, dtype="<f4").tobytes()
 
 
-def encoding_from_bytes(data: bytes, *, size: int = ENCODING_SIZE) -> NDArray[np.float32]:
+def encoding_from_bytes(data: bytes, *, size: int) -> NDArray[np.float32]:
     """The encodings in ``data``: one per row of ``size`` floats (the size of the model that made
     them; a template of several photos has several rows)."""
     values = np.frombuffer(data, dtype="<f4")

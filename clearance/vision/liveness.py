@@ -12,18 +12,18 @@ mean, 0 (an attack) to 1 (live). How the station and the server decide on it is 
     score = model.score(frame, box)     # one frame
     liveness.combine([0.9, 0.8, 0.95])  # the frames of one attempt
 
-The networks were trained on the boxes of another detector; ``BOX_SCALE`` converts dlib's
-boxes to that size (calibrated in ``bench/pad.py --sweep``). Never feed a tight face crop: the
-networks need the context, and on a crop with none they call live faces attacks.
+The networks run on the project's one runtime (``clearance.vision.runtime``). They were trained on
+the boxes of another detector; ``BOX_SCALE`` converts the project's boxes (HOG's geometry,
+whichever detector found them: ``clearance.vision.detection``) to that size (``bench/pad.py
+--sweep``). Never feed a tight face crop: the networks need the context, and on a crop with none
+they call live faces attacks.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
@@ -31,13 +31,17 @@ from numpy.typing import NDArray
 
 from clearance.vision.faces import Box
 from clearance.vision.images import RGBImage
+from clearance.vision.runtime import Network
 
 WEIGHTS = Path(__file__).resolve().parent / "weights" / "minifasnet"
-NETWORKS = (("MiniFASNetV2.onnx", 2.7), ("MiniFASNetV1SE.onnx", 4.0))
-"""Each network and how many times the face box its crop spans."""
+NETWORKS = (
+    ("MiniFASNetV2.onnx", 2.7, "4eed38f0bde33c9b805942a5f25e42ce1161e2bda545254be622be957727794e"),
+    ("MiniFASNetV1SE.onnx", 4.0, "d819a69bac6b9ade2a0f4d9b60b618e1260f7bf3ba1fddff6c5d82131cb1083f"),
+)
+"""Each network, how many times the face box its crop spans, and its file's sha256."""
 INPUT_SIDE = 80
 BOX_SCALE = 1.0
-"""dlib's box grown by this before each network's own scale (see the module docstring)."""
+"""The project's box grown by this before each network's own scale (see the module docstring)."""
 
 
 def context_crop(image: RGBImage, box: Box, *, scale: float, side: int = INPUT_SIDE) -> NDArray[np.float32]:
@@ -61,47 +65,31 @@ def context_crop(image: RGBImage, box: Box, *, scale: float, side: int = INPUT_S
 class LivenessModel:
     """The two networks, loaded once; ``score`` may be called from several threads."""
 
-    def __init__(self, folder: Path = WEIGHTS) -> None:
-        self.folder = folder
-        self._sessions: list[tuple[Any, str, float]] | None = None
-        self._lock = threading.Lock()
+    def __init__(self, folder: Path = WEIGHTS, *, threads: int = 1) -> None:
+        self.networks = [
+            (Network(folder / filename, threads=threads, sha256=sha256), scale)
+            for filename, scale, sha256 in NETWORKS
+        ]
 
     def load(self) -> None:
         """Load the networks now rather than on the first face."""
-        self._load()
-
-    def _load(self) -> list[tuple[Any, str, float]]:
-        with self._lock:
-            if self._sessions is None:
-                import onnxruntime
-
-                options = onnxruntime.SessionOptions()
-                # One thread each: the kiosk runs detection and encoding on the other core.
-                options.intra_op_num_threads = 1
-                options.inter_op_num_threads = 1
-                sessions = []
-                for filename, scale in NETWORKS:
-                    session = onnxruntime.InferenceSession(
-                        str(self.folder / filename), options, providers=["CPUExecutionProvider"]
-                    )
-                    sessions.append((session, session.get_inputs()[0].name, scale))
-                self._sessions = sessions
-            return self._sessions
+        for network, _scale in self.networks:
+            network.load()
 
     def score(self, image: RGBImage, box: Box) -> float:
         """How live the face in ``box`` of the whole camera ``frame`` looks, 0 to 1."""
         live = []
-        for session, input_name, scale in self._load():
-            logits = session.run(None, {input_name: context_crop(image, box, scale=scale)})[0][0]
+        for network, scale in self.networks:
+            logits = network.infer(context_crop(image, box, scale=scale)).reshape(-1)
             exp = np.exp(logits - logits.max())
             live.append(float(exp[1] / exp.sum()))
         return float(np.mean(live))
 
 
 @cache
-def shared() -> LivenessModel:
-    """The process's one liveness model (the sessions are safe to share between threads)."""
-    return LivenessModel()
+def shared(threads: int = 1) -> LivenessModel:
+    """The process's one liveness model (safe to call from several threads)."""
+    return LivenessModel(threads=threads)
 
 
 def combine(scores: Sequence[float]) -> float | None:

@@ -1,12 +1,14 @@
 """Face models: what turns a detected face into an encoding (a unit vector).
 
-Two kinds: dlib's built-in ResNet (``faces.encode_face``, the default) and any ArcFace-class
-embedding network in ONNX that an operator installs as a folder with a manifest
-(``clearance.core.face_model``): the face is aligned on five landmarks (eye centres, nose tip,
-mouth corners, from dlib's 68-point predictor) to the standard ArcFace positions, normalised as
-the manifest says, run through the network, and the output scaled to length 1. Encodings of
-every model compare the same way (``faces.template_distance``); each model has its own
-thresholds.
+Two kinds: dlib's ResNet (``faces.encode_face``, 128-d, built in) and an embedding network
+described by a folder with a manifest (``clearance.core.face_model``): Intel's
+face-reidentification-retail-0095 (256-d, bundled in ``weights/intel``, the default) or any
+network an operator installs (IR or ONNX). Such a network runs on the project's one runtime
+(``clearance.vision.runtime``): the face is aligned on five points (eye centres, nose tip, mouth
+corners, from Intel's landmark network, ``clearance.vision.landmarks``) to the positions the
+manifest names, normalised as the manifest says, run through the network, and the output scaled
+to length 1. Encodings of every model compare the same way (``faces.template_distance``); each
+model has its own thresholds.
 
     model = models.load(settings.face_model)
     encoding = model.encode(image, box)
@@ -14,19 +16,18 @@ thresholds.
 
 from __future__ import annotations
 
-import hashlib
-import threading
 from functools import cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from clearance.core.face_model import DLIB, DLIB_SIZE, ModelManifest, is_builtin
-from clearance.vision import faces
+from clearance.core.face_model import DLIB, DLIB_SIZE, ModelManifest, folder_of, is_dlib
+from clearance.vision import faces, landmarks
 from clearance.vision.images import RGBImage
+from clearance.vision.runtime import Network
 
 
 class FaceModel(Protocol):
@@ -66,15 +67,18 @@ ARCFACE_POINTS = np.array(
 )
 """Where ArcFace-class models expect the eyes, the nose tip and the mouth corners, in a 112 px
 crop (image left first: the subject's right eye)."""
+SPHEREFACE_POINTS = ARCFACE_POINTS - np.array([8.0, 0.0], dtype=np.float32)
+"""The same five points in SphereFace's 96 x 112 crop (ArcFace's is the same with 8 px a side
+added), on which Intel's face-reidentification-retail-0095 was trained."""
 
 
-def five_points(image: RGBImage, box: faces.Box) -> NDArray[np.float32]:
-    """Eye centres, nose tip and mouth corners of the face in ``box`` (5 x 2, x then y, image
-    left first), from dlib's 68 landmarks."""
-    points = faces.landmarks(image, box)
-    return np.stack(
-        [points[36:42].mean(0), points[42:48].mean(0), points[30], points[48], points[54]]
-    ).astype(np.float32)
+def target_points(alignment: str, size: int) -> NDArray[np.float32]:
+    """Where ``alignment`` puts the five points in the ``size`` x ``size`` input: ArcFace's 112 px
+    square scaled; SphereFace's 96 x 112 template stretched to the square (as Intel's own demo
+    aligns for 0095, so the network sees what it was trained on)."""
+    if alignment == "sphereface_5point":
+        return (SPHEREFACE_POINTS / np.array([96.0, 112.0], dtype=np.float32) * size).astype(np.float32)
+    return (ARCFACE_POINTS * (size / 112.0)).astype(np.float32)
 
 
 def similarity(points: NDArray[np.float32], target: NDArray[np.float32]) -> NDArray[np.float64]:
@@ -96,50 +100,35 @@ def similarity(points: NDArray[np.float32], target: NDArray[np.float32]) -> NDAr
     return np.hstack([scale * rotation, shift[:, None]])
 
 
-def align(image: RGBImage, points: NDArray[np.float32], size: int) -> RGBImage:
-    """The ``size`` x ``size`` crop that puts ``points`` (``five_points``) where ArcFace-class
-    models expect them, as nearly as a similarity transform can."""
-    matrix = similarity(points, ARCFACE_POINTS * (size / 112.0))
+def align(
+    image: RGBImage, points: NDArray[np.float32], size: int, *, alignment: str = "arcface_5point"
+) -> RGBImage:
+    """The ``size`` x ``size`` crop that puts ``points`` (five, as ``landmarks`` gives them) where
+    ``alignment`` expects them, as nearly as a similarity transform can."""
+    matrix = similarity(points, target_points(alignment, size))
     warped = cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderValue=0)
     return np.asarray(warped, dtype=np.uint8)
 
 
-class OnnxModel:
-    """An embedding network in ONNX, described by its folder's manifest."""
+class NetworkModel:
+    """An embedding network in a folder, described by its manifest, run on the project's runtime."""
 
-    def __init__(self, folder: Path, manifest: ModelManifest) -> None:
+    def __init__(self, folder: Path, manifest: ModelManifest, *, threads: int = 1) -> None:
         self.folder = folder
         self.manifest = manifest
         self.name = manifest.name
         self.size = manifest.embedding_size
-        self._session: Any = None
-        self._lock = threading.Lock()
+        self.network = Network(folder / manifest.file, threads=threads, sha256=manifest.sha256)
+        self.points = landmarks.shared(threads)
 
     def load(self) -> None:
-        self._get_session()
-
-    def _get_session(self) -> Any:
-        with self._lock:
-            if self._session is None:
-                path = self.folder / self.manifest.file
-                if not path.is_file():
-                    raise ValueError(f'{path} does not exist (the manifest\'s "file")')
-                weights = path.read_bytes()
-                if self.manifest.sha256 and hashlib.sha256(weights).hexdigest() != self.manifest.sha256:
-                    raise ValueError(f"{path} is not the file the manifest names (its sha256 differs)")
-                import onnxruntime
-
-                options = onnxruntime.SessionOptions()
-                options.log_severity_level = 3
-                session = onnxruntime.InferenceSession(
-                    weights, sess_options=options, providers=["CPUExecutionProvider"]
-                )
-                (given,) = session.get_inputs()
-                shape = list(given.shape)
-                if len(shape) != 4 or shape[1] != 3:
-                    raise ValueError(f"{path} takes {shape}: an N x 3 x H x W image was expected")
-                self._session = session
-            return self._session
+        self.network.load()
+        self.points.load()
+        shape = self.network.input_shape
+        if len(shape) != 4 or shape[1] != 3:
+            raise ValueError(
+                f"{self.folder / self.manifest.file} takes {shape}: an N x 3 x H x W image was expected"
+            )
 
     def preprocess(self, aligned: RGBImage) -> NDArray[np.float32]:
         """The aligned crop as the network's input: 1 x 3 x size x size, normalised."""
@@ -152,11 +141,13 @@ class OnnxModel:
         std = np.array(self.manifest.std, dtype=np.float32)
         return np.ascontiguousarray(((pixels - mean) / std).transpose(2, 0, 1)[None], dtype=np.float32)
 
+    def aligned(self, image: RGBImage, box: faces.Box) -> RGBImage:
+        """The face in ``box``, aligned for the network."""
+        points = self.points.five_points(image, box)
+        return align(image, points, self.manifest.input_size, alignment=self.manifest.alignment)
+
     def encode(self, image: RGBImage, box: faces.Box) -> faces.Encoding:
-        session = self._get_session()
-        aligned = align(image, five_points(image, box), self.manifest.input_size)
-        (output, *_rest) = session.run(None, {session.get_inputs()[0].name: self.preprocess(aligned)})
-        vector = np.asarray(output, dtype=np.float32).reshape(-1)
+        vector = self.network.infer(self.preprocess(self.aligned(image, box))).reshape(-1)
         if vector.size != self.size:
             raise ValueError(
                 f"{self.name} gave {vector.size} floats; its manifest says embedding_size {self.size}"
@@ -165,10 +156,10 @@ class OnnxModel:
 
 
 @cache
-def load(spec: str) -> FaceModel:
-    """The model the ``face_model`` setting names: "dlib", or a folder with a manifest (read
-    once per process; its weights load on first use or ``load()``)."""
-    if is_builtin(spec):
+def load(spec: str, *, threads: int = 1) -> FaceModel:
+    """The model the ``face_model`` setting names: "dlib", "intel" (the bundled network) or a
+    folder with a manifest (read once per process; its weights load on first use or ``load()``)."""
+    if is_dlib(spec):
         return DlibModel()
-    folder = Path(spec).expanduser().resolve()
-    return OnnxModel(folder, ModelManifest.read(folder))
+    folder = folder_of(spec)
+    return NetworkModel(folder, ModelManifest.read(folder), threads=threads)

@@ -136,7 +136,8 @@
     return new Promise((resolve, reject) => {
       const tx = db.transaction(STORE, action === "get" ? "readonly" : "readwrite");
       const store = tx.objectStore(STORE);
-      const request = action === "get" ? store.get("current") : store.put(value, "current");
+      const request = action === "get" ? store.get("current")
+        : action === "delete" ? store.delete("current") : store.put(value, "current");
       tx.oncomplete = () => { db.close(); resolve(request.result); };
       tx.onerror = () => { db.close(); reject(tx.error); };
     });
@@ -160,7 +161,8 @@
     const message = concat(
       encoder.encode(DOMAIN + "/pass"), uuidBytes(pass.id), encoder.encode(purpose + "|"), bigEndian(at, 8)
     );
-    return { credential_id: pass.id, time: at, proof: base64(await hmac(pass.key, message)) };
+    // The proof key, never the code key: kiosks hold the code key, only this phone the proof key.
+    return { credential_id: pass.id, time: at, proof: base64(await hmac(pass.proofKey, message)) };
   }
 
   function drawCode(text) {
@@ -279,13 +281,20 @@
     // The token leaves the address bar and the history at once: the link works once anyway.
     history.replaceState(null, "", location.pathname);
     if (!/^[0-9a-f]{32}$/.test(hex || "") || !token) return showProblem("not_found");
+    // Two keys, made here and never exportable: the code key (kiosks get it, to check codes
+    // offline) and the proof key (only the server gets it: it proves this phone's requests).
     const raw = crypto.getRandomValues(new Uint8Array(32));
-    const key = await crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const rawProof = crypto.getRandomValues(new Uint8Array(32));
+    const hmacKey = (bytes) => crypto.subtle.importKey("raw", bytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const key = await hmacKey(raw);
+    const proofKey = await hmacKey(rawProof);
     const attempt = async () => {
       only("activating");
       let response;
       try {
-        response = await post("/api/v1/pass/activate", { credential_id: uuidFromHex(hex), token, key: base64(raw) });
+        response = await post("/api/v1/pass/activate", {
+          credential_id: uuidFromHex(hex), token, key: base64(raw), proof_key: base64(rawProof),
+        });
       } catch (error) {
         return showProblem("offline_activation", attempt);
       }
@@ -295,8 +304,9 @@
         return showProblem(why[body.why] || "not_found");
       }
       raw.fill(0);
+      rawProof.fill(0);
       const pass = {
-        id: body.credential_id, payload: body.payload, key, full_name: body.full_name,
+        id: body.credential_id, payload: body.payload, key, proofKey, full_name: body.full_name,
         chinese_name: body.chinese_name, organisation: body.organisation,
         expires_at: body.expires_at, valid_until: body.valid_until, status: null,
         offset: learnedOffset || 0,
@@ -316,14 +326,26 @@
       const body = await response.json();
       if (learnedOffset !== null) pass.offset = learnedOffset;
       if (body.why === "clock" && !retried) return refreshStatus(pass, true);
+      if (response.ok && body.state === "revoked") {
+        // Revoked: nothing of the pass stays on this phone (names, organisation, both keys); the
+        // page says so until it is closed.
+        await stored("delete");
+        const gone = { id: pass.id, status: { state: "revoked", revoked_at: body.revoked_at } };
+        shown = gone;
+        showPass(gone);
+        return;
+      }
       if (response.ok) {
         pass.status = body;
-        if (body.state !== "revoked") {
-          pass.expires_at = body.expires_at;
-          pass.valid_until = body.valid_until;
-        }
+        pass.expires_at = body.expires_at;
+        pass.valid_until = body.valid_until;
         pass.statusFresh = true;
         await stored("put", pass);
+      } else if (response.status === 404 && !pass.proofKey) {
+        // A pass set up before phones proved their requests with a key of their own: it cannot
+        // prove anything now; the desk gives a new one.
+        document.getElementById("connection").textContent = t("reissue");
+        return;
       } else if (body.why === "clock") {
         document.getElementById("connection").textContent = t("clock");
         return;

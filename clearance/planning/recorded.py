@@ -1,0 +1,56 @@
+"""Arrival profiles from what the kiosks recorded: every attempt at a lane group (a bridge, a
+direction) is someone who stood at a lane, counted per 15 minutes of zone time and averaged over
+the days asked for. Counts only: nothing here names anyone."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from clearance.core.enums import Bridge, Direction
+from clearance.core.zone import ZONE_TIME
+from clearance.db.models import Checkpoint, Crossing
+from clearance.planning.arrivals import BIN_MINUTES, ArrivalProfile
+
+
+def recorded_profile(
+    session: Session,
+    *,
+    bridge: Bridge,
+    direction: Direction,
+    since: date,
+    until: date,
+    window: tuple[int, int],
+) -> ArrivalProfile:
+    """The mean arrivals per 15 minutes within ``window`` (minutes after midnight, zone time) over
+    the days from ``since`` to ``until`` inclusive."""
+    if until < since:
+        raise ValueError("--until is before --since")
+    days = (until - since).days + 1
+    start = datetime.combine(since, time(0), ZONE_TIME)
+    end = datetime.combine(until + timedelta(days=1), time(0), ZONE_TIME)
+    moments = session.scalars(
+        select(Crossing.decided_at)
+        .join(Checkpoint, Checkpoint.id == Crossing.checkpoint_id)
+        .where(
+            Checkpoint.bridge == bridge,
+            Crossing.direction == direction,
+            Crossing.decided_at >= start,
+            Crossing.decided_at < end,
+        )
+    ).all()
+    bins = (window[1] - window[0]) // BIN_MINUTES
+    counts = [0] * bins
+    for moment in moments:
+        local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(ZONE_TIME)
+        minute = local.hour * 60 + local.minute - window[0]
+        if 0 <= minute < window[1] - window[0]:
+            counts[minute // BIN_MINUTES] += 1
+    return ArrivalProfile(
+        window[0],
+        tuple(count / days for count in counts),
+        source=f"{len(moments):,} attempts recorded at the {bridge.value} footbridge, {direction.value}, "
+        f"{since} to {until} ({days} day(s))",
+    )
