@@ -120,7 +120,12 @@ def measure(
     empty = compose_frame(face=None, qr_text=None, size=size)
 
     with tempfile.TemporaryDirectory() as tmp:
-        store = LocalStore(Path(tmp) / "kiosk.sqlite3", data_key=vault.DataKey(b"k" * 32))
+        store = LocalStore(
+            Path(tmp) / "kiosk.sqlite3",
+            data_key=vault.DataKey(b"k" * 32),
+            model=model.name,
+            model_size=model.size,
+        )
         store.apply_whitelist_page(WhitelistPage.model_validate(page))
         # Two stations on one store, one each way, so each commuter goes in and comes back and
         # every attempt is a clearance (not an anti-passback refer).
@@ -155,6 +160,11 @@ def measure(
             model.encode(frame, box)
         alone.append((time.perf_counter() - started) * 1000)
 
+    # What is timed is a clearance, face compared: anything else (a template the station cannot
+    # open, a face refused) skips the encodings and would time less than a real crossing.
+    outcomes = [(d["decision"], tuple(d["reasons"])) for d in decisions]
+    if any(outcome != ("cleared", ()) for outcome in outcomes):
+        raise SystemExit(f"kiosk_latency: not every attempt was a clearance: {sorted(set(outcomes))}")
     total = [d["ms"] for d in decisions]
     steps: dict[str, list[float]] = {}
     for d in decisions:

@@ -177,6 +177,11 @@ class StationState:
     guidance: Guidance = Guidance.SHOW_QR
     last_decision: dict[str, Any] | None = None
     face_streak: list[FaceFrame] = field(default_factory=list)
+    arrived: tuple[float, float] | None = None
+    """Source time and perf_counter() of the first frame that showed the person now at the lane
+    (their QR, or their face once the one before had left): where their time to clear starts."""
+    frame: tuple[float, float] = (0.0, 0.0)
+    """Source time and perf_counter() of the frame being looked at."""
 
 
 class Station:
@@ -225,16 +230,22 @@ class Station:
         timings.add("face_detect", face_ms)
         text = qr.choose_qr_text(texts)
         state = self.state
+        state.frame = (t, started)
 
         # Someone is at the lane when a QR or a face of usable size is in view: faces further back
         # (a queue) neither keep an attempt open nor start a walk-through.
         near = [box for box in boxes if box[2] - box[0] >= self.config.min_face_px]
+        if state.arrived is None and (
+            (text is not None and text != state.decided_text) or (near and state.decided_text is None)
+        ):
+            state.arrived = (t, started)
         if text is not None or near:
             state.last_presence = t
         elif state.last_presence is not None and t - state.last_presence >= self.config.leave_after:
             # The person has left: whatever was pending is decided, and the next one starts fresh.
             decision = self._finish_pending()
             state.decided_text, state.last_presence, state.face_streak = None, None, []
+            state.arrived = None
             state.guidance = Guidance.SHOW_QR
             return decision
 
@@ -375,6 +386,7 @@ class Station:
         )
         with attempt.timings.step("local_write"):
             record.duration_ms = round((time.perf_counter() - attempt.started) * 1000, 2)
+            record.clear_ms = self._clear_ms()
             self.store.record_decision(
                 record,
                 new_side=DESTINATION[self.direction].value if cleared else None,
@@ -383,6 +395,7 @@ class Station:
         # Only now, with the record safe on disk, is the decision announced.
         state = self.state
         state.attempt = None
+        state.arrived = None
         state.decided_text = attempt.qr_text
         state.guidance = guidance_for(outcome.decision, list(outcome.reasons))
         decision = {
@@ -392,11 +405,20 @@ class Station:
             "reasons": record.reasons,
             "distance": record.distance,
             "ms": round((time.perf_counter() - attempt.started) * 1000, 1),
+            "clear_ms": record.clear_ms,
             "server_reachable": self.status.reachable,
             "steps_ms": attempt.timings.rounded(),
         }
         state.last_decision = decision
         return decision
+
+    def _clear_ms(self) -> float | None:
+        """Time to clear of the person decided now: source time from the frame they appeared in to
+        the frame being looked at, and the time spent on this frame so far."""
+        if self.state.arrived is None:
+            return None
+        (appeared, _), (now, started) = self.state.arrived, self.state.frame
+        return round(max(0.0, now - appeared) * 1000 + (time.perf_counter() - started) * 1000, 1)
 
     def _finish_pending(self) -> dict[str, Any] | None:
         attempt = self.state.attempt

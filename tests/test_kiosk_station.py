@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import cv2
@@ -29,7 +30,7 @@ from clearance.cli.samples import IMPOSTOR_PHOTO, SAMPLE_COMMUTERS
 from clearance.core import chain, credentials
 from clearance.core.settings import Settings
 from clearance.core.wire import CrossingBatch
-from clearance.core.zone import utcnow
+from clearance.core.zone import local_today, utcnow
 from clearance.vision import images
 from enrolment import passes
 from kiosk.frames import compose_frame, load_photo_file, write_walk_up
@@ -93,6 +94,25 @@ def test_one_decision_per_attempt_from_a_folder(live: LiveServer, tmp_path: Path
     stored = {x["id"]: x for x in live.crossings()}
     assert set(stored) == {d["crossing_id"] for d in decisions}
     assert stored[decisions[1]["crossing_id"]]["commuter_id"] == c["id"]
+    # Time to clear travels with each record, as the kiosk measured it: the card held up alone
+    # stood at the lane the 4 s the kiosk waits for a face before it referred it.
+    assert [stored[d["crossing_id"]]["clear_ms"] for d in decisions] == [d["clear_ms"] for d in decisions]
+    assert all(d["clear_ms"] > 0 for d in decisions)
+    assert decisions[3]["clear_ms"] >= 4000
+    # Officers and planners read it per bridge, direction and hour, on the command line too.
+    today = local_today()
+    flow = subprocess.run(
+        [HETAO, "flow", "--since", str(today - timedelta(days=1)), "--until", str(today), "--json"],
+        env=live.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    hours = [
+        h for h in json.loads(flow.stdout)["hours"] if (h["bridge"], h["direction"]) == ("east", "to_hk")
+    ]
+    assert sum(h["crossings"] for h in hours) == sum(h["timed"] for h in hours) == 4
+    assert sum(h["referred"] for h in hours) == 2
 
 
 def test_a_phone_held_up_at_the_kiosk_is_rejected_and_the_person_then_cleared(

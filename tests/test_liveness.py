@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -181,3 +182,18 @@ def test_calibration_refuses_folders_without_recordings(
         == 2
     )
     assert "recordings" in capsys.readouterr().err
+
+
+def test_the_liveness_networks_give_on_openvino_what_they_give_on_onnxruntime() -> None:
+    """The thresholds were calibrated on onnxruntime's outputs; OpenVINO (the product's runtime,
+    with its f32 hint) must give the same logits on real faces, not merely similar scores."""
+    onnxruntime = pytest.importorskip("onnxruntime")
+    model = liveness.shared()
+    for sample in SAMPLE_COMMUTERS:
+        image = load_photo_file(sample.live_photo)
+        (box,) = faces.detect_faces(image, max_side=1000)
+        for network, scale in model.networks:
+            batch = liveness.context_crop(image, box, scale=scale)
+            session = onnxruntime.InferenceSession(str(network.path), providers=["CPUExecutionProvider"])
+            (reference,) = session.run(None, {session.get_inputs()[0].name: batch})
+            assert np.allclose(network.infer(batch), reference, atol=1e-4, rtol=1e-5)

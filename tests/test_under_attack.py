@@ -559,7 +559,9 @@ def test_creates_sent_at_once_make_one_and_answer_409_not_500(live: LiveServer) 
             headers=enroller,
             data=registration_fields,
             files={"photo": ("p.jpg", photo, "image/jpeg")},
-            timeout=120,
+            # Four enrolments' face work on a loaded machine takes what it takes (one CI run on
+            # PostgreSQL passed 120 s): the suite's per-test timeout, with its stacks, is the bound.
+            timeout=None,  # noqa: S113
         ),
     )
     assert statuses(answers) == Counter({201: 1, 409: 3}), [a.text for a in answers]

@@ -7,10 +7,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from clearance.cli import admin, data, db, keys, liveness, models, plan, server
+from clearance.cli import admin, data, db, flow, keys, liveness, models, plan, server
 from clearance.core.errors import HetaoError
 
-SUBJECTS = (server, db, admin, data, keys, models, liveness, plan)
+SUBJECTS = (server, db, admin, data, keys, models, liveness, flow, plan)
 """The command line's modules, in the order ``hetao --help`` lists their commands."""
 
 

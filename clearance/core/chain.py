@@ -35,13 +35,16 @@ HASHED_FIELDS = (
     "seq",
     "prev_hash",
 )
+OPTIONAL_HASHED_FIELDS = ("clear_ms",)
+"""Fields added after kiosks were chaining records: hashed when a record carries them, so a record
+from a kiosk that never sent them hashes exactly as it always did."""
 
 
 def record_hash(record: dict[str, Any]) -> str:
     """SHA-256 (hex) of a record's fields, canonically encoded (sorted keys, no whitespace)."""
-    canonical = orjson.dumps(
-        {field: record.get(field) for field in HASHED_FIELDS}, option=orjson.OPT_SORT_KEYS
-    )
+    fields = {field: record.get(field) for field in HASHED_FIELDS}
+    fields.update({field: record[field] for field in OPTIONAL_HASHED_FIELDS if record.get(field) is not None})
+    canonical = orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(canonical).hexdigest()
 
 

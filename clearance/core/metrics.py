@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 STEP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.35, 0.5, 1.0, 2.5, 5.0)
+CLEAR_BUCKETS = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 13.0, 20.0, 30.0)
 LIVENESS_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
 
 
@@ -39,6 +40,14 @@ class Metrics:
             "hetao_liveness_score",
             "Liveness of the faces POST /kiosk/verify examined, 0 (a picture) to 1 (live)",
             buckets=LIVENESS_BUCKETS,
+            registry=self.registry,
+        )
+        self.time_to_clear = Histogram(
+            "hetao_time_to_clear_seconds",
+            "Time to clear as kiosks measured it (first frame showing the person to the decision), "
+            "counted when their crossings are delivered",
+            ["direction", "decision"],
+            buckets=CLEAR_BUCKETS,
             registry=self.registry,
         )
         self.enrolments = Counter(

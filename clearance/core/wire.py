@@ -34,6 +34,11 @@ class CrossingRecord(BaseModel):
     credential_id: uuid.UUID | None = None
     distance: float | None = Field(default=None, ge=0, le=4)
     duration_ms: float | None = Field(default=None, ge=0, le=3_600_000)
+    """The kiosk's own decision time: from the first sight of the QR (or, face-only, the face) to
+    the decision recorded."""
+    clear_ms: float | None = Field(default=None, ge=0, le=3_600_000)
+    """Time to clear: from the first frame that showed the person at the lane (their QR, or their
+    face once the one before had left) to the decision recorded. Kiosks before 2026-12 send none."""
     seq: int | None = Field(default=None, ge=1, le=2**62)
     """Position in the kiosk's chain of records (clearance/core/chain.py)."""
     prev_hash: str | None = Field(default=None, pattern=CHAIN_HASH)

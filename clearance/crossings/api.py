@@ -32,6 +32,7 @@ from clearance.stations import service as stations
 router = APIRouter()
 
 KNOWN_REASONS = frozenset(reason.value for reason in Reason)
+KNOWN_DECISIONS = frozenset(decision.value for decision in Decision)
 """Only these become metric labels: a kiosk's text never names a time series."""
 AUTH_ERRORS = (NotAuthenticated, Forbidden)
 
@@ -137,6 +138,11 @@ def kiosk_crossings(
             for reason in item.get("reasons") or []:
                 if reason in KNOWN_REASONS:
                     context.metrics.reasons.labels(reason=reason, source="kiosk").inc()
+            clear_ms, decision = item.get("clear_ms"), item.get("decision")
+            if isinstance(clear_ms, int | float) and decision in KNOWN_DECISIONS:
+                context.metrics.time_to_clear.labels(
+                    direction=kiosk.direction.value, decision=decision
+                ).observe(clear_ms / 1000)
     return UploadResults(
         results=delivery.results, server_time=now, clock_offset_seconds=delivery.clock_offset
     )

@@ -22,6 +22,9 @@ class CrossingOut(ORMModel):
     reasons: list[str]
     distance: float | None
     duration_ms: float | None
+    clear_ms: float | None = Field(
+        default=None, description="time to clear, from the first frame showing the person to the decision"
+    )
     decided_at: datetime
     recorded_at: datetime
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 
-from clearance.core.errors import Forbidden, NotAuthenticated, responses
-from clearance.core.zone import utcnow
-from clearance.dashboard import live
+from clearance.core.errors import Forbidden, InvalidInput, NotAuthenticated, responses
+from clearance.core.zone import Instant, utcnow
+from clearance.dashboard import flow, live
 from clearance.dashboard import service as dashboard
 from clearance.dashboard.schemas import Stats
 from clearance.db.events import Event
@@ -26,6 +26,29 @@ def read_stats(
 ) -> dict[str, object]:
     """Commuters in each park now, crossings per checkpoint and direction by hour, today's refusals."""
     return dashboard.overview(session, now=utcnow(), hours=hours)
+
+
+@router.get("/flow", responses={200: {"content": {"text/csv": {}}}, **responses(*AUTH_ERRORS, InvalidInput)})
+def read_flow(
+    session: SessionDep,
+    _officer: CurrentOfficer,
+    since: Annotated[Instant, Query(description="start of the range (with its zone)")],
+    until: Annotated[Instant, Query(description="end of the range, not included")],
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+) -> Any:
+    """Per bridge, direction and hour (zone time): attempts, decisions, the share referred and time
+    to clear (p50, p95, as kiosks measured it); and the busiest 15 minutes. Counts only."""
+    try:
+        report = flow.flow_report(session, since=since, until=until)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    if format == "csv":
+        return PlainTextResponse(
+            flow.flow_csv(report),
+            media_type="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="hetao-flow.csv"'},
+        )
+    return Response(orjson.dumps(report), media_type="application/json")
 
 
 @router.get(

@@ -254,6 +254,8 @@ class Crossing(Base):
     reasons: Mapped[list[str]] = mapped_column(JSON)
     distance: Mapped[float | None]
     duration_ms: Mapped[float | None]
+    clear_ms: Mapped[float | None]
+    """Time to clear, as the kiosk measured it (clearance/core/wire.py); None before 2026-12."""
     decided_at: Mapped[datetime] = mapped_column(index=True)
     """When the attempt was decided, by the server's clock."""
     kiosk_decided_at: Mapped[datetime | None]

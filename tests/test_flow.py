@@ -1,0 +1,95 @@
+"""The flow of commuters: time to clear travels with each crossing (chained, signed, stored), and
+officers and planners read per bridge, direction and hour what it was like at the lanes."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime, time, timedelta
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from clearance.core import chain
+from clearance.core.zone import ZONE_TIME, local_today
+from clearance.db.models import Alert
+from tests.support import API, World, deliver
+
+
+def test_a_record_from_a_kiosk_that_never_measured_time_to_clear_hashes_as_it_always_did() -> None:
+    record = {
+        "id": str(uuid.uuid4()),
+        "decided_at": "2026-12-01T00:30:00Z",
+        "decision": "cleared",
+        "reasons": [],
+        "commuter_id": str(uuid.uuid4()),
+        "credential_id": str(uuid.uuid4()),
+        "distance": 0.91,
+        "duration_ms": 80.5,
+        "seq": 7,
+        "prev_hash": "ab" * 32,
+    }
+    # The canonical form of the fields hashed before time to clear existed.
+    before = hashlib.sha256(orjson.dumps(record, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    assert chain.record_hash(record) == before
+    assert chain.record_hash({**record, "clear_ms": None}) == before
+    # A record that carries it is bound to it: changing it breaks the chain.
+    timed = chain.record_hash({**record, "clear_ms": 2400.0})
+    assert timed != before
+    assert chain.record_hash({**record, "clear_ms": 900.0}) != timed
+
+
+def moment(day_offset: int, hh: int, mm: int) -> str:
+    day = local_today() - timedelta(days=day_offset)
+    return datetime.combine(day, time(hh, mm), ZONE_TIME).isoformat()
+
+
+@pytest.fixture
+def morning(client: TestClient, world: World) -> None:
+    """Yesterday morning at the east bridge into Hong Kong, as its kiosk delivered it."""
+    for hh, mm, decision, clear_ms in [
+        (8, 1, "cleared", 1500.0),
+        (8, 5, "cleared", 2500.0),
+        (8, 7, "refer", 9000.0),
+        (8, 20, "cleared", 1800.0),
+        (9, 10, "rejected", None),  # an older kiosk: no time to clear
+    ]:
+        reasons = {"cleared": [], "refer": ["face_uncertain"], "rejected": ["no_qr"]}[decision]
+        extra = {} if clear_ms is None else {"clear_ms": clear_ms}
+        deliver(client, world, decided_at=moment(1, hh, mm), decision=decision, reasons=reasons, **extra)
+
+
+def test_officers_read_the_flow_per_bridge_direction_and_hour(
+    client: TestClient, world: World, morning: None, sessions: sessionmaker[Session]
+) -> None:
+    with sessions() as session:  # delivered whole: no chain or signature alert
+        assert session.scalars(select(Alert)).all() == []
+    params = {"since": moment(1, 0, 0), "until": moment(0, 0, 0)}
+    answer = client.get(f"{API}/flow", headers=world.officer.headers, params=params)
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    eight, nine = report["hours"]
+    assert (eight["bridge"], eight["direction"], eight["hour"][11:16]) == ("east", "to_hk", "08:00")
+    assert (eight["crossings"], eight["cleared"], eight["referred"], eight["timed"]) == (4, 3, 1, 4)
+    assert eight["referred_share"] == 0.25
+    assert (eight["clear_p50_ms"], eight["clear_p95_ms"]) == (1800.0, 9000.0)
+    assert (nine["crossings"], nine["rejected"], nine["timed"], nine["clear_p50_ms"]) == (1, 1, 0, None)
+    (busiest,) = report["busiest_15_minutes"]
+    assert (busiest["start"][11:16], busiest["crossings"]) == ("08:00", 3)
+
+    csv = client.get(f"{API}/flow", headers=world.officer.headers, params={**params, "format": "csv"})
+    assert csv.headers["content-type"].startswith("text/csv")
+    lines = csv.text.splitlines()
+    assert lines[0].startswith("bridge,direction,hour,crossings,cleared,referred,rejected")
+    assert lines[1].endswith(",4,3,1,0,0.25,4,1800.0,9000.0")
+    # Counts for officers: enrolment staff are not shown them; a range beyond a quarter is refused.
+    refused = client.get(f"{API}/flow", headers=world.enroller_a.headers, params=params)
+    assert refused.status_code == 403
+    too_long = client.get(
+        f"{API}/flow", headers=world.officer.headers, params={**params, "since": moment(200, 0, 0)}
+    )
+    assert too_long.status_code == 422
+    assert "at most 92 days" in too_long.json()["detail"]
