@@ -29,7 +29,7 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from clearance.cli.samples import SAMPLE_COMMUTERS, SampleCommuter
-from clearance.core.zone import utcnow
+from clearance.core.zone import ZONE_TIME, local_today, utcnow
 from clearance.vision import qr
 from tests.live import LiveServer, running_servers
 from tests.support import API, DATA, PASSWORD, frame_jpeg
@@ -622,3 +622,59 @@ def test_a_phone_whose_clock_is_ten_minutes_fast_still_shows_a_code_the_kiosk_cl
     expect(phone.locator("#connection")).to_contain_text("Status checked")
     shown = decoded_qr(code.screenshot())
     assert verify(live, "east_to_hk", B, shown[0])["decision"] == "cleared"
+
+
+def test_an_officer_reads_the_mornings_flow_per_bridge_and_hour(live: LiveServer, browser: Browser) -> None:
+    # Yesterday morning at the east bridge into Hong Kong, as its kiosk delivered it (with the
+    # time to clear it measured), and one attempt at the west bridge the other way.
+    day = local_today() - timedelta(days=1)
+
+    def at(hh: int, mm: int) -> str:
+        return datetime(day.year, day.month, day.day, hh, mm, tzinfo=ZONE_TIME).isoformat()
+
+    east = [
+        {"id": str(uuid.uuid4()), "decided_at": at(8, m), "decision": d, "reasons": r, "clear_ms": ms}
+        for m, d, r, ms in [
+            (2, "cleared", [], 1400.0),
+            (4, "cleared", [], 2200.0),
+            (6, "refer", ["face_uncertain"], 8000.0),
+            (31, "cleared", [], 1600.0),
+        ]
+    ]
+    west = [
+        {
+            "id": str(uuid.uuid4()),
+            "decided_at": at(18, 10),
+            "decision": "cleared",
+            "reasons": [],
+            "clear_ms": 900.0,
+        }
+    ]
+    for kiosk, items in (("east_to_hk", east), ("west_to_sz", west)):
+        answer = live.signer(kiosk).deliver(httpx, live.url, items)
+        assert [r["status"] for r in answer.json()["results"]] == ["created"] * len(items), answer.text
+
+    page = signed_in_page(browser, live, "officer")
+    page.get_by_role("link", name="Flow").click()
+    rows = page.locator("#flow-hours tbody tr[data-bridge='east']")
+    expect(rows).to_have_count(1)  # the last seven days by default: yesterday is in them
+    expect(rows.first).to_contain_text("08:00")
+    cells = [text.strip() for text in rows.first.locator("td").all_inner_texts()]
+    assert cells[1:] == ["East footbridge", "to Hong Kong", "4", "25.0 %", "1.6 s", "8.0 s"]
+    expect(page.locator("#busiest")).to_contain_text("08:00 (3 crossings)")
+    expect(page.locator("svg.chart polyline")).to_have_count(2)  # one line per bridge and direction
+    screenshot(page, "flow-page")
+    # The CSV the page offers is the same figures.
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download CSV").click()
+    lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("bridge,direction,hour,crossings")
+    assert any(line.startswith("east,to_hk,") and ",4,3,1,0,0.25,4,1600.0,8000.0" in line for line in lines)
+
+    phone = browser.new_page(viewport={"width": 390, "height": 844})
+    phone.context.add_cookies(page.context.cookies())
+    phone.goto(f"{live.url}/flow")
+    expect(phone.locator("h1")).to_contain_text("Flow of commuters")
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the flow page is {width} px wide on a 390 px phone"
+    screenshot(phone, "flow-page-phone")

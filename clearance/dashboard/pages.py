@@ -4,17 +4,18 @@ alerts."""
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response, StreamingResponse
 
 from clearance.alerts import service as alerts
 from clearance.core.enums import Decision
-from clearance.core.zone import utcnow
+from clearance.core.zone import ZONE_TIME, local_today, utcnow
 from clearance.crossings import service as crossings
-from clearance.dashboard import chart, live
+from clearance.dashboard import chart, flow, live
 from clearance.dashboard import service as dashboard
 from clearance.db.events import Event
 from clearance.http import i18n
@@ -50,6 +51,74 @@ def dashboard_page(request: Request, session: SessionDep, auth: PageOfficer) -> 
 @router.get("/dashboard/stats")
 def dashboard_stats(request: Request, session: SessionDep, auth: PageOfficer) -> Response:
     return render(request, "_stats.html", auth=auth, **_stats_context(session, request, auth))
+
+
+def _flow_range(since: date | None, until: date | None) -> tuple[date, date, datetime, datetime]:
+    """The days asked for (by default the last seven), and the instants that bound them."""
+    last = until or local_today()
+    first = since or last - timedelta(days=6)
+    start = datetime.combine(first, time(0), ZONE_TIME)
+    return first, last, start, datetime.combine(last + timedelta(days=1), time(0), ZONE_TIME)
+
+
+def _by_hour_of_day(report: dict[str, Any], translate: i18n.Translate) -> str:
+    """The report's crossings summed by hour of the day, one line per bridge and direction."""
+    series: dict[tuple[str, str], list[int]] = {}
+    for row in report["hours"]:
+        counts = series.setdefault((row["bridge"], row["direction"]), [0] * 24)
+        counts[int(row["hour"][11:13])] += row["crossings"]
+    day = datetime.combine(local_today(), time(0), ZONE_TIME)
+    hourly = {
+        "hours": [(day + timedelta(hours=h)).isoformat() for h in range(24)],
+        "series": [
+            {"checkpoint": translate(bridge), "direction": direction, "counts": counts}
+            for (bridge, direction), counts in sorted(series.items())
+        ],
+    }
+    return chart.hourly_chart(hourly, translate)
+
+
+@router.get("/flow")
+def flow_page(
+    request: Request,
+    session: SessionDep,
+    auth: PageOfficer,
+    since: date | None = None,
+    until: date | None = None,
+) -> Response:
+    first, last, start, end = _flow_range(since, until)
+    problem = None
+    try:
+        report = flow.flow_report(session, since=start, until=end)
+    except ValueError as exc:
+        problem, report = str(exc), {"hours": [], "busiest_15_minutes": []}
+    translate = html.translator_for(request, auth.user)
+    return render(
+        request,
+        "flow.html",
+        auth=auth,
+        report=report,
+        since=first,
+        until=last,
+        problem=problem,
+        chart=_by_hour_of_day(report, translate),
+    )
+
+
+@router.get("/flow.csv")
+def flow_csv_download(
+    session: SessionDep, _auth: PageOfficer, since: date | None = None, until: date | None = None
+) -> Response:
+    first, last, start, end = _flow_range(since, until)
+    try:
+        report = flow.flow_report(session, since=start, until=end)
+    except ValueError as exc:
+        return PlainTextResponse(str(exc), status_code=422)
+    return PlainTextResponse(
+        flow.flow_csv(report),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="hetao-flow-{first}-{last}.csv"'},
+    )
 
 
 @router.get("/dashboard/events")
