@@ -10,6 +10,7 @@ import uuid
 import zipfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -204,24 +205,38 @@ def test_a_row_that_breaks_the_database_or_the_zip_fails_alone(client: TestClien
     assert report["total"] == report["processed"] == 4
 
 
-def test_an_import_whose_server_stopped_is_settled_not_left_running_for_ever(
-    world: World, sessions: sessionmaker[Session], settings: Settings, app_keyring: Keyring
-) -> None:
+def one_row_archive(name: str, document_number: str) -> bytes:
+    """An import of one commuter, valid for 300 days, with A's enrolment photo."""
     valid = (utcnow() + timedelta(days=300)).date().isoformat()
-    csv = HEADER + f"Ada Import,passport,IMP00011,hk,{valid},ada.jpg\n"
-    archive = make_zip({"commuters.csv": csv.encode(), "ada.jpg": A.enrolment_photo.read_bytes()})
-    # This process's import worker is busy with a long import; the second job waits behind it.
-    # The first job was given to a process that has since stopped.
-    long_import = threading.Event()
+    csv = HEADER + f"{name},passport,{document_number},hk,{valid},photo.jpg\n"
+    return make_zip({"commuters.csv": csv.encode(), "photo.jpg": A.enrolment_photo.read_bytes()})
+
+
+def runner_behind_busy_worker(
+    sessions: sessionmaker[Session], settings: Settings, keyring: Keyring, **options: Any
+) -> tuple[imports.ImportRunner, threading.Event, ThreadPoolExecutor]:
+    """An import runner whose one worker is busy until the event is set: what it is given waits."""
+    busy = threading.Event()
     worker = ThreadPoolExecutor(max_workers=1)
-    worker.submit(long_import.wait)
+    worker.submit(busy.wait)
     runner = imports.ImportRunner(
         unit_of_work=lambda: session_scope(sessions),
         settings=settings,
-        keyring=app_keyring,
+        keyring=keyring,
         metrics=Metrics(),
         executor=worker,
+        **options,
     )
+    return runner, busy, worker
+
+
+def test_an_import_whose_server_stopped_is_settled_not_left_running_for_ever(
+    world: World, sessions: sessionmaker[Session], settings: Settings, app_keyring: Keyring
+) -> None:
+    archive = one_row_archive("Ada Import", "IMP00011")
+    # This process's import worker is busy with a long import; the second job waits behind it.
+    # The first job was given to a process that has since stopped.
+    runner, long_import, worker = runner_behind_busy_worker(sessions, settings, app_keyring)
     to_this_process = runner.submitter(user_id=world.enroller_a.user_id, ip=None)
     queued: list[Future[None]] = []
     started = []
@@ -273,20 +288,9 @@ def test_an_import_whose_server_stopped_is_settled_not_left_running_for_ever(
 def test_a_process_holding_its_share_of_imports_refuses_another_until_one_ends(
     world: World, sessions: sessionmaker[Session], settings: Settings, app_keyring: Keyring
 ) -> None:
-    valid = (utcnow() + timedelta(days=300)).date().isoformat()
-    csv = HEADER + f"Bo Import,passport,IMP00012,hk,{valid},bo.jpg\n"
-    archive = make_zip({"commuters.csv": csv.encode(), "bo.jpg": A.enrolment_photo.read_bytes()})
-    busy = threading.Event()
-    worker = ThreadPoolExecutor(max_workers=1)
-    worker.submit(busy.wait)  # the import worker is busy: what is submitted waits its turn
-    runner = imports.ImportRunner(
-        unit_of_work=lambda: session_scope(sessions),
-        settings=settings,
-        keyring=app_keyring,
-        metrics=Metrics(),
-        executor=worker,
-        max_held=1,
-    )
+    archive = one_row_archive("Bo Import", "IMP00012")
+    # The import worker is busy: what is submitted waits its turn, held.
+    runner, busy, worker = runner_behind_busy_worker(sessions, settings, app_keyring, max_held=1)
     runner.check_room()  # room for one
     with session_scope(sessions) as session:
         enroller = session.get(User, world.enroller_a.user_id)

@@ -3,6 +3,7 @@ it), and the database, which must be migrated to the newest revision before a co
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
@@ -50,6 +51,13 @@ def unit_of_work(action: str) -> AbstractContextManager[Session]:
     from clearance.db.engine import make_sessionmaker, session_scope
 
     return session_scope(make_sessionmaker(migrated_engine(load_settings(), action)))
+
+
+def print_columns(header: Sequence[object], rows: Sequence[Sequence[object]], *, indent: str = "") -> None:
+    """``header`` and ``rows`` as left-aligned columns, two spaces apart."""
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print(indent + "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
 
 
 def database_label(url: str) -> str:

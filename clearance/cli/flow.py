@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 
-from clearance.core.zone import ZONE_TIME
+from clearance.cli.context import print_columns
+from clearance.core.zone import days_span
 
 
 def _ms(value: float | None) -> str:
@@ -24,8 +25,7 @@ def cmd_flow(args: argparse.Namespace) -> int:
     until_day = args.until or args.since
     if until_day < args.since:
         raise ValueError("--until is before --since")
-    since = datetime.combine(args.since, time(0), ZONE_TIME)
-    until = datetime.combine(until_day + timedelta(days=1), time(0), ZONE_TIME)
+    since, until = days_span(args.since, until_day)
     with unit_of_work("read the flow of crossings") as session:
         report = flow_report(session, since=since, until=until)
     if args.json:
@@ -49,9 +49,7 @@ def cmd_flow(args: argparse.Namespace) -> int:
         )
         for r in report["hours"]
     ]
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
+    print_columns(header, rows)
     if not rows:
         print("(no crossings in this range)")
     for busiest in report["busiest_15_minutes"]:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from clearance.cli.context import print_columns
 from clearance.core.face_model import ModelManifest, ModelThresholds, folder_of, is_dlib
 
 MIN_PEOPLE = 100
@@ -26,13 +27,11 @@ def _print_rates(calibration: Any) -> None:
         for kind, rates in calibration.reported.items()
     ]
     header = ("template, attempt", "false accepts", "genuine not cleared", "genuine rejected outright")
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(4)]
     print(
         f"\n1:1 on the report half ({calibration.report_people} people), "
         "at the thresholds chosen on the other:"
     )
-    for row in [header, *rows]:
-        print("  " + "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
+    print_columns(header, rows, indent="  ")
     print(f"\nFace-only (1:N) at {calibration.face_only}, report half:")
     print("  gallery  strangers taken for someone          commuters not recognised")
     for size, (fpir, fnir) in calibration.face_only_reported.items():

@@ -34,6 +34,12 @@ def end_of_day(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0), ZONE_TIME)
 
 
+def days_span(first: date, last: date) -> tuple[datetime, datetime]:
+    """The instants that bound the days ``first`` to ``last``, both included, in zone time: the
+    start of the first and the first instant after the last."""
+    return datetime.combine(first, time(0), ZONE_TIME), end_of_day(last)
+
+
 def as_utc(moment: datetime) -> datetime:
     """``moment`` (which must carry a time zone) in UTC; a ValueError for a time that does not
     exist in UTC (year 1 at +14:00 falls before year 1, 9999-12-31 at -14:00 after 9999)."""

@@ -13,7 +13,7 @@ import csv
 import io
 import math
 from collections import Counter, defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -64,7 +64,7 @@ def flow_report(session: Session, *, since: datetime, until: datetime) -> dict[s
     hours: dict[tuple[str, str, str], dict[str, Any]] = {}
     quarters: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     for bridge, direction, decided_at, decision, clear_ms in rows:
-        local = (decided_at if decided_at.tzinfo else decided_at.replace(tzinfo=UTC)).astimezone(ZONE_TIME)
+        local = decided_at.astimezone(ZONE_TIME)
         key = (bridge.value, direction.value, f"{local:%Y-%m-%dT%H}:00+08:00")
         hour = hours.setdefault(key, {"decisions": Counter(), "times": []})
         hour["decisions"][decision.value] += 1

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response, Streami
 
 from clearance.alerts import service as alerts
 from clearance.core.enums import Decision
-from clearance.core.zone import ZONE_TIME, local_today, utcnow
+from clearance.core.zone import ZONE_TIME, days_span, local_today, utcnow
 from clearance.crossings import service as crossings
 from clearance.dashboard import chart, flow, live
 from clearance.dashboard import service as dashboard
@@ -57,8 +57,7 @@ def _flow_range(since: date | None, until: date | None) -> tuple[date, date, dat
     """The days asked for (by default the last seven), and the instants that bound them."""
     last = until or local_today()
     first = since or last - timedelta(days=6)
-    start = datetime.combine(first, time(0), ZONE_TIME)
-    return first, last, start, datetime.combine(last + timedelta(days=1), time(0), ZONE_TIME)
+    return first, last, *days_span(first, last)
 
 
 def _by_hour_of_day(report: dict[str, Any], translate: i18n.Translate) -> str:

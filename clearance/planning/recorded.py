@@ -4,13 +4,13 @@ the days asked for. Counts only: nothing here names anyone."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clearance.core.enums import Bridge, Direction
-from clearance.core.zone import ZONE_TIME
+from clearance.core.zone import ZONE_TIME, days_span
 from clearance.db.models import Checkpoint, Crossing
 from clearance.planning.arrivals import BIN_MINUTES, ArrivalProfile
 
@@ -29,8 +29,7 @@ def recorded_profile(
     if until < since:
         raise ValueError("--until is before --since")
     days = (until - since).days + 1
-    start = datetime.combine(since, time(0), ZONE_TIME)
-    end = datetime.combine(until + timedelta(days=1), time(0), ZONE_TIME)
+    start, end = days_span(since, until)
     moments = session.scalars(
         select(Crossing.decided_at)
         .join(Checkpoint, Checkpoint.id == Crossing.checkpoint_id)
@@ -44,7 +43,7 @@ def recorded_profile(
     bins = (window[1] - window[0]) // BIN_MINUTES
     counts = [0] * bins
     for moment in moments:
-        local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(ZONE_TIME)
+        local = moment.astimezone(ZONE_TIME)
         minute = local.hour * 60 + local.minute - window[0]
         if 0 <= minute < window[1] - window[0]:
             counts[minute // BIN_MINUTES] += 1

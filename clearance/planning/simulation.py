@@ -38,7 +38,7 @@ class ServiceTimes:
     source: str = "assumed"
 
     def __post_init__(self) -> None:
-        if self.mean <= 0 or self.cv <= 0:
+        if self.mean <= 0 or (self.cv <= 0 and not self.samples):
             raise ValueError("a service time needs a mean and a spread above zero")
 
     @classmethod
@@ -46,7 +46,7 @@ class ServiceTimes:
         if not samples or min(samples) <= 0:
             raise ValueError(f"{source}: service times must be positive seconds, at least one")
         values = np.asarray(samples, dtype=float)
-        return cls(float(values.mean()), float(values.std() / values.mean()) or 1e-9, tuple(samples), source)
+        return cls(float(values.mean()), float(values.std() / values.mean()), tuple(samples), source)
 
     @classmethod
     def read(cls, path: Path) -> ServiceTimes:
