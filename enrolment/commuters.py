@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from clearance.accounts import service as accounts
 from clearance.audit import service as audit
-from clearance.core import vault
+from clearance.core import hanzi, vault
 from clearance.core.enums import AuditAction, CommuterStatus, DocumentType, Park, Role
 from clearance.core.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from clearance.core.metrics import Metrics
@@ -223,13 +223,15 @@ def list_commuters(
         query = query.where(Commuter.status == status)
     if q:
         pattern = f"%{q.strip().lower()}%"
+        # Chinese names are matched in one script: 陈大文 finds 陳大文 and the other way round.
+        folded = f"%{hanzi.fold(q.strip())}%"
         indexes = [
             documents.document_index(index_key, document_type=kind.value, number=q) for kind in DocumentType
         ]
         query = query.where(
             or_(
                 func.lower(Commuter.full_name).like(pattern),
-                Commuter.chinese_name.like(pattern),
+                Commuter.chinese_name_folded.like(folded),
                 Commuter.document_index.in_(indexes),
             )
         )

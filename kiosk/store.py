@@ -194,9 +194,10 @@ class LocalStore:
 
     def apply_whitelist_page(self, page: WhitelistPage) -> int:
         """Apply one page of ``GET /kiosk/whitelist`` atomically; returns entries applied."""
-        entries = page.entries
-        removed = [(str(e.commuter_id),) for e in entries if e.removed]
-        present = [e for e in entries if not e.removed]
+        # Each id turned into text once: a snapshot of 100,000 goes through here.
+        entries = [(str(e.commuter_id), e) for e in page.entries]
+        removed = [(commuter_id,) for commuter_id, e in entries if e.removed]
+        present = [(commuter_id, e) for commuter_id, e in entries if not e.removed]
         with self.write() as db:
             db.executemany(
                 "INSERT OR REPLACE INTO public_keys (kid, public_key) VALUES (?, ?)",
@@ -207,29 +208,27 @@ class LocalStore:
                 "INSERT OR IGNORE INTO removed_credentials SELECT id FROM credentials WHERE commuter_id = ?",
                 removed,
             )
-            db.executemany(
-                "DELETE FROM credentials WHERE commuter_id = ?", [(str(e.commuter_id),) for e in entries]
-            )
+            db.executemany("DELETE FROM credentials WHERE commuter_id = ?", [(c,) for c, _ in entries])
             db.executemany("DELETE FROM whitelist WHERE commuter_id = ?", removed)
             db.executemany(
                 "INSERT OR REPLACE INTO whitelist (commuter_id, version, valid_until, face_only, "
                 "sealed_template, last_side, last_crossed_at, model) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
-                        str(e.commuter_id),
+                        commuter_id,
                         e.version,
                         e.valid_until.isoformat() if e.valid_until else None,
                         int(bool(e.face_only)),
                         vault.seal(
                             self.data_key,
                             base64.b64decode(e.template or ""),
-                            context=_context("template", str(e.commuter_id)),
+                            context=_context("template", commuter_id),
                         ),
                         e.last_side.value if e.last_side else None,
                         e.last_crossed_at.isoformat() if e.last_crossed_at else None,
                         e.model or DLIB,
                     )
-                    for e in present
+                    for commuter_id, e in present
                 ],
             )
             db.executemany(
@@ -238,7 +237,7 @@ class LocalStore:
                 [
                     (
                         str(c.id),
-                        str(e.commuter_id),
+                        commuter_id,
                         c.kind,
                         int(c.revoked),
                         c.expires_at.isoformat(),
@@ -248,7 +247,7 @@ class LocalStore:
                         if c.secret
                         else None,
                     )
-                    for e in present
+                    for commuter_id, e in present
                     for c in e.credentials or []
                 ],
             )

@@ -145,6 +145,9 @@ def test_officer_sees_crossings_live_overrides_a_referral_and_the_view_survives_
 
     page.goto(f"{live.url}/queue")
     item = page.locator(f"#refer-{referred}")
+    # Nothing is chosen for the officer: the form cannot be sent until they choose.
+    expect(item.locator("select[name=decision]")).to_have_value("")
+    assert item.locator("select[name=decision]").evaluate("select => select.validity.valueMissing")
     item.locator("select[name=decision]").select_option("cleared")
     item.locator("input[name=reason]").fill("Passport checked at the desk")
     item.locator("button[type=submit]").click()
@@ -419,6 +422,8 @@ def test_an_administrator_sets_up_a_bridge_and_its_staff_from_the_admin_page(
     )
 
     form = page.locator("#new-user")
+    # The form starts at the least powerful role.
+    expect(form.locator("select[name=role]")).to_have_value("enroller")
     form.locator("input[name=username]").fill("lab-staff")
     form.locator("select[name=role]").select_option("enroller")
     form.locator("select[name=organisation]").select_option(label="Hetao Quantum Lab")

@@ -380,6 +380,26 @@ def test_a_commuter_has_a_name_in_chinese_characters_a_name_in_latin_letters_or_
     assert pypdf.PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text().splitlines()[0] == shown
 
 
+def test_a_chinese_name_is_found_whichever_script_the_search_is_typed_in(
+    client: TestClient, world: World
+) -> None:
+    # Registered in Hong Kong's Traditional characters and on the mainland's Simplified ones.
+    made = {
+        chinese: post_commuter(
+            client, world.enroller_a, world.org_a, A.enrolment_photo, full_name="", chinese_name=chinese
+        ).json()["id"]
+        for chinese in ("陳大文", "刘德华")
+    }
+
+    def found(q: str) -> set[str]:
+        answer = client.get(f"{API}/commuters", headers=world.enroller_a.headers, params={"q": q})
+        return {c["id"] for c in answer.json()} & set(made.values())
+
+    assert found("陈大文") == found("陳大文") == found("陈") == {made["陳大文"]}
+    assert found("劉德華") == found("刘德华") == found("德華") == {made["刘德华"]}
+    assert found("陳德") == set()
+
+
 @pytest.mark.parametrize(
     ("latin", "chinese", "field"),
     [("", "", "full_name"), ("", "Chan", "chinese_name"), ("", "陳大文1", "chinese_name")],

@@ -1,17 +1,22 @@
 """Health, metrics, the error contract, settings and the schema."""
 
+from datetime import date
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from clearance.cli.samples import SAMPLE_COMMUTERS
+from clearance.core.enums import Park, Role
 from clearance.core.settings import Settings
 from clearance.db import migrations as schema
 from clearance.db.base import Base
 from clearance.db.engine import make_engine
+from clearance.db.models import Commuter, Organisation, User
 from tests.support import METRICS, World, enrol_active, frame_jpeg, verify_frame
 
 
@@ -89,6 +94,38 @@ def test_migrated_schema_matches_the_models(engine: Engine) -> None:
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
+
+
+def test_commuters_registered_before_the_folded_name_are_found_in_either_script(tmp_path: object) -> None:
+    from alembic import command
+
+    url = f"sqlite:///{tmp_path}/folded.sqlite3"
+    schema.upgrade(url=url)
+    engine = make_engine(url)
+    with Session(engine) as session, session.begin():
+        organisation = Organisation(name="Lab", park=Park.HK)
+        user = User(username="desk", password_hash="-", role=Role.ENROLLER, organisation=organisation)
+        session.add_all([organisation, user])
+        session.flush()
+        session.add(
+            Commuter(
+                organisation_id=organisation.id,
+                full_name="CHAN Tai Man",
+                chinese_name="陳大文",
+                document_type="passport",
+                sealed_document_number=b"-",
+                document_index="-",
+                home_park=Park.HK,
+                valid_until=date(2030, 1, 1),
+                enrolled_by_id=user.id,
+            )
+        )
+    # Back to before the column, then up again: the migration fills it for who is there.
+    command.downgrade(schema.alembic_config(url=url), "7a1c3e5f9b20")
+    schema.upgrade(url=url)
+    with Session(engine) as session:
+        assert session.scalars(select(Commuter.chinese_name_folded)).all() == ["陈大文"]
+    engine.dispose()
 
 
 def test_migration_downgrades_and_upgrades_cleanly(tmp_path: object) -> None:

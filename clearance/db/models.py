@@ -18,8 +18,9 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from clearance.core import hanzi
 from clearance.core.enums import (
     AlertKind,
     Bridge,
@@ -100,6 +101,9 @@ class Commuter(IdMixin, CreatedMixin, Base):
     """The name in Latin letters as on the document; empty when the person has only a Chinese one."""
     chinese_name: Mapped[str | None] = mapped_column(String(100))
     """The name in Chinese characters, where the person has one."""
+    chinese_name_folded: Mapped[str | None] = mapped_column(String(100))
+    """The Chinese name in Simplified characters (clearance/core/hanzi.py), what a search matches:
+    set with ``chinese_name`` whichever way it is written."""
     document_type: Mapped[str] = mapped_column(String(32))
     sealed_document_number: Mapped[bytes] = mapped_column(LargeBinary)
     """The travel document number, sealed with the data key (clearance/whitelist/documents.py)."""
@@ -135,6 +139,11 @@ class Commuter(IdMixin, CreatedMixin, Base):
     template: Mapped[FaceTemplate | None] = relationship(
         back_populates="commuter", cascade="all, delete-orphan"
     )
+
+    @validates("chinese_name")
+    def _fold_chinese_name(self, _key: str, value: str | None) -> str | None:
+        self.chinese_name_folded = hanzi.fold(value) if value else None
+        return value
 
     def contributors(self) -> set[uuid.UUID]:
         """Who put something in this registration (entered it, or added a photo): four eyes means

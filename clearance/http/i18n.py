@@ -260,6 +260,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "Referred attempts": ("轉介人工處理", "转人工处理"),
     "Nothing is waiting for a decision.": ("沒有待決定的個案。", "没有待决定的个案。"),
     "Reason for the override": ("更改決定的原因", "更改决定的原因"),
+    "Decision…": ("決定…", "决定…"),
     "Override": ("更改決定", "更改决定"),
     "Decision recorded: {decision}.": ("已記錄決定：{decision}。", "已记录决定：{decision}。"),
     "Alerts": ("警報", "警报"),

@@ -35,13 +35,19 @@ def _admin(
     problem: str | None = None,
     secret: str | None = None,
 ) -> Response:
+    organisations = accounts.organisations_with_staff_counts(session)
     return render(
         request,
         "admin.html",
         auth=auth,
         kiosks=stations.list_kiosks(session),
         users=accounts.list_users(session),
-        organisations=accounts.organisations_with_staff_counts(session),
+        organisations=organisations,
+        # Most new accounts are enrolment staff, and an administrator made by a slip of the hand
+        # is the costly mistake: the form starts at the least powerful role, with an organisation
+        # already chosen when there is only one.
+        new_user_role=Role.ENROLLER,
+        new_user_organisation=organisations[0][0].id if len(organisations) == 1 else None,
         checkpoints=stations.list_checkpoints(session),
         face_only_opted_in=stations.face_only_gallery_size(session),
         face_only_bound=context.settings.face_only_max_gallery,

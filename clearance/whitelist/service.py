@@ -22,7 +22,6 @@ from clearance.core import vault
 from clearance.core.enums import CommuterStatus
 from clearance.db.engine import dialect_insert
 from clearance.db.models import Commuter, Credential, FaceTemplate, SyncCounter
-from clearance.whitelist import biometrics
 
 COUNTER = "whitelist"
 
@@ -108,12 +107,14 @@ def changes_since(
             )
     entries: list[dict[str, Any]] = []
     for row in rows:
-        commuter_id = str(row.id)
+        commuter_id = str(row.id)  # once: the id's text is the wire's and the seal's context
         if row.id not in active:
             if since > 0:
                 entries.append({"commuter_id": commuter_id, "version": row.sync_version, "removed": True})
             continue
-        encoding = biometrics.open_encoding_blob(data_key, row.sealed_encoding, commuter_id=row.id)
+        encoding = vault.unseal(
+            data_key, row.sealed_encoding, context=vault.template_context(commuter_id, "encoding")
+        )
         entries.append(
             {
                 "commuter_id": commuter_id,
