@@ -140,6 +140,16 @@ def test_the_language_is_remembered_for_the_user(
     assert "登录" in page_client.get("/login", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).text
 
 
+def test_a_browser_in_chinese_stays_in_chinese_after_sign_in(page_client: TestClient, world: World) -> None:
+    page_client.headers["Accept-Language"] = "zh-CN,zh;q=0.9,en;q=0.5"
+    assert "登录" in page_client.get("/login").text
+    sign_in(page_client, "officer")
+    assert "待处理" in page_client.get("/queue").text
+    # Until the officer chooses, another browser shows theirs.
+    page_client.headers["Accept-Language"] = "zh-HK"
+    assert "待處理" in page_client.get("/queue").text
+
+
 def test_enrollers_list_only_their_organisations_commuters(
     page_client: TestClient, client: TestClient, world: World
 ) -> None:

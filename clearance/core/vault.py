@@ -90,7 +90,7 @@ def document_context(commuter_id: uuid.UUID) -> bytes:
     return f"commuters.document_number:{commuter_id}".encode()
 
 
-def secret_context(credential_id: uuid.UUID) -> bytes:
+def secret_context(credential_id: uuid.UUID | str) -> bytes:
     """A dynamic credential's code key."""
     return f"credentials.secret:{credential_id}".encode()
 

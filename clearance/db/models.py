@@ -62,8 +62,9 @@ class User(IdMixin, CreatedMixin, Base):
     role: Mapped[Role] = mapped_column(_enum(Role))
     organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"))
     is_active: Mapped[bool] = mapped_column(default=True)
-    language: Mapped[str] = mapped_column(String(8), default="en")
-    """The language of the web pages for this user: en, zh-Hant or zh-Hans."""
+    language: Mapped[str] = mapped_column(String(8), default="")
+    """The language of the web pages this user chose: en, zh-Hant or zh-Hans; empty until they
+    choose, and until then the browser's (a zh-CN browser was switched to English at sign-in)."""
     sessions_version: Mapped[int] = mapped_column(default=0, server_default="0")
     """Every access token carries the version it was issued under; a password reset, a new role or
     disabling the account moves it on, so every token issued before is refused at once."""

@@ -170,7 +170,8 @@ FormAdmin = Annotated[PageAuth, Depends(form_guard(Role.ADMIN))]
 
 
 def request_language(request: Request, user: User | None) -> str:
-    """The signed-in user's language; before sign-in, the cookie, then the browser's preference."""
+    """The language the user chose (signed in); otherwise the one chosen in this browser before
+    sign-in (the cookie), then the browser's preference."""
     if user is not None and user.language in i18n.LANGUAGES:
         return user.language
     cookie = request.cookies.get(LANGUAGE_COOKIE, "")
