@@ -27,6 +27,7 @@ picture").
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import time
@@ -143,7 +144,14 @@ def score_photo(job: tuple[str, str, int, bool, float]) -> dict[str, Any]:
 
 
 def score_folder(
-    folder: Path, *, every: int, frames: int, hard: bool, box_scale: float, people: set[str] | None = None
+    folder: Path,
+    *,
+    every: int,
+    frames: int,
+    hard: bool,
+    box_scale: float,
+    people: set[str] | None = None,
+    workers: int = 2,
 ) -> list[dict[str, Any]]:
     """The rows of every ``every``-th photo of ``folder`` (of ``people`` only, if given), cached in
     bench/output."""
@@ -161,8 +169,9 @@ def score_folder(
     jobs = [(str(p), p.parent.name, frames, hard, box_scale) for p in photos]
     rows = []
     started = time.perf_counter()
-    with ProcessPoolExecutor(2) as pool:
-        for done, row in enumerate(pool.map(score_photo, jobs, chunksize=4), 1):
+    with ProcessPoolExecutor(workers) if workers > 1 else contextlib.nullcontext() as pool:
+        scored = pool.map(score_photo, jobs, chunksize=4) if pool else map(score_photo, jobs)
+        for done, row in enumerate(scored, 1):
             rows.append(row)
             if done % 50 == 0 or done == len(jobs):
                 elapsed = time.perf_counter() - started
@@ -263,13 +272,21 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=2, help="camera frames per presentation")
     parser.add_argument("--sweep", action="store_true", help="also calibrate the crop scale on dev/")
     parser.add_argument("--plots", type=Path, default=Path(__file__).resolve().parent / "plots")
+    parser.add_argument("--workers", type=int, default=2, help="processes scoring photos (1: this one)")
     args = parser.parse_args()
     settings = Settings()
 
     rows = score_folder(
-        args.faces, every=args.every, frames=args.frames, hard=False, box_scale=liveness.BOX_SCALE
+        args.faces,
+        every=args.every,
+        frames=args.frames,
+        hard=False,
+        box_scale=liveness.BOX_SCALE,
+        workers=args.workers,
     )
-    dev = score_folder(args.dev, every=1, frames=args.frames, hard=True, box_scale=liveness.BOX_SCALE)
+    dev = score_folder(
+        args.dev, every=1, frames=args.frames, hard=True, box_scale=liveness.BOX_SCALE, workers=args.workers
+    )
     people = sorted({r["identity"] for r in rows})
     tune, report = set(people[0::2]), set(people[1::2])
     attack, live = pad_scores(rows, tune).choose()
