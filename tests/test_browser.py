@@ -683,3 +683,38 @@ def test_an_officer_reads_the_mornings_flow_per_bridge_and_hour(live: LiveServer
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the flow page is {width} px wide on a 390 px phone"
     screenshot(phone, "flow-page-phone")
+
+
+def test_chinese_pages_come_with_their_fonts_where_the_machine_has_none(
+    live: LiveServer, browser: Browser
+) -> None:
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{live.url}/login")
+    expect(page.locator("html")).to_have_attribute("lang", re.compile(r"^zh-Hans"))
+    # The shipped fonts hold the page's characters and load from this server (nothing from
+    # elsewhere); Simplified text asks for the Simplified-region font first, the 繁體中文 button
+    # for Hong Kong's.
+    for family, text in (("Noto Sans SC", "登录 简体中文"), ("Noto Sans HK", "登入 繁體中文")):
+        loaded = page.evaluate(
+            '([family, text]) => document.fonts.load(`16px "${family}"`, text)'
+            ".then(faces => faces.map(face => face.status))",
+            [family, text],
+        )
+        assert loaded and set(loaded) == {"loaded"}, (family, loaded)
+
+    def families(selector: str) -> list[str]:
+        stack = page.locator(selector).first.evaluate("e => getComputedStyle(e).fontFamily")
+        return [name.strip().strip('"') for name in stack.split(",")]
+
+    for selector, first, second in (
+        ("body", "Noto Sans SC", "Noto Sans HK"),
+        ("button[lang='zh-Hant']", "Noto Sans HK", "Noto Sans SC"),
+    ):
+        stack = families(selector)
+        # Before system-ui and sans-serif: Chromium on Linux draws boxes for what system-ui lacks
+        # rather than try the fonts after it.
+        assert stack.index(first) < stack.index(second) < stack.index("system-ui"), (selector, stack)
+        assert stack.index("system-ui") < stack.index("sans-serif"), (selector, stack)
+    screenshot(page, "login-zh-hans")
+    context.close()
