@@ -382,6 +382,13 @@ def test_an_administrator_switches_off_a_stolen_kiosk_and_a_leaver_from_the_admi
     expect(page.locator("p.notice")).to_contain_text("East/east_to_hk is disabled")
     expect(page.locator("#kiosks tr[data-kiosk='East/east_to_hk']")).to_contain_text("disabled")
     assert whitelist(key) == 401
+    # A new key cuts a running kiosk off: the page asks first, and "no" changes nothing.
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.locator("#kiosks tr[data-kiosk='East/east_to_hk']").get_by_role("button", name="New key").click()
+    assert asked and "east_to_hk" in asked[0] and "cut off" in asked[0], asked
+    assert page.locator("#shown-once").count() == 0
+    page.once("dialog", lambda dialog: dialog.accept())
     page.locator("#kiosks tr[data-kiosk='East/east_to_hk']").get_by_role("button", name="New key").click()
     new_key = page.locator("#shown-once").inner_text()
     assert new_key.startswith("hk_") and new_key != key
@@ -391,6 +398,10 @@ def test_an_administrator_switches_off_a_stolen_kiosk_and_a_leaver_from_the_admi
     assert page.locator("#shown-once").count() == 0  # the key is shown once, not again
 
     user_row = page.locator("#users tr[data-user='enroller']")
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    user_row.get_by_role("button", name="New password").click()
+    assert "enroller" in asked[-1] and "signed out everywhere" in asked[-1], asked
+    assert httpx.get(f"{live.url}{API}/commuters", headers=enroller, timeout=30).status_code == 200
     user_row.locator("input[name=reason]").fill("left the lab")
     user_row.get_by_role("button", name="Disable").click()
     expect(page.locator("p.notice")).to_contain_text("enroller is disabled")

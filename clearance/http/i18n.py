@@ -261,6 +261,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "Nothing is waiting for a decision.": ("沒有待決定的個案。", "没有待决定的个案。"),
     "Reason for the override": ("更改決定的原因", "更改决定的原因"),
     "Decision…": ("決定…", "决定…"),
+    "New key for {kiosk}? Its present key stops at once: the kiosk is cut off until set up again.": (
+        "為 {kiosk} 發出新密鑰？現有密鑰即時失效：該終端機在以新密鑰重新設定前無法連線。",
+        "为 {kiosk} 发出新密钥？现有密钥立即失效：该终端机在以新密钥重新设置前无法连线。",
+    ),
+    "New password for {user}? The present one stops and they are signed out everywhere.": (
+        "為 {user} 設定新密碼？現有密碼即時失效，並會在所有裝置登出。",
+        "为 {user} 设置新密码？现有密码立即失效，并会在所有设备退出登录。",
+    ),
     "Override": ("更改決定", "更改决定"),
     "Decision recorded: {decision}.": ("已記錄決定：{decision}。", "已记录决定：{decision}。"),
     "Alerts": ("警報", "警报"),
