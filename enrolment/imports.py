@@ -109,7 +109,7 @@ def read_upload(
     try:
         archive = zipfile.ZipFile(spool)
         infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError) as exc:
+    except ZIP_MEMBER_ERRORS as exc:  # the directory is as damageable as a member
         spool.close()
         raise InvalidInput(f"the photos file is not a zip archive ({exc})") from None
     try:

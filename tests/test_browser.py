@@ -392,6 +392,13 @@ def test_an_administrator_switches_off_a_stolen_kiosk_and_a_leaver_from_the_admi
     page.locator("#kiosks tr[data-kiosk='East/east_to_hk']").get_by_role("button", name="New key").click()
     new_key = page.locator("#shown-once").inner_text()
     assert new_key.startswith("hk_") and new_key != key
+    # Beside it, the command that starts the kiosk with it, ready to copy.
+    command = page.locator("#kiosk-command").inner_text()
+    assert command == f"hetao kiosk --server {live.url} --key {new_key} --source 0"
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.locator("button[data-copy='kiosk-command']").click()
+    expect(page.locator("button[data-copy='kiosk-command']")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == command
     page.locator("#kiosks tr[data-kiosk='East/east_to_hk']").get_by_role("button", name="Enable").click()
     expect(page.locator("p.notice")).to_contain_text("enabled again")
     assert whitelist(new_key) == 200 and whitelist(key) == 401

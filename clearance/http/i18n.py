@@ -261,6 +261,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "Nothing is waiting for a decision.": ("沒有待決定的個案。", "没有待决定的个案。"),
     "Reason for the override": ("更改決定的原因", "更改决定的原因"),
     "Decision…": ("決定…", "决定…"),
+    "Copy": ("複製", "复制"),
+    "Copied": ("已複製", "已复制"),
+    "On the kiosk, start it with:": ("在終端機上以此啟動：", "在终端机上以此启动："),
     "New key for {kiosk}? Its present key stops at once: the kiosk is cut off until set up again.": (
         "為 {kiosk} 發出新密鑰？現有密鑰即時失效：該終端機在以新密鑰重新設定前無法連線。",
         "为 {kiosk} 发出新密钥？现有密钥立即失效：该终端机在以新密钥重新设置前无法连线。",

@@ -62,6 +62,13 @@ def _admin(
     )
 
 
+def kiosk_command(request: Request, api_key: str) -> str:
+    """The command that starts a kiosk with ``api_key`` against this server, ready to paste
+    (camera 0; the README says what else ``--source`` takes)."""
+    server = str(request.base_url).rstrip("/")
+    return f"hetao kiosk --server {server} --key {api_key} --source 0"
+
+
 @router.get("/admin")
 def admin_page(request: Request, session: SessionDep, context: ContextDep, auth: PageAdmin) -> Response:
     return _admin(request, session, context, auth)
@@ -91,6 +98,7 @@ def admin_kiosk(
                     name=name,
                 ),
                 secret=api_key,
+                extra={"kiosk_command": kiosk_command(request, api_key)},
             )
         stations.set_kiosk_active(
             session, kiosk=kiosk, active=action == "enable", actor=auth.actor, reason=reason
@@ -316,7 +324,7 @@ def admin_create_kiosk(
             "Kiosk {name} created; its API key, shown only now: give it to the kiosk as --key.",
             name=f"{at.name}/{kiosk.name}",
         )
-        return html.Flash(said, secret=api_key)
+        return html.Flash(said, secret=api_key, extra={"kiosk_command": kiosk_command(request, api_key)})
 
     return _act(request, session, context, auth, create)
 

@@ -239,4 +239,23 @@ document.addEventListener("DOMContentLoaded", () => {
       if (!window.confirm(form.dataset.confirm)) event.preventDefault();
     });
   }
+  for (const button of document.querySelectorAll("button[data-copy]")) copyButton(button);
 });
+
+// A button that copies the text of the element it names (a new key, the command that uses it);
+// where the clipboard is out of reach (plain HTTP), the text is selected for the user to copy.
+function copyButton(button) {
+  const source = document.getElementById(button.dataset.copy);
+  button.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(source.textContent);
+      button.textContent = button.dataset.copied;
+    } catch {
+      const range = document.createRange();
+      range.selectNodeContents(source);
+      const selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+    }
+  });
+}
