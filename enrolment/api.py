@@ -13,7 +13,7 @@ from fastapi.responses import Response
 
 from clearance.audit.service import PURPOSE_PATTERN, PURPOSES
 from clearance.core import vault
-from clearance.core.enums import CommuterStatus, DocumentType, Park
+from clearance.core.enums import CommuterStatus, CsvEncoding, DocumentType, Park
 from clearance.core.errors import (
     Conflict,
     FaceCheckFailed,
@@ -543,6 +543,7 @@ def start_import(
     *,
     csv_upload: UploadFile | None,
     zip_upload: UploadFile,
+    encoding: CsvEncoding = CsvEncoding.UTF8,
 ) -> ImportJob:
     """Read an upload (the API's and the page's), check it whole and start its job."""
     runner.check_room()
@@ -560,6 +561,7 @@ def start_import(
         or "import",
         user=actor.user,
         settings=context.settings,
+        encoding=encoding,
     )
     try:
         return imports.start_import(
@@ -585,9 +587,13 @@ def import_commuters(
         UploadFile, File(description="A zip of the photos the CSV names (it may hold the CSV)")
     ],
     csv: Annotated[UploadFile | None, File(description="The CSV, if it is not inside the zip")] = None,
+    encoding: Annotated[
+        CsvEncoding,
+        Form(description="How the CSV's text is written: UTF-8, or as Excel saves Chinese (GB18030, Big5)"),
+    ] = CsvEncoding.UTF8,
 ) -> ImportJob:
     """Start a bulk import; follow its progress and per-row report at /imports/{id}."""
-    return start_import(session, context, runner, actor, csv_upload=csv, zip_upload=photos)
+    return start_import(session, context, runner, actor, csv_upload=csv, zip_upload=photos, encoding=encoding)
 
 
 @router.get("/imports/{job_id}", response_model=ImportJobOut, responses=responses(*AUTH_ERRORS, NotFound))

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from clearance.audit import service as audit
 from clearance.core import vault
-from clearance.core.enums import AuditAction, DocumentType, ImportStatus, Park, Role
+from clearance.core.enums import AuditAction, CsvEncoding, DocumentType, ImportStatus, Park, Role
 from clearance.core.errors import HetaoError, InvalidInput, NotFound, PayloadTooLarge, ServerBusy
 from clearance.core.metrics import Metrics
 from clearance.core.settings import Settings
@@ -95,7 +95,13 @@ def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
 
 
 def read_upload(
-    *, csv_bytes: bytes | None, zip_bytes: bytes, filename: str, user: User, settings: Settings
+    *,
+    csv_bytes: bytes | None,
+    zip_bytes: bytes,
+    filename: str,
+    user: User,
+    settings: Settings,
+    encoding: CsvEncoding = CsvEncoding.UTF8,
 ) -> ImportRequest:
     """Check an upload whole: a zip of photos, and a CSV given separately or inside the zip.
 
@@ -133,9 +139,17 @@ def read_upload(
                 raise InvalidInput("send the CSV as its own file, or put exactly one .csv file in the zip")
             csv_bytes = read_member(archive, csv_members[0])
         try:
-            text = csv_bytes.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise InvalidInput("the CSV must be UTF-8 text") from None
+            text = csv_bytes.decode("utf-8-sig" if encoding is CsvEncoding.UTF8 else encoding.value)
+        except UnicodeDecodeError as exc:
+            if encoding is CsvEncoding.UTF8:
+                raise InvalidInput(
+                    "the CSV is not UTF-8 text; if Excel saved it in Chinese, send it again with its "
+                    "encoding: gb18030 (Simplified Chinese) or big5hkscs (Traditional Chinese)",
+                    field="encoding",
+                ) from None
+            raise InvalidInput(
+                f"the CSV is not {encoding.value} text (byte {exc.start} cannot be read)", field="encoding"
+            ) from None
         try:
             return ImportRequest(
                 filename=filename[:200],

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from clearance.accounts import service as accounts
 from clearance.audit.service import PURPOSES
-from clearance.core.enums import CommuterStatus, CredentialKind, DocumentType, Park, Role
+from clearance.core.enums import CommuterStatus, CredentialKind, CsvEncoding, DocumentType, Park, Role
 from clearance.core.errors import FaceCheckFailed, HetaoError, InvalidImage, InvalidInput, PayloadTooLarge
 from clearance.core.zone import local_today, utcnow
 from clearance.crossings import service as crossings
@@ -579,10 +579,13 @@ def import_upload(
     auth: FormStaff,
     photos: Annotated[UploadFile, File()],
     csv: Annotated[UploadFile | None, File()] = None,
+    encoding: Annotated[CsvEncoding, Form()] = CsvEncoding.UTF8,
 ) -> Response:
     try:
         with session.begin_nested():
-            job = start_import(session, context, runner, auth.actor, csv_upload=csv, zip_upload=photos)
+            job = start_import(
+                session, context, runner, auth.actor, csv_upload=csv, zip_upload=photos, encoding=encoding
+            )
     except HetaoError as exc:
         return _import_form(request, session, auth, status_code=exc.status_code, problem=exc.detail)
     return RedirectResponse(f"/imports/{job.id}", status_code=303)

@@ -166,6 +166,37 @@ def test_an_upload_that_is_wrong_as_a_whole_enrols_nobody(
     assert table_counts(sessions) == before
 
 
+@pytest.mark.parametrize(
+    ("encoding", "name", "number"),
+    [("gb18030", "刘德华", "GBK00001"), ("big5hkscs", "陳大文", "BIG500001")],
+)
+def test_a_csv_that_excel_saved_in_chinese_is_read_in_its_encoding(
+    client: TestClient, world: World, sessions: sessionmaker[Session], encoding: str, name: str, number: str
+) -> None:
+    valid = (utcnow() + timedelta(days=300)).date().isoformat()
+    csv = HEADER.strip() + ",chinese_name\n" + f"{number} Import,passport,{number},hk,{valid},a.jpg,{name}\n"
+    files = {
+        "photos": ("p.zip", make_zip({"a.jpg": A.enrolment_photo.read_bytes()}), "application/zip"),
+        "csv": ("c.csv", csv.encode(encoding), "text/csv"),
+    }
+    # As UTF-8 it cannot be read: the answer says which encodings to choose.
+    refused = client.post(f"{API}/commuters/import", headers=world.enroller_a.headers, files=files)
+    assert refused.status_code == 422, refused.text
+    assert "gb18030" in refused.json()["detail"] and "big5hkscs" in refused.json()["detail"]
+    # Given its encoding, the row is enrolled with its Chinese name as written.
+    started = client.post(
+        f"{API}/commuters/import", headers=world.enroller_a.headers, files=files, data={"encoding": encoding}
+    )
+    assert started.status_code == 202, started.text
+    job = client.get(f"{API}/imports/{started.json()['id']}", headers=world.enroller_a.headers).json()
+    assert (job["status"], job["enrolled"]) == ("done", 1), job
+    with sessions() as session:
+        assert (
+            session.scalar(select(Commuter.chinese_name).where(Commuter.full_name == f"{number} Import"))
+            == name
+        )
+
+
 def test_a_row_that_breaks_the_database_or_the_zip_fails_alone(client: TestClient, world: World) -> None:
     """One NUL in one row (PostgreSQL text cannot hold it) or one photo whose declared size is
     false: that row fails, with its reason; every other row is tried and enrolled."""

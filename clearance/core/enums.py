@@ -14,6 +14,16 @@ class Park(StrEnum):
     SZ = "sz"
 
 
+class CsvEncoding(StrEnum):
+    """How an imported CSV's text is written: UTF-8, or what Excel saves in Chinese on the
+    mainland (GB18030, which reads GBK) and in Hong Kong or Taiwan (Big5 with the Hong Kong
+    characters)."""
+
+    UTF8 = "utf-8"
+    GB18030 = "gb18030"
+    BIG5 = "big5hkscs"
+
+
 class Role(StrEnum):
     ADMIN = "admin"
     ENROLLER = "enroller"

@@ -262,6 +262,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "Reason for the override": ("更改決定的原因", "更改决定的原因"),
     "Decision…": ("決定…", "决定…"),
     "Copy": ("複製", "复制"),
+    "The CSV's encoding": ("CSV 的編碼", "CSV 的编码"),
+    "GB18030 / GBK (Excel in Simplified Chinese)": (
+        "GB18030 / GBK（簡體中文 Excel）",
+        "GB18030 / GBK（简体中文 Excel）",
+    ),
+    "Big5-HKSCS (Excel in Traditional Chinese)": (
+        "Big5-HKSCS（繁體中文 Excel）",
+        "Big5-HKSCS（繁体中文 Excel）",
+    ),
     "Copied": ("已複製", "已复制"),
     "On the kiosk, start it with:": ("在終端機上以此啟動：", "在终端机上以此启动："),
     "New key for {kiosk}? Its present key stops at once: the kiosk is cut off until set up again.": (
