@@ -365,39 +365,67 @@ class RowFailed(Exception):
         self.detail = detail
 
 
-def _registration(session: Session, values: dict[str, str], *, user: User) -> Registration:
+def _registration(
+    session: Session, values: dict[str, str], *, user: User, index_key: bytes
+) -> tuple[Registration | None, list[RowFailed]]:
+    """The row as a checked registration, or every problem with its fields: a wrong document type
+    and a date that is not one are reported together, not one per round of fixing."""
+    problems: list[RowFailed] = []
+
     def choice(allowed: type[DocumentType] | type[Park], field: str) -> str:
         value = values[field].lower()
         if value not in {member.value for member in allowed}:
             one_of = ", ".join(member.value for member in allowed)
-            raise RowFailed(field, f"{values[field]!r} is not a valid {field}: use one of {one_of}")
+            problems.append(
+                RowFailed(field, f"{values[field]!r} is not a valid {field}: use one of {one_of}")
+            )
         return value
 
+    organisation_id = user.organisation_id
     if user.role is Role.OFFICER:
         name = values.get("organisation", "")
         organisation = session.scalar(
             select(Organisation).where(func.lower(Organisation.name) == name.lower())
         )
         if organisation is None:
-            raise RowFailed("organisation", f"no organisation named {name!r}")
-        organisation_id = organisation.id
-    else:
-        assert user.organisation_id is not None
-        organisation_id = user.organisation_id
+            problems.append(RowFailed("organisation", f"no organisation named {name!r}"))
+        else:
+            organisation_id = organisation.id
+    document_type = choice(DocumentType, "document_type")
+    home_park = choice(Park, "home_park")
+    valid_until = None
     try:
         valid_until = date.fromisoformat(values["valid_until"])
     except ValueError:
-        raise RowFailed("valid_until", f"{values['valid_until']!r} is not a date like 2027-06-30") from None
-    return Registration(
+        problems.append(RowFailed("valid_until", f"{values['valid_until']!r} is not a date like 2027-06-30"))
+    if problems or organisation_id is None or valid_until is None:
+        return None, problems
+    registration = Registration(
         full_name=values["full_name"],
         chinese_name=values.get("chinese_name", ""),
-        document_type=DocumentType(choice(DocumentType, "document_type")),
+        document_type=DocumentType(document_type),
         document_number=values["document_number"],
         organisation_id=organisation_id,
-        home_park=Park(choice(Park, "home_park")),
+        home_park=Park(home_park),
         valid_until=valid_until,
         face_only=values.get("face_only", "").lower() in TRUE_WORDS,
     )
+    try:
+        commuters.validate_registration(
+            session, registration=registration, enroller=user, index_key=index_key
+        )
+    except HetaoError as exc:
+        field = exc.extra.get("field")
+        return None, [RowFailed(str(field) if field else None, exc.detail)]
+    return registration, []
+
+
+def _together(problems: list[RowFailed]) -> RowFailed | None:
+    """A row's problems as one line of its report: every field at fault, then every reason."""
+    if len(problems) <= 1:
+        return problems[0] if problems else None
+    fields = dict.fromkeys(problem.field for problem in problems if problem.field)
+    return RowFailed(", ".join(fields) or None, "; ".join(problem.detail for problem in problems))
 
 
 def _printable(text: str) -> str:
@@ -536,13 +564,14 @@ class ImportRunner:
         request: ImportRequest,
     ) -> None:
         templates: list[photos.Template] = []
-        failure: RowFailed | None = None
+        problems: list[RowFailed] = []
         try:
             # The slow part (~0.4 s a photo) runs before the database is touched, outside the
-            # SQLite lock.
+            # SQLite lock. Done whatever the other fields hold: the report names every problem
+            # of the row at once.
             templates = self._templates(values, request)
         except RowFailed as exc:
-            failure = exc
+            problems.append(exc)
         with self.unit_of_work() as session:
             user = session.get(User, user_id)
             job = session.get(ImportJob, job_id)
@@ -550,14 +579,16 @@ class ImportRunner:
             if not user.is_active:
                 # Work queued by someone since disabled stops: nothing more in their name.
                 raise StartedByDisabledUser(line)
+            registration, wrong = _registration(session, values, user=user, index_key=self.keyring.index_key)
+            failure = _together(wrong + problems)
             commuter_id = None
-            if failure is None and templates:
+            if failure is None and registration is not None and templates:
                 try:
                     # A savepoint: a row that fails here leaves nothing of itself behind.
                     with session.begin_nested():
                         commuter_id = commuters.enrol_commuter(
                             session,
-                            registration=_registration(session, values, user=user),
+                            registration=registration,
                             templates=templates,
                             actor=UserActor(user, ip),
                             keyring=self.keyring,

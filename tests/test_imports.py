@@ -57,6 +57,7 @@ def test_each_row_is_enrolled_whole_or_reported_with_its_field_and_reason(
         + "Old Date,passport,IMP00007,hk,2001-01-01,ada.jpg\n"
         + f"Bad Digit,hk_identity_card,A123456(4),hk,{valid},ada.jpg\n"
         + f"Bo Twice,hk_identity_card,A123456(3),hk,{valid},ada.jpg\n"
+        + "Many Wrong,library_card,IMP00011,xx,someday,empty.jpg\n"
     )
     archive = make_zip(
         {
@@ -87,10 +88,10 @@ def test_each_row_is_enrolled_whole_or_reported_with_its_field_and_reason(
         job = imports.get_job_or_raise(session, job_id, user=enroller)
         assert (job.status, job.total, job.processed, job.enrolled, job.failed) == (
             ImportStatus.DONE,
-            9,
-            9,
+            10,
+            10,
             2,
-            7,
+            8,
         )
         report = {
             row.line: (row.full_name, row.enrolled, row.field) for row in imports.job_rows(session, job)
@@ -105,11 +106,19 @@ def test_each_row_is_enrolled_whole_or_reported_with_its_field_and_reason(
             8: ("Old Date", False, "valid_until"),
             9: ("Bad Digit", False, "document_number"),
             10: ("Bo Twice", False, "document_number"),
+            # Every problem of a row at once, the photo's too: not one per round of fixing.
+            11: ("Many Wrong", False, "document_type, home_park, valid_until, photo"),
         }
         errors = {row.line: row.error for row in imports.job_rows(session, job)}
         assert "no face was found" in (errors[4] or "")
         assert "already registered" in (errors[7] or "")
         assert "check digit" in (errors[9] or "")
+        assert [part.split(" ")[0] for part in (errors[11] or "").split("; ")] == [
+            "'library_card'",
+            "'xx'",
+            "'someday'",
+            "no",
+        ], errors[11]
         # The same identity card number, typed with its check digit in brackets, is the same card.
         assert "already registered hk_identity_card A123456(3)" in (errors[10] or "")
         # Nothing half-enrolled: exactly the two good rows have a commuter, each with a template.
