@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import uuid
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
@@ -27,7 +29,7 @@ from clearance.core.errors import (
     ServerBusy,
     responses,
 )
-from clearance.core.zone import utcnow
+from clearance.core.zone import local_today, utcnow
 from clearance.db.actors import UserActor
 from clearance.db.models import Commuter, Credential, ImportJob
 from clearance.http import pages as html
@@ -634,4 +636,21 @@ def card_response(
         session, credential=credential, fmt=fmt, data_key=context.keyring.data_key, actor=actor
     )
     media_type = "application/pdf" if fmt == "pdf" else "image/png"
-    return Response(content, media_type=media_type, headers=NO_STORE)
+    return Response(
+        content,
+        media_type=media_type,
+        headers={**NO_STORE, "Content-Disposition": card_filename(credential, fmt)},
+    )
+
+
+def card_filename(credential: Credential, fmt: str) -> str:
+    """The card's download name: whose card it is and when it was issued (cards printed for a
+    morning's registrations are told apart), in UTF-8 for Chinese names with a Latin fallback."""
+    commuter = credential.commuter
+    issued = local_today(credential.issued_at).isoformat()
+    latin = re.sub(r"[^A-Za-z0-9]+", "-", commuter.full_name).strip("-") or str(credential.id)[:8]
+    full = re.sub(r"[\s/\\:*?\"<>|]+", "-", commuter.display_name).strip("-")
+    return (
+        f'attachment; filename="hetao-card-{latin}-{issued}.{fmt}"; '
+        f"filename*=UTF-8''{quote(f'hetao-card-{full}-{issued}.{fmt}')}"
+    )

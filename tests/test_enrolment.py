@@ -2,7 +2,9 @@
 
 import io
 import uuid
+from datetime import datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import pypdf
 import pytest
@@ -12,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from clearance.cli.samples import SAMPLE_COMMUTERS
 from clearance.core.enums import CommuterStatus
+from clearance.core.zone import local_today
 from clearance.db.models import Commuter, Credential, FaceTemplate
 from tests.support import API, DATA, World, enrol_active, post_commuter, registration, table_counts
 from tests.test_faces import png_bomb
@@ -377,6 +380,12 @@ def test_a_commuter_has_a_name_in_chinese_characters_a_name_in_latin_letters_or_
         f"{API}/commuters/{body['id']}/credentials", headers=world.enroller_a.headers, json={"kind": "static"}
     ).json()
     pdf = client.get(f"{API}/credentials/{card['id']}/card.pdf", headers=world.enroller_a.headers)
+    # Downloaded under whose card it is and its day, not as one more card.pdf.
+    issued = local_today(datetime.fromisoformat(card["issued_at"])).isoformat()
+    disposition = pdf.headers["content-disposition"]
+    latin_part = "-".join(latin.split()) or card["id"][:8]
+    assert disposition.startswith(f'attachment; filename="hetao-card-{latin_part}-{issued}.pdf"'), disposition
+    assert disposition.endswith("UTF-8''" + quote(f"hetao-card-{'-'.join(shown.split())}-{issued}.pdf"))
     assert pypdf.PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text().splitlines()[0] == shown
 
 
