@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from clearance.cli.samples import SAMPLE_COMMUTERS
 from clearance.core.enums import AuditAction, Park
+from clearance.core.settings import Settings
 from clearance.core.zone import utcnow
 from clearance.db.models import AuditEvent, Commuter, Kiosk, User
 from clearance.http import i18n
@@ -487,3 +488,25 @@ def test_a_form_says_what_it_did_once_after_its_redirect_and_a_reload_sends_noth
     with sessions() as session:
         rows = session.execute(text("SELECT flash FROM web_sessions")).scalars().all()
     assert all(row is None or b"hk_" not in row for row in rows)
+
+
+def test_the_admin_page_shows_a_kiosk_that_stopped_calling_as_silent_not_active(
+    page_client: TestClient, world: World, sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    with sessions() as session, session.begin():
+        kiosk = session.get(Kiosk, world.kiosk_id)
+        assert kiosk is not None
+        kiosk.last_seen_at = utcnow() - timedelta(minutes=settings.kiosk_silent_minutes + 8, seconds=10)
+        name = f"{kiosk.checkpoint.name}/{kiosk.name}"
+    sign_in(page_client, "admin")
+    row = re.search(rf'<tr data-kiosk="{re.escape(name)}">(.*?)</tr>', page_client.get("/admin").text, re.S)
+    assert row, name
+    state = re.search(r'<td class="kiosk-state">(.*?)</td>', row[1], re.S)
+    assert state and f"silent for {settings.kiosk_silent_minutes + 8} min" in state[1], row[1]
+    # Once it calls again it is online.
+    with sessions() as session, session.begin():
+        kiosk = session.get(Kiosk, world.kiosk_id)
+        assert kiosk is not None
+        kiosk.last_seen_at = utcnow()
+    row = re.search(rf'<tr data-kiosk="{re.escape(name)}">(.*?)</tr>', page_client.get("/admin").text, re.S)
+    assert row and '<td class="kiosk-state">online</td>' in row[1], row

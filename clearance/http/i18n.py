@@ -262,6 +262,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "Reason for the override": ("更改決定的原因", "更改决定的原因"),
     "Decision…": ("決定…", "决定…"),
     "Copy": ("複製", "复制"),
+    "silent for {minutes} min": ("已 {minutes} 分鐘無聯絡", "已 {minutes} 分钟无联络"),
+    "online": ("在線", "在线"),
+    "never called": ("從未連線", "从未连线"),
     "The CSV's encoding": ("CSV 的編碼", "CSV 的编码"),
     "GB18030 / GBK (Excel in Simplified Chinese)": (
         "GB18030 / GBK（簡體中文 Excel）",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Request
@@ -14,6 +15,7 @@ from fastapi.responses import Response
 from clearance.accounts import service as accounts
 from clearance.core import security
 from clearance.core.enums import Bridge, Direction, Park, Role
+from clearance.core.zone import utcnow
 from clearance.http import i18n
 from clearance.http import pages as html
 from clearance.http.deps import ContextDep, SessionDep
@@ -36,11 +38,22 @@ def _admin(
     secret: str | None = None,
 ) -> Response:
     organisations = accounts.organisations_with_staff_counts(session)
+    kiosks = stations.list_kiosks(session)
+    # A kiosk that has not called for the alert's time is not shown as merely "active": it is off,
+    # cut off from the network or stuck (the officers get an alert for it too).
+    now = utcnow()
+    silent_after = timedelta(minutes=context.settings.kiosk_silent_minutes)
+    silent = {
+        k.id: int((now - k.last_seen_at).total_seconds() // 60)
+        for k in kiosks
+        if k.is_active and k.last_seen_at is not None and now - k.last_seen_at >= silent_after
+    }
     return render(
         request,
         "admin.html",
         auth=auth,
-        kiosks=stations.list_kiosks(session),
+        kiosks=kiosks,
+        silent=silent,
         users=accounts.list_users(session),
         organisations=organisations,
         # Most new accounts are enrolment staff, and an administrator made by a slip of the hand
