@@ -53,6 +53,9 @@ class StationConfig:
     """Seconds with neither QR nor face after which the person has left."""
     face_only_frames: int = 3
     presence_timeout: float = 0.3
+    outcome_hold: float = 3.0
+    """Seconds an outcome stays on the screen after it was decided, though the person has
+    walked on (they look back at it), unless the next person shows their QR."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> StationConfig:
@@ -182,6 +185,8 @@ class StationState:
     (their QR, or their face once the one before had left): where their time to clear starts."""
     frame: tuple[float, float] = (0.0, 0.0)
     """Source time and perf_counter() of the frame being looked at."""
+    outcome_at: float | None = None
+    """Source time at which the outcome on the screen was decided, while it is held there."""
 
 
 class Station:
@@ -231,6 +236,10 @@ class Station:
         text = qr.choose_qr_text(texts)
         state = self.state
         state.frame = (t, started)
+        if state.outcome_at is not None and t - state.outcome_at >= self.config.outcome_hold:
+            state.outcome_at = None
+            if state.last_presence is None:  # the person has gone: ready for the next
+                state.guidance = Guidance.SHOW_QR
 
         # Someone is at the lane when a QR or a face of usable size is in view: faces further back
         # (a queue) neither keep an attempt open nor start a walk-through.
@@ -243,10 +252,13 @@ class Station:
             state.last_presence = t
         elif state.last_presence is not None and t - state.last_presence >= self.config.leave_after:
             # The person has left: whatever was pending is decided, and the next one starts fresh.
+            # An outcome they saw stays up for its time; one decided only now, as they leave, is
+            # seen by nobody and is not shown.
             decision = self._finish_pending()
             state.decided_text, state.last_presence, state.face_streak = None, None, []
             state.arrived = None
-            state.guidance = Guidance.SHOW_QR
+            if decision is not None or state.outcome_at is None:
+                state.guidance, state.outcome_at = Guidance.SHOW_QR, None
             return decision
 
         if text is not None and text != state.decided_text:
@@ -268,7 +280,7 @@ class Station:
         assert attempt is not None
         if rules.credential_rejection(attempt.evidence) is not None:
             return self._decide(attempt)
-        state.guidance = Guidance.LOOK
+        state.guidance, state.outcome_at = Guidance.LOOK, None
         attempt.faces.observe(image, boxes, detector=self.liveness, timings=attempt.timings)
         if len(attempt.faces.best) >= self.config.frames:
             return self._decide(attempt)
@@ -398,6 +410,7 @@ class Station:
         state.arrived = None
         state.decided_text = attempt.qr_text
         state.guidance = guidance_for(outcome.decision, list(outcome.reasons))
+        state.outcome_at = state.frame[0]
         decision = {
             "crossing_id": str(record.id),
             "commuter_id": str(record.commuter_id) if record.commuter_id else None,

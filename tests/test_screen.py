@@ -12,12 +12,14 @@ from fontTools.ttLib import TTFont
 from PIL import Image
 
 from clearance.cli.samples import SAMPLE_COMMUTERS
-from clearance.core.enums import Decision
+from clearance.core.enums import Decision, Direction
 from clearance.core.reasons import Reason
+from clearance.core.settings import Settings
 from kiosk import sounds
 from kiosk.frames import compose_frame, load_photo_file
+from kiosk.runner import open_store
 from kiosk.screen import COLOURS, FONTS, GUIDANCE, LINE_FONTS, PANEL_X, SIZE, SOUNDS, render
-from kiosk.station import Guidance, guidance_for
+from kiosk.station import Guidance, LinkStatus, Station, StationConfig, guidance_for
 
 OUTPUT = Path(os.environ.get("HETAO_TEST_OUTPUT", "test-output")) / "screenshots"
 STATUS = "to_hk  ·  SERVER OFFLINE: deciding from the whitelist  ·  whitelist 3 min old  ·  2 to deliver"
@@ -107,3 +109,43 @@ def test_each_outcome_has_its_own_sound() -> None:
     assert cleared[1] > cleared[0] and refused[1] < refused[0]  # rising to walk on, falling to stop
     # Every outcome on the screen plays a sound; asking for the QR and the face does not.
     assert set(SOUNDS) == {Guidance.CLEARED, Guidance.TRY_AGAIN, Guidance.REFERRED, Guidance.NOT_CLEARED}
+
+
+def test_an_outcome_stays_up_after_the_person_walks_on_until_its_time_or_the_next_person(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(data_dir=tmp_path)
+    config = StationConfig.from_settings(settings)
+    station = Station(
+        store=open_store(settings, "hk_screen_test"),
+        link=None,
+        status=LinkStatus(),
+        config=config,
+        direction=Direction.TO_HK,
+        face_only=False,
+    )
+    try:
+        person = load_photo_file(SAMPLE_COMMUTERS[0].live_photo)
+        unknown = compose_frame(face=person, qr_text="HETAO1.not-a-credential-of-ours")
+        nobody = compose_frame(face=None, qr_text=None)
+        decided = station.handle(unknown, 0.0)
+        assert decided is not None and station.guidance is Guidance.NOT_CLEARED
+        # They walk on at once: the refusal is still there for them to read, until its time is up.
+        t = 0.1
+        while t < config.outcome_hold - 0.05:
+            assert station.handle(nobody, t) is None
+            assert station.guidance is Guidance.NOT_CLEARED, t
+            t += 0.25
+        station.handle(nobody, config.outcome_hold + 0.01)
+        assert station.guidance is Guidance.SHOW_QR
+        # The next person does not wait for it: their QR starts their attempt at once.
+        assert station.handle(unknown, 10.0) is not None
+        assert station.guidance is Guidance.NOT_CLEARED
+        station.handle(nobody, 10.2)
+        station.handle(nobody, 11.1)  # left (0.8 s), the refusal still up
+        assert station.guidance is Guidance.NOT_CLEARED
+        someone = compose_frame(face=person, qr_text="HETAO1.another-unknown-code")
+        assert station.handle(someone, 11.2) is not None  # their own attempt, decided at once
+        assert station.state.outcome_at == 11.2  # and their outcome held for its own time
+    finally:
+        station.close()
