@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from clearance.core import chain, keyfiles
-from clearance.core.enums import Direction
+from clearance.core.enums import DESTINATION, Direction
 from clearance.core.settings import Settings
 from clearance.core.wire import CrossingBatch, UploadStatus
 from clearance.core.zone import utcnow
@@ -285,7 +285,13 @@ def run(
         for frame in sources.frames(source, loop=not once):
             announce(station.handle(frame.image, frame.t))
             follow_screen(frame.t)
-            if screen is not None and not screen.show(frame.image, station.guidance, status_now(frame.t)):
+            if screen is not None and not screen.show(
+                frame.image,
+                station.guidance,
+                status_now(frame.t),
+                destination=DESTINATION[info.direction],
+                reasons=station.reasons,
+            ):
                 break
             if stop.is_set():
                 break

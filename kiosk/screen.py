@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
@@ -14,6 +15,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from clearance.core.enums import Park
+from clearance.core.reasons import Reason
 from clearance.vision.images import RGBImage
 from kiosk import sounds
 from kiosk.station import Guidance
@@ -51,10 +54,55 @@ SOUNDS = {
     Guidance.NOT_CLEARED: sounds.Cue.REFUSED,
 }
 
+DESTINATIONS = {
+    Park.HK: ("To Hong Kong Park", "往香港園區", "往香港园区"),
+    Park.SZ: ("To Shenzhen Park", "往深圳園區", "往深圳园区"),
+}
+"""Where the lane leads, across the top of the picture: the person knows they are in the right one."""
+WHY = {
+    Reason.ANTI_PASSBACK: (
+        "Our records show you are already in this park",
+        "記錄顯示你已在此園區",
+        "记录显示你已在此园区",
+    ),
+    Reason.EXPIRED: ("This code has expired", "此二維碼已過期", "此二维码已过期"),
+    Reason.CODE_EXPIRED: (
+        "The code on your phone is too old: refresh it",
+        "手機上的二維碼已過時，請更新",
+        "手机上的二维码已过时，请更新",
+    ),
+    Reason.REVOKED: ("This code is no longer valid", "此二維碼已失效", "此二维码已失效"),
+    Reason.NOT_WHITELISTED: (
+        "This code is not valid at this lane",
+        "此二維碼在此通道無效",
+        "此二维码在此通道无效",
+    ),
+    Reason.UNKNOWN_CREDENTIAL: (
+        "This code is not valid at this lane",
+        "此二維碼在此通道無效",
+        "此二维码在此通道无效",
+    ),
+    Reason.TEMPLATE_OUTDATED: (
+        "Your photo must be taken again at the desk",
+        "請到櫃檯重新拍攝登記相片",
+        "请到柜台重新拍摄登记照片",
+    ),
+    Reason.SEVERAL_FACES: ("One person at a time", "請逐一通過", "请逐一通过"),
+    Reason.NO_FACE: ("No face was seen", "未能看到面孔", "未能看到面孔"),
+    Reason.FACE_TOO_SMALL: ("Come closer to the camera", "請走近鏡頭", "请走近镜头"),
+    Reason.FACE_BLURRED: ("Hold still", "請保持不動", "请保持不动"),
+    Reason.FACE_BADLY_EXPOSED: ("Face the light", "請面向光源", "请面向光源"),
+}
+"""Why, under an outcome, where the person can understand or act on it. Nothing for what would
+coach an impostor (a face that does not match, a picture held up, an uncertain score)."""
+
 FONTS = Path(__file__).resolve().parent / "static" / "fonts"
 # Subsets of Noto Sans CJK Bold holding just these lines (static/fonts/LICENSE.txt): Hong Kong
 # forms for English and 繁體中文, Simplified forms for 简体中文.
 LINE_FONTS = ("NotoSansCJKhk-Bold-kiosk.otf", "NotoSansCJKhk-Bold-kiosk.otf", "NotoSansCJKsc-Bold-kiosk.otf")
+SMALL_CJK = "DroidSansFallback-kiosk.ttf"
+"""A subset of Droid Sans Fallback (static/fonts/LICENSE-DroidSansFallback.txt) holding the Chinese
+of DESTINATIONS and WHY; their English is in Pillow's own font."""
 WHITE = (255, 255, 255)
 
 
@@ -139,9 +187,29 @@ def _sign(draw: ImageDraw.ImageDraw, guidance: Guidance, centre: tuple[int, int]
         draw.line(((x - a, y + a), (x + a, y - a)), fill=WHITE, width=w)
 
 
-def render(image: RGBImage, guidance: Guidance, status: str | None = None) -> RGBImage:
-    """The screen for the camera picture ``image`` in state ``guidance``, with the officer's
-    ``status`` line."""
+def _small(index: int, size: int) -> ImageFont.FreeTypeFont:
+    """English (0) in Pillow's own font, Chinese (1, 2) in the Droid subset."""
+    return ImageFont.load_default(size=size) if index == 0 else font(SMALL_CJK, size)  # type: ignore[return-value]
+
+
+def why(reasons: Sequence[str]) -> tuple[str, str, str] | None:
+    """The line under an outcome saying why, for the first of its reasons that has one."""
+    for reason in reasons:
+        if reason in WHY:
+            return WHY[Reason(reason)]
+    return None
+
+
+def render(
+    image: RGBImage,
+    guidance: Guidance,
+    status: str | None = None,
+    *,
+    destination: Park | None = None,
+    reasons: Sequence[str] = (),
+) -> RGBImage:
+    """The screen for the camera picture ``image`` in state ``guidance``, with where the lane
+    leads, why an outcome is what it is (``reasons``) and the officer's ``status`` line."""
     width, height = SIZE
     canvas = Image.new("RGB", SIZE, (12, 14, 18))
     picture = Image.fromarray(image)
@@ -160,6 +228,24 @@ def render(image: RGBImage, guidance: Guidance, status: str | None = None) -> RG
             draw.text((panel_centre, y), line, font=line_font, fill=WHITE, anchor="mt")
             y += round(line_font.size) + 10
         y += 18
+    said = why(reasons) if guidance in SOUNDS else None
+    if said is not None:
+        draw.line((PANEL_X + 60, y - 6, width - 60, y - 6), fill=WHITE, width=2)
+        y += 10
+        for i, text in enumerate(said):
+            size = 26 if i == 0 else 28
+            while size > 14 and draw.textlength(text, font=_small(i, size)) > text_width:
+                size -= 1
+            draw.text((panel_centre, y), text, font=_small(i, size), fill=WHITE, anchor="mt")
+            y += size + 10
+    if destination is not None:
+        # Across the top of the picture, in the three languages one after another.
+        draw.rectangle((0, 0, PANEL_X, 44), fill=(0, 0, 0))
+        x = 14.0
+        for i, text in enumerate(DESTINATIONS[destination]):
+            for part, index in (("  ·  ", 0), (text, i)) if i else ((text, i),):
+                draw.text((x, 10), part, font=_small(index, 24), fill=WHITE)
+                x += draw.textlength(part, font=_small(index, 24))
     if status:
         draw.rectangle((0, height - 34, PANEL_X, height), fill=(0, 0, 0))
         size = 18
@@ -208,12 +294,20 @@ class Screen:
         blank = np.zeros((480, 640, 3), dtype=np.uint8)
         self.show(blank, Guidance.SHOW_QR, status)
 
-    def show(self, image: RGBImage, guidance: Guidance, status: str | None = None) -> bool:
+    def show(
+        self,
+        image: RGBImage,
+        guidance: Guidance,
+        status: str | None = None,
+        *,
+        destination: Park | None = None,
+        reasons: Sequence[str] = (),
+    ) -> bool:
         """Draw one frame; False once the operator pressed Esc or q."""
         if guidance is not self.shown and guidance in SOUNDS:
             sounds.play(SOUNDS[guidance])
         self.shown = guidance
-        screen = fit(render(image, guidance, status), self.size)
+        screen = fit(render(image, guidance, status, destination=destination, reasons=reasons), self.size)
         cv2.imshow(WINDOW, cv2.cvtColor(screen, cv2.COLOR_RGB2BGR))
         pressed = cv2.waitKey(1) & 0xFF
         if time.monotonic() >= self._checked_at + 1.0:

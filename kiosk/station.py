@@ -299,6 +299,14 @@ class Station:
         return self._finish_pending()
 
     @property
+    def reasons(self) -> list[str]:
+        """The reasons of the outcome on the screen (none while it asks for a QR or a face)."""
+        decided = self.state.last_decision
+        if self.state.guidance in (Guidance.SHOW_QR, Guidance.LOOK) or decided is None:
+            return []
+        return list(decided.get("reasons") or [])
+
+    @property
     def guidance(self) -> Guidance:
         return self.state.guidance
 

@@ -12,13 +12,26 @@ from fontTools.ttLib import TTFont
 from PIL import Image
 
 from clearance.cli.samples import SAMPLE_COMMUTERS
-from clearance.core.enums import Decision, Direction
+from clearance.core.enums import Decision, Direction, Park
 from clearance.core.reasons import Reason
 from clearance.core.settings import Settings
 from kiosk import sounds
 from kiosk.frames import compose_frame, load_photo_file
 from kiosk.runner import open_store
-from kiosk.screen import COLOURS, FONTS, GUIDANCE, LINE_FONTS, PANEL_X, SIZE, SOUNDS, render
+from kiosk.screen import (
+    COLOURS,
+    DESTINATIONS,
+    FONTS,
+    GUIDANCE,
+    LINE_FONTS,
+    PANEL_X,
+    SIZE,
+    SMALL_CJK,
+    SOUNDS,
+    WHY,
+    render,
+    why,
+)
 from kiosk.station import Guidance, LinkStatus, Station, StationConfig, guidance_for
 
 OUTPUT = Path(os.environ.get("HETAO_TEST_OUTPUT", "test-output")) / "screenshots"
@@ -52,6 +65,46 @@ def test_each_state_fills_the_screen_with_its_colour_sign_and_three_languages(gu
     picture = screen[:, :PANEL_X]
     assert picture[100:600].std() > 20
     assert (picture[-30:, :600] > 150).any()
+
+
+@pytest.mark.parametrize(
+    ("guidance", "reasons", "said"),
+    [
+        (Guidance.REFERRED, [Reason.ANTI_PASSBACK.value], WHY[Reason.ANTI_PASSBACK]),
+        (Guidance.TRY_AGAIN, [Reason.CODE_EXPIRED.value], WHY[Reason.CODE_EXPIRED]),
+        (Guidance.NOT_CLEARED, [Reason.REVOKED.value], WHY[Reason.REVOKED]),
+        # Nothing that would coach an impostor: a face that does not match says no more.
+        (Guidance.NOT_CLEARED, [Reason.FACE_MISMATCH.value], None),
+        (Guidance.NOT_CLEARED, [Reason.PRESENTATION_ATTACK.value], None),
+    ],
+)
+def test_an_outcome_says_where_the_lane_goes_and_why_where_the_person_can_act_on_it(
+    guidance: Guidance, reasons: list[str], said: tuple[str, str, str] | None
+) -> None:
+    frame = compose_frame(face=load_photo_file(SAMPLE_COMMUTERS[0].live_photo), qr_text="HC1:EXAMPLE")
+    plain = render(frame, guidance, STATUS)
+    shown = render(frame, guidance, STATUS, destination=Park.SZ, reasons=reasons)
+    assert why(reasons) == said
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(shown).save(OUTPUT / f"kiosk-{guidance.value}-{reasons[0]}.png")
+    # Where the lane goes: a band of white text across the top of the picture.
+    band = shown[:44, :PANEL_X]
+    assert np.all(band > 200, axis=2).sum() > 400 and not np.array_equal(band, plain[:44, :PANEL_X])
+    # Why: three more lines of ink under the instructions, or none.
+    below = np.all(shown[520:, PANEL_X:] > 235, axis=2).any(axis=1).sum()
+    before = np.all(plain[520:, PANEL_X:] > 235, axis=2).any(axis=1).sum()
+    if said is None:
+        assert below == before
+    else:
+        assert below > before + 3 * 14
+
+
+def test_the_small_font_holds_every_character_of_the_destinations_and_reasons() -> None:
+    characters = set(TTFont(FONTS / SMALL_CJK).getBestCmap())
+    for lines in [*DESTINATIONS.values(), *WHY.values()]:
+        for text in lines[1:]:
+            missing = {char for char in text if ord(char) not in characters}
+            assert missing == set(), text
 
 
 def test_every_state_looks_different() -> None:
