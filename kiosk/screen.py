@@ -26,6 +26,10 @@ SIZE = (1280, 720)
 """The screen is drawn at this size and scaled to the display (full screen)."""
 PANEL_X = 720
 """The camera picture fills the left of the screen, the panel the rest."""
+PORTRAIT = (720, 1280)
+"""On a display standing upright (1080 x 1920) the screen is drawn at this size instead: the
+picture above, the panel below it."""
+PORTRAIT_PANEL_Y = 560
 
 GUIDANCE = {
     Guidance.SHOW_QR: ("Show your QR code", "請出示二維碼", "请出示二维码"),
@@ -207,52 +211,88 @@ def render(
     *,
     destination: Park | None = None,
     reasons: Sequence[str] = (),
+    portrait: bool = False,
 ) -> RGBImage:
     """The screen for the camera picture ``image`` in state ``guidance``, with where the lane
-    leads, why an outcome is what it is (``reasons``) and the officer's ``status`` line."""
-    width, height = SIZE
-    canvas = Image.new("RGB", SIZE, (12, 14, 18))
+    leads, why an outcome is what it is (``reasons``) and the officer's ``status`` line: the
+    picture left of the panel (``SIZE``), or above it on a display standing upright
+    (``PORTRAIT``)."""
+    size = PORTRAIT if portrait else SIZE
+    canvas = Image.new("RGB", size, (12, 14, 18))
+    if portrait:
+        picture_box, panel_box = (0, 0, size[0], PORTRAIT_PANEL_Y), (0, PORTRAIT_PANEL_Y, *size)
+    else:
+        picture_box, panel_box = (0, 0, PANEL_X, size[1]), (PANEL_X, 0, *size)
+    _picture(canvas, image, picture_box, destination=destination, status=status)
+    _panel(canvas, guidance, panel_box, reasons=reasons)
+    return np.asarray(canvas, dtype=np.uint8)
+
+
+def _picture(
+    canvas: Image.Image,
+    image: RGBImage,
+    box: tuple[int, int, int, int],
+    *,
+    destination: Park | None,
+    status: str | None,
+) -> None:
+    """The camera picture in ``box``, where the lane leads across its top, the status line under it."""
+    left, top, right, bottom = box
     picture = Image.fromarray(image)
-    picture.thumbnail((PANEL_X, height))
-    canvas.paste(picture, ((PANEL_X - picture.width) // 2, (height - picture.height) // 2))
+    picture.thumbnail((right - left, bottom - top))
+    canvas.paste(
+        picture, (left + (right - left - picture.width) // 2, top + (bottom - top - picture.height) // 2)
+    )
     draw = ImageDraw.Draw(canvas)
-    draw.rectangle((PANEL_X, 0, width, height), fill=COLOURS[guidance])
-    panel_centre = (PANEL_X + width) // 2
-    _sign(draw, guidance, (panel_centre, 150), 100)
-    text_width = width - PANEL_X - 48
-    y = 290
+    if destination is not None:
+        # In the three languages one after another.
+        draw.rectangle((left, top, right, top + 44), fill=(0, 0, 0))
+        x = left + 14.0
+        for i, text in enumerate(DESTINATIONS[destination]):
+            for part, index in (("  ·  ", 0), (text, i)) if i else ((text, i),):
+                draw.text((x, top + 10), part, font=_small(index, 24), fill=WHITE)
+                x += draw.textlength(part, font=_small(index, 24))
+    if status:
+        draw.rectangle((left, bottom - 34, right, bottom), fill=(0, 0, 0))
+        size = 18
+        while (
+            size > 10 and draw.textlength(status, font=ImageFont.load_default(size=size)) > right - left - 24
+        ):
+            size -= 1
+        draw.text(
+            (left + 12, bottom - 28), status, font=ImageFont.load_default(size=size), fill=(190, 196, 204)
+        )
+
+
+def _panel(
+    canvas: Image.Image, guidance: Guidance, box: tuple[int, int, int, int], *, reasons: Sequence[str]
+) -> None:
+    """The panel in the colour of the state: its sign, its instruction in three languages and,
+    under an outcome, why."""
+    left, top, right, _bottom = box
+    draw = ImageDraw.Draw(canvas)
+    draw.rectangle(box, fill=COLOURS[guidance])
+    centre = (left + right) // 2
+    _sign(draw, guidance, (centre, top + 150), 100)
+    text_width = right - left - 48
+    y = top + 290
     for i, (text, name) in enumerate(zip(GUIDANCE[guidance], LINE_FONTS, strict=True)):
         size = 46 if i == 0 else 52
         for line in _lines(text, draw, name, width=text_width, size=size):
             line_font = _fitted(draw, line, name, width=text_width, size=size)
-            draw.text((panel_centre, y), line, font=line_font, fill=WHITE, anchor="mt")
+            draw.text((centre, y), line, font=line_font, fill=WHITE, anchor="mt")
             y += round(line_font.size) + 10
         y += 18
     said = why(reasons) if guidance in SOUNDS else None
     if said is not None:
-        draw.line((PANEL_X + 60, y - 6, width - 60, y - 6), fill=WHITE, width=2)
+        draw.line((left + 60, y - 6, right - 60, y - 6), fill=WHITE, width=2)
         y += 10
         for i, text in enumerate(said):
             size = 26 if i == 0 else 28
             while size > 14 and draw.textlength(text, font=_small(i, size)) > text_width:
                 size -= 1
-            draw.text((panel_centre, y), text, font=_small(i, size), fill=WHITE, anchor="mt")
+            draw.text((centre, y), text, font=_small(i, size), fill=WHITE, anchor="mt")
             y += size + 10
-    if destination is not None:
-        # Across the top of the picture, in the three languages one after another.
-        draw.rectangle((0, 0, PANEL_X, 44), fill=(0, 0, 0))
-        x = 14.0
-        for i, text in enumerate(DESTINATIONS[destination]):
-            for part, index in (("  ·  ", 0), (text, i)) if i else ((text, i),):
-                draw.text((x, 10), part, font=_small(index, 24), fill=WHITE)
-                x += draw.textlength(part, font=_small(index, 24))
-    if status:
-        draw.rectangle((0, height - 34, PANEL_X, height), fill=(0, 0, 0))
-        size = 18
-        while size > 10 and draw.textlength(status, font=ImageFont.load_default(size=size)) > PANEL_X - 24:
-            size -= 1
-        draw.text((12, height - 28), status, font=ImageFont.load_default(size=size), fill=(190, 196, 204))
-    return np.asarray(canvas, dtype=np.uint8)
 
 
 def display_size() -> tuple[int, int]:
@@ -308,7 +348,9 @@ class Screen:
         if guidance is not self.shown and guidance in SOUNDS:
             sounds.play(SOUNDS[guidance])
         self.shown = guidance
-        screen = fit(render(image, guidance, status, destination=destination, reasons=reasons), self.size)
+        portrait = self.size[1] > self.size[0]
+        drawn = render(image, guidance, status, destination=destination, reasons=reasons, portrait=portrait)
+        screen = fit(drawn, self.size)
         cv2.imshow(WINDOW, cv2.cvtColor(screen, cv2.COLOR_RGB2BGR))
         pressed = cv2.waitKey(1) & 0xFF
         if time.monotonic() >= self._checked_at + 1.0:

@@ -25,10 +25,13 @@ from kiosk.screen import (
     GUIDANCE,
     LINE_FONTS,
     PANEL_X,
+    PORTRAIT,
+    PORTRAIT_PANEL_Y,
     SIZE,
     SMALL_CJK,
     SOUNDS,
     WHY,
+    fit,
     render,
     why,
 )
@@ -97,6 +100,20 @@ def test_an_outcome_says_where_the_lane_goes_and_why_where_the_person_can_act_on
         assert below == before
     else:
         assert below > before + 3 * 14
+
+
+def test_a_display_standing_upright_gets_the_picture_above_the_panel_not_a_band() -> None:
+    frame = compose_frame(face=load_photo_file(SAMPLE_COMMUTERS[0].live_photo), qr_text="HC1:EXAMPLE")
+    upright = render(frame, Guidance.CLEARED, STATUS, destination=Park.HK, portrait=True)
+    assert upright.shape == (PORTRAIT[1], PORTRAIT[0], 3)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(upright).save(OUTPUT / "kiosk-portrait.png")
+    shown = fit(upright, (1080, 1920))  # a 1080 x 1920 display: filled, no black band
+    assert shown[:40].max() > 20 and shown[-40:].max() > 20
+    panel = upright[PORTRAIT_PANEL_Y:]
+    assert np.all(panel == COLOURS[Guidance.CLEARED], axis=2).mean() > 0.7
+    assert np.all(panel > 235, axis=2)[290:].any(axis=1).sum() > 3 * 30  # the three languages
+    assert upright[100 : PORTRAIT_PANEL_Y - 40].std() > 20  # the camera picture above
 
 
 def test_the_small_font_holds_every_character_of_the_destinations_and_reasons() -> None:
