@@ -63,6 +63,11 @@ def texts(translate: i18n.Translate) -> dict[str, str]:
         "offline": translate("Offline: the code still works. Status last checked {time}."),
         "never_checked": translate("Offline: the code still works."),
         "full_screen": translate("Full screen"),
+        "keep_pass": translate(
+            "This pass lives only in this browser on this phone. Clearing the browser's data or a "
+            "new phone removes it: the enrolment desk then gives you a new one."
+        ),
+        "add_home": translate("Add this page to your home screen to open your pass in one tap."),
         "revoked_title": translate("This pass is revoked"),
         "revoked": translate(
             "It was revoked on {time} and no longer opens the gate. Ask enrolment staff for a new pass."

@@ -545,6 +545,9 @@ def test_a_commuters_phone_pass_from_activation_to_a_lost_phone_with_the_network
     assert "#" not in phone.url  # the token left the address bar and the history
     expect(phone.locator(".instruction")).to_have_text("請向自助機鏡頭出示此二維碼。二維碼每 30 秒更新一次。")
     expect(phone.locator("#holder")).to_contain_text(A.label)
+    # It says where the pass lives and what to do when it is gone, and how to keep it at hand.
+    expect(phone.locator("[data-t=keep_pass]")).to_contain_text("登記櫃檯")
+    expect(phone.locator("[data-t=add_home]")).to_contain_text("主畫面")
     screenshot(phone, "pass-phone")
     # Both keys are in the browser's store as WebCrypto keys that cannot be read back out.
     kept = phone.evaluate(

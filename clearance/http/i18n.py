@@ -262,6 +262,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "Reason for the override": ("更改決定的原因", "更改决定的原因"),
     "Decision…": ("決定…", "决定…"),
     "Copy": ("複製", "复制"),
+    (
+        "This pass lives only in this browser on this phone. Clearing the browser's data or a "
+        "new phone removes it: the enrolment desk then gives you a new one."
+    ): (
+        "此通行證只存於這部手機的這個瀏覽器。清除瀏覽器資料或換手機會令它消失，屆時請到登記櫃檯領取新的通行證。",
+        "此通行证只存于这部手机的这个浏览器。清除浏览器数据或换手机会使它消失，届时请到登记柜台领取新的通行证。",
+    ),
+    "Add this page to your home screen to open your pass in one tap.": (
+        "把此頁加到主畫面，一按即可打開通行證。",
+        "把此页添加到主屏幕，一点即可打开通行证。",
+    ),
     "silent for {minutes} min": ("已 {minutes} 分鐘無聯絡", "已 {minutes} 分钟无联络"),
     "online": ("在線", "在线"),
     "never called": ("從未連線", "从未连线"),

@@ -312,6 +312,9 @@
         offset: learnedOffset || 0,
       };
       await stored("put", pass);
+      // Ask the browser to keep this storage when it runs short of space: the pass's keys cannot
+      // be exported, so storage cleared means a trip to the desk.
+      if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
       showPass(pass);
       refreshStatus(pass);
     };
