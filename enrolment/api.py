@@ -32,6 +32,7 @@ from clearance.core.errors import (
 from clearance.core.zone import local_today, utcnow
 from clearance.db.actors import UserActor
 from clearance.db.models import Commuter, Credential, ImportJob
+from clearance.http import i18n
 from clearance.http import pages as html
 from clearance.http.deps import (
     ContextDep,
@@ -512,20 +513,45 @@ def pass_status(
 
 @router.post("/pass/data", responses=responses(NotFound, InvalidInput, InvalidTransition, Forbidden))
 def pass_personal_data(
-    body: PassProof, request: Request, session: SessionDep, context: ContextDep, _phone: NotStaff
+    body: PassProof,
+    request: Request,
+    session: SessionDep,
+    context: ContextDep,
+    _phone: NotStaff,
+    format: Annotated[
+        Literal["json", "html"],
+        Query(description="json: for machines; html: a page the holder can read, in `lang`"),
+    ] = "json",
+    lang: Annotated[str | None, Query(max_length=10, description="en, zh-Hant or zh-Hans")] = None,
 ) -> Response:
-    """A data access request: everything held about the pass's holder, as a JSON file, for the
-    phone that proves it holds the pass's proof key (a revoked pass no longer may)."""
+    """A data access request: everything held about the pass's holder, as a JSON file or a page
+    to read, for the phone that proves it holds the pass's proof key (a revoked pass no longer
+    may)."""
     credential = _proven(body, "data", session, context)
     if credential.revoked_at is not None:
         raise InvalidTransition("this pass was revoked: ask enrolment staff for your data", why="revoked")
     data = passes.personal_data(
         session, credential=credential, ip=client_ip(request), data_key=context.keyring.data_key, now=utcnow()
     )
+    if format == "html":
+        return Response(
+            readable_personal_data(data, language=lang or html.request_language(request, None)),
+            media_type="text/html; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="hetao-my-data.html"'},
+        )
     return Response(
         json.dumps(data, ensure_ascii=False, indent=2),
         media_type="application/json",
         headers={"Content-Disposition": 'attachment; filename="hetao-my-data.json"'},
+    )
+
+
+def readable_personal_data(data: dict[str, Any], *, language: str) -> str:
+    """A data access request's answer as a page its holder can read (in ``language``, else
+    English), photos included; the JSON is the machine-readable copy."""
+    language = language if language in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
+    return html.templates.get_template("pass_data.html").render(
+        data=data, html_lang=i18n.HTML_LANG[language], _=i18n.translator(language)
     )
 
 

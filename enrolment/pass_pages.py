@@ -87,6 +87,7 @@ def texts(translate: i18n.Translate) -> dict[str, str]:
             "(Privacy) Ordinance). This phone proves it holds your pass; the request is recorded."
         ),
         "download": translate("Download my data"),
+        "download_json": translate("As data for a computer (JSON)"),
         "downloaded": translate("Downloaded."),
         "download_failed": translate("The download failed: connect to the internet and try again."),
         "clock": translate("This phone's clock is wrong: set it to the network time."),

@@ -598,12 +598,18 @@ def test_a_commuters_phone_pass_from_activation_to_a_lost_phone_with_the_network
     expect(phone.locator(".instruction")).to_have_text(
         "Show this code to the kiosk camera. It changes every 30 seconds."
     )
-    with phone.expect_download() as download:
+    # First as a page to read, in the pass's language; then as JSON for a machine.
+    with phone.expect_download() as readable:
         phone.locator("#download").click()
+    assert readable.value.suggested_filename == "hetao-my-data.html"
+    page_text = Path(readable.value.path()).read_text(encoding="utf-8")
+    assert "Your personal data" in page_text and A.label in page_text and "<table" in page_text
+    expect(phone.locator("#download-status")).to_have_text("Downloaded.")
+    with phone.expect_download() as download:
+        phone.locator("#download-json").click()
     held = json.loads(Path(download.value.path()).read_text())
     assert held["registration"]["full_name"] == A.label
     assert [c["decision"] for c in held["crossings"]] == ["cleared", "cleared"]
-    expect(phone.locator("#download-status")).to_have_text("Downloaded.")
     screenshot(phone, "pass-phone-en")
     phone.set_viewport_size({"width": 1280, "height": 900})
     screenshot(phone, "pass-desktop")

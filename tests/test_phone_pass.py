@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from clearance.cli.samples import SAMPLE_COMMUTERS
@@ -60,7 +60,12 @@ def activate(client: TestClient, credential_id: str, token: str, key: bytes) -> 
 
 
 def ask(
-    client: TestClient, credential_id: str, key: bytes, purpose: passes.Purpose, **change: int
+    client: TestClient,
+    credential_id: str,
+    key: bytes,
+    purpose: passes.Purpose,
+    params: dict[str, str] | None = None,
+    **change: int,
 ) -> httpx.Response:
     """What the phone holding the code key ``key`` (and its proof key) asks for ``purpose``."""
     at = change.get("at", int(time.time()))
@@ -68,7 +73,7 @@ def ask(
         proof_key_of(key), credential_id=uuid.UUID(credential_id), purpose=purpose, at=at
     )
     body = {"credential_id": credential_id, "time": at, "proof": base64.b64encode(proof).decode()}
-    return client.post(f"{API}/pass/{purpose}", json=body)
+    return client.post(f"{API}/pass/{purpose}", json=body, params=params)
 
 
 def test_a_phone_pass_works_once_from_its_link_and_clears_with_the_phones_key(
@@ -161,6 +166,24 @@ def test_the_phone_proves_its_key_to_read_its_holders_status_and_data(
             e.action for e in session.scalars(select(AuditEvent).where(AuditEvent.role == "commuter"))
         ]
     assert recorded == ["activate_pass", "read_pass_status", "data_access_request"]
+    # The same, as a page its holder can read in their language, photos and all.
+    page = ask(client, credential_id, key, "data", params={"format": "html", "lang": "zh-Hant"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert 'filename="hetao-my-data.html"' in page.headers["content-disposition"]
+    text = page.text
+    assert '<html lang="zh-Hant-HK">' in text and "你的個人資料" in text
+    assert A.label in text and held["registration"]["document_number"] in text
+    assert text.count('<img src="data:image/jpeg;base64,') == len(held["biometrics"]["photos_jpeg_base64"])
+    assert "批准登記" in text  # who approved the registration, said in words, not approve_commuter
+    with sessions() as session:
+        assert (
+            session.scalar(
+                select(func.count()).where(
+                    AuditEvent.role == "commuter", AuditEvent.action == "data_access_request"
+                )
+            )
+            == 2
+        )  # the page is a data access request too, recorded as one
 
 
 def test_a_lost_phones_pass_is_revoked_and_says_so(client: TestClient, world: World) -> None:

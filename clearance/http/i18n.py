@@ -262,6 +262,36 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "Reason for the override": ("更改決定的原因", "更改决定的原因"),
     "Decision…": ("決定…", "决定…"),
     "Copy": ("複製", "复制"),
+    "As data for a computer (JSON)": ("供電腦讀取的資料（JSON）", "供电脑读取的数据（JSON）"),
+    "Approved": ("批准日期", "批准日期"),
+    "Enrolment photo": ("登記相片", "登记照片"),
+    (
+        "Everything Hetao Clearance holds about you, as of {time} (a data access request under the "
+        "Personal Data (Privacy) Ordinance, Cap. 486)."
+    ): (
+        "河套通關截至 {time} 所持有關於你的全部資料"
+        "（根據《個人資料（私隱）條例》（第 486 章）提出的查閱資料要求）。",
+        "河套通关截至 {time} 所持有关于你的全部资料"
+        "（根据《个人资料（私隐）条例》（第 486 章）提出的查阅资料要求）。",
+    ),
+    "Last crossed into": ("最近進入", "最近进入"),
+    "None held.": ("沒有持有。", "没有持有。"),
+    "Registration": ("登記資料", "登记资料"),
+    "Revoked": ("撤銷時間", "撤销时间"),
+    (
+        "The face template is {n} list(s) of {size} numbers made from these photos by the face model "
+        "{model}; they are in the machine-readable copy (JSON)."
+    ): (
+        "面容模板是由面容模型 {model} 從這些相片生成的 {n} 組數字（每組 {size} 個）；"
+        "數字載於機器可讀的副本（JSON）。",
+        "面容模板是由面容模型 {model} 从这些照片生成的 {n} 组数字（每组 {size} 个）；"
+        "数字载于机器可读的副本（JSON）。",
+    ),
+    "What": ("操作", "操作"),
+    "Who did what with your record": ("誰曾處理你的記錄", "谁曾处理你的记录"),
+    "Your crossings": ("你的通關記錄", "你的通关记录"),
+    "Your passes and cards": ("你的通行證及證卡", "你的通行证及证卡"),
+    "Your photos and face template": ("你的相片及面容模板", "你的照片及面容模板"),
     (
         "This pass lives only in this browser on this phone. Clearing the browser's data or a "
         "new phone removes it: the enrolment desk then gives you a new one."

@@ -359,16 +359,18 @@
     if (pass === shown) showPass(pass);
   }
 
-  async function download() {
+  // The data as a page to read (in the pass's language), or as JSON for a machine.
+  async function download(format) {
     const status = document.getElementById("download-status");
     status.textContent = "";
     try {
-      const response = await post("/api/v1/pass/data", await proof(shown, "data"));
+      const query = `?format=${format}&lang=${encodeURIComponent(language)}`;
+      const response = await post(`/api/v1/pass/data${query}`, await proof(shown, "data"));
       if (!response.ok) throw new Error(String(response.status));
       const url = URL.createObjectURL(await response.blob());
       const link = document.createElement("a");
       link.href = url;
-      link.download = "hetao-my-data.json";
+      link.download = `hetao-my-data.${format}`;
       document.body.append(link);
       link.click();
       link.remove();
@@ -389,7 +391,8 @@
       });
     }
     applyLanguage();
-    document.getElementById("download").addEventListener("click", download);
+    document.getElementById("download").addEventListener("click", () => download("html"));
+    document.getElementById("download-json").addEventListener("click", () => download("json"));
     document.getElementById("fullscreen").addEventListener("click", () => {
       const box = document.getElementById("code-box");
       if (box.requestFullscreen) box.requestFullscreen().catch(() => {});
