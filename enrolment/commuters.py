@@ -24,6 +24,7 @@ from clearance.core.errors import Conflict, Forbidden, InvalidInput, InvalidTran
 from clearance.core.metrics import Metrics
 from clearance.core.settings import Settings
 from clearance.core.zone import local_today, utcnow
+from clearance.dashboard import service as dashboard
 from clearance.db.actors import Actor, UserActor
 from clearance.db.engine import after_commit, release_deleted_pages
 from clearance.db.keyring import Keyring
@@ -407,6 +408,52 @@ def add_photo(
 
 def document_number(commuter: Commuter, *, data_key: vault.DataKey) -> str:
     return documents.open_number(data_key, commuter_id=commuter.id, sealed=commuter.sealed_document_number)
+
+
+@dataclass(frozen=True)
+class ApprovalEvidence:
+    """What an officer compares before approving a registration."""
+
+    commuter: Commuter
+    photos: list[bytes]
+    """Every enrolment photo the template was made from (JPEG)."""
+    document_number: str
+    registered_by: str
+
+
+def evidence_for_approval(
+    session: Session, *, commuter: Commuter, data_key: vault.DataKey, actor: UserActor
+) -> ApprovalEvidence:
+    """A pending registration's photos, document number and who entered it, for ``actor`` to
+    approve it: a read of personal data, recorded with the purpose "approval" (and what makes
+    the registration one they may approve in bulk)."""
+    if commuter.status is not CommuterStatus.PENDING:
+        raise InvalidTransition(f"this registration is {commuter.status.value}, not waiting for approval")
+    if commuter.template is None:
+        raise NotFound("this commuter's biometrics were erased")
+    photos = biometrics.open_reference_photos(data_key, commuter.template)
+    audit.record_event(
+        session,
+        actor=actor,
+        action=AuditAction.VIEW_REFERENCE_PHOTO,
+        object_type="commuter",
+        object_id=commuter.id,
+        purpose="approval",
+        detail=f"{len(photos)} photo(s) and the document, to approve the registration",
+    )
+    registered_by = session.get(User, commuter.enrolled_by_id)
+    return ApprovalEvidence(
+        commuter=commuter,
+        photos=photos,
+        document_number=document_number(commuter, data_key=data_key),
+        registered_by=registered_by.username if registered_by else "",
+    )
+
+
+def evidence_seen(session: Session, *, commuter: Commuter, user: User) -> bool:
+    """Whether ``user`` opened this registration's evidence since it last changed (a photo added
+    since must be looked at again)."""
+    return commuter.id in dashboard.evidence_seen(session, [commuter], user=user)
 
 
 def view_reference_photo(

@@ -19,15 +19,23 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from clearance.accounts import service as accounts
 from clearance.audit.service import PURPOSES
 from clearance.core.enums import CommuterStatus, CredentialKind, CsvEncoding, DocumentType, Park, Role
-from clearance.core.errors import FaceCheckFailed, HetaoError, InvalidImage, InvalidInput, PayloadTooLarge
+from clearance.core.errors import (
+    FaceCheckFailed,
+    Forbidden,
+    HetaoError,
+    InvalidImage,
+    InvalidInput,
+    PayloadTooLarge,
+)
 from clearance.core.zone import local_today, utcnow
 from clearance.crossings import service as crossings
+from clearance.dashboard import service as dashboard
 from clearance.dashboard.pages import queue_page
 from clearance.db.models import Commuter, Organisation, User
 from clearance.http import i18n
 from clearance.http import pages as html
 from clearance.http.deps import ContextDep, SessionDep, read_upload
-from clearance.http.pages import FormOfficer, FormStaff, PageStaff, render
+from clearance.http.pages import FormOfficer, FormStaff, PageOfficer, PageStaff, render
 from clearance.vision import qr
 from clearance.whitelist import biometrics
 from enrolment import commuters, imports, issuing, photos
@@ -334,6 +342,63 @@ def commuter_action(
     return _on_commuter_page(request, session, auth, commuter, apply)
 
 
+def _next_to_approve(session: SessionDep, user: User, *, after: Commuter | None = None) -> Commuter | None:
+    """The oldest pending registration ``user`` may approve (not one they put something in),
+    other than ``after``."""
+    for pending in dashboard.pending_registrations(session):
+        if pending is not after and user.id not in pending.contributors():
+            return pending
+    return None
+
+
+@router.get("/queue/registrations/{commuter_id}")
+def registration_evidence(
+    commuter_id: uuid.UUID, request: Request, session: SessionDep, context: ContextDep, auth: PageOfficer
+) -> Response:
+    """One pending registration with what to compare before approving it: its photos, document,
+    organisation and who entered it (the view is recorded, purpose "approval")."""
+    commuter = commuters.get_commuter_or_raise(session, commuter_id, user=auth.user)
+    try:
+        evidence = commuters.evidence_for_approval(
+            session, commuter=commuter, data_key=context.keyring.data_key, actor=auth.actor
+        )
+    except HetaoError as exc:
+        return queue_page(request, session, auth, problem=exc.detail)
+    response = render(
+        request,
+        "approve.html",
+        auth=auth,
+        evidence=evidence,
+        photos=[base64.b64encode(photo).decode() for photo in evidence.photos],
+        own=auth.user.id in commuter.contributors(),
+        following=_next_to_approve(session, auth.user, after=commuter),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/queue/registrations/{commuter_id}/approve")
+def approve_registration(
+    commuter_id: uuid.UUID, request: Request, session: SessionDep, auth: FormOfficer
+) -> Response:
+    """Approve the registration whose evidence is on the screen, then on to the next one."""
+    commuter = commuters.get_commuter_or_raise(session, commuter_id, user=auth.user)
+    following = _next_to_approve(session, auth.user, after=commuter)
+
+    def approve(translate: i18n.Translate) -> html.Flash:
+        commuters.approve_commuter(session, commuter=commuter, actor=auth.actor)
+        return html.Flash(translate("Approved: {name}.", name=commuter.display_name))
+
+    return html.act(
+        request,
+        session,
+        auth,
+        approve,
+        then=f"/queue/registrations/{following.id}" if following else "/queue",
+        again=lambda problem: queue_page(request, session, auth, problem=problem),
+    )
+
+
 @router.post("/queue/registrations/approve")
 def approve_registrations(
     request: Request,
@@ -341,8 +406,9 @@ def approve_registrations(
     auth: FormOfficer,
     commuter: Annotated[list[uuid.UUID], Form()],
 ) -> Response:
-    """Approve several pending registrations from the queue at once; each is approved (four eyes
-    still holding) or not on its own, and the queue says which were not and why."""
+    """Approve several pending registrations from the queue at once, each only if this officer
+    opened its evidence since it last changed; each is approved (four eyes still holding) or not
+    on its own, and the queue says which were not and why."""
 
     def approve(translate: i18n.Translate) -> html.Flash:
         approved, refused = 0, []
@@ -350,6 +416,10 @@ def approve_registrations(
             try:
                 with session.begin_nested():
                     found = commuters.get_commuter_or_raise(session, commuter_id, user=auth.user)
+                    if not commuters.evidence_seen(session, commuter=found, user=auth.user):
+                        raise Forbidden(
+                            translate("{name}: open it and compare its photos first", name=found.display_name)
+                        )
                     commuters.approve_commuter(session, commuter=found, actor=auth.actor)
                 approved += 1
             except HetaoError as exc:

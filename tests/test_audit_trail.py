@@ -78,6 +78,12 @@ class Doors:
         assert created.status_code == 201, created.text
         return str(created.json()["id"])
 
+    def compared_commuter(self) -> str:
+        """A pending registration whose evidence the officer has opened (so they may approve it)."""
+        commuter_id = self.pending_commuter()
+        assert self.page("officer", "GET", f"/queue/registrations/{commuter_id}").status_code == 200
+        return commuter_id
+
     def activate_phone_pass(self) -> httpx.Response:
         """A phone pass issued through the API and activated as the pass's page does it, with the
         code key ``PASS_KEY``."""
@@ -334,8 +340,12 @@ CHANGES: dict[tuple[str, str], tuple[str, Call]] = {
     ("POST", "/queue/registrations/approve"): (
         "approve_commuter",
         lambda d: d.page(
-            "officer", "POST", "/queue/registrations/approve", data={"commuter": d.pending_commuter()}
+            "officer", "POST", "/queue/registrations/approve", data={"commuter": d.compared_commuter()}
         ),
+    ),
+    ("POST", "/queue/registrations/{commuter_id}/approve"): (
+        "approve_commuter",
+        lambda d: d.page("officer", "POST", f"/queue/registrations/{d.compared_commuter()}/approve"),
     ),
     ("POST", "/queue/crossings/{crossing_id}/override"): (
         "override_crossing",
@@ -440,6 +450,10 @@ READS: dict[tuple[str, str], tuple[str, Call]] = {
     ("GET", "/api/v1/commuters/{commuter_id}/photo"): (
         "view_reference_photo",
         lambda d: d.api("officer", "GET", "/commuters/{commuter_id}/photo?purpose=identity_check"),
+    ),
+    ("GET", "/queue/registrations/{commuter_id}"): (
+        "view_reference_photo",
+        lambda d: d.page("officer", "GET", f"/queue/registrations/{d.pending_commuter()}"),
     ),
     ("GET", "/api/v1/commuters/{commuter_id}/credentials"): (
         "read_credentials",

@@ -106,6 +106,8 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/queue"): frozenset({OFFICER}),
     ("POST", "/queue/crossings/{crossing_id}/override"): frozenset({OFFICER}),
     ("POST", "/queue/registrations/approve"): frozenset({OFFICER}),
+    ("GET", "/queue/registrations/{commuter_id}"): frozenset({OFFICER}),
+    ("POST", "/queue/registrations/{commuter_id}/approve"): frozenset({OFFICER}),
     ("POST", "/queue/alerts/{alert_id}/acknowledge"): frozenset({OFFICER}),
     ("GET", "/audit"): frozenset({OFFICER}),
     ("GET", "/admin"): frozenset({ADMIN}),

@@ -32,7 +32,7 @@ from clearance.cli.samples import SAMPLE_COMMUTERS, SampleCommuter
 from clearance.core.zone import ZONE_TIME, local_today, utcnow
 from clearance.vision import qr
 from tests.live import LiveServer, running_servers
-from tests.support import API, DATA, PASSWORD, frame_jpeg
+from tests.support import API, DATA, PASSWORD, frame_jpeg, registration
 
 A, B, C = SAMPLE_COMMUTERS[0], SAMPLE_COMMUTERS[1], SAMPLE_COMMUTERS[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -745,3 +745,40 @@ def test_chinese_pages_come_with_their_fonts_where_the_machine_has_none(
         assert stack.index("system-ui") < stack.index("sans-serif"), (selector, stack)
     screenshot(page, "login-zh-hans")
     context.close()
+
+
+def test_an_officer_compares_each_registrations_photos_and_approves_one_after_another(
+    live: LiveServer, browser: Browser
+) -> None:
+    enroller = live.headers("enroller")
+    assert live.org_id is not None
+    for sample in (A, B):
+        created = httpx.post(
+            f"{live.url}{API}/commuters",
+            headers=enroller,
+            data=registration(live.org_id, full_name=sample.label),
+            files={"photo": ("p.jpg", sample.enrolment_photo.read_bytes(), "image/jpeg")},
+            timeout=30,
+        )
+        assert created.status_code == 201, created.text
+    page = signed_in_page(browser, live, "officer")
+    page.goto(f"{live.url}/queue")
+    # Nothing can be ticked for approving together before its photos were compared.
+    expect(page.locator("#approve-registrations input[type=checkbox]:not([disabled])")).to_have_count(0)
+    page.get_by_role("link", name=A.label).click()
+    evidence = page.locator("#evidence")
+    expect(evidence.locator("img.reference")).to_have_count(1)
+    assert evidence.locator("img.reference").evaluate("img => img.naturalWidth") > 100
+    expect(evidence.locator("#registered-by")).to_contain_text("enroller")
+    screenshot(page, "approve-registration")
+    phone = browser.new_page(viewport={"width": 390, "height": 844})
+    phone.context.add_cookies(page.context.cookies())
+    phone.goto(page.url)
+    expect(phone.locator("#approve")).to_be_visible()
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the approval page is {width} px wide on a 390 px phone"
+    screenshot(phone, "approve-registration-phone")
+    # Approve: it says so and shows the next registration, ready to compare.
+    page.locator("#approve").click()
+    expect(page.locator("p.notice")).to_contain_text(f"Approved: {A.label}.")
+    expect(page.locator("#evidence h1")).to_contain_text(B.label)

@@ -219,29 +219,89 @@ def test_officers_approve_pending_registrations_in_bulk_from_the_queue_four_eyes
     own = post_commuter(client, world.officer, world.org_a, A.enrolment_photo).json()
     first = post_commuter(client, world.enroller_a, world.org_a, B.enrolment_photo).json()
     second = post_commuter(client, world.enroller_a, world.org_a, A.enrolment_photo).json()
+    third = post_commuter(client, world.enroller_a, world.org_a, B.enrolment_photo).json()
     csrf = sign_in(page_client, "officer")
     queue = page_client.get("/queue")
-    for commuter in (own, first, second):
+    for commuter in (own, first, second, third):
         assert f'value="{commuter["id"]}"' in queue.text
-    # Their own registration cannot be ticked; sent anyway, it is refused and the rest approved.
+    # Nothing can be ticked before its photos were compared; their own registration never.
+    for commuter in (own, first, second, third):
+        assert re.search(rf'value="{commuter["id"]}"[^>]*disabled', queue.text)
+    for commuter in (first, second, own):
+        assert page_client.get(f"/queue/registrations/{commuter['id']}").status_code == 200
+    queue = page_client.get("/queue")
+    for commuter in (first, second):
+        assert not re.search(rf'value="{commuter["id"]}"[^>]*disabled', queue.text)
     assert re.search(rf'value="{own["id"]}"[^>]*disabled', queue.text)
+    # Sent anyway, their own and one never opened are refused, and the rest approved.
     answer = page_client.post(
         "/queue/registrations/approve",
-        data={"csrf_token": csrf, "commuter": [first["id"], second["id"], own["id"]]},
+        data={"csrf_token": csrf, "commuter": [first["id"], second["id"], own["id"], third["id"]]},
     )
     assert "Approved: 2." in answer.text
     assert "approved by someone other than who entered it" in answer.text
+    assert "open it and compare its photos first" in answer.text
     statuses = {
         c["id"]: client.get(f"{API}/commuters/{c['id']}", headers=world.officer.headers).json()["status"]
-        for c in (own, first, second)
+        for c in (own, first, second, third)
     }
-    assert statuses == {own["id"]: "pending", first["id"]: "active", second["id"]: "active"}
+    assert statuses == {
+        own["id"]: "pending",
+        first["id"]: "active",
+        second["id"]: "active",
+        third["id"]: "pending",
+    }
     # Enrollers have no queue.
     enroller = sign_in(page_client, "enroller_a")
     refused = page_client.post(
         "/queue/registrations/approve", data={"csrf_token": enroller, "commuter": [own["id"]]}
     )
     assert refused.status_code in (303, 403)
+
+
+def test_an_officer_approves_with_the_photos_and_document_in_view_then_goes_on_to_the_next(
+    page_client: TestClient, client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    first_id = post_commuter(
+        client, world.enroller_a, world.org_a, A.enrolment_photo, full_name="First Evidence"
+    ).json()["id"]
+    added = client.post(
+        f"{API}/commuters/{first_id}/photos",
+        headers=world.enroller_a.headers,
+        files={"photo": ("2.jpg", A.live_photo.read_bytes(), "image/jpeg")},
+    )
+    assert added.status_code == 200, added.text
+    second_id = post_commuter(
+        client, world.enroller_a, world.org_a, B.enrolment_photo, full_name="Second Evidence"
+    ).json()["id"]
+    sign_in(page_client, "officer")
+    shown = page_client.get(f"/queue/registrations/{first_id}")
+    assert shown.status_code == 200 and shown.headers["cache-control"] == "no-store"
+    page = shown.text
+    # Every photo the template holds, the document in full, the organisation, who entered it.
+    assert page.count('class="reference"') == 2
+    assert re.search(r'<td id="document">Passport [A-Z0-9]+</td>', page), page
+    assert "enroller_a" in re.search(r'<td id="registered-by">(.*?)</td>', page, re.S)[1]  # type: ignore[index]
+    assert f'href="/queue/registrations/{second_id}" id="next"' in page
+    with sessions() as session:
+        seen = session.scalars(
+            select(AuditEvent.purpose).where(
+                AuditEvent.action == AuditAction.VIEW_REFERENCE_PHOTO.value, AuditEvent.object_id == first_id
+            )
+        ).all()
+    assert seen == ["approval"]
+    # Approve: recorded, and on to the next registration.
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]  # type: ignore[index]
+    approved = page_client.post(
+        f"/queue/registrations/{first_id}/approve", data={"csrf_token": csrf}, follow_redirects=False
+    )
+    assert approved.status_code == 303 and approved.headers["location"] == f"/queue/registrations/{second_id}"
+    assert "Approved: First Evidence." in page_client.get(approved.headers["location"]).text
+    status = client.get(f"{API}/commuters/{first_id}", headers=world.officer.headers).json()["status"]
+    assert status == "active"
+    # An approved registration has no evidence page to approve it again.
+    again = page_client.get(f"/queue/registrations/{first_id}")
+    assert "not waiting for approval" in again.text
 
 
 def test_the_audit_page_names_actions_and_objects_in_the_viewers_language(

@@ -29,7 +29,14 @@ from clearance.db.models import (
 )
 
 # Reads of personal data may say why; these are the purposes an officer picks from.
-PURPOSES = ("identity_check", "referred_attempt", "alert_investigation", "complaint", "card_printing")
+PURPOSES = (
+    "identity_check",
+    "referred_attempt",
+    "alert_investigation",
+    "complaint",
+    "card_printing",
+    "approval",
+)
 PURPOSE_PATTERN = "^(" + "|".join(PURPOSES) + ")$"
 
 

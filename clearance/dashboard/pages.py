@@ -160,12 +160,15 @@ def _incidents(session: SessionDep) -> list[dict[str, Any]]:
 
 
 def queue_page(request: Request, session: SessionDep, auth: html.PageAuth, **extra: Any) -> HTMLResponse:
-    """The officers' work: registrations to approve, referred attempts to decide, alerts."""
+    """The officers' work: registrations to approve (those whose evidence this officer compared
+    marked), referred attempts to decide, alerts."""
+    pending = dashboard.pending_registrations(session)
     return render(
         request,
         "queue.html",
         auth=auth,
-        pending=dashboard.pending_registrations(session),
+        pending=pending,
+        seen=dashboard.evidence_seen(session, pending, user=auth.user),
         referred=_incidents(session),
         alerts=alerts.describe_alerts(session, alerts.list_open_alerts(session)),
         **extra,

@@ -3,6 +3,7 @@ direction hour by hour, and why attempts were refused."""
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,9 +11,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from clearance.core.enums import CommuterStatus, Decision, Park
+from clearance.core.enums import AuditAction, CommuterStatus, Decision, Park
 from clearance.core.zone import ZONE_TIME
-from clearance.db.models import Checkpoint, Commuter, Crossing
+from clearance.db.models import AuditEvent, Checkpoint, Commuter, Crossing, User
 
 
 def _hour_of(column: Any, dialect: str) -> ColumnElement[str]:
@@ -102,6 +103,26 @@ def overview(session: Session, *, now: datetime, hours: int = 12) -> dict[str, A
         "hourly": hourly_crossings(session, now=now, hours=hours),
         "today": refusals_today(session, now=now),
     }
+
+
+def evidence_seen(session: Session, registrations: list[Commuter], *, user: User) -> set[uuid.UUID]:
+    """Which of ``registrations`` ``user`` opened the evidence of (photos and document, purpose
+    "approval") since each last changed: those they may approve together from the queue."""
+    if not registrations:
+        return set()
+    last = dict(
+        session.execute(
+            select(AuditEvent.object_id, func.max(AuditEvent.at))
+            .where(
+                AuditEvent.action == AuditAction.VIEW_REFERENCE_PHOTO.value,
+                AuditEvent.purpose == "approval",
+                AuditEvent.user_id == user.id,
+                AuditEvent.object_id.in_([str(c.id) for c in registrations]),
+            )
+            .group_by(AuditEvent.object_id)
+        ).all()
+    )
+    return {c.id for c in registrations if str(c.id) in last and last[str(c.id)] >= c.updated_at}
 
 
 def pending_registrations(session: Session, *, limit: int = 200) -> list[Commuter]:

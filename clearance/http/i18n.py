@@ -92,10 +92,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "（由你輸入：須由另一位關員批准）",
         "（由你录入：须由另一位关员批准）",
     ),
-    "Open a registration to compare its photo before approving it.": (
-        "批准前可開啟登記以核對相片。",
-        "批准前可打开登记以核对照片。",
-    ),
     "Approve the selected registrations": ("批准所選登記", "批准所选登记"),
     "Approved: {n}.": ("已批准：{n} 項。", "已批准：{n} 项。"),
     "Not approved: {why}": ("未能批准：{why}", "未能批准：{why}"),
@@ -262,6 +258,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "Reason for the override": ("更改決定的原因", "更改决定的原因"),
     "Decision…": ("決定…", "决定…"),
     "Copy": ("複製", "复制"),
+    "Approve a registration": ("批准登記", "批准登记"),
+    "Open the record (suspend, revoke, add a photo)": (
+        "打開記錄（暫停、撤銷、加相片）",
+        "打开记录（暂停、撤销、加照片）",
+    ),
+    "Next registration": ("下一宗登記", "下一宗登记"),
+    "Back to the queue": ("返回待辦", "返回待办"),
+    "photos compared": ("已核對相片", "已核对照片"),
+    (
+        "Open a registration to compare its photos before approving it; only those you compared can "
+        "be approved together."
+    ): (
+        "請先打開登記核對相片再批准；只有已核對的登記可以一併批准。",
+        "请先打开登记核对照片再批准；只有已核对的登记可以一并批准。",
+    ),
+    "{name}: open it and compare its photos first": (
+        "{name}：請先打開並核對相片",
+        "{name}：请先打开并核对照片",
+    ),
+    "Approved: {name}.": ("已批准：{name}。", "已批准：{name}。"),
+    "approval": ("審批登記", "审批登记"),
     "As data for a computer (JSON)": ("供電腦讀取的資料（JSON）", "供电脑读取的数据（JSON）"),
     "Approved": ("批准日期", "批准日期"),
     "Enrolment photo": ("登記相片", "登记照片"),
@@ -774,6 +791,7 @@ ENGLISH: dict[str, str] = {
     "alert_investigation": "Alert investigation",
     "complaint": "Complaint",
     "card_printing": "Card printing",
+    "approval": "Approving the registration",
     "invalid_image": "Not an image",
     "too_large": "Photo too large",
 }
