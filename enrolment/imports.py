@@ -641,7 +641,7 @@ def _add_row(
         enrolled=failure is None,
         commuter_id=commuter_id,
         field=failure.field if failure else None,
-        error=_printable(failure.detail)[:500] if failure else None,
+        error=_printable(failure.detail)[:1000] if failure else None,
     )
     if failure:
         cells = json.dumps(values, ensure_ascii=False).encode()

@@ -92,6 +92,18 @@ def signed_in_page(browser: Browser, server: LiveServer, username: str) -> Page:
     return page
 
 
+def fields_past_their_card(page: Page) -> list[str]:
+    """The form fields (and photo previews) whose right edge runs past their card's."""
+    found: list[str] = page.evaluate(
+        """() => [...document.querySelectorAll(".card input, .card select, .card img, .card video")]
+            .filter((field) => field.offsetParent !== null && field.type !== "hidden")
+            .filter((field) => field.getBoundingClientRect().right
+                > field.closest(".card").getBoundingClientRect().right - 1)
+            .map((field) => field.name || field.id || field.tagName)"""
+    )
+    return found
+
+
 def verify(server: LiveServer, kiosk: str, sample: SampleCommuter, payload: str) -> dict[str, Any]:
     answer = httpx.post(
         f"{server.url}{API}/kiosk/verify",
@@ -201,6 +213,11 @@ def test_staff_register_with_a_photo_checked_at_once_and_see_why_a_photo_fails(
 ) -> None:
     page = signed_in_page(browser, live, "enroller")
     page.goto(f"{live.url}/register")
+    # No field runs past its card, on a desktop or on a phone (a long document type did).
+    for width, height in ((1400, 1000), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        assert fields_past_their_card(page) == [], width
+    page.set_viewport_size({"width": 1400, "height": 1000})
     page.set_input_files("#photo", str(DATA / "no_face_3.jpg"))
     result = page.locator("#photo-result.failed")
     expect(result).to_contain_text("no face found")
@@ -291,6 +308,10 @@ def test_a_bulk_import_with_one_bad_row_enrols_the_rest_and_reports_it(
 
     page = signed_in_page(browser, live, "enroller")
     page.goto(f"{live.url}/imports/new")
+    for width, height in ((1400, 1000), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        assert fields_past_their_card(page) == [], width
+    page.set_viewport_size({"width": 1400, "height": 1000})
     # The page says what each column takes, and offers a template that an import reads as it is.
     expect(page.locator("#import-columns")).to_contain_text("home_park")
     expect(page.locator("#import-columns")).to_contain_text("hk (Hong Kong Park)")

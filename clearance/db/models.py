@@ -378,8 +378,9 @@ class ImportRow(Base):
     full_name: Mapped[str] = mapped_column(String(200))
     enrolled: Mapped[bool]
     commuter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("commuters.id"))
-    field: Mapped[str | None] = mapped_column(String(40))
-    error: Mapped[str | None] = mapped_column(String(500))
+    field: Mapped[str | None] = mapped_column(String(200))
+    """The field at fault, or every one of them (comma-separated)."""
+    error: Mapped[str | None] = mapped_column(String(1000))
     sealed_values: Mapped[bytes | None] = mapped_column(LargeBinary)
     """A failed row's cells as uploaded (JSON, column by column), sealed with the data key: given
     back in the failed-rows CSV to fix and import again. None for an enrolled row."""
