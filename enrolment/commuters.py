@@ -429,17 +429,13 @@ def evidence_for_approval(
     the registration one they may approve in bulk)."""
     if commuter.status is not CommuterStatus.PENDING:
         raise InvalidTransition(f"this registration is {commuter.status.value}, not waiting for approval")
-    if commuter.template is None:
-        raise NotFound("this commuter's biometrics were erased")
-    photos = biometrics.open_reference_photos(data_key, commuter.template)
-    audit.record_event(
+    photos = _view_photos(
         session,
+        commuter=commuter,
+        data_key=data_key,
         actor=actor,
-        action=AuditAction.VIEW_REFERENCE_PHOTO,
-        object_type="commuter",
-        object_id=commuter.id,
         purpose="approval",
-        detail=f"{len(photos)} photo(s) and the document, to approve the registration",
+        detail="{n} photo(s) and the document, to approve the registration",
     )
     registered_by = session.get(User, commuter.enrolled_by_id)
     return ApprovalEvidence(
@@ -463,9 +459,23 @@ def view_reference_photo(
     recorded in the audit trail with its purpose."""
     if purpose not in audit.PURPOSES:
         raise InvalidInput(f"purpose must be one of {', '.join(audit.PURPOSES)}")
+    return _view_photos(session, commuter=commuter, data_key=data_key, actor=actor, purpose=purpose)[0]
+
+
+def _view_photos(
+    session: Session,
+    *,
+    commuter: Commuter,
+    data_key: vault.DataKey,
+    actor: Actor,
+    purpose: str,
+    detail: str | None = None,
+) -> list[bytes]:
+    """The commuter's enrolment photos (JPEG), the view recorded with its ``purpose`` (and
+    ``detail``, where ``{n}`` is how many photos)."""
     if commuter.template is None:
         raise NotFound("this commuter's biometrics were erased")
-    jpeg = biometrics.open_reference_photo(data_key, commuter.template)
+    photos = biometrics.open_reference_photos(data_key, commuter.template)
     audit.record_event(
         session,
         actor=actor,
@@ -473,5 +483,6 @@ def view_reference_photo(
         object_type="commuter",
         object_id=commuter.id,
         purpose=purpose,
+        detail=detail.format(n=len(photos)) if detail else None,
     )
-    return jpeg
+    return photos

@@ -595,8 +595,6 @@ class ImportRunner:
                             metrics=self.metrics,
                             source=f"import {job_id} line {line}",
                         ).id
-                except RowFailed as exc:
-                    failure = exc
                 except HetaoError as exc:
                     field = exc.extra.get("field")
                     failure = RowFailed(str(field) if field else None, exc.detail)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
-from functools import cache
+from collections.abc import Callable, Sequence
+from functools import cache, partial
 from pathlib import Path
 
 import cv2
@@ -115,13 +115,28 @@ def font(name: str, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(FONTS / name), size)
 
 
+def _shrunk(
+    draw: ImageDraw.ImageDraw,
+    text: str,
+    make: Callable[[int], ImageFont.FreeTypeFont],
+    *,
+    width: int,
+    size: int,
+    smallest: int,
+    step: int = 1,
+) -> ImageFont.FreeTypeFont:
+    """``make``'s font at the largest size from ``size`` down (by ``step``, to ``smallest``) at
+    which ``text`` fits ``width``."""
+    while size > smallest and draw.textlength(text, font=make(size)) > width:
+        size -= step
+    return make(size)
+
+
 def _fitted(
     draw: ImageDraw.ImageDraw, text: str, name: str, *, width: int, size: int
 ) -> ImageFont.FreeTypeFont:
-    """The largest size up to ``size`` at which ``text`` fits ``width``."""
-    while size > 20 and draw.textlength(text, font=font(name, size)) > width:
-        size -= 2
-    return font(name, size)
+    """The largest size up to ``size`` at which ``text`` fits ``width`` in font ``name``."""
+    return _shrunk(draw, text, lambda n: font(name, n), width=width, size=size, smallest=20, step=2)
 
 
 def _lines(text: str, draw: ImageDraw.ImageDraw, name: str, *, width: int, size: int) -> list[str]:
@@ -247,21 +262,16 @@ def _picture(
     if destination is not None:
         # In the three languages one after another.
         draw.rectangle((left, top, right, top + 44), fill=(0, 0, 0))
+        english, traditional, simplified = DESTINATIONS[destination]
+        runs = [(english, 0), ("  ·  ", 0), (traditional, 1), ("  ·  ", 0), (simplified, 2)]
         x = left + 14.0
-        for i, text in enumerate(DESTINATIONS[destination]):
-            for part, index in (("  ·  ", 0), (text, i)) if i else ((text, i),):
-                draw.text((x, top + 10), part, font=_small(index, 24), fill=WHITE)
-                x += draw.textlength(part, font=_small(index, 24))
+        for text, index in runs:
+            draw.text((x, top + 10), text, font=_small(index, 24), fill=WHITE)
+            x += draw.textlength(text, font=_small(index, 24))
     if status:
         draw.rectangle((left, bottom - 34, right, bottom), fill=(0, 0, 0))
-        size = 18
-        while (
-            size > 10 and draw.textlength(status, font=ImageFont.load_default(size=size)) > right - left - 24
-        ):
-            size -= 1
-        draw.text(
-            (left + 12, bottom - 28), status, font=ImageFont.load_default(size=size), fill=(190, 196, 204)
-        )
+        line_font = _shrunk(draw, status, partial(_small, 0), width=right - left - 24, size=18, smallest=10)
+        draw.text((left + 12, bottom - 28), status, font=line_font, fill=(190, 196, 204))
 
 
 def _panel(
@@ -288,11 +298,16 @@ def _panel(
         draw.line((left + 60, y - 6, right - 60, y - 6), fill=WHITE, width=2)
         y += 10
         for i, text in enumerate(said):
-            size = 26 if i == 0 else 28
-            while size > 14 and draw.textlength(text, font=_small(i, size)) > text_width:
-                size -= 1
-            draw.text((centre, y), text, font=_small(i, size), fill=WHITE, anchor="mt")
-            y += size + 10
+            line_font = _shrunk(
+                draw,
+                text,
+                partial(_small, i),
+                width=text_width,
+                size=26 if i == 0 else 28,
+                smallest=14,
+            )
+            draw.text((centre, y), text, font=line_font, fill=WHITE, anchor="mt")
+            y += round(line_font.size) + 10
 
 
 def display_size() -> tuple[int, int]:
