@@ -346,9 +346,8 @@ class Screen:
         cv2.setWindowProperty(WINDOW, cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN)
         self._place()
         self.shown: Guidance | None = None
-        self.blank = np.zeros((480, 640, 3), dtype=np.uint8)
-        """What the camera side shows before the camera's first frame."""
-        self.show(self.blank, Guidance.SHOW_QR, status)
+        blank = np.zeros((480, 640, 3), dtype=np.uint8)
+        self.show(blank, Guidance.SHOW_QR, status)
 
     def show(
         self,
