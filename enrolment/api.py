@@ -29,6 +29,7 @@ from clearance.core.errors import (
     ServerBusy,
     responses,
 )
+from clearance.core.messages import Message
 from clearance.core.zone import local_today, utcnow
 from clearance.db.actors import UserActor
 from clearance.db.models import Commuter, Credential, ImportJob
@@ -459,7 +460,7 @@ def activate_pass(
         try:
             keys[name] = base64.b64decode(getattr(body, name), validate=True)
         except ValueError:
-            raise InvalidInput(f"the {name} is not base64", field=name) from None
+            raise InvalidInput(Message("the {name} is not base64", name=name), field=name) from None
     view = passes.activate_pass(
         session,
         credential_id=body.credential_id,
@@ -578,7 +579,9 @@ def start_import(
     limit = context.settings.max_import_bytes
     zip_bytes = zip_upload.file.read(limit + 1)
     if len(zip_bytes) > limit:
-        raise PayloadTooLarge(f"the zip is over the {limit // (1024 * 1024)} MiB import limit")
+        raise PayloadTooLarge(
+            Message("the zip is over the {limit} MiB import limit", limit=limit // (1024 * 1024))
+        )
     csv_bytes = (
         read_upload(csv_upload, settings=context.settings) if csv_upload and csv_upload.filename else None
     )

@@ -22,6 +22,7 @@ from clearance.audit import service as audit
 from clearance.core import vault
 from clearance.core.enums import AuditAction, CredentialKind
 from clearance.core.errors import InvalidInput, InvalidTransition
+from clearance.core.messages import words
 from clearance.core.zone import ZONE_TIME
 from clearance.db.actors import Actor
 from clearance.db.models import Credential
@@ -220,6 +221,6 @@ def print_card(
         object_type="commuter",
         object_id=credential.commuter_id,
         purpose="card_printing",
-        detail=f"credential {credential.id} as {fmt}",
+        detail=words("credential {id} as {format}", id=credential.id, format=fmt),
     )
     return card_pdf(card, content) if fmt == "pdf" else card_png(card)

@@ -11,6 +11,7 @@ import re
 import uuid
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Literal
 
 import numpy as np
 from sqlalchemy import func, or_, select
@@ -21,6 +22,7 @@ from clearance.audit import service as audit
 from clearance.core import hanzi, vault
 from clearance.core.enums import AuditAction, CommuterStatus, DocumentType, Park, Role
 from clearance.core.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
+from clearance.core.messages import Message, Words, words
 from clearance.core.metrics import Metrics
 from clearance.core.settings import Settings
 from clearance.core.zone import local_today, utcnow
@@ -63,13 +65,13 @@ def check_staff_access(user: User, commuter: Commuter) -> None:
     if user.role is Role.ENROLLER and user.organisation_id == commuter.organisation_id:
         return
     # Same answer as for a missing commuter: another organisation's people are not disclosed.
-    raise NotFound(f"no commuter with id {commuter.id}")
+    raise NotFound(Message("no commuter with id {id}", id=commuter.id))
 
 
 def get_commuter_or_raise(session: Session, commuter_id: uuid.UUID, *, user: User) -> Commuter:
     commuter = session.get(Commuter, commuter_id)
     if commuter is None:
-        raise NotFound(f"no commuter with id {commuter_id}")
+        raise NotFound(Message("no commuter with id {commuter_id}", commuter_id=commuter_id))
     check_staff_access(user, commuter)
     return commuter
 
@@ -99,7 +101,7 @@ def validate_registration(
     try:
         accounts.get_organisation_or_raise(session, registration.organisation_id)
     except NotFound as exc:
-        raise NotFound(exc.detail, field="organisation") from None
+        raise NotFound(exc.message, field="organisation") from None
     if enroller.role is Role.ENROLLER and enroller.organisation_id != registration.organisation_id:
         raise Forbidden(
             "an enroller registers commuters of their own organisation only", field="organisation"
@@ -112,7 +114,11 @@ def validate_registration(
     )
     if session.scalar(duplicate) is not None:
         raise Conflict(
-            f"this organisation already registered {registration.document_type.value} {number}",
+            Message(
+                "this organisation already registered {document_type} {number}",
+                document_type=registration.document_type,
+                number=number,
+            ),
             field="document_number",
         )
     return replace(registration, full_name=full_name, chinese_name=chinese_name, document_number=number)
@@ -149,7 +155,7 @@ def enrol_commuter(
     actor: UserActor,
     keyring: Keyring,
     metrics: Metrics,
-    source: str | None = None,
+    source: Message | None = None,
 ) -> Commuter:
     """A pending commuter with a sealed template and document number, from a validated
     registration (checked again here) and the templates of photos that passed the gate.
@@ -189,7 +195,8 @@ def enrol_commuter(
     )
     session.add(commuter)
     session.flush()
-    detail = f"{len(templates)} photo{'s' if len(templates) > 1 else ''}" + (f"; {source}" if source else "")
+    photos = Message("{n} photo(s)", n=len(templates))
+    detail = words("{photos}; {source}", photos=photos, source=source) if source else Words(photos)
     audit.record_event(
         session,
         actor=actor,
@@ -242,9 +249,17 @@ def list_commuters(
         session,
         actor=actor,
         action=AuditAction.SEARCH_COMMUTERS,
-        detail=f"{len(found)} found"
-        + (f", status {status.value}" if status else "")
-        + (", by name or document" if q else ""),
+        detail=words(
+            "{n} found, status {status}, by name or document"
+            if status and q
+            else "{n} found, status {status}"
+            if status
+            else "{n} found, by name or document"
+            if q
+            else "{n} found",
+            n=len(found),
+            status=status,
+        ),
     )
     return found
 
@@ -262,12 +277,25 @@ def read_commuter(session: Session, *, commuter: Commuter, actor: Actor, purpose
     return commuter
 
 
+Transition = Literal["approve", "suspend", "reinstate", "revoke"]
+REFUSED_TRANSITIONS: dict[Transition, str] = {
+    "approve": "cannot approve a commuter who is {status}",
+    "suspend": "cannot suspend a commuter who is {status}",
+    "reinstate": "cannot reinstate a commuter who is {status}",
+    "revoke": "cannot revoke a commuter who is {status}",
+}
+
+
 def _transition(
-    commuter: Commuter, *, allowed_from: set[CommuterStatus], to: CommuterStatus, action: str
+    commuter: Commuter,
+    *,
+    allowed_from: set[CommuterStatus],
+    to: CommuterStatus,
+    action: Transition,
 ) -> None:
     if commuter.status not in allowed_from:
         raise InvalidTransition(
-            f"cannot {action} a commuter who is {commuter.status.value}",
+            Message(REFUSED_TRANSITIONS[action], status=commuter.status),
             status=commuter.status.value,
         )
     commuter.status = to
@@ -368,7 +396,13 @@ def add_photo(
     data_key = keyring.sealing_key(session)
     references = biometrics.open_reference_photos(keyring.data_key, commuter.template)
     if len(references) >= settings.max_enrolment_photos:
-        raise InvalidInput(f"a template holds at most {settings.max_enrolment_photos} photos", field="photo")
+        raise InvalidInput(
+            Message(
+                "a template holds at most {most} photos",
+                most=settings.max_enrolment_photos,
+            ),
+            field="photo",
+        )
     (made,) = enrolment_photos.templates_from_uploads([photo], settings=settings, metrics=metrics)
     if commuter.template.model == made.model:
         encodings = biometrics.open_encodings(keyring.data_key, commuter.template, size=len(made.encoding))
@@ -401,7 +435,7 @@ def add_photo(
         commuter=commuter,
         actor=actor,
         action=AuditAction.ADD_PHOTO,
-        detail=f"photo {len(references) + 1}",
+        detail=words("photo {n}", n=len(references) + 1),
     )
     return commuter
 
@@ -428,14 +462,16 @@ def evidence_for_approval(
     approve it: a read of personal data, recorded with the purpose "approval" (and what makes
     the registration one they may approve in bulk)."""
     if commuter.status is not CommuterStatus.PENDING:
-        raise InvalidTransition(f"this registration is {commuter.status.value}, not waiting for approval")
+        raise InvalidTransition(
+            Message("this registration is {status}, not waiting for approval", status=commuter.status)
+        )
     photos = _view_photos(
         session,
         commuter=commuter,
         data_key=data_key,
         actor=actor,
         purpose="approval",
-        detail="{n} photo(s) and the document, to approve the registration",
+        detail=Message("{n} photo(s) and the document, to approve the registration"),
     )
     registered_by = session.get(User, commuter.enrolled_by_id)
     return ApprovalEvidence(
@@ -458,7 +494,7 @@ def view_reference_photo(
     """The reference photo (JPEG) for a manual check, for one of ``audit.PURPOSES``; the view is
     recorded in the audit trail with its purpose."""
     if purpose not in audit.PURPOSES:
-        raise InvalidInput(f"purpose must be one of {', '.join(audit.PURPOSES)}")
+        raise InvalidInput(Message("purpose must be one of {purposes}", purposes=", ".join(audit.PURPOSES)))
     return _view_photos(session, commuter=commuter, data_key=data_key, actor=actor, purpose=purpose)[0]
 
 
@@ -469,7 +505,7 @@ def _view_photos(
     data_key: vault.DataKey,
     actor: Actor,
     purpose: str,
-    detail: str | None = None,
+    detail: Message | None = None,
 ) -> list[bytes]:
     """The commuter's enrolment photos (JPEG), the view recorded with its ``purpose`` (and
     ``detail``, where ``{n}`` is how many photos)."""
@@ -483,6 +519,6 @@ def _view_photos(
         object_type="commuter",
         object_id=commuter.id,
         purpose=purpose,
-        detail=detail.format(n=len(photos)) if detail else None,
+        detail=Words(Message(detail.text, n=len(photos))) if detail else None,
     )
     return photos

@@ -35,6 +35,7 @@ from clearance.audit import service as audit
 from clearance.core import vault
 from clearance.core.enums import AuditAction, CsvEncoding, DocumentType, ImportStatus, Park, Role
 from clearance.core.errors import HetaoError, InvalidInput, NotFound, PayloadTooLarge, ServerBusy
+from clearance.core.messages import Message, Words, words
 from clearance.core.metrics import Metrics
 from clearance.core.settings import Settings
 from clearance.core.zone import utcnow
@@ -91,7 +92,10 @@ def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     try:
         return archive.read(info)
     except ZIP_MEMBER_ERRORS as exc:
-        raise InvalidInput(f"{info.filename} in the zip cannot be read: {exc}", field="photo") from None
+        raise InvalidInput(
+            Message("{filename} in the zip cannot be read: {exc}", filename=info.filename, exc=exc),
+            field="photo",
+        ) from None
 
 
 def read_upload(
@@ -117,7 +121,7 @@ def read_upload(
         infos = archive.infolist()
     except ZIP_MEMBER_ERRORS as exc:  # the directory is as damageable as a member
         spool.close()
-        raise InvalidInput(f"the photos file is not a zip archive ({exc})") from None
+        raise InvalidInput(Message("the photos file is not a zip archive ({exc})", exc=exc)) from None
     try:
         members: dict[str, zipfile.ZipInfo] = {}
         csv_members = []
@@ -126,7 +130,11 @@ def read_upload(
                 continue
             if info.file_size > settings.max_upload_bytes:
                 raise PayloadTooLarge(
-                    f"{info.filename} inflates to {info.file_size} bytes, over the photo limit"
+                    Message(
+                        "{filename} inflates to {file_size} bytes, over the photo limit",
+                        filename=info.filename,
+                        file_size=info.file_size,
+                    )
                 )
             name = PurePosixPath(info.filename)
             if name.suffix.lower() == ".csv":
@@ -148,7 +156,12 @@ def read_upload(
                     field="encoding",
                 ) from None
             raise InvalidInput(
-                f"the CSV is not {encoding.value} text (byte {exc.start} cannot be read)", field="encoding"
+                Message(
+                    "the CSV is not {encoding} text (byte {start} cannot be read)",
+                    encoding=encoding,
+                    start=exc.start,
+                ),
+                field="encoding",
             ) from None
         try:
             return ImportRequest(
@@ -158,7 +171,7 @@ def read_upload(
                 members=members,
             )
         except csv.Error as exc:
-            raise InvalidInput(f"the CSV cannot be read: {exc}") from None
+            raise InvalidInput(Message("the CSV cannot be read: {exc}", exc=exc)) from None
     except BaseException:
         archive.close()
         spool.close()
@@ -172,10 +185,12 @@ def _read_rows(text: str, *, user: User, settings: Settings) -> list[tuple[int, 
     if user.role is Role.OFFICER and "organisation" not in columns:
         missing.append("organisation")
     if missing:
-        raise InvalidInput(f"the CSV lacks the column(s) {', '.join(missing)}")
+        raise InvalidInput(Message("the CSV lacks the column(s) {columns}", columns=", ".join(missing)))
     unknown = [c for c in columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS + REPORT_COLUMNS]
     if unknown:
-        raise InvalidInput(f"the CSV has column(s) this import does not know: {', '.join(unknown)}")
+        raise InvalidInput(
+            Message("the CSV has column(s) this import does not know: {columns}", columns=", ".join(unknown))
+        )
     rows = []
     for row in reader:
         values = {
@@ -187,7 +202,7 @@ def _read_rows(text: str, *, user: User, settings: Settings) -> list[tuple[int, 
             continue
         rows.append((reader.line_num, values))
         if len(rows) > settings.max_import_rows:
-            raise InvalidInput(f"an import holds at most {settings.max_import_rows} rows")
+            raise InvalidInput(Message("an import holds at most {most} rows", most=settings.max_import_rows))
     if not rows:
         raise InvalidInput("the CSV holds no rows")
     return rows
@@ -217,7 +232,7 @@ def start_import(
         action=AuditAction.START_IMPORT,
         object_type="import",
         object_id=job.id,
-        detail=f"{len(request.rows)} rows",
+        detail=words("{n} rows", n=len(request.rows)),
     )
     after_commit(session, lambda: submit(job.id, request))
     return job
@@ -227,7 +242,7 @@ def get_job_or_raise(session: Session, job_id: uuid.UUID, *, user: User) -> Impo
     job = session.get(ImportJob, job_id)
     # Enrollers see their organisation's imports; officers see all.
     if job is None or (user.role is not Role.OFFICER and job.organisation_id != user.organisation_id):
-        raise NotFound(f"no import with id {job_id}")
+        raise NotFound(Message("no import with id {job_id}", job_id=job_id))
     return job
 
 
@@ -343,8 +358,14 @@ def settle_abandoned(session: Session, *, now: datetime) -> list[ImportJob]:
     for job in abandoned:
         last = session.scalar(select(func.max(ImportRow.line)).where(ImportRow.job_id == job.id))
         job.status = ImportStatus.FAILED
-        job.error = f"the server stopped during this import after {job.processed} of {job.total} rows" + (
-            f": import the rows after line {last} again" if last else ": import it again"
+        job.error = words(
+            "the server stopped during this import after {processed} of {total} rows: "
+            "import the rows after line {last} again"
+            if last
+            else "the server stopped during this import after {processed} of {total} rows: import it again",
+            processed=job.processed,
+            total=job.total,
+            last=last,
         )
         job.finished_at = now
         audit.record_event(
@@ -359,8 +380,8 @@ def settle_abandoned(session: Session, *, now: datetime) -> list[ImportJob]:
 
 
 class RowFailed(Exception):
-    def __init__(self, field: str | None, detail: str) -> None:
-        super().__init__(detail)
+    def __init__(self, field: str | None, detail: Message) -> None:
+        super().__init__(str(detail))
         self.field = field
         self.detail = detail
 
@@ -377,7 +398,15 @@ def _registration(
         if value not in {member.value for member in allowed}:
             one_of = ", ".join(member.value for member in allowed)
             problems.append(
-                RowFailed(field, f"{values[field]!r} is not a valid {field}: use one of {one_of}")
+                RowFailed(
+                    field,
+                    Message(
+                        "{value} is not a valid {field}: use one of {one_of}",
+                        value=repr(_printable(values[field])),
+                        field=field,
+                        one_of=one_of,
+                    ),
+                )
             )
         return value
 
@@ -388,7 +417,11 @@ def _registration(
             select(Organisation).where(func.lower(Organisation.name) == name.lower())
         )
         if organisation is None:
-            problems.append(RowFailed("organisation", f"no organisation named {name!r}"))
+            problems.append(
+                RowFailed(
+                    "organisation", Message("no organisation named {name}", name=repr(_printable(name)))
+                )
+            )
         else:
             organisation_id = organisation.id
     document_type = choice(DocumentType, "document_type")
@@ -397,7 +430,14 @@ def _registration(
     try:
         valid_until = date.fromisoformat(values["valid_until"])
     except ValueError:
-        problems.append(RowFailed("valid_until", f"{values['valid_until']!r} is not a date like 2027-06-30"))
+        problems.append(
+            RowFailed(
+                "valid_until",
+                Message(
+                    "{value} is not a date like 2027-06-30", value=repr(_printable(values["valid_until"]))
+                ),
+            )
+        )
     if problems or organisation_id is None or valid_until is None:
         return None, problems
     registration = Registration(
@@ -416,7 +456,7 @@ def _registration(
         )
     except HetaoError as exc:
         field = exc.extra.get("field")
-        return None, [RowFailed(str(field) if field else None, exc.detail)]
+        return None, [RowFailed(str(field) if field else None, exc.message)]
     return registration, []
 
 
@@ -425,7 +465,10 @@ def _together(problems: list[RowFailed]) -> RowFailed | None:
     if len(problems) <= 1:
         return problems[0] if problems else None
     fields = dict.fromkeys(problem.field for problem in problems if problem.field)
-    return RowFailed(", ".join(fields) or None, "; ".join(problem.detail for problem in problems))
+    together = problems[-1].detail
+    for problem in reversed(problems[:-1]):
+        together = Message("{first}; {rest}", first=problem.detail, rest=together)
+    return RowFailed(", ".join(fields) or None, together)
 
 
 def _printable(text: str) -> str:
@@ -470,8 +513,10 @@ class ImportRunner:
         with self._held_lock:
             if len(self._held) >= self.max_held:
                 raise ServerBusy(
-                    f"{len(self._held)} imports are queued or running: send this one again when one "
-                    "has finished"
+                    Message(
+                        "{count} imports are queued or running: send this one again when one has finished",
+                        count=len(self._held),
+                    )
                 )
 
     def held(self) -> list[uuid.UUID]:
@@ -513,9 +558,10 @@ class ImportRunner:
                 job = session.get(ImportJob, job_id)
                 assert job is not None
                 job.status = ImportStatus.FAILED
-                job.error = (
-                    f"stopped before line {stopped.line}: the account that started it was disabled; "
-                    "nothing after that line was imported"
+                job.error = words(
+                    "stopped before line {line}: the account that started it was disabled; "
+                    "nothing after that line was imported",
+                    line=stopped.line,
                 )
                 job.finished_at = utcnow()
             return
@@ -525,7 +571,7 @@ class ImportRunner:
                 job = session.get(ImportJob, job_id)
                 assert job is not None
                 job.status = ImportStatus.FAILED
-                job.error = f"the import stopped: {type(exc).__name__}"[:500]
+                job.error = words("the import stopped: {error}", error=type(exc).__name__)
                 job.finished_at = utcnow()
             return
         with self.unit_of_work() as session:
@@ -542,16 +588,20 @@ class ImportRunner:
             for name in names:
                 info = request.members.get(name)
                 if not name or info is None:
-                    raise RowFailed("photo", f"the zip holds no photo named {name!r}")
+                    raise RowFailed(
+                        "photo", Message("the zip holds no photo named {name}", name=repr(_printable(name)))
+                    )
                 found.append(read_member(request.archive, info))
             return photos.templates_from_uploads(found, settings=self.settings, metrics=self.metrics)
         except HetaoError as exc:
-            raise RowFailed("photo", exc.detail) from None
+            raise RowFailed("photo", exc.message) from None
         except RowFailed:
             raise
         except Exception:
             log.exception("import: the photos of a row could not be processed")
-            raise RowFailed("photo", "this photo could not be processed (the server logged why)") from None
+            raise RowFailed(
+                "photo", Message("this photo could not be processed (the server logged why)")
+            ) from None
 
     def _import_row(
         self,
@@ -593,13 +643,15 @@ class ImportRunner:
                             actor=UserActor(user, ip),
                             keyring=self.keyring,
                             metrics=self.metrics,
-                            source=f"import {job_id} line {line}",
+                            source=Message("import {job} line {line}", job=job_id, line=line),
                         ).id
                 except HetaoError as exc:
                     field = exc.extra.get("field")
-                    failure = RowFailed(str(field) if field else None, exc.detail)
+                    failure = RowFailed(str(field) if field else None, exc.message)
                 except DataError:
-                    failure = RowFailed(None, "a field holds a character or value the database cannot store")
+                    failure = RowFailed(
+                        None, Message("a field holds a character or value the database cannot store")
+                    )
             _add_row(
                 session,
                 job,
@@ -639,7 +691,7 @@ def _add_row(
         enrolled=failure is None,
         commuter_id=commuter_id,
         field=failure.field if failure else None,
-        error=_printable(failure.detail)[:1000] if failure else None,
+        error=Words(failure.detail) if failure else None,
     )
     if failure:
         cells = json.dumps(values, ensure_ascii=False).encode()

@@ -14,6 +14,7 @@ from clearance.audit import service as audit
 from clearance.core import credentials, vault
 from clearance.core.enums import AuditAction, CommuterStatus, CredentialKind
 from clearance.core.errors import InvalidInput, InvalidTransition, NotFound
+from clearance.core.messages import Message, words
 from clearance.core.zone import end_of_day
 from clearance.custody import keys
 from clearance.db.actors import Actor, UserActor
@@ -54,7 +55,9 @@ def issue_credential(
         raise InvalidInput("only a dynamic credential is activated on a phone", field="kind")
     if commuter.status is not CommuterStatus.ACTIVE:
         raise InvalidTransition(
-            f"credentials are issued to active commuters; this one is {commuter.status.value}",
+            Message(
+                "credentials are issued to active commuters; this one is {status}", status=commuter.status
+            ),
             status=commuter.status.value,
         )
     expires_at = min(now + lifetime, end_of_day(commuter.valid_until))
@@ -102,7 +105,11 @@ def issue_credential(
         action=AuditAction.ISSUE_CREDENTIAL,
         object_type="commuter",
         object_id=commuter.id,
-        detail=f"{kind.value} credential {credential.id}" + (" for a phone pass" if activation else ""),
+        detail=words(
+            "{kind} credential {id} for a phone pass" if activation else "{kind} credential {id}",
+            kind=kind,
+            id=credential.id,
+        ),
     )
     return Issued(credential=credential, secret=secret, activation_token=token)
 
@@ -110,11 +117,13 @@ def issue_credential(
 def get_credential_or_raise(session: Session, credential_id: uuid.UUID, *, user: User) -> Credential:
     credential = session.get(Credential, credential_id)
     if credential is None:
-        raise NotFound(f"no credential with id {credential_id}")
+        raise NotFound(Message("no credential with id {credential_id}", credential_id=credential_id))
     try:
         check_staff_access(user, credential.commuter)
     except NotFound:
-        raise NotFound(f"no credential with id {credential_id}") from None
+        raise NotFound(
+            Message("no credential with id {credential_id}", credential_id=credential_id)
+        ) from None
     return credential
 
 
@@ -192,7 +201,7 @@ def revoke_credential(
         action=AuditAction.REVOKE_CREDENTIAL,
         object_type="commuter",
         object_id=credential.commuter_id,
-        detail=f"credential {credential.id}" + (f": {why}" if why else ""),
+        detail=words("credential {id}: {why}" if why else "credential {id}", id=credential.id, why=why),
     )
     return credential
 

@@ -27,6 +27,7 @@ from clearance.core.errors import (
     InvalidInput,
     PayloadTooLarge,
 )
+from clearance.core.messages import Message
 from clearance.core.zone import local_today, utcnow
 from clearance.crossings import service as crossings
 from clearance.dashboard import service as dashboard
@@ -162,7 +163,7 @@ def commuter_page(
                     )
                 extra["photo"] = base64.b64encode(jpeg).decode()
             except HetaoError as exc:
-                extra["problem"] = exc.detail
+                extra["problem"] = html.problem_of(request, auth, exc)
     response = _commuter_page(request, session, auth, commuter, **extra)
     if "photo" in extra:
         response.headers["Cache-Control"] = "no-store"
@@ -204,7 +205,7 @@ def _on_commuter_page(
             return action(translate)
         except InvalidInput as exc:
             if exc.extra.get("field") == "reason":
-                raise InvalidInput(translate("Give a reason."), field="reason") from None
+                raise InvalidInput(Message("Give a reason."), field="reason") from None
             raise
 
     return html.act(request, session, auth, checked, then=f"/commuters/{commuter.id}", again=again)
@@ -363,7 +364,7 @@ def registration_evidence(
             session, commuter=commuter, data_key=context.keyring.data_key, actor=auth.actor
         )
     except HetaoError as exc:
-        return queue_page(request, session, auth, problem=exc.detail)
+        return queue_page(request, session, auth, problem=html.problem_of(request, auth, exc))
     response = render(
         request,
         "approve.html",
@@ -418,12 +419,12 @@ def approve_registrations(
                     found = commuters.get_commuter_or_raise(session, commuter_id, user=auth.user)
                     if not commuters.evidence_seen(session, commuter=found, user=auth.user):
                         raise Forbidden(
-                            translate("{name}: open it and compare its photos first", name=found.display_name)
+                            Message("{name}: open it and compare its photos first", name=found.display_name)
                         )
                     commuters.approve_commuter(session, commuter=found, actor=auth.actor)
                 approved += 1
             except HetaoError as exc:
-                refused.append(exc.detail)
+                refused.append(i18n.said(translate, exc.message))
         return html.Flash(
             notice=translate("Approved: {n}.", n=approved) if approved else None,
             problem=translate("Not approved: {why}", why="; ".join(refused)) if refused else None,
@@ -490,7 +491,7 @@ def photo_problem(exc: HetaoError, translate: i18n.Translate) -> dict[str, str]:
     return {
         "check": check,
         "title": translate(check),
-        "detail": exc.detail,
+        "detail": i18n.said(translate, exc.message),
         "advice": translate(PHOTO_ADVICE.get(check, PHOTO_ADVICE["invalid_image"])),
     }
 
@@ -600,7 +601,12 @@ def register(
                 photo_problem=photo_problem(exc, translate),
             )
         return _register_page(
-            request, session, auth, form=form, status_code=exc.status_code, problem=exc.detail
+            request,
+            session,
+            auth,
+            form=form,
+            status_code=exc.status_code,
+            problem=html.problem_of(request, auth, exc),
         )
     return RedirectResponse(f"/commuters/{commuter.id}?registered=1", status_code=303)
 
@@ -657,7 +663,9 @@ def import_upload(
                 session, context, runner, auth.actor, csv_upload=csv, zip_upload=photos, encoding=encoding
             )
     except HetaoError as exc:
-        return _import_form(request, session, auth, status_code=exc.status_code, problem=exc.detail)
+        return _import_form(
+            request, session, auth, status_code=exc.status_code, problem=html.problem_of(request, auth, exc)
+        )
     return RedirectResponse(f"/imports/{job.id}", status_code=303)
 
 

@@ -46,6 +46,7 @@ from clearance.audit import service as audit
 from clearance.core import credentials, vault
 from clearance.core.enums import AuditAction
 from clearance.core.errors import InvalidInput, InvalidTransition, NotFound
+from clearance.core.messages import Message, words
 from clearance.db.actors import Actor, PublicActor
 from clearance.db.keyring import Keyring
 from clearance.db.models import AuditEvent, Checkpoint, Commuter, Credential, Crossing
@@ -141,7 +142,14 @@ def activate_pass(
     the same keys (its first answer lost on the way) gets the same answer."""
     for name, value in (("key", key), ("proof_key", proof_key)):
         if len(value) != credentials.SECRET_BYTES:
-            raise InvalidInput(f"the {name} must be {credentials.SECRET_BYTES} bytes", field=name)
+            raise InvalidInput(
+                Message(
+                    "the {name} must be {size} bytes",
+                    name=name,
+                    size=credentials.SECRET_BYTES,
+                ),
+                field=name,
+            )
     if hmac.compare_digest(key, proof_key):
         raise InvalidInput("the proof key must differ from the code key", field="proof_key")
     credential = _find(session, credential_id)
@@ -194,7 +202,7 @@ def activate_pass(
         action=AuditAction.ACTIVATE_PASS,
         object_type="commuter",
         object_id=credential.commuter_id,
-        detail=f"credential {credential.id}",
+        detail=words("credential {id}", id=credential.id),
     )
     return PassView(credential, credential.commuter)
 
@@ -316,7 +324,7 @@ def personal_data(
         action=AuditAction.DATA_ACCESS_REQUEST,
         object_type="commuter",
         object_id=commuter.id,
-        detail=f"downloaded with credential {credential.id}",
+        detail=words("downloaded with credential {id}", id=credential.id),
     )
     held = session.scalars(
         select(Credential).where(Credential.commuter_id == commuter.id).order_by(Credential.issued_at)

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from clearance.core.errors import FaceCheckFailed, HetaoError, InvalidInput
+from clearance.core.messages import Message
 from clearance.core.metrics import Metrics
 from clearance.core.settings import Settings
 from clearance.vision import faces, images
@@ -52,7 +53,7 @@ def make_template(image: images.RGBImage, *, settings: Settings) -> Template:
     boxes = [b for b in boxes if b[2] - b[0] >= BYSTANDER_SHARE * (boxes[0][2] - boxes[0][0])]
     if len(boxes) > 1:
         raise FaceCheckFailed(
-            f"{len(boxes)} faces were found: the photo must show the commuter alone",
+            Message("{count} faces were found: the photo must show the commuter alone", count=len(boxes)),
             check="several_faces",
         )
     (box,) = boxes
@@ -61,24 +62,32 @@ def make_template(image: images.RGBImage, *, settings: Settings) -> Template:
     if failures:
         check, advice = failures[0]
         raise FaceCheckFailed(
-            f"the photo cannot be used: {advice}",
+            Message("the photo cannot be used: {advice}", advice=advice),
             check=check.value,
             failed=[code.value for code, _ in failures],
         )
     share = quality.face_px / image.shape[0]
     if share > settings.enrolment_max_face_share:
         raise FaceCheckFailed(
-            f"the face fills {share:.0%} of the photo's height: take the photo from further "
-            f"away, showing the head and shoulders (the face at most "
-            f"{settings.enrolment_max_face_share:.0%} of the height), not a close crop",
+            Message(
+                "the face fills {share:.0%} of the photo's height: take the photo from further away, "
+                "showing the head and shoulders (the face at most {most:.0%} of the height), not a "
+                "close crop",
+                share=share,
+                most=settings.enrolment_max_face_share,
+            ),
             check="face_too_close",
         )
     live = stack.liveness.score(image, box)
     if live < settings.enrolment_liveness_threshold:
         raise FaceCheckFailed(
-            "the photo looks like a picture of a photo or of a screen, not of the person: take "
-            f"the photo of the commuter themselves (liveness {live:.2f}, at least "
-            f"{settings.enrolment_liveness_threshold:.2f} needed)",
+            Message(
+                "the photo looks like a picture of a photo or of a screen, not of the person: take "
+                "the photo of the commuter themselves (liveness {live:.2f}, at least {needed:.2f} "
+                "needed)",
+                live=live,
+                needed=settings.enrolment_liveness_threshold,
+            ),
             check="presentation_attack",
         )
     return Template(
@@ -108,14 +117,26 @@ def templates_from_uploads(photos: list[bytes], *, settings: Settings, metrics: 
     if not photos:
         raise InvalidInput("send at least one photo of the commuter", field="photo")
     if len(photos) > settings.max_enrolment_photos:
-        raise InvalidInput(f"send at most {settings.max_enrolment_photos} photos", field="photo")
+        raise InvalidInput(
+            Message(
+                "send at most {most} photos",
+                most=settings.max_enrolment_photos,
+            ),
+            field="photo",
+        )
     made = []
     for position, photo in enumerate(photos, 1):
         try:
             made.append(template_from_upload(photo, settings=settings, metrics=metrics))
         except HetaoError as exc:
             if len(photos) > 1:
-                exc.detail = f"photo {position} of {len(photos)}: {exc.detail}"
+                exc.message = Message(
+                    "photo {position} of {count}: {problem}",
+                    position=position,
+                    count=len(photos),
+                    problem=exc.message,
+                )
+                exc.detail = str(exc.message)
                 exc.args = (exc.detail,)
             exc.extra["photo"] = position
             raise

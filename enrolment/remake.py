@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from clearance.audit import service as audit
 from clearance.core.enums import AuditAction
 from clearance.core.errors import FaceCheckFailed
+from clearance.core.messages import Message
 from clearance.core.settings import Settings
 from clearance.db.actors import Actor
 from clearance.db.engine import session_scope
@@ -41,7 +42,10 @@ def encode_references(jpegs: list[bytes], *, stack: FaceStack, settings: Setting
         boxes = stack.detector.detect(image, max_side=faces.ENROLMENT_DETECTION_SIDE)
         if not boxes:
             raise FaceCheckFailed(
-                f"no face was found in reference photo {position}: add a new photo of the commuter",
+                Message(
+                    "no face was found in reference photo {position}: add a new photo of the commuter",
+                    position=position,
+                ),
                 check="no_face",
             )
         rows.append(stack.model.encode(image, boxes[0]))

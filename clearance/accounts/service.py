@@ -21,7 +21,8 @@ from clearance.core.errors import (
     NotFound,
     TooManySignIns,
 )
-from clearance.core.names import clean_name
+from clearance.core.messages import Message, words
+from clearance.core.names import Named, clean_name
 from clearance.core.settings import Settings
 from clearance.db import events
 from clearance.db.actors import Actor, PublicActor, UserActor
@@ -31,9 +32,9 @@ LANGUAGES = ("en", "zh-Hant", "zh-Hans")
 
 
 def create_organisation(session: Session, *, name: str, park: Park, actor: Actor) -> Organisation:
-    name = clean_name(name, what="an organisation")
+    name = clean_name(name, what=Named.ORGANISATION)
     if session.scalar(select(Organisation).where(Organisation.name == name)):
-        raise Conflict(f"an organisation named {name!r} already exists")
+        raise Conflict(Message("an organisation named {name!r} already exists", name=name))
     organisation = Organisation(name=name, park=park)
     session.add(organisation)
     session.flush()
@@ -43,7 +44,7 @@ def create_organisation(session: Session, *, name: str, park: Park, actor: Actor
         action=AuditAction.CREATE_ORGANISATION,
         object_type="organisation",
         object_id=organisation.id,
-        detail=f"park {park.value}",
+        detail=words("park {park}", park=park),
     )
     return organisation
 
@@ -57,11 +58,11 @@ def edit_organisation(
     park: Park | None = None,
 ) -> Organisation:
     """Rename an organisation or move it to the other park; audited with what changed."""
-    new_name = organisation.name if name is None else clean_name(name, what="an organisation")
+    new_name = organisation.name if name is None else clean_name(name, what=Named.ORGANISATION)
     if new_name != organisation.name and session.scalar(
         select(Organisation).where(Organisation.name == new_name)
     ):
-        raise Conflict(f"an organisation named {new_name!r} already exists")
+        raise Conflict(Message("an organisation named {new_name!r} already exists", new_name=new_name))
     audit.record_edit(
         session,
         actor=actor,
@@ -76,7 +77,7 @@ def edit_organisation(
 def get_organisation_or_raise(session: Session, organisation_id: uuid.UUID) -> Organisation:
     organisation = session.get(Organisation, organisation_id)
     if organisation is None:
-        raise NotFound(f"no organisation with id {organisation_id}")
+        raise NotFound(Message("no organisation with id {organisation_id}", organisation_id=organisation_id))
     return organisation
 
 
@@ -88,10 +89,15 @@ def find_organisation(session: Session, reference: str) -> Organisation:
         pass
     found = list(session.scalars(select(Organisation).where(Organisation.name == reference.strip())))
     if not found:
-        raise NotFound(f"no organisation named {reference!r}")
+        raise NotFound(Message("no organisation named {reference!r}", reference=reference))
     if len(found) > 1:
         raise InvalidInput(
-            f"{len(found)} organisations are named {reference!r}: give the id", field="organisation"
+            Message(
+                "{count} organisations are named {reference!r}: give the id",
+                count=len(found),
+                reference=reference,
+            ),
+            field="organisation",
         )
     return found[0]
 
@@ -114,14 +120,14 @@ def create_user(
     if role is Role.ENROLLER and organisation_id is None:
         raise InvalidInput("an enroller must belong to an organisation: give organisation_id")
     if role is not Role.ENROLLER and organisation_id is not None:
-        raise InvalidInput(f"a user with role {role.value} does not belong to an organisation")
+        raise InvalidInput(Message("a user with role {role} does not belong to an organisation", role=role))
     if organisation_id is not None:
         get_organisation_or_raise(session, organisation_id)
     problem = security.password_problem(password, username=username)
     if problem is not None:
         raise InvalidInput(problem, field="password")
     if session.scalar(select(User).where(User.username == username)):
-        raise Conflict(f"the username {username!r} is taken")
+        raise Conflict(Message("the username {username!r} is taken", username=username))
     user = User(
         username=username,
         password_hash=security.hash_password(password),
@@ -136,7 +142,7 @@ def create_user(
         action=AuditAction.CREATE_USER,
         object_type="user",
         object_id=user.id,
-        detail=f"{user.username} as {role.value}",
+        detail=words("{username} as {role}", username=user.username, role=role),
     )
     return user
 
@@ -149,7 +155,7 @@ def get_user_or_raise(session: Session, reference: str | uuid.UUID) -> User:
     except ValueError:
         user = session.scalar(select(User).where(User.username == str(reference).strip()))
     if user is None:
-        raise NotFound(f"no user {str(reference)!r}")
+        raise NotFound(Message("no user {reference!r}", reference=str(reference)))
     return user
 
 
@@ -174,7 +180,12 @@ def set_user_active(session: Session, *, user: User, active: bool, actor: Actor,
     themselves."""
     if user.is_active == active:
         raise InvalidTransition(
-            f"the user {user.username!r} is already {'enabled' if active else 'disabled'}"
+            Message(
+                "the user {username!r} is already enabled"
+                if active
+                else "the user {username!r} is already disabled",
+                username=user.username,
+            )
         )
     if not active and isinstance(actor, UserActor) and actor.user.id == user.id:
         raise InvalidTransition("you cannot disable your own account")
@@ -213,7 +224,9 @@ def edit_user(
             raise InvalidInput("an enroller must belong to an organisation: give one", field="organisation")
         get_organisation_or_raise(session, new_organisation)
     elif organisation_id is not None:
-        raise InvalidInput(f"a user with role {new_role.value} does not belong to an organisation")
+        raise InvalidInput(
+            Message("a user with role {new_role} does not belong to an organisation", new_role=new_role)
+        )
     else:
         new_organisation = None
     role_changes = new_role is not user.role
@@ -250,7 +263,7 @@ def reset_password(session: Session, *, user: User, password: str, actor: Actor)
         action=AuditAction.RESET_PASSWORD,
         object_type="user",
         object_id=user.id,
-        detail=f"{ended} browser session(s) ended",
+        detail=words("{n} browser session(s) ended", n=ended),
     )
     return user
 
@@ -336,7 +349,11 @@ def sign_in(
         )
         minutes = int(limits.window.total_seconds() // 60)
         raise TooManySignIns(
-            f"too many failed sign-ins for this account or from this address: try again in {minutes} minutes"
+            Message(
+                "too many failed sign-ins for this account or from this address: try again in "
+                "{minutes} minutes",
+                minutes=minutes,
+            )
         ).keep_record()
     try:
         user = authenticate(session, username=username, password=password)
@@ -394,7 +411,7 @@ def sign_out(session: Session, *, token: str, actor: Actor) -> None:
 def set_language(session: Session, *, user: User, language: str, actor: Actor) -> None:
     """The language of the pages for ``user``: one of ``LANGUAGES``."""
     if language not in LANGUAGES:
-        raise InvalidInput(f"language must be one of {', '.join(LANGUAGES)}")
+        raise InvalidInput(Message("language must be one of {languages}", languages=", ".join(LANGUAGES)))
     if user.language != language:
         user.language = language
         session.flush()

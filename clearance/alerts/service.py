@@ -28,6 +28,7 @@ from clearance.audit import service as audit
 from clearance.core import zone
 from clearance.core.enums import AlertKind, AuditAction
 from clearance.core.errors import InvalidTransition, NotFound
+from clearance.core.messages import Message, words
 from clearance.core.reasons import Reason
 from clearance.core.zone import utcnow
 from clearance.db import events
@@ -73,7 +74,7 @@ def raise_alert(
         .values(
             id=uuid.uuid4(),
             kind=kind,
-            detail=detail[:500],
+            detail=detail,
             commuter_id=commuter_id,
             crossing_id=crossing_id,
             kiosk_id=kiosk_id,
@@ -142,8 +143,11 @@ def check_face_mismatches(session: Session, *, credential_ids: Iterable[uuid.UUI
             raise_alert(
                 session,
                 kind=AlertKind.REPEATED_FACE_MISMATCH,
-                detail=f"{len(mismatches)} face mismatches on one credential within "
-                f"{int(MISMATCH_WINDOW.total_seconds() // 60)} minutes",
+                detail=words(
+                    "{n} face mismatches on one credential within {minutes} minutes",
+                    n=len(mismatches),
+                    minutes=int(MISMATCH_WINDOW.total_seconds() // 60),
+                ),
                 commuter_id=mismatches[-1].commuter_id,
                 crossing_id=mismatches[-1].id,
                 dedupe_key=f"repeated_face_mismatch:{credential_id}:{now:%Y%m%d%H}",
@@ -162,8 +166,11 @@ def check_disabled_kiosks(session: Session, *, calls: dict[uuid.UUID, datetime])
         alert = raise_alert(
             session,
             kind=AlertKind.DISABLED_KIOSK_CALLED,
-            detail=f"the disabled kiosk {kiosk.checkpoint.name} / {kiosk.name} called the server at "
-            f"{zone.for_people(at)}: its key is still in use",
+            detail=words(
+                "the disabled kiosk {kiosk} called the server at {time}: its key is still in use",
+                kiosk=f"{kiosk.checkpoint.name} / {kiosk.name}",
+                time=zone.for_people(at),
+            ),
             kiosk_id=kiosk.id,
             dedupe_key=f"disabled_kiosk_called:{kiosk.id}:{at:%Y-%m-%dT%H}",
         )
@@ -184,8 +191,11 @@ def check_silent_kiosks(session: Session, *, now: datetime, silent_after: timede
         alert = raise_alert(
             session,
             kind=AlertKind.KIOSK_SILENT,
-            detail=f"kiosk {kiosk.checkpoint.name} / {kiosk.name} last called the server at "
-            f"{zone.for_people(kiosk.last_seen_at)}",
+            detail=words(
+                "kiosk {kiosk} last called the server at {time}",
+                kiosk=f"{kiosk.checkpoint.name} / {kiosk.name}",
+                time=zone.for_people(kiosk.last_seen_at),
+            ),
             kiosk_id=kiosk.id,
             dedupe_key=f"kiosk_silent:{kiosk.id}:{kiosk.last_seen_at.isoformat()}",
         )
@@ -202,7 +212,7 @@ def list_open_alerts(session: Session, *, limit: int = 200) -> list[Alert]:
 def get_alert_or_raise(session: Session, alert_id: uuid.UUID) -> Alert:
     alert = session.get(Alert, alert_id)
     if alert is None:
-        raise NotFound(f"no alert with id {alert_id}")
+        raise NotFound(Message("no alert with id {alert_id}", alert_id=alert_id))
     return alert
 
 

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from clearance.audit import service as audit
 from clearance.core.enums import AuditAction
 from clearance.core.errors import InvalidInput
+from clearance.core.messages import Message
 from clearance.http.deps import SessionDep
 from clearance.http.pages import PageOfficer, render
 
@@ -28,7 +29,7 @@ def audit_page(
     try:
         chosen = AuditAction(action) if action else None
     except ValueError:
-        raise InvalidInput(f"no action is called {action!r}", field="action") from None
+        raise InvalidInput(Message("no action is called {action!r}", action=action), field="action") from None
     found = audit.list_events(
         session, object_id=object_id or None, username=username or None, action=chosen, limit=200
     )

@@ -75,7 +75,7 @@ def record_event(
         object_type=object_type,
         object_id=None if object_id is None else str(object_id),
         purpose=purpose,
-        detail=None if detail is None else detail[:500],
+        detail=detail,
     )
     session.add(event)
     session.flush()

@@ -21,6 +21,7 @@ from clearance.core.errors import (
     responses,
 )
 from clearance.core.evidence import Timings
+from clearance.core.messages import Message
 from clearance.core.wire import PassageAnswer, PassageClaim, Presence
 from clearance.core.zone import utcnow
 from clearance.db.models import Commuter
@@ -66,7 +67,9 @@ def verify(
         try:
             credentials.parse_payload(qr_payload)
         except credentials.MalformedPayload as exc:
-            raise MalformedCredential(f"qr_payload is not a Hetao credential: {exc}") from None
+            raise MalformedCredential(
+                Message("qr_payload is not a Hetao credential: {exc}", exc=exc)
+            ) from None
         with timings.step("image_decode"):
             image = images.load_upload(
                 read_upload(face, settings=settings), max_pixels=settings.max_image_pixels
@@ -115,7 +118,7 @@ def kiosk_presence(commuter_id: uuid.UUID, session: SessionDep, _kiosk: KioskDep
     """Which park a commuter is recorded in now, for anti-passback across both bridges."""
     commuter = session.get(Commuter, commuter_id)
     if commuter is None:
-        raise NotFound(f"no commuter with id {commuter_id}")
+        raise NotFound(Message("no commuter with id {commuter_id}", commuter_id=commuter_id))
     return Presence(
         commuter_id=commuter.id, last_side=commuter.last_side, last_crossed_at=commuter.last_crossed_at
     )

@@ -24,6 +24,7 @@ from clearance.core.evidence import (
     Timings,
     credential_evidence,
 )
+from clearance.core.messages import Message
 from clearance.core.metrics import Metrics
 from clearance.core.reasons import Reason
 from clearance.core.settings import Settings
@@ -199,7 +200,7 @@ def claim_for_kiosk(session: Session, *, kiosk: Kiosk, request: PassageClaim, no
     only if granted, and records the crossing under the id it claimed with."""
     commuter = session.get(Commuter, request.commuter_id)
     if commuter is None:
-        raise NotFound(f"no commuter with id {request.commuter_id}")
+        raise NotFound(Message("no commuter with id {commuter_id}", commuter_id=request.commuter_id))
     if request.credential_id is not None:
         credential = session.get(Credential, request.credential_id)
         if credential is None or credential.commuter_id != commuter.id:
@@ -229,7 +230,12 @@ def consume_code(session: Session, *, credential_id: uuid.UUID, step: int, now: 
     genuine code of the credential a replay until then."""
     if abs(step - credentials.time_step(now)) > CLAIM_STEPS:
         raise InvalidInput(
-            f"dynamic_step {step} is not a step of now ({credentials.time_step(now)} ± {CLAIM_STEPS})",
+            Message(
+                "dynamic_step {step} is not a step of now ({now_step} ± {steps})",
+                step=step,
+                now_step=credentials.time_step(now),
+                steps=CLAIM_STEPS,
+            ),
             field="dynamic_step",
         )
     used = session.execute(

@@ -22,6 +22,8 @@ from typing import Any
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from clearance.core.messages import Message
+
 GENESIS = "0" * 64
 HASHED_FIELDS = (
     "id",
@@ -63,14 +65,21 @@ def sign_batch(key: Ed25519PrivateKey, records: list[dict[str, Any]]) -> str:
     return base64.b64encode(key.sign(batch_message([record_hash(r) for r in records]))).decode()
 
 
-def link_problem(*, head_seq: int, head_hash: str, seq: int, prev_hash: str) -> str | None:
+def link_problem(*, head_seq: int, head_hash: str, seq: int, prev_hash: str) -> Message | None:
     """Why record ``seq`` does not follow the last accepted record (``head_seq``, ``head_hash``),
     or None if it does."""
     if seq <= head_seq:
-        return f"record {seq} repeats a position already taken (a fork: records rewritten?)"
+        return Message("record {seq} repeats a position already taken (a fork: records rewritten?)", seq=seq)
     if seq > head_seq + 1:
-        missing = f"{head_seq + 1}" if seq == head_seq + 2 else f"{head_seq + 1} to {seq - 1}"
-        return f"records {missing} are missing (deleted from the kiosk?)"
+        if seq == head_seq + 2:
+            return Message("record {seq} is missing (deleted from the kiosk?)", seq=head_seq + 1)
+        return Message(
+            "records {first} to {last} are missing (deleted from the kiosk?)",
+            first=head_seq + 1,
+            last=seq - 1,
+        )
     if prev_hash != head_hash:
-        return f"record {seq} does not follow record {head_seq} (edited or reordered?)"
+        return Message(
+            "record {seq} does not follow record {head} (edited or reordered?)", seq=seq, head=head_seq
+        )
     return None

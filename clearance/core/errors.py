@@ -1,7 +1,8 @@
 """Domain errors. Services raise these; one handler in ``clearance.http.errors`` turns them into
 HTTP, and the command line into a one-line message.
 
-The response body is ``{"error": <class name>, "detail": <what and why>}`` plus any ``extra``.
+The response body is ``{"error": <class name>, "detail": <what and why>}`` plus any ``extra``. What
+and why is a ``Message``: a page shows it in the reader's language.
 """
 
 from __future__ import annotations
@@ -10,13 +11,16 @@ from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel
 
+from clearance.core.messages import Message, message
+
 
 class HetaoError(Exception):
     status_code: ClassVar[int] = 400
 
-    def __init__(self, detail: str, **extra: Any) -> None:
-        super().__init__(detail)
-        self.detail = detail
+    def __init__(self, detail: str | Message, **extra: Any) -> None:
+        self.message = message(detail)
+        self.detail = str(self.message)
+        super().__init__(self.detail)
         self.extra = extra
         self.keeps_record = False
 

@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
 
 from clearance.core.enums import Role
+from clearance.core.messages import Message
 
 _hasher = PasswordHasher()
 TOKEN_ALGORITHM = "HS256"  # noqa: S105 (an algorithm name)
@@ -44,17 +45,18 @@ MIN_PASSWORD_SCORE = 3
 """zxcvbn's score, 0-4: 3 is "safely unguessable" for an online attack with throttling."""
 
 
-def password_problem(password: str, *, username: str) -> str | None:
+def password_problem(password: str, *, username: str) -> Message | None:
     """Why ``password`` may not guard an account, or None: at least 10 characters, and not
     guessable (zxcvbn, which knows common passwords, words, dates, keyboard patterns, and the
     username)."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"a password must be at least {MIN_PASSWORD_LENGTH} characters long"
+        return Message("a password must be at least {least} characters long", least=MIN_PASSWORD_LENGTH)
     estimate = zxcvbn(password[:100], user_inputs=[username])
     if estimate["score"] < MIN_PASSWORD_SCORE:
+        # zxcvbn's hint is English: the translations leave it out.
         warning = estimate["feedback"]["warning"]
         why = f" ({warning.rstrip('.').lower()})" if warning else ""
-        return f"this password is too easy to guess{why}: use a longer, less common one"
+        return Message("this password is too easy to guess{why}: use a longer, less common one", why=why)
     return None
 
 

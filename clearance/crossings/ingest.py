@@ -24,6 +24,7 @@ from clearance.alerts import service as alerts
 from clearance.audit import service as audit
 from clearance.core import chain, errors
 from clearance.core.enums import AlertKind, AuditAction
+from clearance.core.messages import Message, Words, words
 from clearance.core.wire import CrossingRecord, UploadResult, UploadStatus
 from clearance.crossings import service as crossings
 from clearance.db.actors import Actor, KioskActor
@@ -87,15 +88,19 @@ def ingest_crossings(
         rows = list(session.scalars(select(Crossing).where(Crossing.id.in_(created))))
         crossings.take_effect(session, rows, now=now, how=crossings.Effect.OFFLINE)
     answered = [checked.results[index] for index in range(len(items))]
-    counts = {status: sum(r.status is status for r in answered) for status in UploadStatus}
+    counts = {status.value: sum(r.status is status for r in answered) for status in UploadStatus}
+    delivered = Message("{created} created, {duplicate} duplicate, {invalid} invalid", **counts)
     audit.record_event(
         session,
         actor=actor,
         action=AuditAction.DELIVER_CROSSINGS,
         object_type="kiosk",
         object_id=kiosk.id,
-        detail=", ".join(f"{n} {status.value}" for status, n in counts.items())
-        + (f"; kiosk clock {clock.offset:+.0f} s" if clock.skewed and clock.offset is not None else ""),
+        detail=words(
+            "{delivered}; kiosk clock {offset} s", delivered=delivered, offset=f"{clock.offset:+.0f}"
+        )
+        if clock.skewed and clock.offset is not None
+        else Words(delivered),
     )
     return Delivery(answered, clock.offset if clock.credible else None)
 
@@ -240,17 +245,23 @@ def _chain_link(item: dict[str, Any]) -> bool:
 
 
 def _alert_clock(session: Session, *, kiosk: Kiosk, offset: float | None, count: int, now: datetime) -> None:
-    how = (
-        f"{abs(offset):.0f} s {'ahead of' if offset > 0 else 'behind'} the server's"
-        if offset is not None
-        else "in the future (the kiosk did not say its time)"
-    )
+    if offset is None:
+        how = Message("in the future (the kiosk did not say its time)")
+    elif offset > 0:
+        how = Message("{seconds} s ahead of the server's", seconds=f"{abs(offset):.0f}")
+    else:
+        how = Message("{seconds} s behind the server's", seconds=f"{abs(offset):.0f}")
     alerts.raise_alert(
         session,
         kind=AlertKind.KIOSK_CLOCK,
         kiosk_id=kiosk.id,
-        detail=f"kiosk {kiosk.name}: its clock is {how}; {count} crossings recorded at the server's time "
-        "(the kiosk's own kept beside them)",
+        detail=words(
+            "kiosk {kiosk}: its clock is {how}; {count} crossings recorded at the server's time "
+            "(the kiosk's own kept beside them)",
+            kiosk=kiosk.name,
+            how=how,
+            count=count,
+        ),
         dedupe_key=f"kiosk_clock:{kiosk.id}:{now:%Y%m%d%H}",
     )
 
@@ -289,7 +300,9 @@ def check_batch_signature(session: Session, *, kiosk: Kiosk, items: list[Any], s
         session,
         kind=AlertKind.CROSSING_LOG_TAMPERED,
         kiosk_id=kiosk.id,
-        detail=f"a batch of {len(items)} crossings came with a missing or wrong signature; refused",
+        detail=words(
+            "a batch of {n} crossings came with a missing or wrong signature; refused", n=len(items)
+        ),
         dedupe_key=f"batch_signature:{kiosk.id}:{hashes[0] if hashes else ''}",
     )
     raise errors.InvalidSignature("the batch is not signed with this kiosk's registered key").keep_record()
@@ -318,7 +331,7 @@ def follow_chain(
                 kind=AlertKind.CROSSING_LOG_TAMPERED,
                 kiosk_id=kiosk.id,
                 crossing_id=record_id if record_id in stored else None,
-                detail=f"kiosk {kiosk.name}: {problem}",
+                detail=words("kiosk {kiosk}: {problem}", kiosk=kiosk.name, problem=problem),
                 dedupe_key=f"chain:{kiosk.id}:{seq}",
             )
         if seq > locked.chain_seq:
@@ -339,7 +352,7 @@ def register_kiosk_key(session: Session, *, kiosk: Kiosk, public_key: bytes, act
             action=AuditAction.REGISTER_KIOSK_KEY,
             object_type="kiosk",
             object_id=kiosk.id,
-            detail=f"Ed25519 key {public_key[:8].hex()}…",
+            detail=words("Ed25519 key {key}…", key=public_key[:8].hex()),
         )
         return
     if kiosk.public_key != public_key:
@@ -347,7 +360,9 @@ def register_kiosk_key(session: Session, *, kiosk: Kiosk, public_key: bytes, act
             session,
             kind=AlertKind.CROSSING_LOG_TAMPERED,
             kiosk_id=kiosk.id,
-            detail=f"kiosk {kiosk.name} presented a signing key other than the one it registered",
+            detail=words(
+                "kiosk {kiosk} presented a signing key other than the one it registered", kiosk=kiosk.name
+            ),
             dedupe_key=f"kiosk_key:{kiosk.id}:{base64.b16encode(public_key[:8]).decode()}",
         )
         raise errors.Conflict(

@@ -16,6 +16,7 @@ from clearance.audit import service as audit
 from clearance.core import zone
 from clearance.core.enums import DESTINATION, AlertKind, AuditAction, Decision, Direction
 from clearance.core.errors import InvalidInput, InvalidTransition, NotFound
+from clearance.core.messages import Message, words
 from clearance.core.reasons import Reason
 from clearance.core.rules import Outcome
 from clearance.crossings import presence
@@ -91,8 +92,12 @@ def take_effect(session: Session, crossings: list[Crossing], *, now: datetime, h
                 commuter_id=commuter.id,
                 crossing_id=crossing.id,
                 kiosk_id=crossing.kiosk_id,
-                detail=f"cleared {crossing.direction.value} into {DESTINATION[crossing.direction].value} "
-                f"next to another clearance into the same park ({how.value})",
+                detail=words(
+                    "cleared {direction} into {park} next to another clearance into the same park ({how})",
+                    direction=crossing.direction,
+                    park=DESTINATION[crossing.direction],
+                    how=how,
+                ),
                 dedupe_key=conflict.dedupe_key(commuter.id, crossing.id),
                 incident_window=REPEAT_WINDOW,
             )
@@ -163,7 +168,7 @@ def crossings_recorded_after(session: Session, *, after: datetime, limit: int = 
 def get_crossing_or_raise(session: Session, crossing_id: uuid.UUID) -> Crossing:
     crossing = session.get(Crossing, crossing_id)
     if crossing is None:
-        raise NotFound(f"no crossing with id {crossing_id}")
+        raise NotFound(Message("no crossing with id {crossing_id}", crossing_id=crossing_id))
     return crossing
 
 
@@ -250,8 +255,12 @@ def override_crossing(
     had cleared them (unless a later crossing of theirs is already recorded)."""
     if crossing.override_decision is not None:
         raise InvalidTransition(
-            f"this crossing was already overridden ({crossing.override_decision.value}) at "
-            f"{crossing.overridden_at:%Y-%m-%d %H:%M} UTC"
+            Message(
+                "this crossing was already overridden ({override_decision}) at "
+                "{overridden_at:%Y-%m-%d %H:%M} UTC",
+                override_decision=crossing.override_decision,
+                overridden_at=crossing.overridden_at,
+            )
         )
     if decision is Decision.REFER:
         raise InvalidInput("an override decides: cleared or rejected")
@@ -268,7 +277,12 @@ def override_crossing(
         action=AuditAction.OVERRIDE_CROSSING,
         object_type="crossing",
         object_id=crossing.id,
-        detail=f"{crossing.decision.value} -> {decision.value}: {crossing.override_reason}",
+        detail=words(
+            "{before} -> {after}: {reason}",
+            before=crossing.decision,
+            after=decision,
+            reason=crossing.override_reason,
+        ),
     )
     # Clearing someone the kiosk did not clear moves them as if it had (unless a later crossing
     # of theirs is already recorded).

@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 from clearance.audit import service as audit
 from clearance.core import keyfiles
 from clearance.core.enums import AuditAction
+from clearance.core.messages import words
 from clearance.core.settings import Settings
 from clearance.db import migrations
 from clearance.db.actors import Actor
@@ -227,7 +228,12 @@ def make_backup(
         session,
         actor=actor,
         action=AuditAction.BACKUP,
-        detail=f"{sum(rows.values())} rows of {len(rows)} tables, {len(key_files)} key files",
+        detail=words(
+            "{rows} rows of {tables} tables, {keys} key files",
+            rows=sum(rows.values()),
+            tables=len(rows),
+            keys=len(key_files),
+        ),
     )
     return Summary(revision, rows, [p.name for p in key_files])
 
@@ -307,7 +313,7 @@ def restore_backup(
             session,
             actor=actor,
             action=AuditAction.RESTORE,
-            detail=f"{sum(rows.values())} rows, {len(keys)} key files",
+            detail=words("{rows} rows, {keys} key files", rows=sum(rows.values()), keys=len(keys)),
         )
         for name, content in keys.items():
             keyfiles.write_private_file(settings.keys_dir / Path(name).name, content)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 from clearance.audit import service as audit
 from clearance.core import vault
 from clearance.core.enums import AuditAction
+from clearance.core.messages import words
 from clearance.core.settings import Settings
 from clearance.custody import keys
 from clearance.db.actors import Actor
@@ -127,7 +128,11 @@ def rotate(
             session,
             actor=actor,
             action=AuditAction.ROTATE_DATA_KEY,
-            detail=f"{old_id.hex()} -> {new_id.hex()}; re-sealed "
-            + ", ".join(f"{count} {field}" for field, count in resealed.items()),
+            detail=words(
+                "{old} -> {new}; re-sealed {counts}",
+                old=old_id.hex(),
+                new=new_id.hex(),
+                counts=", ".join(f"{count} {field}" for field, count in resealed.items()),
+            ),
         )
     return Rotation(old_id, new_id, resealed, stale)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from clearance.audit import service as audit
 from clearance.core.enums import AuditAction
+from clearance.core.messages import words
 from clearance.db.actors import Actor
 from clearance.db.engine import session_scope
 from clearance.db.models import Alert, Crossing, WebSession
@@ -97,7 +98,12 @@ def purge(
             session,
             actor=actor,
             action=AuditAction.PURGE,
-            detail=f"{action.value}: {crossings} crossings and {alerts} alerts "
-            f"from before {cutoff:%Y-%m-%d %H:%M} UTC",
+            detail=words(
+                "{action}: {crossings} crossings and {alerts} alerts from before {cutoff} UTC",
+                action=action,
+                crossings=crossings,
+                alerts=alerts,
+                cutoff=f"{cutoff:%Y-%m-%d %H:%M}",
+            ),
         )
     return PurgeResult(cutoff, action, crossings, alerts, web_sessions)

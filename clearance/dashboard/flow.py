@@ -20,6 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clearance.core.enums import Decision
+from clearance.core.errors import InvalidInput
+from clearance.core.messages import Message
 from clearance.core.zone import ZONE_TIME
 from clearance.db.models import Checkpoint, Crossing
 
@@ -51,9 +53,11 @@ def percentile(values: list[float], q: float) -> float | None:
 def flow_report(session: Session, *, since: datetime, until: datetime) -> dict[str, Any]:
     """Attempts decided from ``since`` up to ``until``, hour by hour per bridge and direction."""
     if until <= since:
-        raise ValueError("the end of the range must come after its start")
+        raise InvalidInput("the end of the range must come after its start")
     if until - since > timedelta(days=MAX_DAYS):
-        raise ValueError(f"a report covers at most {MAX_DAYS} days: ask for a shorter range")
+        raise InvalidInput(
+            Message("a report covers at most {most} days: ask for a shorter range", most=MAX_DAYS)
+        )
     rows = session.execute(
         select(
             Checkpoint.bridge, Crossing.direction, Crossing.decided_at, Crossing.decision, Crossing.clear_ms

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response, Streami
 
 from clearance.alerts import service as alerts
 from clearance.core.enums import Decision
+from clearance.core.errors import InvalidInput
 from clearance.core.zone import ZONE_TIME, days_span, local_today, utcnow
 from clearance.crossings import service as crossings
 from clearance.dashboard import chart, flow, live
@@ -89,8 +90,8 @@ def flow_page(
     problem = None
     try:
         report = flow.flow_report(session, since=start, until=end)
-    except ValueError as exc:
-        problem, report = str(exc), {"hours": [], "busiest_15_minutes": []}
+    except InvalidInput as exc:
+        problem, report = html.problem_of(request, auth, exc), {"hours": [], "busiest_15_minutes": []}
     translate = html.translator_for(request, auth.user)
     return render(
         request,
@@ -109,10 +110,7 @@ def flow_csv_download(
     session: SessionDep, _auth: PageOfficer, since: date | None = None, until: date | None = None
 ) -> Response:
     first, last, start, end = _flow_range(since, until)
-    try:
-        report = flow.flow_report(session, since=start, until=end)
-    except ValueError as exc:
-        return PlainTextResponse(str(exc), status_code=422)
+    report = flow.flow_report(session, since=start, until=end)
     return PlainTextResponse(
         flow.flow_csv(report),
         media_type="text/csv",

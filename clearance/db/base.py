@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import DateTime, Dialect, MetaData
+from sqlalchemy import DateTime, Dialect, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from clearance.core.messages import Words, revived, stored
 from clearance.core.zone import utcnow
 
 # Stable constraint names on SQLite and PostgreSQL alike, so migrations can name what they alter.
@@ -46,6 +47,32 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class MessageText(TypeDecorator[str]):
+    """A text people read (an alert's, an audit event's, an import row's why), kept so that a
+    page can say it in its reader's language: ``Words`` are stored as their message (template
+    and values, as JSON) and read back as ``Words``; any other text, or a message too long to
+    keep whole, is stored as its English, cut to the column's length."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, length: int) -> None:
+        super().__init__(length)
+        self.length = length
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, Words):
+            kept = stored(value.message)
+            if len(kept) <= self.length:
+                return kept
+        return str(value)[: self.length].replace("\x00", "\N{REPLACEMENT CHARACTER}")
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else revived(value)
 
 
 class Base(DeclarativeBase):

@@ -33,7 +33,7 @@ from clearance.core.enums import (
     Role,
 )
 from clearance.core.zone import utcnow
-from clearance.db.base import Base, CreatedMixin, IdMixin
+from clearance.db.base import Base, CreatedMixin, IdMixin, MessageText
 
 
 def _enum(cls: type[StrEnum], *, length: int = 16) -> Enum:
@@ -304,7 +304,7 @@ class Alert(IdMixin, CreatedMixin, Base):
     commuter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("commuters.id"))
     crossing_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("crossings.id"))
     kiosk_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("kiosks.id"))
-    detail: Mapped[str] = mapped_column(String(500))
+    detail: Mapped[str] = mapped_column(MessageText(500))
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     """Alerts raised by more than one process for one cause share this key; one is stored."""
     acknowledged_at: Mapped[datetime | None]
@@ -344,7 +344,7 @@ class AuditEvent(Base):
     object_type: Mapped[str | None] = mapped_column(String(32))
     object_id: Mapped[str | None] = mapped_column(String(64), index=True)
     purpose: Mapped[str | None] = mapped_column(String(500))
-    detail: Mapped[str | None] = mapped_column(String(500))
+    detail: Mapped[str | None] = mapped_column(MessageText(500))
 
 
 class ImportJob(IdMixin, CreatedMixin, Base):
@@ -360,7 +360,7 @@ class ImportJob(IdMixin, CreatedMixin, Base):
     processed: Mapped[int] = mapped_column(default=0)
     enrolled: Mapped[int] = mapped_column(default=0)
     failed: Mapped[int] = mapped_column(default=0)
-    error: Mapped[str | None] = mapped_column(String(500))
+    error: Mapped[str | None] = mapped_column(MessageText(500))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     finished_at: Mapped[datetime | None]
 
@@ -380,7 +380,7 @@ class ImportRow(Base):
     commuter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("commuters.id"))
     field: Mapped[str | None] = mapped_column(String(200))
     """The field at fault, or every one of them (comma-separated)."""
-    error: Mapped[str | None] = mapped_column(String(1000))
+    error: Mapped[str | None] = mapped_column(MessageText(1000))
     sealed_values: Mapped[bytes | None] = mapped_column(LargeBinary)
     """A failed row's cells as uploaded (JSON, column by column), sealed with the data key: given
     back in the failed-rows CSV to fix and import again. None for an enrolled row."""

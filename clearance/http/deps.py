@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from clearance.core import security
 from clearance.core.enums import Role
 from clearance.core.errors import Forbidden, KioskDisabled, NotAuthenticated, PayloadTooLarge
+from clearance.core.messages import Message
 from clearance.core.metrics import Metrics
 from clearance.core.settings import Settings
 from clearance.core.zone import utcnow
@@ -100,7 +101,9 @@ def require_role(*roles: Role) -> Callable[[User], User]:
 
     def check(user: CurrentUser) -> User:
         if user.role not in roles:
-            raise Forbidden(f"this needs the role {allowed}; you are {user.role.value}")
+            raise Forbidden(
+                Message("this needs the role {allowed}; you are {role}", allowed=allowed, role=user.role)
+            )
         return user
 
     return check
@@ -170,6 +173,10 @@ def read_upload(upload: UploadFile, *, settings: Settings) -> bytes:
     data = upload.file.read(limit + 1)
     if len(data) > limit:
         raise PayloadTooLarge(
-            f"{upload.filename or 'the file'} is over the {limit // (1024 * 1024)} MiB upload limit"
+            Message(
+                "{filename} is over the {limit} MiB upload limit",
+                filename=upload.filename or "the file",
+                limit=limit // (1024 * 1024),
+            )
         )
     return data

@@ -13,6 +13,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clearance.core.errors import HetaoError
+from clearance.core.messages import Message
+from clearance.http import i18n
 from clearance.http import pages as html
 
 API_PREFIX = "/api/v1"
@@ -29,18 +31,19 @@ def wants_page(request: Request) -> bool:
     )
 
 
-def error_page(request: Request, status_code: int, detail: str) -> Response:
+def error_page(request: Request, status_code: int, detail: str | Message) -> Response:
     if status_code == 401:
         return RedirectResponse(html.login_redirect_target(request), status_code=303)
     title = ERROR_TITLES.get(status_code, "Something went wrong")
-    return html.render(request, "error.html", auth=None, status_code=status_code, title=title, detail=detail)
+    said = i18n.said(html.translator_for(request, None), detail)
+    return html.render(request, "error.html", auth=None, status_code=status_code, title=title, detail=said)
 
 
 def answer(
     request: Request,
     status_code: int,
     error: str,
-    detail: str,
+    detail: str | Message,
     *,
     extra: dict[str, object] | None = None,
     headers: dict[str, str] | None = None,
@@ -52,7 +55,7 @@ def answer(
         page.headers.update(headers or {})
         return page
     request_id = getattr(request.state, "request_id", None)
-    body = {"error": error, "detail": detail, **(extra or {}), "request_id": request_id}
+    body = {"error": error, "detail": str(detail), **(extra or {}), "request_id": request_id}
     return JSONResponse(body, status_code=status_code, headers=headers)
 
 
@@ -61,15 +64,46 @@ async def _hetao_error(request: Request, exc: Exception) -> Response:
     # Work the server sheds (an import more than it holds) says when to try again, like a request
     # the admission gate turned away.
     headers = {"Retry-After": "5"} if exc.status_code == 503 else None
-    return answer(request, exc.status_code, exc.name, exc.detail, extra=exc.extra, headers=headers)
+    return answer(request, exc.status_code, exc.name, exc.message, extra=exc.extra, headers=headers)
+
+
+# What a page says of a value the request's validation refused, by pydantic's error type (the
+# JSON answer keeps pydantic's own words); any other type reads as the last.
+VALIDATION_PROBLEMS = {
+    "missing": "{field}: a value is needed",
+    "uuid_parsing": "{field}: not a valid identifier",
+    "uuid_type": "{field}: not a valid identifier",
+    "string_too_long": "{field}: too long",
+    "string_too_short": "{field}: too short",
+    "int_parsing": "{field}: not a whole number",
+    "int_type": "{field}: not a whole number",
+    "float_parsing": "{field}: not a number",
+    "date_parsing": "{field}: not a date",
+    "date_from_datetime_parsing": "{field}: not a date",
+    "datetime_parsing": "{field}: not a date and time",
+    "datetime_from_date_parsing": "{field}: not a date and time",
+    "enum": "{field}: not one of the choices",
+    "literal_error": "{field}: not one of the choices",
+    "greater_than_equal": "{field}: out of range",
+    "less_than_equal": "{field}: out of range",
+    "greater_than": "{field}: out of range",
+    "less_than": "{field}: out of range",
+    "value_error": "{field}: not valid",
+}
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    problems = []
+    problems, said = [], []
+    translate = html.translator_for(request, None)
     for error in exc.errors():
         where = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body",))
         problems.append(f"{where}: {error.get('msg', 'invalid')}")
+        field = str(error.get("loc", ("",))[-1])
+        problem = VALIDATION_PROBLEMS.get(str(error.get("type")), VALIDATION_PROBLEMS["value_error"])
+        said.append(translate(problem, field=field))
+    if wants_page(request):
+        return error_page(request, 422, "; ".join(said) or translate("invalid request"))
     return answer(request, 422, "ValidationFailed", "; ".join(problems) or "invalid request")
 
 

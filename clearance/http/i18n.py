@@ -9,7 +9,12 @@ values shown to people (decisions, reasons, statuses, parks...) are keyed by the
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import Enum
 from typing import Any
+
+from clearance.core.messages import Message, Word, Words
+from clearance.core.messages import message as as_message
+from clearance.http.refusals import REFUSALS
 
 Translate = Callable[..., str]
 
@@ -804,6 +809,28 @@ def translate(language: str, text: str, **values: Any) -> str:
     elif language == DEFAULT_LANGUAGE:
         text = ENGLISH.get(text, text)
     return text.format(**values) if values else text
+
+
+MESSAGES.update(REFUSALS)
+
+
+def said(translate: Translate, message: Message | str) -> str:
+    """A ``Message`` (an error's what and why) in the language of ``translate``: its template
+    translated, and the machine words among its values (enum members) named in words."""
+    if isinstance(message, Words):
+        message = message.message
+    message = as_message(message)
+    values = {
+        name: translate(value.value)
+        if isinstance(value, Enum)
+        else translate(str(value))
+        if isinstance(value, Word)
+        else said(translate, value.message if isinstance(value, Words) else value)
+        if isinstance(value, Message | Words)
+        else value
+        for name, value in message.values.items()
+    }
+    return translate(message.text, **values)
 
 
 def translator(language: str) -> Translate:

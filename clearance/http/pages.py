@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from clearance.core import security, vault, zone
 from clearance.core.enums import Role
 from clearance.core.errors import Forbidden, HetaoError
+from clearance.core.messages import Message
 from clearance.core.settings import Settings
 from clearance.core.zone import utcnow
 from clearance.db.actors import UserActor
@@ -106,7 +107,11 @@ def require_page_role(*roles: Role) -> Callable[[PageAuth], PageAuth]:
     def check(auth: Annotated[PageAuth, Depends(get_page_auth)]) -> PageAuth:
         if auth.user.role not in roles:
             allowed = ", ".join(role.value for role in roles)
-            raise Forbidden(f"this page needs the role {allowed}; you are {auth.user.role.value}")
+            raise Forbidden(
+                Message(
+                    "this page needs the role {allowed}; you are {role}", allowed=allowed, role=auth.user.role
+                )
+            )
         return auth
 
     return check
@@ -235,6 +240,11 @@ def recall(request: Request, auth: PageAuth | None) -> Flash | None:
     return Flash.load(opened)
 
 
+def problem_of(request: Request, auth: PageAuth | None, exc: HetaoError) -> str:
+    """Why ``exc`` refused, in the language this page is shown in."""
+    return i18n.said(translator_for(request, auth.user if auth else None), exc.message)
+
+
 def act(
     request: Request,
     session: Session,
@@ -252,7 +262,7 @@ def act(
         with session.begin_nested():
             flash = action(translator_for(request, auth.user))
     except HetaoError as exc:
-        return again(exc.detail)
+        return again(problem_of(request, auth, exc))
     remember(request, session, auth, flash)
     return RedirectResponse(then, status_code=303)
 
@@ -276,6 +286,7 @@ def render(
                 context[key] = value
     user = auth.user if auth else None
     language = request_language(request, user)
+    translate = i18n.translator(language)
     html = templates.get_template(name).render(
         request=request,
         user=user,
@@ -285,7 +296,8 @@ def render(
         csrf_token=csrf_token or (auth.web_session.csrf_token if auth else ""),
         path=request.url.path,
         query=str(request.url.query),
-        _=i18n.translator(language),
+        _=translate,
+        said=lambda text: i18n.said(translate, text),
         **context,
     )
     return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)

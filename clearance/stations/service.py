@@ -17,7 +17,8 @@ from clearance.core.errors import (
     InvalidTransition,
     NotFound,
 )
-from clearance.core.names import clean_name
+from clearance.core.messages import Message, words
+from clearance.core.names import Named, clean_name
 from clearance.db.actors import Actor
 from clearance.db.models import Checkpoint, Commuter, Kiosk
 
@@ -45,8 +46,12 @@ def check_face_only(session: Session, *, bound: int) -> None:
     opted_in = face_only_gallery_size(session)
     if opted_in > bound:
         raise InvalidInput(
-            f"face-only walk-through is safe for at most {bound} opted-in commuters (strangers taken for "
-            f"someone at most 1 % of the time, BENCHMARKS.md); {opted_in} have opted in",
+            Message(
+                "face-only walk-through is safe for at most {bound} opted-in commuters (strangers "
+                "taken for someone at most 1 % of the time, BENCHMARKS.md); {opted_in} have opted in",
+                bound=bound,
+                opted_in=opted_in,
+            ),
             field="face_only",
         )
 
@@ -62,11 +67,11 @@ def create_checkpoint(
 ) -> Checkpoint:
     """A checkpoint on a footbridge; with ``face_only``, offering walk-through to those who opted
     in, if no more than ``face_only_bound`` have."""
-    name = clean_name(name, what="a checkpoint")
+    name = clean_name(name, what=Named.CHECKPOINT)
     if face_only:
         check_face_only(session, bound=face_only_bound)
     if session.scalar(select(Checkpoint).where(Checkpoint.name == name)):
-        raise Conflict(f"a checkpoint named {name!r} already exists")
+        raise Conflict(Message("a checkpoint named {name!r} already exists", name=name))
     checkpoint = Checkpoint(name=name, bridge=bridge, face_only=face_only)
     session.add(checkpoint)
     session.flush()
@@ -76,7 +81,10 @@ def create_checkpoint(
         action=AuditAction.CREATE_CHECKPOINT,
         object_type="checkpoint",
         object_id=checkpoint.id,
-        detail=f"{bridge.value} footbridge" + (", face-only walk-through" if face_only else ""),
+        detail=words(
+            "{bridge} footbridge, face-only walk-through" if face_only else "{bridge} footbridge",
+            bridge=bridge,
+        ),
     )
     return checkpoint
 
@@ -92,12 +100,12 @@ def edit_checkpoint(
 ) -> Checkpoint:
     """Rename a checkpoint or switch its face-only walk-through (on only while no more than
     ``face_only_bound`` commuters have opted in); audited with what changed."""
-    new_name = checkpoint.name if name is None else clean_name(name, what="a checkpoint")
+    new_name = checkpoint.name if name is None else clean_name(name, what=Named.CHECKPOINT)
     new_face_only = checkpoint.face_only if face_only is None else face_only
     if new_face_only and not checkpoint.face_only:
         check_face_only(session, bound=face_only_bound)
     if new_name != checkpoint.name and session.scalar(select(Checkpoint).where(Checkpoint.name == new_name)):
-        raise Conflict(f"a checkpoint named {new_name!r} already exists")
+        raise Conflict(Message("a checkpoint named {new_name!r} already exists", new_name=new_name))
     audit.record_edit(
         session,
         actor=actor,
@@ -117,14 +125,14 @@ def find_checkpoint(session: Session, reference: str) -> Checkpoint:
         pass
     found = session.scalar(select(Checkpoint).where(Checkpoint.name == reference.strip()))
     if found is None:
-        raise NotFound(f"no checkpoint named {reference!r}")
+        raise NotFound(Message("no checkpoint named {reference!r}", reference=reference))
     return found
 
 
 def get_checkpoint_or_raise(session: Session, checkpoint_id: uuid.UUID) -> Checkpoint:
     checkpoint = session.get(Checkpoint, checkpoint_id)
     if checkpoint is None:
-        raise NotFound(f"no checkpoint with id {checkpoint_id}")
+        raise NotFound(Message("no checkpoint with id {checkpoint_id}", checkpoint_id=checkpoint_id))
     return checkpoint
 
 
@@ -150,10 +158,14 @@ def create_kiosk(
     """A kiosk and its API key. Only the key's hash is stored: the caller shows it once. With
     ``public_key`` (the kiosk's own Ed25519 key, raw) its crossing log is bound to that key from
     the start; without, to the first key it presents."""
-    name = clean_name(name, what="a kiosk")
+    name = clean_name(name, what=Named.KIOSK)
     exists = select(Kiosk).where(Kiosk.checkpoint_id == checkpoint.id, Kiosk.name == name)
     if session.scalar(exists):
-        raise Conflict(f"checkpoint {checkpoint.name!r} already has a kiosk named {name!r}")
+        raise Conflict(
+            Message(
+                "checkpoint {name!r} already has a kiosk named {name_!r}", name=checkpoint.name, name_=name
+            )
+        )
     api_key = security.generate_kiosk_key()
     kiosk = Kiosk(
         checkpoint=checkpoint,
@@ -170,7 +182,12 @@ def create_kiosk(
         action=AuditAction.CREATE_KIOSK,
         object_type="kiosk",
         object_id=kiosk.id,
-        detail=f"{name} at checkpoint {checkpoint.id}, {direction.value}",
+        detail=words(
+            "{name} at checkpoint {checkpoint}, {direction}",
+            name=name,
+            checkpoint=checkpoint.name,
+            direction=direction,
+        ),
     )
     return kiosk, api_key
 
@@ -178,7 +195,7 @@ def create_kiosk(
 def get_kiosk_or_raise(session: Session, kiosk_id: uuid.UUID) -> Kiosk:
     kiosk = session.get(Kiosk, kiosk_id)
     if kiosk is None:
-        raise NotFound(f"no kiosk with id {kiosk_id}")
+        raise NotFound(Message("no kiosk with id {kiosk_id}", kiosk_id=kiosk_id))
     return kiosk
 
 
@@ -198,7 +215,9 @@ def rekey_kiosk(session: Session, *, kiosk: Kiosk, actor: Actor, public_key: byt
         action=AuditAction.REKEY_KIOSK,
         object_type="kiosk",
         object_id=kiosk.id,
-        detail="new API key" + (f", bound to Ed25519 key {public_key[:8].hex()}…" if public_key else ""),
+        detail=words("new API key, bound to Ed25519 key {key}…", key=public_key[:8].hex())
+        if public_key
+        else words("new API key"),
     )
     return api_key
 
@@ -206,11 +225,17 @@ def rekey_kiosk(session: Session, *, kiosk: Kiosk, actor: Actor, public_key: byt
 def edit_kiosk(session: Session, *, kiosk: Kiosk, actor: Actor, name: str) -> Kiosk:
     """Rename a kiosk; audited. (A kiosk turned to face the other way is a new kiosk: its station
     decides anti-passback by the direction it read at start.)"""
-    new_name = clean_name(name, what="a kiosk")
+    new_name = clean_name(name, what=Named.KIOSK)
     if new_name != kiosk.name and session.scalar(
         select(Kiosk).where(Kiosk.checkpoint_id == kiosk.checkpoint_id, Kiosk.name == new_name)
     ):
-        raise Conflict(f"checkpoint {kiosk.checkpoint.name!r} already has a kiosk named {new_name!r}")
+        raise Conflict(
+            Message(
+                "checkpoint {name!r} already has a kiosk named {new_name!r}",
+                name=kiosk.checkpoint.name,
+                new_name=new_name,
+            )
+        )
     audit.record_edit(
         session,
         actor=actor,
@@ -235,11 +260,15 @@ def find_kiosk(session: Session, reference: str) -> Kiosk:
         query = query.where(Checkpoint.name == checkpoint_name.strip())
     found = list(session.scalars(query))
     if not found:
-        raise NotFound(f"no kiosk named {reference!r}")
+        raise NotFound(Message("no kiosk named {reference!r}", reference=reference))
     if len(found) > 1:
         raise InvalidInput(
-            f"{len(found)} kiosks are named {kiosk_name!r}: "
-            "say which checkpoint's (checkpoint/kiosk) or give the id"
+            Message(
+                "{count} kiosks are named {kiosk_name!r}: say which checkpoint's (checkpoint/kiosk) "
+                "or give the id",
+                count=len(found),
+                kiosk_name=kiosk_name,
+            )
         )
     return found[0]
 
@@ -250,7 +279,12 @@ def set_kiosk_active(
     """Disable a kiosk (its key is refused from the next call: a stolen or retired kiosk) or
     enable it again, audited with ``reason``."""
     if kiosk.is_active == active:
-        raise InvalidTransition(f"kiosk {kiosk.name!r} is already {'enabled' if active else 'disabled'}")
+        raise InvalidTransition(
+            Message(
+                "kiosk {name!r} is already enabled" if active else "kiosk {name!r} is already disabled",
+                name=kiosk.name,
+            )
+        )
     kiosk.is_active = active
     session.flush()
     audit.record_event(

@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from PIL import ImageFile
 
 from clearance.core.face_model import DLIB_SIZE
+from clearance.core.messages import Message
 from clearance.core.reasons import Reason
 from clearance.vision.images import RGBImage, shrink
 
@@ -149,42 +150,44 @@ def measure_quality(image: RGBImage, box: Box) -> FaceQuality:
     )
 
 
-def quality_failures(quality: FaceQuality, limits: QualityLimits) -> list[tuple[Reason, str]]:
+def quality_failures(quality: FaceQuality, limits: QualityLimits) -> list[tuple[Reason, Message]]:
     """The checks ``quality`` fails, as (reason code, advice) pairs; empty when usable."""
-    failures: list[tuple[Reason, str]] = []
+    failures: list[tuple[Reason, Message]] = []
     if quality.face_px < limits.min_face_px:
-        failures.append(
-            (
-                Reason.FACE_TOO_SMALL,
-                f"the face is {quality.face_px} px tall, at least {limits.min_face_px} px is "
-                "needed: take the photo closer or at a higher resolution",
-            )
+        advice = Message(
+            "the face is {height} px tall, at least {least} px is needed: take the photo closer or at a "
+            "higher resolution",
+            height=quality.face_px,
+            least=limits.min_face_px,
         )
+        failures.append((Reason.FACE_TOO_SMALL, advice))
     if not limits.min_brightness <= quality.brightness <= limits.max_brightness:
-        failures.append(
-            (
-                Reason.FACE_BADLY_EXPOSED,
-                f"the face is too {'dark' if quality.brightness < limits.min_brightness else 'bright'} "
-                f"(mean level {quality.brightness:.0f}, {limits.min_brightness:.0f}-"
-                f"{limits.max_brightness:.0f} is needed): light the face evenly",
-            )
+        advice = Message(
+            "the face is too dark (mean level {level:.0f}, {low:.0f}-{high:.0f} is needed): light the "
+            "face evenly"
+            if quality.brightness < limits.min_brightness
+            else "the face is too bright (mean level {level:.0f}, {low:.0f}-{high:.0f} is needed): light the "
+            "face evenly",
+            level=quality.brightness,
+            low=limits.min_brightness,
+            high=limits.max_brightness,
         )
+        failures.append((Reason.FACE_BADLY_EXPOSED, advice))
     elif quality.clipped > limits.max_clipped_fraction:
-        failures.append(
-            (
-                Reason.FACE_BADLY_EXPOSED,
-                f"{quality.clipped:.0%} of the face is pure black or white: avoid glare and hard shadows",
-            )
+        advice = Message(
+            "{share:.0%} of the face is pure black or white: avoid glare and hard shadows",
+            share=quality.clipped,
         )
+        failures.append((Reason.FACE_BADLY_EXPOSED, advice))
     # After exposure: a dark face has little contrast, so it also measures as blurred.
     if quality.sharpness < limits.min_sharpness:
-        failures.append(
-            (
-                Reason.FACE_BLURRED,
-                f"the face is blurred (sharpness {quality.sharpness:.0f}, at least "
-                f"{limits.min_sharpness:.0f} is needed): hold the camera still and focus on the face",
-            )
+        advice = Message(
+            "the face is blurred (sharpness {sharpness:.0f}, at least {least:.0f} is needed): hold the "
+            "camera still and focus on the face",
+            sharpness=quality.sharpness,
+            least=limits.min_sharpness,
         )
+        failures.append((Reason.FACE_BLURRED, advice))
     return failures
 
 

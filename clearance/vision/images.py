@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from clearance.core.errors import InvalidImage, PayloadTooLarge
+from clearance.core.messages import Message
 
 RGBImage = NDArray[np.uint8]
 
@@ -30,8 +31,9 @@ FRAME_FORMATS = ("JPEG", "PNG", "BMP", "WEBP")
 class ImageRejected(ValueError):
     """The bytes are not an image we can use; ``too_large`` means over the pixel limit."""
 
-    def __init__(self, detail: str, *, too_large: bool = False) -> None:
-        super().__init__(detail)
+    def __init__(self, detail: Message, *, too_large: bool = False) -> None:
+        super().__init__(str(detail))
+        self.message = detail
         self.too_large = too_large
 
 
@@ -49,17 +51,26 @@ def decode_image(data: bytes, *, max_pixels: int, formats: tuple[str, ...] = UPL
             width, height = image.size
             if width * height > max_pixels:
                 raise ImageRejected(
-                    f"image is {width}x{height} pixels; at most {max_pixels:,} are accepted",
+                    Message(
+                        "image is {width}x{height} pixels; at most {most:,} are accepted",
+                        width=width,
+                        height=height,
+                        most=max_pixels,
+                    ),
                     too_large=True,
                 )
             image.load()
             image = ImageOps.exif_transpose(image)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageRejected(f"image refused as a decompression bomb: {exc}", too_large=True) from None
+        refused = Message("image refused as a decompression bomb: {exc}", exc=exc)
+        raise ImageRejected(refused, too_large=True) from None
     except UnidentifiedImageError:
-        raise ImageRejected(f"file is not an image in an accepted format ({', '.join(formats)})") from None
+        accepted = ", ".join(formats)
+        raise ImageRejected(
+            Message("file is not an image in an accepted format ({formats})", formats=accepted)
+        ) from None
     except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageRejected(f"image could not be decoded: {exc}") from None
+        raise ImageRejected(Message("image could not be decoded: {exc}", exc=exc)) from None
     return np.asarray(image.convert("RGB"), dtype=np.uint8)
 
 
@@ -70,8 +81,8 @@ def load_upload(data: bytes, *, max_pixels: int) -> RGBImage:
         return decode_image(data, max_pixels=max_pixels)
     except ImageRejected as exc:
         if exc.too_large:
-            raise PayloadTooLarge(str(exc)) from None
-        raise InvalidImage(str(exc)) from None
+            raise PayloadTooLarge(exc.message) from None
+        raise InvalidImage(exc.message) from None
 
 
 def encode_jpeg(image: RGBImage, *, max_side: int | None = None, quality: int = 85) -> bytes:

@@ -15,6 +15,7 @@ import re
 import uuid
 
 from clearance.core import vault
+from clearance.core.messages import Message
 
 DOCUMENT_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9()\-]{3,31}$")
 HK_IDENTITY_CARD = "hk_identity_card"
@@ -49,30 +50,32 @@ def canonical(document_type: str, number: str) -> str:
     return number
 
 
-def number_problem(document_type: str, number: str) -> str | None:
+def number_problem(document_type: str, number: str) -> Message | None:
     """What is wrong with a (canonical) number for its document type, or None: the check digit
     where the document has one, letters, digits, brackets and hyphens, 4 to 32 of them, for the rest."""
     if document_type == HK_IDENTITY_CARD:
         parts = _HKID.match(number)
         if parts is None:
-            return (
+            return Message(
                 "a Hong Kong identity card number is one or two letters, six digits and a check digit, "
                 "like A123456(3)"
             )
         if hkid_check_digit(parts[1], parts[2]) != parts[3]:
-            return "the check digit of this Hong Kong identity card number does not match: check the number"
+            return Message(
+                "the check digit of this Hong Kong identity card number does not match: check the number"
+            )
         return None
     if document_type == MAINLAND_RESIDENT_ID:
         if not _MAINLAND_ID.match(number):
-            return "a Mainland resident identity card number is 17 digits and a check digit or X"
+            return Message("a Mainland resident identity card number is 17 digits and a check digit or X")
         if mainland_id_check_digit(number[:17]) != number[17]:
-            return (
+            return Message(
                 "the check digit of this Mainland resident identity card number does not match: "
                 "check the number"
             )
         return None
     if not DOCUMENT_NUMBER.match(number):
-        return "document_number must be 4 to 32 letters, digits, brackets or hyphens"
+        return Message("document_number must be 4 to 32 letters, digits, brackets or hyphens")
     return None
 
 
