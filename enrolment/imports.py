@@ -32,7 +32,7 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from clearance.audit import service as audit
-from clearance.core import vault
+from clearance.core import spreadsheet, vault
 from clearance.core.enums import AuditAction, CsvEncoding, DocumentType, ImportStatus, Park, Role
 from clearance.core.errors import HetaoError, InvalidInput, NotFound, PayloadTooLarge, ServerBusy
 from clearance.core.messages import Message, Words, words
@@ -194,7 +194,7 @@ def _read_rows(text: str, *, user: User, settings: Settings) -> list[tuple[int, 
     rows = []
     for row in reader:
         values = {
-            (k or "").strip(): _from_spreadsheet((v or "").strip())
+            (k or "").strip(): spreadsheet.unsafe((v or "").strip())
             for k, v in row.items()
             if k is not None and k.strip() not in REPORT_COLUMNS
         }
@@ -303,26 +303,10 @@ def failed_rows_csv(session: Session, *, job: ImportJob, actor: Actor, data_key:
     writer.writerow([*columns, *REPORT_COLUMNS])
     for row, values in zip(failed, cells, strict=True):
         writer.writerow(
-            [_spreadsheet_safe(values.get(c, "")) for c in columns]
+            [spreadsheet.safe(values.get(c, "")) for c in columns]
             + [row.line, row.field or "", row.error or ""]
         )
     return out.getvalue()
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
-"""What makes a spreadsheet take a cell for a formula (OWASP's CSV injection rule, with the
-full-width forms a CJK spreadsheet also reads), at its start or after leading spaces."""
-
-
-def _spreadsheet_safe(text: str) -> str:
-    """A cell a spreadsheet will not run as a formula: one that would is given a leading ``'``
-    (which the import takes off again, so the fixed file imports as it is)."""
-    return "'" + text if text[:1] in FORMULA_STARTS or text.lstrip(" ")[:1] in FORMULA_STARTS else text
-
-
-def _from_spreadsheet(text: str) -> str:
-    """A cell as ``_spreadsheet_safe`` gave it out, back as it was uploaded."""
-    return text[1:] if text[:1] == "'" and text[1:].lstrip(" ")[:1] in FORMULA_STARTS else text
 
 
 def job_rows(session: Session, job: ImportJob) -> list[ImportRow]:

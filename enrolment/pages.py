@@ -38,7 +38,7 @@ from clearance.http import pages as html
 from clearance.http.deps import ContextDep, SessionDep, read_upload
 from clearance.http.pages import FormOfficer, FormStaff, PageOfficer, PageStaff, render
 from clearance.vision import qr
-from clearance.whitelist import biometrics
+from clearance.whitelist import biometrics, documents
 from enrolment import commuters, imports, issuing, photos
 from enrolment.api import ImportRunnerDep, activation_link, card_response, start_import
 from enrolment.commuters import Registration
@@ -72,7 +72,8 @@ def commuter_list(
     found = commuters.list_commuters(
         session, actor=auth.actor, status=chosen, q=q, index_key=keyring.index_key, limit=200
     )
-    numbers = {c.id: commuters.document_number(c, data_key=keyring.data_key) for c in found}
+    # Masked in the list (the person's page shows the number in full).
+    numbers = {c.id: documents.masked(commuters.document_number(c, data_key=keyring.data_key)) for c in found}
     organisation = auth.user.organisation if auth.user.role is Role.ENROLLER else None
     return render(
         request,

@@ -97,7 +97,7 @@ def swap_second_and_third(store: LocalStore) -> None:
 @pytest.mark.parametrize(
     ("tamper", "found"),
     [
-        (delete_third, "records 3 are missing"),
+        (delete_third, "record 3 is missing"),
         (edit_second, "record 3 does not follow record 2"),
         (swap_second_and_third, "does not follow record"),
     ],

@@ -25,6 +25,8 @@ from clearance.core.messages import STORED_PREFIX, Message, Words, words
 from clearance.core.metrics import Metrics
 from clearance.core.settings import Settings
 from clearance.core.zone import utcnow
+from clearance.crossings import service as crossings
+from clearance.dashboard import service as dashboard
 from clearance.db.actors import UserActor
 from clearance.db.base import MessageText
 from clearance.db.engine import session_scope
@@ -245,6 +247,15 @@ def test_an_alert_an_import_report_and_the_audit_trail_read_in_chinese(
     csrf = sign_in(page_client, "officer")
     page_client.post("/language", data={"lang": "zh-Hant", "csrf_token": csrf, "next": "/"})
     chinese("/queue", "最後於", "聯絡伺服器")
+    # The navigation counts what waits in the queue (this alert among it), on every page.
+    with sessions() as session:
+        waiting = (
+            len(crossings.referral_queue(session))
+            + alerts.count_open_alerts(session)
+            + dashboard.count_pending_registrations(session)
+        )
+    assert waiting >= 1
+    assert f'<span class="count" title="{waiting} 項待處理' in page_client.get("/commuters").text
     chinese("/audit", "2 行", "東面行人天橋", "第 2 行")
     # Machines keep the English: the alert as the API gives it.
     listed = client.get(f"{API}/alerts", headers=world.officer.headers)
@@ -259,7 +270,7 @@ def test_a_stored_message_reads_back_as_it_was_written_and_old_text_as_text() ->
     assert stored is not None and stored.startswith(STORED_PREFIX)
     read = kept.process_result_value(stored, None)  # type: ignore[arg-type]
     assert isinstance(read, Words) and read == "dynamic credential c1"
-    assert i18n.said(i18n.translator("zh-Hant"), read)== "動態（手機）證件 c1"
+    assert i18n.said(i18n.translator("zh-Hant"), read) == "動態（手機）證件 c1"
     # Text written before messages were kept, or a message too long for its column, is English.
     assert kept.process_result_value("1 photo; import x line 2", None) == "1 photo; import x line 2"  # type: ignore[arg-type]
     too_long = words("credential {id}", id="x" * 600)

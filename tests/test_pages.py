@@ -3,9 +3,12 @@ commuter page. The browser tests (test_browser.py) drive the same pages in Chrom
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import uuid
 from datetime import timedelta
+from html import unescape as html_unescape
 from pathlib import Path
 
 import pytest
@@ -13,10 +16,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from clearance.audit import service as audit
 from clearance.cli.samples import SAMPLE_COMMUTERS
+from clearance.core import zone
 from clearance.core.enums import AuditAction, Park
 from clearance.core.settings import Settings
 from clearance.core.zone import utcnow
+from clearance.db.actors import UserActor
+from clearance.db.engine import session_scope
 from clearance.db.models import AuditEvent, Commuter, Kiosk, User
 from clearance.http import i18n
 from clearance.http import pages as html
@@ -154,12 +161,24 @@ def test_a_browser_in_chinese_stays_in_chinese_after_sign_in(page_client: TestCl
 def test_enrollers_list_only_their_organisations_commuters(
     page_client: TestClient, client: TestClient, world: World
 ) -> None:
-    post_commuter(client, world.enroller_a, world.org_a, A.enrolment_photo, full_name="Alice Org-A")
+    number = "P87654321"
+    post_commuter(
+        client,
+        world.enroller_a,
+        world.org_a,
+        A.enrolment_photo,
+        full_name="Alice Org-A",
+        document_number=number,
+    )
     post_commuter(client, world.enroller_b, world.org_b, B.enrolment_photo, full_name="Bob Org-B")
     sign_in(page_client, "enroller_a")
     listing = page_client.get("/commuters").text
     assert "Alice Org-A" in listing
     assert "Bob Org-B" not in listing
+    # Document numbers are masked in the list, whole on the person's page.
+    assert number not in listing and f"{'•' * (len(number) - 4)}{number[-4:]}" in listing
+    alice = re.search(r'<a href="(/commuters/[0-9a-f-]+)">Alice Org-A</a>', listing)
+    assert alice is not None and number in page_client.get(alice.group(1)).text
     sign_in(page_client, "officer")
     found = page_client.get("/commuters", params={"q": "org-b"}).text
     assert "Bob Org-B" in found and "Alice Org-A" not in found
@@ -317,6 +336,69 @@ def test_the_audit_page_names_actions_and_objects_in_the_viewers_language(
     page_client.post("/language", data={"lang": "zh-Hant", "csrf_token": csrf, "next": "/audit"})
     page = page_client.get("/audit", params={"action": "approve_commuter"}).text
     assert "批准登記" in page and "關員" in page
+
+
+def test_the_audit_trail_is_searched_by_name_and_days_a_page_at_a_time_and_taken_away(
+    page_client: TestClient, client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    registered = post_commuter(
+        client, world.enroller_a, world.org_a, A.enrolment_photo, full_name=A.label, chinese_name="陳大文"
+    )
+    assert registered.status_code == 201, registered.text
+    commuter_id = registered.json()["id"]
+    with session_scope(sessions) as session:
+        officer = session.get(User, world.officer.user_id)
+        assert officer is not None
+        for _ in range(120):
+            audit.record_event(
+                session,
+                actor=UserActor(officer),
+                action=AuditAction.SUSPEND_COMMUTER,
+                object_type="commuter",
+                object_id=commuter_id,
+                detail='=HYPERLINK("http://attacker.example")',
+            )
+    about = 121  # the registration and the 120 above
+    sign_in(page_client, "officer")
+
+    def rows(page: str) -> int:
+        return page.count("<tr data-action=")
+
+    # By the name in the other script (陈大文 finds 陳大文), a hundred to a page.
+    first = page_client.get("/audit", params={"about": "陈大文"})
+    assert first.status_code == 200
+    assert rows(first.text) == 100 and 'rel="next"' in first.text and 'rel="prev"' not in first.text
+    older = re.search(r'href="([^"]+)" rel="next"', first.text)
+    assert older is not None
+    second = page_client.get(html_unescape(older.group(1)))
+    assert (
+        rows(second.text) == about - 100 and 'rel="prev"' in second.text and 'rel="next"' not in second.text
+    )
+    # A range of days that ends before today finds none of it; one that holds today finds it all.
+    today = zone.local_today()
+    before = page_client.get("/audit", params={"about": "陈大文", "until": str(today - timedelta(days=1))})
+    assert rows(before.text) == 0 and "No event matches." in before.text
+    around = page_client.get(
+        "/audit", params={"about": A.label, "since": str(today), "until": str(today), "page": 2}
+    )
+    assert rows(around.text) == about - 100
+    backwards = page_client.get(
+        "/audit", params={"since": str(today), "until": str(today - timedelta(days=1))}
+    )
+    assert backwards.status_code == 422 and "the last day comes before the first" in backwards.text
+    # The CSV holds every event the search finds, nothing a spreadsheet would run, and the
+    # export is itself in the trail.
+    exported = page_client.get("/audit.csv", params={"about": "陈大文"})
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+    table = list(csv.reader(io.StringIO(exported.text)))
+    assert table[0][:4] == ["at", "username", "role", "action"] and len(table) == 1 + about
+    assert {row[6] for row in table[1:]} == {f"陳大文 {A.label}"}
+    assert table[1][8] == '\'=HYPERLINK("http://attacker.example")'
+    with sessions() as session:
+        export = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == AuditAction.EXPORT_AUDIT)
+        ).one()
+        assert (export.username, export.detail) == ("officer", f"{about} events")
 
 
 def test_registering_through_the_form_checks_the_photo_and_says_how_to_fix_it(

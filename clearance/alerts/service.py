@@ -204,6 +204,10 @@ def check_silent_kiosks(session: Session, *, now: datetime, silent_after: timede
     return raised
 
 
+def count_open_alerts(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Alert).where(Alert.acknowledged_at.is_(None))) or 0
+
+
 def list_open_alerts(session: Session, *, limit: int = 200) -> list[Alert]:
     query = select(Alert).where(Alert.acknowledged_at.is_(None)).order_by(Alert.created_at.desc())
     return list(session.scalars(query.limit(limit)))

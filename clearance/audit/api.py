@@ -31,9 +31,28 @@ def read_audit(
     since: Annotated[
         Instant | None, Query(description="Only events at or after this time, with its time zone")
     ] = None,
+    until: Annotated[
+        Instant | None, Query(description="Only events before this time, with its time zone")
+    ] = None,
+    about: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="Only events about objects whose name holds this (a person's, in either script)",
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[AuditEvent]:
     """The audit trail, newest first: who did or looked at what, when, from where and why."""
     return audit.list_events(
-        session, object_id=object_id, username=username, action=action, since=since, limit=limit
+        session,
+        object_id=object_id,
+        username=username,
+        action=action,
+        since=since,
+        until=until,
+        about=about,
+        limit=limit,
+        offset=offset,
     )

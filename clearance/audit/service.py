@@ -11,10 +11,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from clearance.core import hanzi
 from clearance.core.enums import AuditAction
+from clearance.core.messages import words
 from clearance.db.actors import Actor, KioskActor, PublicActor, SystemActor, UserActor
 from clearance.db.models import (
     Alert,
@@ -122,9 +124,32 @@ def list_events(
     username: str | None = None,
     action: AuditAction | None = None,
     since: datetime | None = None,
+    until: datetime | None = None,
+    about: str | None = None,
     limit: int = 100,
+    offset: int = 0,
 ) -> list[AuditEvent]:
-    """Audit events, newest first."""
+    """Audit events, newest first: of one object, by one user, of one action, at or after
+    ``since`` and before ``until``, about objects whose name holds ``about`` (a person's name
+    in either script, a username, a checkpoint, kiosk, organisation or import file)."""
+    query = _events(
+        session, object_id=object_id, username=username, action=action, since=since, until=until, about=about
+    )
+    return list(
+        session.scalars(query.order_by(AuditEvent.at.desc(), AuditEvent.id).limit(limit).offset(offset))
+    )
+
+
+def _events(
+    session: Session,
+    *,
+    object_id: str | None,
+    username: str | None,
+    action: AuditAction | None,
+    since: datetime | None,
+    until: datetime | None,
+    about: str | None,
+) -> Select[Any]:
     query = select(AuditEvent)
     if object_id:
         query = query.where(AuditEvent.object_id == object_id)
@@ -134,7 +159,72 @@ def list_events(
         query = query.where(AuditEvent.action == action.value)
     if since is not None:
         query = query.where(AuditEvent.at >= since)
-    return list(session.scalars(query.order_by(AuditEvent.at.desc(), AuditEvent.id).limit(limit)))
+    if until is not None:
+        query = query.where(AuditEvent.at < until)
+    if about and about.strip():
+        query = query.where(AuditEvent.object_id.in_(objects_named(session, about.strip())))
+    return query
+
+
+def objects_named(session: Session, name: str, *, limit: int = 1000) -> list[str]:
+    """The ids (as the trail keeps them) of the objects whose name holds ``name``: commuters by
+    their Latin or Chinese name (陈大文 finds 陳大文), users, checkpoints, kiosks, organisations,
+    import files, and the credentials of the commuters found."""
+    pattern = f"%{name.lower()}%"
+    commuters = list(
+        session.scalars(
+            select(Commuter.id)
+            .where(
+                or_(
+                    func.lower(Commuter.full_name).like(pattern),
+                    Commuter.chinese_name_folded.like(f"%{hanzi.fold(name)}%"),
+                )
+            )
+            .limit(limit)
+        )
+    )
+    found: list[uuid.UUID] = [*commuters]
+    if commuters:
+        found += session.scalars(select(Credential.id).where(Credential.commuter_id.in_(commuters)))
+    for model, column in (
+        (User, User.username),
+        (Checkpoint, Checkpoint.name),
+        (Kiosk, Kiosk.name),
+        (Organisation, Organisation.name),
+        (ImportJob, ImportJob.filename),
+    ):
+        found += session.scalars(select(model.id).where(func.lower(column).like(pattern)).limit(limit))
+    return [str(object_id) for object_id in found]
+
+
+def export_events(
+    session: Session,
+    *,
+    actor: Actor,
+    object_id: str | None = None,
+    username: str | None = None,
+    action: AuditAction | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    about: str | None = None,
+    limit: int = 100_000,
+) -> list[AuditEvent]:
+    """The events ``list_events`` would show, all of them up to ``limit``, to take away (the
+    officers' CSV): the export is itself recorded, with how many events it held."""
+    found = list_events(
+        session,
+        object_id=object_id,
+        username=username,
+        action=action,
+        since=since,
+        until=until,
+        about=about,
+        limit=limit,
+    )
+    record_event(
+        session, actor=actor, action=AuditAction.EXPORT_AUDIT, detail=words("{n} events", n=len(found))
+    )
+    return found
 
 
 def object_names(session: Session, events: list[AuditEvent]) -> dict[str, str]:

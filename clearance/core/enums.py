@@ -148,3 +148,4 @@ class AuditAction(StrEnum):
     BACKUP = "backup"
     RESTORE = "restore"
     PURGE = "purge"
+    EXPORT_AUDIT = "export_audit"

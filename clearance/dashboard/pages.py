@@ -10,15 +10,17 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response, StreamingResponse
+from sqlalchemy.orm import Session
 
 from clearance.alerts import service as alerts
-from clearance.core.enums import Decision
+from clearance.core.enums import Decision, Role
 from clearance.core.errors import InvalidInput
 from clearance.core.zone import ZONE_TIME, days_span, local_today, utcnow
 from clearance.crossings import service as crossings
 from clearance.dashboard import chart, flow, live
 from clearance.dashboard import service as dashboard
 from clearance.db.events import Event
+from clearance.db.models import User
 from clearance.http import i18n
 from clearance.http import pages as html
 from clearance.http.deps import ContextDep, SessionDep
@@ -27,6 +29,21 @@ from clearance.http.pages import FormOfficer, PageOfficer, render
 router = APIRouter(include_in_schema=False)
 
 LIVE_ROWS = 50
+
+
+def _queue_waiting(session: Session, user: User) -> dict[str, int]:
+    """The officers' queue in the navigation: how many incidents, alerts and registrations wait."""
+    if user.role is not Role.OFFICER:
+        return {}
+    waiting = (
+        len(crossings.referral_queue(session))
+        + alerts.count_open_alerts(session)
+        + dashboard.count_pending_registrations(session)
+    )
+    return {"/queue": waiting}
+
+
+html.nav_counts.append(_queue_waiting)
 
 
 def _stats_context(session: SessionDep, request: Request, auth: html.PageAuth) -> dict[str, Any]:

@@ -125,6 +125,11 @@ def evidence_seen(session: Session, registrations: list[Commuter], *, user: User
     return {c.id for c in registrations if str(c.id) in last and last[str(c.id)] >= c.updated_at}
 
 
+def count_pending_registrations(session: Session) -> int:
+    query = select(func.count()).select_from(Commuter).where(Commuter.status == CommuterStatus.PENDING)
+    return session.scalar(query) or 0
+
+
 def pending_registrations(session: Session, *, limit: int = 200) -> list[Commuter]:
     """Registrations waiting for an officer's approval, oldest first (the officers' queue)."""
     query = select(Commuter).where(Commuter.status == CommuterStatus.PENDING).order_by(Commuter.created_at)

@@ -23,7 +23,7 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from clearance.core import security, vault, zone
 from clearance.core.enums import Role
@@ -54,6 +54,23 @@ PAGE_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
+
+NavCounts = Callable[[Session, User], dict[str, int]]
+nav_counts: list[NavCounts] = []
+"""What waits behind the navigation's links (a link's path -> how many things), for the signed-in
+user: each domain's pages add theirs (the officers' queue adds its referrals, alerts and
+registrations)."""
+
+
+def _waiting(user: User | None) -> dict[str, int]:
+    session = object_session(user) if user is not None else None
+    if user is None or session is None:
+        return {}
+    waiting: dict[str, int] = {}
+    for counts in nav_counts:
+        waiting.update(counts(session, user))
+    return waiting
+
 
 templates = Environment(
     loader=FileSystemLoader([str(d) for d in TEMPLATE_DIRS]),
@@ -298,6 +315,7 @@ def render(
         query=str(request.url.query),
         _=translate,
         said=lambda text: i18n.said(translate, text),
+        waiting=_waiting(user),
         **context,
     )
     return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)

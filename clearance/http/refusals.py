@@ -666,6 +666,8 @@ REFUSALS: dict[str, tuple[str, str]] = {
     ),
     "{first}; {rest}": ("{first}；{rest}", "{first}；{rest}"),
     "{n} rows": ("{n} 行", "{n} 行"),
+    "{n} events": ("{n} 項記錄", "{n} 项记录"),
+    "the last day comes before the first": ("最後一天早於第一天", "最后一天早于第一天"),
     "{value} is not a valid {field}: use one of {one_of}": (
         "{value} 不是有效的 {field}：請使用以下其中之一：{one_of}",
         "{value} 不是有效的 {field}：请使用以下其中之一：{one_of}",

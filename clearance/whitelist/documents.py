@@ -93,5 +93,20 @@ def seal_number(data_key: vault.DataKey, *, commuter_id: uuid.UUID, number: str)
     return vault.seal(data_key, normalise(number).encode(), context=vault.document_context(commuter_id))
 
 
+SHOWN_IN_LISTS = 4
+
+
+def masked(number: str) -> str:
+    """A document number as a list shows it: its last four characters, the letters and digits
+    before them hidden (``A123456(3)`` -> ``••••••56(3)``); enough to tell two people apart
+    at a glance, not enough to copy the number. The person's own page shows it in full."""
+    shown = number[-SHOWN_IN_LISTS:]
+    return (
+        "".join("•" if ch.isalnum() else ch for ch in number[:-SHOWN_IN_LISTS]) + shown
+        if len(number) > SHOWN_IN_LISTS
+        else number
+    )
+
+
 def open_number(data_key: vault.DataKey, *, commuter_id: uuid.UUID, sealed: bytes) -> str:
     return vault.unseal(data_key, sealed, context=vault.document_context(commuter_id)).decode()
