@@ -61,8 +61,11 @@ class ServerLink:
             raise Refused(f"{method} {path}: {response.status_code} {response.text[:300]}")
         return response.content
 
-    def whitelist_page(self, *, since: int, limit: int = 5000) -> WhitelistPage:
-        body = self._call("GET", "/kiosk/whitelist", params={"since": since, "limit": limit})
+    def whitelist_page(self, *, since: int, limit: int = 5000, waiting: int | None = None) -> WhitelistPage:
+        """The whitelist's changes after ``since``; ``waiting`` tells the server how many
+        crossings this kiosk holds undelivered (shown to officers)."""
+        params = {"since": since, "limit": limit} | ({"waiting": waiting} if waiting is not None else {})
+        body = self._call("GET", "/kiosk/whitelist", params=params)
         return WhitelistPage.model_validate_json(body)
 
     def deliver(self, batch: CrossingBatch) -> UploadResults:

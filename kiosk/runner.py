@@ -84,7 +84,9 @@ class Syncer(Worker):
         The first page's time tells how far this kiosk's clock is off."""
         with ThreadPoolExecutor(1, thread_name_prefix="whitelist-fetch") as fetcher:
             asked = utcnow()
-            page = self.link.whitelist_page(since=self.store.cursor)
+            page = self.link.whitelist_page(
+                since=self.store.cursor, waiting=self.store.outbox_counts()["pending"]
+            )
             answered = utcnow()
             if page.server_time is not None:
                 self.status.clock_offset = (

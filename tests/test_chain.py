@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,11 +18,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from clearance.core import chain, vault
 from clearance.core.wire import CrossingRecord
+from clearance.core.zone import utcnow
+from clearance.db.engine import session_scope
 from clearance.db.models import Kiosk
 from kiosk.link import Refused, ServerLink
-from kiosk.runner import Deliverer
+from kiosk.runner import Deliverer, Syncer
 from kiosk.station import LinkStatus
 from kiosk.store import LocalStore
+from tests.pages import sign_in
 from tests.support import API, World, rejected_crossing, table_counts
 
 Tamper = Callable[[LocalStore], None]
@@ -149,3 +153,33 @@ def test_a_kiosk_store_rolled_back_to_an_old_copy_shows_as_a_fork(
     store.record_decision(decision(42))
     deliverer(store, link, key).step()
     assert any("record 4 repeats a position already taken" in detail for detail in open_alerts(client, world))
+
+
+def test_officers_see_each_lane_with_its_kiosks_health(
+    store: LocalStore,
+    link: ServerLink,
+    page_client: TestClient,
+    world: World,
+    sessions: sessionmaker[Session],
+) -> None:
+    # The kiosk syncs its whitelist holding five undelivered crossings: the server learns both.
+    Syncer(store, link, interval=60, status=LinkStatus()).sync_all()
+    with sessions() as session:
+        kiosk = session.get(Kiosk, world.kiosk_id)
+        assert kiosk is not None
+        assert kiosk.outbox_waiting == 5 and kiosk.whitelist_synced_at is not None
+    sign_in(page_client, "officer")
+    tile = _lane(page_client.get("/dashboard/stats").text, world)
+    assert "online" in tile and "whitelist 0 min old" in tile and "5 crossings waiting" in tile
+    # Silent for an hour: the tile says so, however recent its last whitelist was.
+    with session_scope(sessions) as session:
+        kiosk = session.get(Kiosk, world.kiosk_id)
+        assert kiosk is not None
+        kiosk.last_seen_at = utcnow() - timedelta(minutes=61)
+    tile = _lane(page_client.get("/dashboard/stats").text, world)
+    assert 'class="lane silent"' in tile and "silent for 61 min" in tile
+
+
+def _lane(page: str, world: World) -> str:
+    start = page.index(f'data-kiosk="{world.kiosk_id}"')
+    return page[page.rindex("<li", 0, start) : page.index("</li>", start)]

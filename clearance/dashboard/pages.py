@@ -23,7 +23,7 @@ from clearance.db.events import Event
 from clearance.db.models import User
 from clearance.http import i18n
 from clearance.http import pages as html
-from clearance.http.deps import ContextDep, SessionDep
+from clearance.http.deps import ContextDep, SessionDep, get_context
 from clearance.http.pages import FormOfficer, PageOfficer, render
 
 router = APIRouter(include_in_schema=False)
@@ -47,7 +47,8 @@ html.nav_counts.append(_queue_waiting)
 
 
 def _stats_context(session: SessionDep, request: Request, auth: html.PageAuth) -> dict[str, Any]:
-    overview = dashboard.overview(session, now=utcnow())
+    silent_after = timedelta(minutes=get_context(request).settings.kiosk_silent_minutes)
+    overview = dashboard.overview(session, now=utcnow(), silent_after=silent_after)
     translate = html.translator_for(request, auth.user)
     return {"stats": overview, "chart": chart.hourly_chart(overview["hourly"], translate)}
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from clearance.core.enums import AuditAction, CommuterStatus, Decision, Park
 from clearance.core.zone import ZONE_TIME
-from clearance.db.models import AuditEvent, Checkpoint, Commuter, Crossing, User
+from clearance.db.models import AuditEvent, Checkpoint, Commuter, Crossing, Kiosk, User
 
 
 def _hour_of(column: Any, dialect: str) -> ColumnElement[str]:
@@ -96,13 +96,67 @@ def refusals_today(session: Session, *, now: datetime) -> dict[str, Any]:
     }
 
 
-def overview(session: Session, *, now: datetime, hours: int = 12) -> dict[str, Any]:
+def overview(
+    session: Session, *, now: datetime, hours: int = 12, silent_after: timedelta = timedelta(minutes=5)
+) -> dict[str, Any]:
     return {
         "generated_at": now.isoformat(),
         "in_park": in_park_now(session),
         "hourly": hourly_crossings(session, now=now, hours=hours),
         "today": refusals_today(session, now=now),
+        "lanes": lanes(session, now=now, silent_after=silent_after),
     }
+
+
+def _minutes(since: datetime | None, now: datetime) -> int | None:
+    return None if since is None else max(0, int((now - since).total_seconds() // 60))
+
+
+def lanes(session: Session, *, now: datetime, silent_after: timedelta) -> list[dict[str, Any]]:
+    """Each checkpoint (its bridge) with each of its kiosks (a lane): its state (online, silent
+    for how long, never called, disabled), how old its whitelist is, how many crossings it said
+    it holds undelivered, and today's attempts and referrals there."""
+    start = now.astimezone(ZONE_TIME).replace(hour=0, minute=0, second=0, microsecond=0)
+    today: dict[tuple[uuid.UUID, Decision], int] = {
+        (kiosk_id, decision): count
+        for kiosk_id, decision, count in session.execute(
+            select(Crossing.kiosk_id, Crossing.decision, func.count())
+            .where(Crossing.decided_at >= start)
+            .group_by(Crossing.kiosk_id, Crossing.decision)
+        )
+    }
+    checkpoints: dict[uuid.UUID, dict[str, Any]] = {}
+    kiosks = session.scalars(
+        select(Kiosk).join(Checkpoint).order_by(Checkpoint.name, Kiosk.direction, Kiosk.name)
+    )
+    for kiosk in kiosks:
+        silent = _minutes(kiosk.last_seen_at, now)
+        if not kiosk.is_active:
+            state = "disabled"
+        elif kiosk.last_seen_at is None:
+            state = "never called"
+        elif now - kiosk.last_seen_at >= silent_after:
+            state = "silent"
+        else:
+            state = "online"
+        checkpoint = checkpoints.setdefault(
+            kiosk.checkpoint_id,
+            {"name": kiosk.checkpoint.name, "bridge": kiosk.checkpoint.bridge.value, "kiosks": []},
+        )
+        checkpoint["kiosks"].append(
+            {
+                "id": str(kiosk.id),
+                "name": kiosk.name,
+                "direction": kiosk.direction.value,
+                "state": state,
+                "silent_minutes": silent,
+                "whitelist_minutes": _minutes(kiosk.whitelist_synced_at, now),
+                "waiting": kiosk.outbox_waiting,
+                "attempts": sum(today.get((kiosk.id, decision), 0) for decision in Decision),
+                "referred": today.get((kiosk.id, Decision.REFER), 0),
+            }
+        )
+    return list(checkpoints.values())
 
 
 def evidence_seen(session: Session, registrations: list[Commuter], *, user: User) -> set[uuid.UUID]:

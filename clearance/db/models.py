@@ -243,6 +243,11 @@ class Kiosk(IdMixin, CreatedMixin, Base):
     chain_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     chain_hash: Mapped[str | None] = mapped_column(String(64))
     """The position and hash of the last record accepted from this kiosk's chain."""
+    whitelist_synced_at: Mapped[datetime | None]
+    """When the kiosk last read the whitelist to its end (its whitelist is as of then)."""
+    outbox_waiting: Mapped[int | None]
+    """How many crossings the kiosk held undelivered, as it said at its last whitelist sync
+    (None from a kiosk that does not say)."""
 
     checkpoint: Mapped[Checkpoint] = relationship()
 

@@ -28,6 +28,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "Hetao Clearance": ("河套通關", "河套通关"),
     "Live": ("即時", "实时"),
     "Queue": ("待處理", "待处理"),
+    "Lanes": ("通道", "通道"),
+    "No kiosk yet.": ("尚未有自助機。", "尚未有自助机。"),
+    "whitelist {minutes} min old": ("白名單 {minutes} 分鐘前更新", "白名单 {minutes} 分钟前更新"),
+    "whitelist never read": ("從未讀取白名單", "从未读取白名单"),
+    "{n} crossings waiting": ("{n} 次通關待上傳", "{n} 次通关待上传"),
+    "today {attempts} attempts, {referred} referred": (
+        "今日 {attempts} 次嘗試，{referred} 次轉介",
+        "今日 {attempts} 次尝试，{referred} 次转介",
+    ),
     "{n} waiting: referrals to decide, alerts and registrations to approve": (
         "{n} 項待處理：待決定的轉介、警報及待批准的登記",
         "{n} 项待处理：待决定的转介、警报及待批准的登记",

@@ -31,11 +31,21 @@ def kiosk_whitelist(
         int, Query(ge=0, le=2**62, description="The cursor of the last page applied; 0 for a snapshot")
     ] = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 2_000,
+    waiting: Annotated[
+        int | None,
+        Query(
+            ge=0, le=2**31 - 1, description="How many crossings the kiosk holds undelivered (for officers)"
+        ),
+    ] = None,
 ) -> Response:
     """Whitelist changes after a cursor (removals included), oldest first, with the public keys."""
     entries, cursor, more = whitelist.changes_since(
         session, since=since, limit=limit, data_key=context.keyring.data_key
     )
+    if not more:
+        kiosk.whitelist_synced_at = utcnow()
+    if waiting is not None:
+        kiosk.outbox_waiting = waiting
     body = {
         "server_time": utcnow().isoformat(),
         "cursor": cursor,
