@@ -227,7 +227,7 @@ def enrolment(rows: list[dict[str, Any]], settings: Settings) -> dict[str, Any]:
     result: dict[str, Any] = {
         "threshold": threshold,
         "photos": len(usable),
-        "refused_too_close": Rate(len(close), len(usable)).json(),
+        "unjudged_close_crops": Rate(len(close), len(usable)).json(),
         "bona_fide_refused": Rate(sum(e["bona_fide"] < threshold for e in scored), len(scored)).json(),
     }
     for kind in ("phone", "print"):
@@ -388,7 +388,7 @@ def main() -> None:
         enrol_rows.append(
             (
                 name,
-                rate_text(result["refused_too_close"]),
+                rate_text(result["unjudged_close_crops"]),
                 rate_text(result["bona_fide_refused"]),
                 rate_text(result["phone_accepted"]),
                 rate_text(result["print_accepted"]),
@@ -398,7 +398,7 @@ def main() -> None:
         f"Enrolment (liveness >= {settings.enrolment_liveness_threshold}, face <= "
         f"{settings.enrolment_max_face_share:.0%} of the height)",
         enrol_rows,
-        ("photos", "refused: too close", "live refused", "phone accepted", "print accepted"),
+        ("photos", "close crops, unjudged", "live refused", "phone accepted", "print accepted"),
     )
     table(
         "Combining an attempt's frames (each rule's live threshold chosen on the tune half), report half",

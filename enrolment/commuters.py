@@ -482,6 +482,15 @@ def evidence_for_approval(
     )
 
 
+def unjudged_photos(commuter: Commuter) -> list[int]:
+    """Which of the commuter's enrolment photos (1, 2, ...) the liveness check did not judge
+    (ID-style crops): the approving officer compares those with the person and the document."""
+    if commuter.template is None:
+        return []
+    photos = commuter.template.quality.get("photos") or [commuter.template.quality]
+    return [n for n, photo in enumerate(photos, start=1) if "liveness" in photo and photo["liveness"] is None]
+
+
 def evidence_seen(session: Session, *, commuter: Commuter, user: User) -> bool:
     """Whether ``user`` opened this registration's evidence since it last changed (a photo added
     since must be looked at again)."""

@@ -35,7 +35,7 @@ from clearance.dashboard.pages import queue_page
 from clearance.db.models import Commuter, Organisation, User
 from clearance.http import i18n
 from clearance.http import pages as html
-from clearance.http.deps import ContextDep, SessionDep, read_upload
+from clearance.http.deps import ContextDep, SessionDep, get_context, read_upload
 from clearance.http.pages import FormOfficer, FormStaff, PageOfficer, PageStaff, render
 from clearance.vision import qr
 from clearance.whitelist import biometrics, documents
@@ -372,6 +372,7 @@ def registration_evidence(
         auth=auth,
         evidence=evidence,
         photos=[base64.b64encode(photo).decode() for photo in evidence.photos],
+        unjudged=commuters.unjudged_photos(commuter),
         own=auth.user.id in commuter.contributors(),
         following=_next_to_approve(session, auth.user, after=commuter),
     )
@@ -517,18 +518,26 @@ def check_photo(
     except PHOTO_FAILURES as exc:
         return JSONResponse({"ok": False, **photo_problem(exc, translate)})
     quality = template.quality_report()
-    return JSONResponse(
-        {
-            "ok": True,
-            "title": translate("The photo passes every check."),
-            "detail": translate(
-                "Face {px} px high, sharpness {sharp}, brightness {bright}.",
-                px=round(quality["face_px"]),
-                sharp=round(quality["sharpness"]),
-                bright=round(quality["brightness"]),
-            ),
-        }
+    measured = translate(
+        "Face {px} px high, sharpness {sharp}, brightness {bright}.",
+        px=round(quality["face_px"]),
+        sharp=round(quality["sharpness"]),
+        bright=round(quality["brightness"]),
     )
+    if template.liveness is None:
+        return JSONResponse(
+            {
+                "ok": True,
+                "title": translate("Accepted as an ID-style photo."),
+                "detail": measured,
+                "advice": translate(
+                    "The face fills most of the photo, so the liveness check cannot judge it: the "
+                    "approving officer will be asked to compare it with the person and the document. "
+                    "A photo showing the head and shoulders avoids that."
+                ),
+            }
+        )
+    return JSONResponse({"ok": True, "title": translate("The photo passes every check."), "detail": measured})
 
 
 @router.post("/register")
@@ -629,6 +638,7 @@ def _import_form(
         jobs=imports.list_jobs(session, user=auth.user),
         document_types=list(DocumentType),
         parks=list(Park),
+        settings=get_context(request).settings,
     )
 
 

@@ -28,18 +28,22 @@ class Template:
     reference_jpeg: bytes
     model: str
     """The face model that made ``encoding``."""
+    liveness: float | None = None
+    """The liveness check's score, or None where it was not judged (an ID-style crop)."""
 
     def quality_report(self) -> dict[str, Any]:
-        return {key: round(value, 3) for key, value in asdict(self.quality).items()}
+        """The photo's measures as the template keeps them (``liveness`` None: not judged)."""
+        measured: dict[str, Any] = {key: round(value, 3) for key, value in asdict(self.quality).items()}
+        return {**measured, "liveness": None if self.liveness is None else round(self.liveness, 3)}
 
 
 def make_template(image: images.RGBImage, *, settings: Settings) -> Template:
     """The face template of an enrolment photo.
 
     Raises FaceCheckFailed with ``check`` set to ``no_face``, ``several_faces``,
-    ``face_too_small``, ``face_blurred``, ``face_badly_exposed``, ``face_too_close`` (a crop
-    so tight that nothing around the face shows) or ``presentation_attack`` (a photo of a
-    photo or of a screen: ``clearance.vision.liveness``).
+    ``face_too_small``, ``face_blurred``, ``face_badly_exposed`` or ``presentation_attack`` (a
+    photo of a photo or of a screen: ``clearance.vision.liveness``). A crop too tight for the
+    liveness check (an ID-style photo) is accepted unjudged (``Template.liveness`` None).
     """
     stack = face_stack(settings)
     boxes = stack.detector.detect(image, max_side=faces.ENROLMENT_DETECTION_SIDE)
@@ -67,16 +71,15 @@ def make_template(image: images.RGBImage, *, settings: Settings) -> Template:
             failed=[code.value for code, _ in failures],
         )
     share = quality.face_px / image.shape[0]
+    reference = images.encode_jpeg(images.face_crop(image, box), max_side=REFERENCE_SIDE, quality=85)
     if share > settings.enrolment_max_face_share:
-        raise FaceCheckFailed(
-            Message(
-                "the face fills {share:.0%} of the photo's height: take the photo from further away, "
-                "showing the head and shoulders (the face at most {most:.0%} of the height), not a "
-                "close crop",
-                share=share,
-                most=settings.enrolment_max_face_share,
-            ),
-            check="face_too_close",
+        # An ID-style crop: too little around the face for the liveness check to judge. It is
+        # accepted unjudged, and the approving officer is told to look (issue 23).
+        return Template(
+            model=stack.model.name,
+            encoding=stack.model.encode(image, box),
+            quality=quality,
+            reference_jpeg=reference,
         )
     live = stack.liveness.score(image, box)
     if live < settings.enrolment_liveness_threshold:
@@ -94,7 +97,8 @@ def make_template(image: images.RGBImage, *, settings: Settings) -> Template:
         model=stack.model.name,
         encoding=stack.model.encode(image, box),
         quality=quality,
-        reference_jpeg=images.encode_jpeg(images.face_crop(image, box), max_side=REFERENCE_SIDE, quality=85),
+        reference_jpeg=reference,
+        liveness=live,
     )
 
 

@@ -21,6 +21,7 @@ from clearance.http import i18n
 from clearance.vision import faces, images, liveness
 from kiosk import scenes
 from kiosk.frames import compose_frame, load_photo_file
+from tests.pages import sign_in
 from tests.support import API, METRICS, World, enrol_active, post_commuter, verify_frame
 
 A, B, C = SAMPLE_COMMUTERS
@@ -101,7 +102,9 @@ def test_an_impostor_is_still_a_face_mismatch_not_an_attack(client: TestClient, 
     assert (result["decision"], result["reasons"]) == ("rejected", ["face_mismatch"])
 
 
-def test_enrolment_refuses_a_photo_of_a_screen_and_a_tight_crop(client: TestClient, world: World) -> None:
+def test_enrolment_refuses_a_photo_of_a_screen_and_takes_a_tight_crop_unjudged(
+    client: TestClient, world: World
+) -> None:
     photo = load_photo_file(B.enrolment_photo)
     screen = scenes.attack(scenes.Attack.PHONE, photo, qr_text=None, seed=2)
     refused = post_commuter(client, world.enroller_a, world.org_a, jpeg(screen))
@@ -109,15 +112,47 @@ def test_enrolment_refuses_a_photo_of_a_screen_and_a_tight_crop(client: TestClie
     body = refused.json()
     assert body["check"] == "presentation_attack"
     assert "screen" in body["detail"]
-    # A crop of just the face: nothing around it shows what it was taken from.
+    # A crop of just the face: nothing around it for the liveness check to judge. It is taken
+    # unjudged, for the approving officer to compare (below), not refused.
     (top, right, bottom, left) = faces.detect_faces(photo, max_side=faces.ENROLMENT_DETECTION_SIDE)[0]
     tight = photo[top:bottom, left:right]
-    refused = post_commuter(client, world.enroller_a, world.org_a, jpeg(tight))
-    assert refused.status_code == 422, refused.text
-    assert refused.json()["check"] == "face_too_close"
+    unjudged = post_commuter(client, world.enroller_a, world.org_a, jpeg(tight))
+    assert unjudged.status_code == 201, unjudged.text
+    assert unjudged.json()["photo_quality"]["liveness"] is None
     # The photo itself is accepted.
     accepted = post_commuter(client, world.enroller_a, world.org_a, B.enrolment_photo)
     assert accepted.status_code == 201, accepted.text
+
+
+def test_an_id_style_crop_is_accepted_unjudged_and_the_approving_officer_is_told(
+    client: TestClient, page_client: TestClient, world: World
+) -> None:
+    photo = load_photo_file(B.enrolment_photo)
+    (top, right, bottom, left) = faces.detect_faces(photo, max_side=faces.ENROLMENT_DETECTION_SIDE)[0]
+    # A passport-style crop (35 x 45): the face about three quarters of the height.
+    height = round((bottom - top) / 0.75)
+    width = round(height * 35 / 45)
+    y = max(0, (top + bottom) // 2 - height // 2)
+    x = max(0, (left + right) // 2 - width // 2)
+    crop = photo[y : y + height, x : x + width]
+    accepted = post_commuter(client, world.enroller_a, world.org_a, jpeg(crop))
+    assert accepted.status_code == 201, accepted.text
+    commuter = accepted.json()
+    read = client.get(f"{API}/commuters/{commuter['id']}", headers=world.officer.headers).json()
+    assert read["photo_quality"]["face_px"] / crop.shape[0] > 0.6, read["photo_quality"]
+    assert read["photo_quality"]["photos"][0]["liveness"] is None  # not judged
+    sign_in(page_client, "officer")
+    evidence = page_client.get(f"/queue/registrations/{commuter['id']}").text
+    assert (
+        'id="unjudged"' in evidence
+        and "Photo 1: an ID-style crop the liveness check could not judge" in evidence
+    )
+    # A photo with the head and shoulders is judged, and its evidence carries no such warning.
+    judged = post_commuter(client, world.enroller_a, world.org_a, B.enrolment_photo)
+    assert judged.status_code == 201, judged.text
+    read = client.get(f"{API}/commuters/{judged.json()['id']}", headers=world.officer.headers).json()
+    assert read["photo_quality"]["photos"][0]["liveness"] > 0
+    assert 'id="unjudged"' not in page_client.get(f"/queue/registrations/{judged.json()['id']}").text
 
 
 def test_every_reason_reads_in_three_languages() -> None:

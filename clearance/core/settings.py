@@ -147,8 +147,12 @@ class Settings(BaseSettings):
     (judged on camera-quality photos, dev/: 5.4 % of live photos refused, to be taken again at the
     desk; 0.7 % of phone screens and 5.6 % of prints re-photographed accepted)."""
     enrolment_max_face_share: float = Field(default=0.6, gt=0, le=1)
-    """An enrolment photo whose face is taller than this share of the photo is refused as too
-    tight a crop: neither the liveness check nor an officer can see what the face was taken from."""
+    """The liveness check judges an enrolment photo whose face is at most this share of the
+    photo's height (MiniFASNet needs the context around the face: on a tighter crop it calls
+    real faces fake). A tighter crop (an ID-style photo) is accepted as a desk accepts a passport
+    photo: its liveness is not judged, and the approving officer is told to compare it with the
+    person and the document. (No tighter bound is kept: whoever could crop a photo of a photo to
+    the face alone could crop it to just under any bound; the officer's comparison is the check.)"""
 
     crossing_retention_days: int = Field(default=365, ge=1)
     """`hetao purge` anonymises (or deletes) crossings decided longer ago than this."""

@@ -28,6 +28,36 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "Hetao Clearance": ("河套通關", "河套通关"),
     "Live": ("即時", "实时"),
     "Queue": ("待處理", "待处理"),
+    "Accepted as an ID-style photo.": ("已接受為證件式相片。", "已接受为证件式照片。"),
+    (
+        "The face fills most of the photo, so the liveness check cannot judge it: the approving officer "
+        "will be asked to compare it with the person and the document. A photo showing the head and "
+        "shoulders avoids that."
+    ): (
+        "面孔佔相片大部分，活體檢測無法判斷：批准的關員會被要求把相片與本人及證件比對。拍攝頭部及肩膀可避免此情況。",
+        "面孔占照片大部分，活体检测无法判断：批准的关员会被要求把照片与本人及证件比对。拍摄头部及肩膀可避免此情况。",
+    ),
+    (
+        "Photo {numbers}: an ID-style crop the liveness check could not judge. Compare it with the person "
+        "and the document before approving."
+    ): (
+        "相片 {numbers}：證件式近照，活體檢測無法判斷。批准前請與本人及證件比對。",
+        "照片 {numbers}：证件式近照，活体检测无法判断。批准前请与本人及证件比对。",
+    ),
+    "Photos": ("相片", "照片"),
+    (
+        "One face, facing the camera, at least {px} px tall, sharp and evenly lit. Head and shoulders with "
+        "some background around them (the face at most {most} % of the photo's height) lets the liveness "
+        "check judge the photo; a tighter ID-style crop is accepted and marked for the approving officer "
+        "to compare."
+    ): (
+        "一張面孔，正面向鏡頭，高度最少 {px} 像素，清晰及光線平均。"
+        "頭部及肩膀連少許背景（面孔最多佔相片高度的 {most}%）可讓活體檢測作出判斷；"
+        "較緊的證件式近照會被接受，並標示給批准的關員比對。",
+        "一张面孔，正面向镜头，高度最少 {px} 像素，清晰及光线均匀。"
+        "头部及肩膀连少许背景（面孔最多占照片高度的 {most}%）可让活体检测作出判断；"
+        "较紧的证件式近照会被接受，并标示给批准的关员比对。",
+    ),
     "Lanes": ("通道", "通道"),
     "No kiosk yet.": ("尚未有自助機。", "尚未有自助机。"),
     "whitelist {minutes} min old": ("白名單 {minutes} 分鐘前更新", "白名单 {minutes} 分钟前更新"),

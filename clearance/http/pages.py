@@ -360,4 +360,12 @@ def localtime(value: str | datetime) -> str:
     return zone.for_people(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
+def clock(value: str | datetime) -> str:
+    """A timestamp as the live view shows it: the time of day in zone time (today's crossings);
+    the date too for one from another day. The full timestamp goes in its title."""
+    moment = (datetime.fromisoformat(value) if isinstance(value, str) else value).astimezone(zone.ZONE_TIME)
+    return f"{moment:%H:%M:%S}" if moment.date() == zone.local_today() else f"{moment:%m-%d %H:%M}"
+
+
 templates.filters["localtime"] = localtime
+templates.filters["clock"] = clock

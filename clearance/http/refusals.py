@@ -301,13 +301,6 @@ REFUSALS: dict[str, tuple[str, str]] = {
     ),
     "the photo cannot be used: {advice}": ("照片不能使用：{advice}", "照片不能使用：{advice}"),
     (
-        "the face fills {share:.0%} of the photo's height: take the photo from further away, showing the head "
-        "and shoulders (the face at most {most:.0%} of the height), not a close crop"
-    ): (
-        "面孔佔照片高度的 {share:.0%}：請退後一點拍攝，拍出頭部和肩膀（面孔最多佔高度的 {most:.0%}），不要貼近裁剪。",
-        "面孔占照片高度的 {share:.0%}：请后退一点拍摄，拍出头部和肩膀（面孔最多占高度的 {most:.0%}），不要贴近裁剪。",
-    ),
-    (
         "the photo looks like a picture of a photo or of a screen, not of the person: take the photo of the "
         "commuter themselves (liveness {live:.2f}, at least {needed:.2f} needed)"
     ): (
