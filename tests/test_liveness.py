@@ -141,7 +141,15 @@ def test_an_id_style_crop_is_accepted_unjudged_and_the_approving_officer_is_told
     read = client.get(f"{API}/commuters/{commuter['id']}", headers=world.officer.headers).json()
     assert read["photo_quality"]["face_px"] / crop.shape[0] > 0.6, read["photo_quality"]
     assert read["photo_quality"]["photos"][0]["liveness"] is None  # not judged
-    sign_in(page_client, "officer")
+    csrf = sign_in(page_client, "officer")
+    # The registration page's photo check says so at once, and what would avoid it.
+    checked = page_client.post(
+        "/register/check-photo",
+        files={"photo": ("p.jpg", jpeg(crop), "image/jpeg")},
+        headers={"X-CSRF-Token": csrf},
+    ).json()
+    assert checked["ok"] is True and checked["title"] == "Accepted as an ID-style photo."
+    assert "head and shoulders" in checked["advice"]
     evidence = page_client.get(f"/queue/registrations/{commuter['id']}").text
     assert (
         'id="unjudged"' in evidence
