@@ -480,6 +480,7 @@ READS: dict[tuple[str, str], tuple[str, Call]] = {
         lambda d: d.api("enroller", "GET", "/imports/{job_id}"),
     ),
     ("GET", "/commuters"): ("search_commuters", lambda d: d.page("enroller", "GET", "/commuters?q=Sample")),
+    ("GET", "/audit.csv"): ("export_audit", lambda d: d.page("officer", "GET", "/audit.csv")),
     ("GET", "/commuters/{commuter_id}"): (
         "read_commuter",
         lambda d: d.page("officer", "GET", "/commuters/{commuter_id}"),

@@ -110,6 +110,7 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/queue/registrations/{commuter_id}/approve"): frozenset({OFFICER}),
     ("POST", "/queue/alerts/{alert_id}/acknowledge"): frozenset({OFFICER}),
     ("GET", "/audit"): frozenset({OFFICER}),
+    ("GET", "/audit.csv"): frozenset({OFFICER}),
     ("GET", "/admin"): frozenset({ADMIN}),
     ("POST", "/admin/kiosks/{kiosk_id}/{action}"): frozenset({ADMIN}),
     ("POST", "/admin/users/{user_id}/{action}"): frozenset({ADMIN}),
