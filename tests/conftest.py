@@ -194,3 +194,34 @@ def world(sessions: sessionmaker[Session], settings: Settings) -> World:
 def pytest_report_header(config: pytest.Config) -> str:
     url = TEST_DATABASE_URL or "a fresh SQLite file"
     return f"hetao database: {url}"
+
+
+# Seconds each file's tests took on PostgreSQL (test_*.py, summed from a run's JUnit report,
+# 2026-12-04). xdist gives a worker a whole file at a time; taken longest first (and not by how
+# many tests a file has, xdist's own order), the few long files start at once instead of one of
+# them starting last and running on alone. A file not listed counts as a short one.
+FILE_SECONDS = {
+    "test_benchmarks": 196,
+    "test_kiosk_station": 166,
+    "test_under_attack": 164,
+    "test_concurrency": 137,
+    "test_browser": 137,
+    "test_cli": 135,
+    "test_production": 72,
+    "test_fuzz": 48,
+    "test_backup": 27,
+    "test_face_models": 26,
+    "test_liveness": 21,
+    "test_keys": 21,
+    "test_faces": 20,
+    "test_kiosk_crash": 14,
+    "test_pages": 13,
+    "test_deployment": 13,
+    "test_audit_trail": 10,
+    "test_enrolment": 9,
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The longest files first (see ``FILE_SECONDS``); within a file, its own order."""
+    items.sort(key=lambda item: -FILE_SECONDS.get(item.path.stem, 1))
