@@ -37,6 +37,7 @@ ARGUMENTS: dict[str, list[str]] = {
     "live_view": ["--attempts", "2", "--database-url", POSTGRES],
     "outbox_backlog": ["--crossings", "300"],
     "runtime": ["--runs", "3"],
+    "rush": ["--seconds", "2", "--clients", "2", "--admission-wait", "1"],
     "pad": ["--faces", FACES, "--dev", FACES, "--every", "1", "--plots", "{tmp}", "--workers", "1"],
     "search": ["--sizes", "100,1000", "--probes", "3"],
     "verify": ["--runs", "2"],
