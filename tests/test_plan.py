@@ -51,6 +51,35 @@ def test_the_simulation_waits_as_long_as_an_m_m_c_queue(
     assert outcome.utilisation == pytest.approx(arrival_rate / (servers * service_rate), rel=0.05)
 
 
+def _first_come_first_served(arrivals: list[float], service: list[float], kiosks: int) -> list[float]:
+    """The waits of a first-come-first-served queue at ``kiosks`` lanes, worked out directly:
+    each person starts when they arrive or when the first lane frees, whichever is later."""
+    free = [0.0] * kiosks
+    waits = []
+    for arrived, held in sorted(zip(arrivals, service, strict=True)):
+        free.sort()
+        start = max(arrived, free[0])
+        waits.append(start - arrived)
+        free[0] = start + held
+    return waits
+
+
+@pytest.mark.parametrize("kiosks", [1, 2, 3])
+def test_a_replayed_morning_waits_exactly_as_its_queue_did(kiosks: int) -> None:
+    """A morning with a rush in it (arrivals at the recorded moments, each holding a lane for its
+    recorded time) through the simulation gives every person the wait the queue gave them."""
+    rng = np.random.default_rng(kiosks)
+    quiet = rng.uniform(0, 3600, 150)
+    rush = rng.uniform(1200, 1800, 300 * kiosks)  # a burst the lanes cannot keep up with
+    arrivals_at = np.concatenate([quiet, rush]).tolist()
+    service = rng.gamma(4.0, 2.0, len(arrivals_at)).tolist()  # mean 8 s, as measured lanes
+    simulated = simulation.replay(arrivals_at, service, kiosks=kiosks)
+    expected = _first_come_first_served(arrivals_at, service, kiosks)
+    ordered = [simulated[i] for i in np.argsort(arrivals_at, kind="stable")]
+    assert max(ordered) > 60  # the rush made people wait
+    assert ordered == pytest.approx(expected, abs=1e-6)
+
+
 def test_measured_service_times_are_drawn_as_measured(tmp_path: Path) -> None:
     times = tmp_path / "lane.txt"
     times.write_text("seconds\n3.0\n\n5.0\n", encoding="utf-8")

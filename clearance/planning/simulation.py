@@ -136,6 +136,21 @@ def _one_run(
     return waits, found, busy[0]
 
 
+def replay(arrivals: list[float], service: list[float], *, kiosks: int) -> list[float]:
+    """A recorded day through the simulation as it happened: each person arriving at the
+    recorded moment (seconds) and holding a lane for the recorded time, in order of arrival;
+    the wait of each. (What ``simulate`` does with drawn arrivals and times, on given ones.)"""
+    if len(arrivals) != len(service) or kiosks < 1:
+        raise ValueError("one service time per arrival, at least one lane")
+    order = np.argsort(np.asarray(arrivals, dtype=float), kind="stable")
+    times = np.asarray(arrivals, dtype=float)[order]
+    held = iter(np.asarray(service, dtype=float)[order].tolist())
+    waits, _found, _busy = _one_run(times, kiosks, lambda: next(held))
+    back = np.empty(len(waits))
+    back[order] = waits
+    return back.tolist()
+
+
 def simulate(
     profile: ArrivalProfile, service: ServiceTimes, *, kiosks: int, runs: int = 20, seed: int = 1
 ) -> LaneOutcome:
