@@ -28,7 +28,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from clearance.cli.samples import SAMPLE_COMMUTERS, SampleCommuter
+from clearance.cli.samples import IMPOSTOR_PHOTO, SAMPLE_COMMUTERS, SampleCommuter
 from clearance.core.zone import ZONE_TIME, local_today, utcnow
 from clearance.vision import qr
 from tests.live import LiveServer, running_servers
@@ -239,6 +239,13 @@ def test_staff_register_with_a_photo_checked_at_once_and_see_why_a_photo_fails(
     page.select_option("select[name=home_park]", "sz")
     page.set_input_files("#photo", str(C.enrolment_photo))
     expect(page.locator("#photo-result.ok")).to_contain_text("passes every check")
+    # The second photo is checked the moment it is chosen too, beside it.
+    page.set_input_files("#photo-2", str(DATA / "no_face_3.jpg"))
+    expect(page.locator("#photo-2-result.failed")).to_contain_text("no face found")
+    page.set_input_files("#photo-2", str(C.live_photo))
+    expect(page.locator("#photo-2-result.ok")).to_contain_text("passes every check")
+    expect(page.locator("#preview-2")).to_be_visible()
+    screenshot(page, "register-two-photos-checked")
     # A mistake elsewhere in the form is refused, and the chosen photo stays chosen.
     page.fill("input[name=document_number]", "BR")
     page.click("form#register button[type=submit]")
@@ -803,3 +810,72 @@ def test_an_officer_compares_each_registrations_photos_and_approves_one_after_an
     page.locator("#approve").click()
     expect(page.locator("p.notice")).to_contain_text(f"Approved: {A.label}.")
     expect(page.locator("#evidence h1")).to_contain_text(B.label)
+
+
+# Four or more Latin words in a row: an English sentence (names, codes and units are shorter).
+ENGLISH_RUN = re.compile(r"[A-Za-z]{2,}(?:[ ,'’]+[A-Za-z]{2,}){3,}")
+
+
+def no_english_sentence(page: Page) -> None:
+    shown = page.inner_text("main")
+    assert not ENGLISH_RUN.search(shown), ENGLISH_RUN.findall(shown)
+
+
+def test_chinese_pages_say_an_error_an_alert_and_an_import_report_in_chinese(
+    live: LiveServer, browser: Browser
+) -> None:
+    # Three tries of one card by somebody else: an alert for the officers.
+    _commuter, credential = live.enrol_active(A)
+    for _ in range(3):
+        answer = httpx.post(
+            f"{live.url}{API}/kiosk/verify",
+            headers={"Authorization": f"Bearer {live.kiosks['east_to_hk']}"},
+            files={"frame": ("frame.jpg", frame_jpeg(IMPOSTOR_PHOTO, credential["payload"]), "image/jpeg")},
+            timeout=30,
+        )
+        assert answer.json()["reasons"] == ["face_mismatch"], answer.text
+    valid = (utcnow() + timedelta(days=200)).date().isoformat()
+    csv = (
+        "full_name,document_type,document_number,home_park,valid_until,photo\n"
+        f"Good Row,passport,ZH100001,hk,{valid},one.jpg\n"
+        "Three Wrongs,library_card,ZH100002,xx,someday,one.jpg\n"
+    )
+    folder = OUTPUT / "import-zh"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "commuters.csv").write_text(csv)
+    with zipfile.ZipFile(folder / "photos.zip", "w") as photos:
+        photos.writestr("one.jpg", A.enrolment_photo.read_bytes())
+
+    page = signed_in_page(browser, live, "enroller")
+    page.click("button[name=lang][value=zh-Hans]")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-Hans-CN")
+    # An error: photos that are not a zip.
+    page.goto(f"{live.url}/imports/new")
+    page.set_input_files("input[name=csv]", str(folder / "commuters.csv"))
+    page.set_input_files("input[name=photos]", str(folder / "commuters.csv"))
+    page.click("#import-form button[type=submit]")
+    expect(page.locator("p.problem")).to_contain_text("照片文件不是 zip 压缩包")
+    no_english_sentence(page)
+    screenshot(page, "error-zh-Hans")
+    # An import report: one row wrong three ways, every reason in Chinese.
+    page.set_input_files("input[name=csv]", str(folder / "commuters.csv"))
+    page.set_input_files("input[name=photos]", str(folder / "photos.zip"))
+    page.click("#import-form button[type=submit]")
+    failed = page.locator("#import-rows tr.failed")
+    expect(failed).to_have_count(1, timeout=60000)
+    expect(failed).to_contain_text("'library_card' 不是有效的 document_type")
+    expect(failed).to_contain_text("'xx' 不是有效的 home_park")
+    expect(failed).to_contain_text("'someday' 不是日期")
+    no_english_sentence(page)
+    screenshot(page, "import-report-zh-Hans")
+
+    page = signed_in_page(browser, live, "officer")
+    page.click("button[name=lang][value=zh-Hant]")
+    page.goto(f"{live.url}/queue")
+    expect(page.locator("article.alert")).to_contain_text("同一證件於 10 分鐘內 3 次人臉不符")
+    expect(page.locator("header.top nav .count")).to_be_visible()
+    no_english_sentence(page)
+    screenshot(page, "queue-alert-zh-Hant")
+    page.goto(f"{live.url}/audit")
+    no_english_sentence(page)
+    screenshot(page, "audit-zh-Hant")

@@ -99,13 +99,8 @@ function startLiveView(table) {
 }
 
 // --- Registration: check the photo the moment it is chosen -----------------------------
-function startPhotoCheck(input) {
-  const result = document.getElementById("photo-result");
-  const preview = document.getElementById("preview");
-  const video = document.getElementById("camera");
-  const start = document.getElementById("camera-start");
-  const take = document.getElementById("camera-take");
-
+// Each photo input says, beside it, whether its photo passes (the second photo too).
+function checkWhenChosen(input, result, preview) {
   const show = (answer) => {
     result.classList.toggle("ok", answer.ok);
     result.classList.toggle("failed", !answer.ok);
@@ -135,6 +130,17 @@ function startPhotoCheck(input) {
       .then(show)
       .catch(() => { result.textContent = ""; });
   });
+}
+
+function startPhotoCheck(input) {
+  const video = document.getElementById("camera");
+  const start = document.getElementById("camera-start");
+  const take = document.getElementById("camera-take");
+  checkWhenChosen(input, document.getElementById("photo-result"), document.getElementById("preview"));
+  const second = document.getElementById("photo-2");
+  if (second && second.dataset.check) {
+    checkWhenChosen(second, document.getElementById("photo-2-result"), document.getElementById("preview-2"));
+  }
 
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
     start.hidden = true;
