@@ -159,17 +159,54 @@ class Deliverer(Worker):
             timer.cancel()
 
 
-def status_line(store: LocalStore, status: LinkStatus, direction: Direction) -> str:
+STATUS_WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "to_hk": "to Hong Kong Park",
+        "to_sz": "to Shenzhen Park",
+        "online": "server online",
+        "offline": "SERVER OFFLINE: deciding from the whitelist",
+        "minutes": "whitelist {n} min old",
+        "seconds": "whitelist {n} s old",
+        "never": "whitelist never synchronised",
+        "waiting": "{n} crossing(s) to deliver",
+    },
+    "zh-Hant": {
+        "to_hk": "往香港園區",
+        "to_sz": "往深圳園區",
+        "online": "伺服器在線",
+        "offline": "伺服器離線：按白名單決定",
+        "minutes": "白名單 {n} 分鐘前更新",
+        "seconds": "白名單 {n} 秒前更新",
+        "never": "白名單從未同步",
+        "waiting": "{n} 次通關待上傳",
+    },
+    "zh-Hans": {
+        "to_hk": "往香港园区",
+        "to_sz": "往深圳园区",
+        "online": "服务器在线",
+        "offline": "服务器离线：按白名单决定",
+        "minutes": "白名单 {n} 分钟前更新",
+        "seconds": "白名单 {n} 秒前更新",
+        "never": "白名单从未同步",
+        "waiting": "{n} 次通关待上传",
+    },
+}
+"""The status line's words in each language an officer at the lane may read
+(``HETAO_KIOSK_STATUS_LANGUAGE``); kiosk/static/fonts' Droid subset holds the Chinese."""
+
+
+def status_line(store: LocalStore, status: LinkStatus, direction: Direction, language: str = "en") -> str:
     """The screen's line for the officer: direction, server, whitelist age, crossings waiting."""
+    words = STATUS_WORDS[language]
     synced = store.get_state("synced_at")
     if synced:
         age = max(0, round((datetime.now().astimezone() - datetime.fromisoformat(synced)).total_seconds()))
-        whitelist = f"whitelist {age // 60} min old" if age >= 120 else f"whitelist {age} s old"
+        whitelist = words["minutes"].format(n=age // 60) if age >= 120 else words["seconds"].format(n=age)
     else:
-        whitelist = "whitelist never synchronised"
-    server = "server online" if status.reachable else "SERVER OFFLINE: deciding from the whitelist"
-    waiting = store.outbox_counts()["pending"]
-    return f"{direction.value}  ·  {server}  ·  {whitelist}  ·  {waiting} crossing(s) to deliver"
+        whitelist = words["never"]
+    server = words["online"] if status.reachable else words["offline"]
+    waiting = words["waiting"].format(n=store.outbox_counts()["pending"])
+    return f"{words[direction.value]}  ·  {server}  ·  {whitelist}  ·  {waiting}"
 
 
 def kiosk_dir(settings: Settings, key: str) -> Path:
@@ -235,7 +272,7 @@ def run(
     if not headless:
         from kiosk.screen import Screen
 
-        screen = Screen(status_line(store, status, info.direction))
+        screen = Screen(status_line(store, status, info.direction, settings.kiosk_status_language))
     stop = threading.Event()
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
@@ -280,7 +317,7 @@ def run(
         """The officer's status line, read from the store at most once a second, not every frame."""
         nonlocal line_text, line_at
         if t - line_at >= 1.0:
-            line_text, line_at = status_line(store, status, info.direction), t
+            line_text, line_at = status_line(store, status, info.direction, settings.kiosk_status_language), t
         return line_text
 
     try:

@@ -270,8 +270,31 @@ def _picture(
             x += draw.textlength(text, font=_small(index, 24))
     if status:
         draw.rectangle((left, bottom - 34, right, bottom), fill=(0, 0, 0))
-        line_font = _shrunk(draw, status, partial(_small, 0), width=right - left - 24, size=18, smallest=10)
-        draw.text((left + 12, bottom - 28), status, font=line_font, fill=(190, 196, 204))
+        # The officer's line in their language (HETAO_KIOSK_STATUS_LANGUAGE): its Chinese in the
+        # Droid subset, its digits and Latin letters in Pillow's font, on one baseline.
+        runs = _script_runs(status)
+        size = 18
+        while (
+            size > 10
+            and sum(draw.textlength(text, font=_small(i, size)) for text, i in runs) > right - left - 24
+        ):
+            size -= 1
+        x = left + 12.0
+        for text, index in runs:
+            draw.text((x, bottom - 12), text, font=_small(index, size), fill=(190, 196, 204), anchor="ls")
+            x += draw.textlength(text, font=_small(index, size))
+
+
+def _script_runs(text: str) -> list[tuple[str, int]]:
+    """``text`` cut where it changes between Chinese (1: the Droid subset) and the rest (0)."""
+    runs: list[tuple[str, int]] = []
+    for char in text:
+        index = 1 if ord(char) >= 0x2E80 else 0
+        if runs and runs[-1][1] == index:
+            runs[-1] = (runs[-1][0] + char, index)
+        else:
+            runs.append((char, index))
+    return runs
 
 
 def _panel(

@@ -17,7 +17,7 @@ from clearance.core.reasons import Reason
 from clearance.core.settings import Settings
 from kiosk import sounds
 from kiosk.frames import compose_frame, load_photo_file
-from kiosk.runner import open_store
+from kiosk.runner import STATUS_WORDS, open_store, status_line
 from kiosk.screen import (
     COLOURS,
     DESTINATIONS,
@@ -116,12 +116,33 @@ def test_a_display_standing_upright_gets_the_picture_above_the_panel_not_a_band(
     assert upright[100 : PORTRAIT_PANEL_Y - 40].std() > 20  # the camera picture above
 
 
-def test_the_small_font_holds_every_character_of_the_destinations_and_reasons() -> None:
+def test_the_small_font_holds_every_character_of_the_destinations_reasons_and_status_line() -> None:
     characters = set(TTFont(FONTS / SMALL_CJK).getBestCmap())
     for lines in [*DESTINATIONS.values(), *WHY.values()]:
         for text in lines[1:]:
             missing = {char for char in text if ord(char) not in characters}
             assert missing == set(), text
+    for language in ("zh-Hant", "zh-Hans"):
+        for text in STATUS_WORDS[language].values():
+            missing = {char for char in text if ord(char) >= 0x2E80 and ord(char) not in characters}
+            assert missing == set(), text
+
+
+def test_the_status_line_reads_in_the_officers_language(tmp_path: Path) -> None:
+    store = open_store(Settings(data_dir=tmp_path), "k" * 40)
+    offline = LinkStatus()
+    offline.failed("unreachable")
+    line = status_line(store, offline, Direction.TO_SZ, "zh-Hant")
+    assert line == "往深圳園區  ·  伺服器離線：按白名單決定  ·  白名單從未同步  ·  0 次通關待上傳"
+    assert status_line(store, offline, Direction.TO_SZ).startswith("to Shenzhen Park  ·  SERVER OFFLINE")
+    # Drawn with its Chinese in the Droid subset and its digit in Pillow's font: no missing glyphs
+    # (a box), so the Traditional and Simplified lines differ where their characters do.
+    photo = load_photo_file(SAMPLE_COMMUTERS[0].live_photo)
+    hant = render(photo, Guidance.SHOW_QR, line)
+    hans = render(photo, Guidance.SHOW_QR, status_line(store, offline, Direction.TO_SZ, "zh-Hans"))
+    assert not np.array_equal(hant, hans)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(hant).save(OUTPUT / "kiosk-status-zh-Hant.png")
 
 
 def test_every_state_looks_different() -> None:

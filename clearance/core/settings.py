@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     """Send the session cookie over HTTPS only. Browsers also keep such cookies for
     http://localhost and http://127.0.0.1; set false only for plain HTTP on another host."""
     kiosk_silent_minutes: int = Field(default=10, ge=1)
+    kiosk_status_language: str = Field(default="en", pattern="^(en|zh-Hant|zh-Hans)$")
+    """The language of the kiosk screen's status line for the officer at the lane (what the
+    commuters read is in all three)."""
     """Alert officers when an active kiosk has not called the server for this long."""
     max_import_bytes: int = 200 * 1024 * 1024
     """Bulk import: the largest zip of photos (with its CSV) one import may upload."""
