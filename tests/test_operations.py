@@ -1,5 +1,6 @@
 """Health, metrics, the error contract, settings and the schema."""
 
+import ipaddress
 from datetime import date
 
 import pytest
@@ -10,6 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from clearance.cli.launch import reachable_address
 from clearance.cli.samples import SAMPLE_COMMUTERS
 from clearance.core.enums import Park, Role
 from clearance.core.settings import Settings
@@ -140,3 +142,10 @@ def test_migration_downgrades_and_upgrades_cleanly(tmp_path: object) -> None:
     schema.upgrade(url=url)
     assert schema.is_current(engine)
     engine.dispose()
+
+
+def test_a_server_on_every_interface_is_linked_at_an_address_others_can_open() -> None:
+    # The demo's links (a phone pass's) name where the server can be reached, never 0.0.0.0.
+    assert reachable_address("127.0.0.1") == "127.0.0.1"
+    outward = reachable_address("0.0.0.0")  # noqa: S104
+    assert outward != "0.0.0.0" and ipaddress.ip_address(outward).version == 4  # noqa: S104

@@ -23,7 +23,7 @@ import uvicorn
 from sqlalchemy import select
 
 from clearance.accounts import service as accounts
-from clearance.cli.launch import free_port
+from clearance.cli.launch import free_port, reachable_address
 from clearance.cli.samples import IMPOSTOR_PHOTO, SAMPLE_COMMUTERS, SampleCommuter
 from clearance.core import credentials, security, zone
 from clearance.core.enums import Bridge, CredentialKind, Direction, Park, Role
@@ -177,7 +177,9 @@ def run(*, settings: Settings, serve: bool, host: str, port: int) -> int:
     setup = bootstrap(demo_settings)
     port = port if serve else free_port(host)
     server, thread, context = start_server(demo_settings, host=host, port=port)
-    base_url = f"http://{host}:{port}"
+    # Bound to every interface, the demo's links use this machine's address on the network (a
+    # phone cannot open 0.0.0.0 or 127.0.0.1).
+    base_url = f"http://{reachable_address(host)}:{port}"
     try:
         with httpx.Client(base_url=base_url, timeout=60) as client:
             frames_folder = run_morning(client, setup, context, demo_dir=demo_dir)
@@ -195,6 +197,13 @@ def run(*, settings: Settings, serve: bool, host: str, port: int) -> int:
             who = SAMPLE_COMMUTERS[0].label
             print(f"A phone pass for {who} (open it once in a browser; it then works offline):")
             print(f"  {link}")
+            print(
+                "  A phone opens a pass only from an https:// address (its keys and offline copy need a "
+                "secure page): on this machine's browser the link above works as it is; for a phone, "
+                "serve behind the TLS proxy (deploy/nginx) and open the same path on its https address."
+            )
+            if host in ("127.0.0.1", "localhost"):
+                print("  (On 127.0.0.1 only this machine reaches it: --host 0.0.0.0 serves the network.)")
             while thread.is_alive():
                 thread.join(0.5)
     except KeyboardInterrupt:

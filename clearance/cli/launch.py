@@ -16,6 +16,20 @@ import httpx
 HETAO = str(Path(sys.executable).parent / "hetao")
 
 
+def reachable_address(host: str) -> str:
+    """The address others on the network reach a server bound to ``host`` at: for every interface
+    (0.0.0.0, ::), this machine's address on its outward network (found by asking the system
+    which interface it would send from: no packet is sent); otherwise ``host`` itself."""
+    if host not in ("0.0.0.0", "::", ""):  # noqa: S104 (recognising it, not binding to it)
+        return host
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: never routed anywhere
+            return str(probe.getsockname()[0])
+        except OSError:
+            return "127.0.0.1"
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port nothing listens on right now."""
     with socket.socket() as probe:
