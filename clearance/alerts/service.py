@@ -28,7 +28,7 @@ from clearance.audit import service as audit
 from clearance.core import zone
 from clearance.core.enums import AlertKind, AuditAction
 from clearance.core.errors import InvalidTransition, NotFound
-from clearance.core.messages import Message, words
+from clearance.core.messages import Message, Words, stored, words
 from clearance.core.reasons import Reason
 from clearance.core.zone import utcnow
 from clearance.db import events
@@ -113,6 +113,9 @@ def describe_alerts(session: Session, alerts: Iterable[Alert]) -> list[dict[str,
             "id": str(alert.id),
             "kind": alert.kind.value,
             "detail": alert.detail,
+            # The detail as its message (template and values), for a page to say in its reader's
+            # language once the event has crossed between processes as JSON.
+            "detail_message": stored(alert.detail.message) if isinstance(alert.detail, Words) else None,
             "created_at": alert.created_at.isoformat(),
             "commuter_id": str(alert.commuter_id) if alert.commuter_id else None,
             "commuter_name": names.get(alert.commuter_id) if alert.commuter_id else None,

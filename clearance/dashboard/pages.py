@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from clearance.alerts import service as alerts
 from clearance.core.enums import Decision, Role
 from clearance.core.errors import InvalidInput
+from clearance.core.messages import revived
 from clearance.core.zone import ZONE_TIME, days_span, local_today, utcnow
 from clearance.crossings import service as crossings
 from clearance.dashboard import chart, flow, live
@@ -147,7 +148,9 @@ def dashboard_events(request: Request, context: ContextDep, auth: PageOfficer) -
         if item["type"] == "crossing":
             payload = {"type": "crossing", "id": item["id"], "html": str(row(item, translate))}
             return live.format_sse(orjson.dumps(payload).decode(), event_id=item["recorded_at"])
-        payload = {"type": "alert", "id": item["id"], "text": f"{translate(item['kind'])}: {item['detail']}"}
+        detail = revived(item["detail_message"]) if item.get("detail_message") else item["detail"]
+        text = f"{translate(item['kind'])}: {i18n.said(translate, detail)}"
+        payload = {"type": "alert", "id": item["id"], "text": text}
         return live.format_sse(orjson.dumps(payload).decode())
 
     return StreamingResponse(
