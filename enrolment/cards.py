@@ -102,11 +102,76 @@ def _fit(draw: ImageDraw.ImageDraw, text: str, *, width: int, size: int) -> int:
     return size
 
 
+# The card's words in English and in the Chinese of the holder's home park: Traditional for the
+# Hong Kong Park, Simplified for the Shenzhen Park.
+CARD_WORDS: dict[str, dict[str, str]] = {
+    "hk": {
+        "title": "河套通關",
+        "Home park": "所屬園區",
+        "Registered until": "登記有效至",
+        "Credential expires": "證件到期",
+        "hk": "香港園區",
+        "sz": "深圳園區",
+        "instruction": "在自助機出示此二維碼，並望向鏡頭。",
+    },
+    "sz": {
+        "title": "河套通关",
+        "Home park": "所属园区",
+        "Registered until": "登记有效至",
+        "Credential expires": "证件到期",
+        "hk": "香港园区",
+        "sz": "深圳园区",
+        "instruction": "在自助机出示此二维码，并望向镜头。",
+    },
+}
+NAME_LINE_SMALLEST = 24
+"""A name that does not fit one line at this size is wrapped (it never runs into the QR)."""
+NAME_LINES = 3
+NAME_WIDTH = 660 - 286
+"""The text's room between the photo and the QR, in pixels."""
+
+
+def _wrapped(draw: ImageDraw.ImageDraw, text: str, *, width: int, size: int) -> list[str]:
+    """``text`` in lines of at most ``width`` at ``size``: broken between words, and a word too
+    long for a line of its own anywhere in it."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        candidate = f"{lines[-1]} {word}" if lines else word
+        if lines and _length(draw, candidate, size) <= width:
+            lines[-1] = candidate
+            continue
+        while _length(draw, word, size) > width:
+            cut = max([n for n in range(1, len(word)) if _length(draw, word[:n], size) <= width] or [1])
+            lines.append(word[:cut])
+            word = word[cut:]
+        lines.append(word)
+    return lines
+
+
+def _name_lines(draw: ImageDraw.ImageDraw, name: str, *, width: int) -> tuple[list[str], int]:
+    """The name on one line at the largest size up to 42 that fits ``width``; else wrapped onto
+    at most three lines at the largest size from 30 down that holds it, the last cut short with
+    an ellipsis when even the smallest does not."""
+    size = _fit(draw, name, width=width, size=42)
+    if _length(draw, name, size) <= width and size >= NAME_LINE_SMALLEST:
+        return [name], size
+    for size in range(30, 17, -2):
+        lines = _wrapped(draw, name, width=width, size=size)
+        if len(lines) <= NAME_LINES:
+            return lines, size
+    lines = lines[:NAME_LINES]
+    while lines[-1] and _length(draw, lines[-1] + "…", size) > width:
+        lines[-1] = lines[-1][:-1]
+    lines[-1] += "…"
+    return lines, size
+
+
 def render_card(content: CardContent) -> Image.Image:
     card = Image.new("RGB", (WIDTH, HEIGHT), "white")
     draw = ImageDraw.Draw(card)
+    words = CARD_WORDS["sz" if content.home_park == "sz" else "hk"]
     draw.rectangle((0, 0, WIDTH, 96), fill=BAND)
-    draw.text((36, 20), "HETAO CLEARANCE", font=_font(40), fill="white")
+    _write(draw, (36, 20), f"HETAO CLEARANCE  {words['title']}", size=40, fill=(255, 255, 255))
     draw.text(
         (36, 66),
         "Hetao Shenzhen-Hong Kong Science and Technology Co-operation Zone",
@@ -123,37 +188,34 @@ def render_card(content: CardContent) -> Image.Image:
         draw.rectangle(photo_box, outline=MUTED, width=2)
 
     x = 286
-    text_width = 660 - x
+    text_width = NAME_WIDTH
+    lines_of_name, name_size = _name_lines(draw, content.full_name, width=text_width)
+    for n, line in enumerate(lines_of_name):
+        _write(draw, (x, 130 + n * (name_size + 4)), line, size=name_size, fill=INK)
     _write(
         draw,
-        (x, 130),
-        content.full_name,
-        size=_fit(draw, content.full_name, width=text_width, size=42),
-        fill=INK,
-    )
-    _write(
-        draw,
-        (x, 190),
+        (x, max(190, 130 + len(lines_of_name) * (name_size + 4) + 6)),
         content.organisation,
         size=_fit(draw, content.organisation, width=text_width, size=26),
         fill=INK,
     )
     park = {"hk": "Hong Kong Park", "sz": "Shenzhen Park"}.get(content.home_park, content.home_park)
     lines = [
-        ("Home park", park),
+        ("Home park", f"{park}  {words.get(content.home_park, '')}".strip()),
         ("Registered until", content.valid_until.isoformat()),
         ("Credential expires", content.expires_at.astimezone(ZONE_TIME).date().isoformat()),
     ]
     y = 260
     for label, value in lines:
-        draw.text((x, y), label.upper(), font=_font(17), fill=MUTED)
-        draw.text((x, y + 20), value, font=_font(26), fill=INK)
+        _write(draw, (x, y), f"{label.upper()}  {words[label]}", size=17, fill=MUTED)
+        _write(draw, (x, y + 20), value, size=_fit(draw, value, width=text_width, size=26), fill=INK)
         y += 64
 
     code = Image.open(io.BytesIO(qr.render_qr_png(content.qr_text, box_size=7))).convert("RGB")
     side = min(code.width, 330)
     code = code.resize((side, side), Image.Resampling.NEAREST)
     card.paste(code, (WIDTH - side - 20, 120))
+    _write(draw, (36, HEIGHT - 74), words["instruction"], size=20, fill=MUTED)
     draw.text(
         (36, HEIGHT - 44), "Show this code at the kiosk and look at the camera.", font=_font(20), fill=MUTED
     )

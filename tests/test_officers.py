@@ -13,7 +13,7 @@ import pypdf
 import pytest
 import zxingcpp
 from fastapi.testclient import TestClient
-from PIL import Image
+from PIL import Image, ImageDraw
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -160,8 +160,15 @@ def test_a_printed_card_carries_a_qr_that_decodes_to_the_credential(client: Test
 
 @pytest.mark.parametrize(
     "name",
-    ["陳大文 CHAN Tai Man", "张伟", "李嘉欣 (Karen) LEE", "歐陽 Siu-ming"],
-    ids=["hant", "hans", "mixed", "hyphen"],
+    [
+        "陳大文 CHAN Tai Man",
+        "张伟",
+        "李嘉欣 (Karen) LEE",
+        "歐陽 Siu-ming",
+        "Maximiliana Alexandrovna KONSTANTINOPOULOU-VANDERBILT de la Fuente y Rodríguez-Castellanos",
+        "WOLFESCHLEGELSTEINHAUSENBERGERDORFFWELCHEVORALTERNWAREN",
+    ],
+    ids=["hant", "hans", "mixed", "hyphen", "long", "one-long-word"],
 )
 def test_a_card_prints_a_name_in_chinese_characters_and_the_pdf_reads_it_back(
     client: TestClient, world: World, name: str
@@ -203,6 +210,12 @@ def test_a_card_prints_a_name_in_chinese_characters_and_the_pdf_reads_it_back(
     image = Image.open(io.BytesIO(png.content))
     decoded = zxingcpp.read_barcodes(np.asarray(image.convert("L")))
     assert [result.text for result in decoded] == [credential["payload"]]
+    # However long the name, it stops short of the QR (drawn after the text, the QR would hide
+    # what ran under it): wrapped onto lines that each fit the space beside the photo, all of it.
+    draw = ImageDraw.Draw(image)
+    lines, size = cards._name_lines(draw, name, width=cards.NAME_WIDTH)
+    assert all(cards._length(draw, line, size) <= cards.NAME_WIDTH for line in lines), (lines, size)
+    assert "".join(lines).replace(" ", "") == name.replace(" ", ""), lines
     folder = Path(os.environ.get("HETAO_TEST_OUTPUT", "test-output")) / "cards"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"card-{len(name)}-{ord(name[0]):x}.png").write_bytes(png.content)
