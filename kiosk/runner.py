@@ -290,6 +290,7 @@ def run(
                 "whitelist": store.count_whitelist(),
                 "outbox": store.outbox_counts(),
                 "server_reachable": status.reachable,
+                "display": None if screen is None else {"size": list(screen.size), "placed": screen.placed()},
             }
         ),
         flush=True,

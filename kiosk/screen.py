@@ -371,6 +371,17 @@ class Screen:
         self.shown: Guidance | None = None
         blank = np.zeros((480, 640, 3), dtype=np.uint8)
         self.show(blank, Guidance.SHOW_QR, status)
+        # Until the window is mapped where it belongs (or for two seconds at most), let the window
+        # system catch up: the first picture then shows at once, not only with the camera's frames.
+        settled_by = time.monotonic() + 2.0
+        while not self.placed() and time.monotonic() < settled_by:
+            cv2.waitKey(20)
+            self._place()
+            self.show(blank, Guidance.SHOW_QR, status)
+
+    def placed(self) -> bool:
+        """Whether the window covers the whole display, as the window system reports it."""
+        return tuple(cv2.getWindowImageRect(WINDOW)) == (0, 0, *self.size)
 
     def show(
         self,
@@ -403,7 +414,7 @@ class Screen:
         """Put the window back over the whole display if it is not (once a second): on a busy
         machine with no window manager, the first resize can be applied before the window is
         mapped and lost, leaving a small window with grey bands around it."""
-        if tuple(cv2.getWindowImageRect(WINDOW)) != (0, 0, *self.size):
+        if not self.placed():
             self._place()
         self._checked_at = time.monotonic()
 

@@ -229,7 +229,7 @@ def test_staff_register_with_a_photo_checked_at_once_and_see_why_a_photo_fails(
     expect(page.locator("#camera")).to_be_visible()
     expect(page.locator("#camera-take")).to_be_visible()  # once the camera delivers pictures
     page.click("#camera-take")
-    page.wait_for_function("document.querySelector('#photo').files[0].name === 'camera.jpg'")
+    page.wait_for_function("() => document.querySelector('#photo').files[0]?.name === 'camera.jpg'")
     expect(page.locator("#photo-result.failed")).to_contain_text("no face found")
     expect(page.locator("#camera")).to_be_hidden()
 

@@ -436,7 +436,9 @@ def test_the_kiosk_window_fills_a_display_with_no_window_manager(live: LiveServe
         )
         output = Output(kiosk)
         try:
-            assert output.wait_for('"event": "started"'), said.read_text()
+            started = output.wait_for('"event": "started"')
+            assert started, said.read_text()
+            assert json.loads(started)["display"]["size"] == [width, height], started
             # Nobody walks up (the folder plays over and over): the screen stays on "show your QR".
             expected = fit(render(np.zeros((480, 640, 3), np.uint8), Guidance.SHOW_QR, None), (width, height))
             scale = min(width / SIZE[0], height / SIZE[1])
@@ -456,7 +458,13 @@ def test_the_kiosk_window_fills_a_display_with_no_window_manager(live: LiveServe
             matched = wait_until(shows_the_panel, within=120)
             OUTPUT.mkdir(parents=True, exist_ok=True)
             Image.fromarray(shown.astype(np.uint8)).save(OUTPUT / "kiosk-window.png")
-            assert matched, "the window does not show the panel: see kiosk-window.png"
+            lit = np.argwhere(shown.max(axis=2) > 10)
+            span = f"{lit.min(axis=0).tolist()} to {lit.max(axis=0).tolist()}" if len(lit) else "nowhere"
+            assert matched, (
+                "the window does not show the panel (see kiosk-window.png): panel differs by "
+                f"{np.abs(shown[panel] - expected[panel]).mean():.1f} on average; lit pixels span {span}"
+                f"\nkiosk said:\n{output.since()}{said.read_text()}"
+            )
         finally:
             stop(kiosk)
             output.thread.join(30)
@@ -474,6 +482,7 @@ class Output:
         assert process.stdout is not None
         self.stdout = process.stdout
         self.lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
         self.thread = threading.Thread(target=self._pump, daemon=True)
         self.thread.start()
 
@@ -483,20 +492,32 @@ class Output:
                 self.lines.put(line)
         self.lines.put(None)
 
-    def wait_for(self, marker: str, *, within: float = 300) -> bool:
-        """Whether a line holding ``marker`` comes before the output ends and within ``within``
-        seconds: a bound for a broken process, not an expectation of speed."""
+    def wait_for(self, marker: str, *, within: float = 300) -> str | None:
+        """The first line holding ``marker``, if it comes before the output ends and within
+        ``within`` seconds: a bound for a broken process, not an expectation of speed."""
         deadline = time.monotonic() + within
         while (left := deadline - time.monotonic()) > 0:
             try:
                 line = self.lines.get(timeout=left)
             except queue.Empty:
-                return False
+                return None
             if line is None:
-                return False
+                return None
+            self.seen.append(line)
             if marker in line:
-                return True
-        return False
+                return line
+        return None
+
+    def since(self) -> str:
+        """Every line read so far and any that came since, for a failure's message."""
+        while True:
+            try:
+                line = self.lines.get_nowait()
+            except queue.Empty:
+                break
+            if line is not None:
+                self.seen.append(line)
+        return "".join(self.seen)
 
 
 def stop(process: subprocess.Popen[str]) -> None:
