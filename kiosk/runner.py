@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -24,8 +24,11 @@ from clearance.core.zone import utcnow
 from clearance.vision.stack import face_stack
 from kiosk import sources
 from kiosk.link import Refused, ServerLink, Unreachable
-from kiosk.station import LinkStatus, Station, StationConfig
+from kiosk.station import Guidance, LinkStatus, Station, StationConfig
 from kiosk.store import LocalStore
+
+if TYPE_CHECKING:
+    from kiosk.screen import Screen
 
 BATCH = 100
 MAX_BACKOFF = 30.0
@@ -161,6 +164,7 @@ class Deliverer(Worker):
 
 STATUS_WORDS: dict[str, dict[str, str]] = {
     "en": {
+        "starting": "starting: synchronising the whitelist and loading the face models",
         "to_hk": "to Hong Kong Park",
         "to_sz": "to Shenzhen Park",
         "online": "server online",
@@ -171,6 +175,7 @@ STATUS_WORDS: dict[str, dict[str, str]] = {
         "waiting": "{n} crossing(s) to deliver",
     },
     "zh-Hant": {
+        "starting": "啟動中：同步白名單並載入人臉模型",
         "to_hk": "往香港園區",
         "to_sz": "往深圳園區",
         "online": "伺服器在線",
@@ -181,6 +186,7 @@ STATUS_WORDS: dict[str, dict[str, str]] = {
         "waiting": "{n} 次通關待上傳",
     },
     "zh-Hans": {
+        "starting": "启动中：同步白名单并载入人脸模型",
         "to_hk": "往香港园区",
         "to_sz": "往深圳园区",
         "online": "服务器在线",
@@ -241,6 +247,38 @@ def run(
     if not source.isdigit() and not Path(source).exists():
         print(f"hetao kiosk: no camera, folder or video file at {source!r}", file=sys.stderr)
         return 2
+    screen = None
+    if not headless:
+        from kiosk.screen import Screen
+
+        # At once, before the whitelist and the models (seconds): a kiosk starting up shows its
+        # screen and says so, instead of seconds of black.
+        screen = Screen(STATUS_WORDS[settings.kiosk_status_language]["starting"])
+    try:
+        return _run(
+            settings=settings,
+            server=server,
+            key=key,
+            source=source,
+            once=once,
+            screen=screen,
+            sync_interval=sync_interval,
+        )
+    finally:
+        if screen is not None:
+            screen.close()
+
+
+def _run(
+    *,
+    settings: Settings,
+    server: str,
+    key: str,
+    source: str,
+    once: bool,
+    screen: Screen | None,
+    sync_interval: float,
+) -> int:
     store = open_store(settings, key)
     link = ServerLink(server, key=key)
     status = LinkStatus()
@@ -268,11 +306,12 @@ def run(
         face_only=info.face_only,
         face_only_bound=info.face_only_max_gallery,
     )
-    screen = None
-    if not headless:
-        from kiosk.screen import Screen
-
-        screen = Screen(status_line(store, status, info.direction, settings.kiosk_status_language))
+    if screen is not None:
+        screen.show(
+            screen.blank,
+            Guidance.SHOW_QR,
+            status_line(store, status, info.direction, settings.kiosk_status_language),
+        )
     stop = threading.Event()
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
@@ -345,8 +384,6 @@ def run(
         syncer.stop()
         deliverer.stop()
         station.close()
-        if screen is not None:
-            screen.close()
     delivered = deliverer.drain(timeout=10.0) if once else True
     print(
         json.dumps({"event": "stopped", "outbox": store.outbox_counts(), "delivered": delivered}), flush=True

@@ -369,15 +369,16 @@ class Screen:
         cv2.setWindowProperty(WINDOW, cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN)
         self._place()
         self.shown: Guidance | None = None
-        blank = np.zeros((480, 640, 3), dtype=np.uint8)
-        self.show(blank, Guidance.SHOW_QR, status)
+        self.blank = np.zeros((480, 640, 3), dtype=np.uint8)
+        """What the camera side shows before the camera's first frame."""
+        self.show(self.blank, Guidance.SHOW_QR, status)
         # Until the window is mapped where it belongs (or for two seconds at most), let the window
         # system catch up: the first picture then shows at once, not only with the camera's frames.
         settled_by = time.monotonic() + 2.0
         while not self.placed() and time.monotonic() < settled_by:
             cv2.waitKey(20)
             self._place()
-            self.show(blank, Guidance.SHOW_QR, status)
+            self.show(self.blank, Guidance.SHOW_QR, status)
 
     def placed(self) -> bool:
         """Whether the window covers the whole display, as the window system reports it."""

@@ -7,6 +7,7 @@ import os
 import queue
 import shutil
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -35,7 +36,7 @@ from clearance.vision import images
 from enrolment import passes
 from kiosk.frames import compose_frame, load_photo_file, write_walk_up
 from kiosk.link import ServerLink
-from kiosk.runner import Deliverer, open_store
+from kiosk.runner import STATUS_WORDS, Deliverer, open_store
 from kiosk.scenes import Attack
 from kiosk.screen import COLOURS, PANEL_X, SIZE, fit, render
 from kiosk.station import Guidance, LinkStatus
@@ -472,6 +473,77 @@ def test_the_kiosk_window_fills_a_display_with_no_window_manager(live: LiveServe
     # Letterboxed in black: no grey band, no toolbar above or below; the panel reaches the edge.
     assert shown[:top].max() < 10 and shown[height - top :].max() < 10
     assert np.abs(shown[height // 2, width - 1] - np.array(COLOURS[Guidance.SHOW_QR])).max() < 4
+
+
+def test_the_kiosk_shows_its_screen_while_it_waits_for_the_server(tmp_path: Path) -> None:
+    """The screen comes up before the whitelist sync and the face models (seconds at a real start):
+    a server that is slow to answer the first sync leaves a kiosk saying it is starting, never a
+    black display."""
+    width, height = 1280, 720
+    folder = tmp_path / "nobody"
+    write_walk_up(folder, start=0, face=None, qr_text=None, frames=0, gap=5)
+    said = tmp_path / "kiosk-stderr.txt"
+    with (
+        socket.create_server(("127.0.0.1", 0)) as slow_server,
+        bare_x_display(width, height) as display,
+        said.open("w") as stderr,
+    ):
+        kiosk = subprocess.Popen(
+            [
+                HETAO,
+                "kiosk",
+                "--server",
+                f"http://127.0.0.1:{slow_server.getsockname()[1]}",
+                "--key",
+                "a-kiosk-key-the-server-has-not-answered-yet",
+                "--source",
+                str(folder),
+            ],
+            env={**os.environ, "HETAO_DATA_DIR": str(tmp_path / "data"), "DISPLAY": display},
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            text=True,
+        )
+        try:
+            slow_server.settimeout(300)
+            connection, _ = slow_server.accept()  # the kiosk asks for its first whitelist page
+            # The answer starts and never ends, a header line at a time, so the kiosk neither gets
+            # its whitelist nor gives up waiting while the test looks at its screen.
+            trickle = threading.Event()
+
+            def answer_slowly() -> None:
+                connection.sendall(b"HTTP/1.1 200 OK\r\n")
+                while not trickle.wait(0.5):
+                    connection.sendall(b"X-Still-Thinking: yes\r\n")
+
+            talker = threading.Thread(target=answer_slowly, daemon=True)
+            talker.start()
+            starting = STATUS_WORDS["en"]["starting"]
+            expected = fit(
+                render(np.zeros((480, 640, 3), np.uint8), Guidance.SHOW_QR, starting), (width, height)
+            )
+            shown = np.zeros_like(expected, dtype=int)
+
+            def shows_starting() -> bool:
+                nonlocal shown
+                shown = np.asarray(ImageGrab.grab(xdisplay=display).convert("RGB")).astype(int)
+                return bool(np.abs(shown - expected).mean() < 2)
+
+            matched = wait_until(shows_starting, within=120)
+            OUTPUT.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(shown.astype(np.uint8)).save(OUTPUT / "kiosk-starting.png")
+            assert matched, (
+                f"the display does not show the starting screen (kiosk-starting.png): {said.read_text()}"
+            )
+            trickle.set()
+            talker.join(30)
+            connection.close()  # no whitelist after all: the kiosk cannot know whom to clear
+            assert kiosk.wait(120) == 2
+        finally:
+            if kiosk.poll() is None:
+                kiosk.kill()
+                kiosk.wait(30)
+    assert "never synchronised" in said.read_text()
 
 
 class Output:
