@@ -17,7 +17,7 @@ from clearance.core.wire import (
     PassageAnswer,
     PassageClaim,
     UploadResults,
-    WhitelistPage,
+    WhitelistColumnsPage,
 )
 
 API = "/api/v1"
@@ -61,12 +61,16 @@ class ServerLink:
             raise Refused(f"{method} {path}: {response.status_code} {response.text[:300]}")
         return response.content
 
-    def whitelist_page(self, *, since: int, limit: int = 5000, waiting: int | None = None) -> WhitelistPage:
-        """The whitelist's changes after ``since``; ``waiting`` tells the server how many
-        crossings this kiosk holds undelivered (shown to officers)."""
-        params = {"since": since, "limit": limit} | ({"waiting": waiting} if waiting is not None else {})
+    def whitelist_page(
+        self, *, since: int, limit: int = 5000, waiting: int | None = None
+    ) -> WhitelistColumnsPage:
+        """The whitelist's changes after ``since``, as columns; ``waiting`` tells the server how
+        many crossings this kiosk holds undelivered (shown to officers)."""
+        params: dict[str, str | int] = {"since": since, "limit": limit, "layout": "columns"}
+        if waiting is not None:
+            params["waiting"] = waiting
         body = self._call("GET", "/kiosk/whitelist", params=params)
-        return WhitelistPage.model_validate_json(body)
+        return WhitelistColumnsPage.model_validate_json(body)
 
     def deliver(self, batch: CrossingBatch) -> UploadResults:
         body = self._call("POST", "/kiosk/crossings", content=batch.model_dump_json(), headers=_JSON)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import base64
-from typing import Annotated
+from typing import Annotated, Literal
 
 import orjson
 from fastapi import APIRouter, Query, Response
 
 from clearance.core.errors import Forbidden, NotAuthenticated, responses
-from clearance.core.wire import WhitelistPage
+from clearance.core.wire import WhitelistColumnsPage, WhitelistPage
 from clearance.core.zone import utcnow
 from clearance.custody import keys
 from clearance.http.deps import ContextDep, KioskDep, SessionDep
@@ -20,7 +20,7 @@ router = APIRouter(tags=["kiosk"])
 
 @router.get(
     "/kiosk/whitelist",
-    response_model=WhitelistPage,
+    response_model=WhitelistPage | WhitelistColumnsPage,
     responses=responses(NotAuthenticated, Forbidden),
 )
 def kiosk_whitelist(
@@ -37,11 +37,17 @@ def kiosk_whitelist(
             ge=0, le=2**31 - 1, description="How many crossings the kiosk holds undelivered (for officers)"
         ),
     ] = None,
+    layout: Annotated[
+        Literal["entries", "columns"],
+        Query(
+            description="entries: one object per commuter (WhitelistPage); columns: one list per "
+            "field and the templates in one block (WhitelistColumnsPage), as kiosks since 2026-12 ask"
+        ),
+    ] = "entries",
 ) -> Response:
     """Whitelist changes after a cursor (removals included), oldest first, with the public keys."""
-    entries, cursor, more = whitelist.changes_since(
-        session, since=since, limit=limit, data_key=context.keyring.data_key
-    )
+    read = whitelist.columns_since if layout == "columns" else whitelist.changes_since
+    entries, cursor, more = read(session, since=since, limit=limit, data_key=context.keyring.data_key)
     if not more:
         kiosk.whitelist_synced_at = utcnow()
     if waiting is not None:
@@ -61,7 +67,7 @@ def kiosk_whitelist(
             {"kid": kid, "algorithm": keys.ALGORITHM, "public_key": base64.b64encode(raw).decode()}
             for kid, raw in keys.load_public_key_bytes(session).items()
         ],
-        "entries": entries,
+        layout: entries,
     }
     # Serialised by hand: a 100,000-commuter snapshot is too large for response models.
     return Response(orjson.dumps(body), media_type="application/json")
