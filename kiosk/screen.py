@@ -32,6 +32,7 @@ picture above, the panel below it."""
 PORTRAIT_PANEL_Y = 560
 
 GUIDANCE = {
+    Guidance.STARTING: ("Starting: please wait", "正在啟動，請稍候", "正在启动，请稍候"),
     Guidance.SHOW_QR: ("Show your QR code", "請出示二維碼", "请出示二维码"),
     Guidance.LOOK: ("Look at the camera", "請望向鏡頭", "请看向镜头"),
     Guidance.CLEARED: ("Cleared: walk on", "已核准，請通行", "已核准，请通行"),
@@ -44,6 +45,7 @@ GUIDANCE = {
     ),
 }
 COLOURS = {  # RGB
+    Guidance.STARTING: (60, 64, 72),
     Guidance.SHOW_QR: (22, 50, 92),
     Guidance.LOOK: (24, 96, 170),
     Guidance.CLEARED: (18, 128, 60),
@@ -166,7 +168,11 @@ def _sign(draw: ImageDraw.ImageDraw, guidance: Guidance, centre: tuple[int, int]
     r = radius
     draw.ellipse((x - r, y - r, x + r, y + r), outline=WHITE, width=max(6, r // 12))
     w = max(8, r // 6)
-    if guidance is Guidance.SHOW_QR:
+    if guidance is Guidance.STARTING:  # a clock face
+        draw.line(((x, y), (x, y - r * 0.55)), fill=WHITE, width=w // 2)
+        draw.line(((x, y), (x + r * 0.4, y + r * 0.2)), fill=WHITE, width=w // 2)
+        draw.ellipse((x - w * 0.5, y - w * 0.5, x + w * 0.5, y + w * 0.5), fill=WHITE)
+    elif guidance is Guidance.SHOW_QR:
         s = r // 3
         for dx, dy in ((-1, -1), (1, -1), (-1, 1)):
             cx, cy = x + dx * s, y + dy * s
@@ -356,8 +362,8 @@ def fit(screen: RGBImage, size: tuple[int, int]) -> RGBImage:
 
 
 class Screen:
-    """The kiosk's window: full screen, no toolbar, showing "Show your QR code" before the
-    camera's first frame; it plays the sound of each outcome once.
+    """The kiosk's window: full screen, no toolbar, saying the kiosk is starting until it can
+    clear anyone; it plays the sound of each outcome once.
 
     Full screen is asked of the window manager and also done by hand (the window sized to the
     display at its corner): a kiosk often runs on bare X with no window manager, where OpenCV's
@@ -371,14 +377,14 @@ class Screen:
         self.shown: Guidance | None = None
         self.blank = np.zeros((480, 640, 3), dtype=np.uint8)
         """What the camera side shows before the camera's first frame."""
-        self.show(self.blank, Guidance.SHOW_QR, status)
+        self.show(self.blank, Guidance.STARTING, status)
         # Until the window is mapped where it belongs (or for two seconds at most), let the window
         # system catch up: the first picture then shows at once, not only with the camera's frames.
         settled_by = time.monotonic() + 2.0
         while not self.placed() and time.monotonic() < settled_by:
             cv2.waitKey(20)
             self._place()
-            self.show(self.blank, Guidance.SHOW_QR, status)
+            self.show(self.blank, Guidance.STARTING, status)
 
     def placed(self) -> bool:
         """Whether the window covers the whole display, as the window system reports it."""

@@ -71,6 +71,8 @@ class StationConfig:
 class Guidance(StrEnum):
     """What the kiosk asks of the person in front of it."""
 
+    STARTING = "starting"
+    """The kiosk is starting (whitelist, face models): nothing to show it yet."""
     SHOW_QR = "show_qr"
     LOOK = "look"
     CLEARED = "cleared"

@@ -520,7 +520,7 @@ def test_the_kiosk_shows_its_screen_while_it_waits_for_the_server(tmp_path: Path
             talker.start()
             starting = STATUS_WORDS["en"]["starting"]
             expected = fit(
-                render(np.zeros((480, 640, 3), np.uint8), Guidance.SHOW_QR, starting), (width, height)
+                render(np.zeros((480, 640, 3), np.uint8), Guidance.STARTING, starting), (width, height)
             )
             shown = np.zeros_like(expected, dtype=int)
 
@@ -531,9 +531,9 @@ def test_the_kiosk_shows_its_screen_while_it_waits_for_the_server(tmp_path: Path
 
             matched = wait_until(shows_starting, within=120)
             OUTPUT.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(shown.astype(np.uint8)).save(OUTPUT / "kiosk-starting.png")
+            Image.fromarray(shown.astype(np.uint8)).save(OUTPUT / "kiosk-window-starting.png")
             assert matched, (
-                f"the display does not show the starting screen (kiosk-starting.png): {said.read_text()}"
+                f"no starting screen on the display (kiosk-window-starting.png): {said.read_text()}"
             )
             trickle.set()
             talker.join(30)
