@@ -210,7 +210,7 @@ class LocalStore:
         whitelist_rows = []
         offset = 0
         for i, commuter_id in enumerate(ids):
-            size = columns.template_bytes[i]
+            start, offset = offset, offset + columns.template_bytes[i]
             if columns.removed[i]:
                 continue
             valid_until, last_side, last_crossed_at = (
@@ -226,7 +226,7 @@ class LocalStore:
                     int(bool(columns.face_only[i])),
                     vault.seal(
                         self.data_key,
-                        templates[offset : offset + size],
+                        templates[start:offset],
                         context=_context("template", commuter_id),
                     ),
                     last_side.value if last_side else None,
@@ -234,7 +234,6 @@ class LocalStore:
                     columns.model[i] or DLIB,
                 )
             )
-            offset += size
         credential_rows = []
         for owner, credential_uuid, kind, revoked, expires_at, secret in zip(
             columns.credential_owner,
