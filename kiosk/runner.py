@@ -7,11 +7,12 @@ import json
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -29,6 +30,8 @@ from kiosk.store import LocalStore
 
 if TYPE_CHECKING:
     from kiosk.screen import Screen
+
+T = TypeVar("T")
 
 BATCH = 100
 MAX_BACKOFF = 30.0
@@ -284,8 +287,13 @@ def _run(
     status = LinkStatus()
     syncer = Syncer(store, link, interval=sync_interval, status=status)
     deliverer = Deliverer(store, link, status=status, signing_key=load_signing_key(settings, key))
+
+    def starting(work: Callable[[], T]) -> T:
+        """``work`` done while the screen (if any) stays up saying the kiosk is starting."""
+        return work() if screen is None else screen.meanwhile(work)
+
     try:
-        syncer.sync_all()
+        starting(syncer.sync_all)
         status.ok()
     except Unreachable as exc:
         status.failed(str(exc))
@@ -297,14 +305,16 @@ def _run(
     if info is None:
         print("hetao kiosk: never synchronised with the server; cannot know whom to clear", file=sys.stderr)
         return 2
-    station = Station(
-        store=store,
-        link=link,
-        status=status,
-        config=StationConfig.from_settings(settings),
-        direction=info.direction,
-        face_only=info.face_only,
-        face_only_bound=info.face_only_max_gallery,
+    station = starting(
+        lambda: Station(
+            store=store,
+            link=link,
+            status=status,
+            config=StationConfig.from_settings(settings),
+            direction=info.direction,
+            face_only=info.face_only,
+            face_only_bound=info.face_only_max_gallery,
+        )
     )
     if screen is not None:
         screen.show(

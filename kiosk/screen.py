@@ -6,10 +6,13 @@ for the officer (server reachable, whitelist age, crossings waiting)."""
 from __future__ import annotations
 
 import math
+import sys
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache, partial
 from pathlib import Path
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -20,6 +23,8 @@ from clearance.core.reasons import Reason
 from clearance.vision.images import RGBImage
 from kiosk import sounds
 from kiosk.station import Guidance
+
+T = TypeVar("T")
 
 WINDOW = "Hetao Clearance"
 SIZE = (1280, 720)
@@ -350,6 +355,18 @@ def display_size() -> tuple[int, int]:
     return (width, height) if width > 0 and height > 0 else SIZE
 
 
+def display_lit() -> bool | None:
+    """Whether anything on the display is lit (the kiosk's panel always is, in any state); None
+    where the display cannot be read."""
+    try:
+        from PIL import ImageGrab
+
+        shown = np.asarray(ImageGrab.grab().convert("L"))
+    except OSError:
+        return None
+    return bool(shown.max() > 40)
+
+
 def fit(screen: RGBImage, size: tuple[int, int]) -> RGBImage:
     """``screen`` scaled to fill ``size`` without distortion, the rest black (never a grey band)."""
     width, height = size
@@ -371,12 +388,16 @@ class Screen:
 
     def __init__(self, status: str = "starting") -> None:
         self.size = display_size()
-        cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL | cv2.WINDOW_GUI_NORMAL)
-        cv2.setWindowProperty(WINDOW, cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN)
-        self._place()
+        self.painted = False
+        """Whether the display has been seen showing this window's picture (or cannot be read)."""
+        self._patience = 2.0
+        self._last: RGBImage | None = None
+        self._open()
         self.shown: Guidance | None = None
         self.blank = np.zeros((480, 640, 3), dtype=np.uint8)
         """What the camera side shows before the camera's first frame."""
+        self.starting = status
+        """The status line while the kiosk starts."""
         self.show(self.blank, Guidance.STARTING, status)
         # Until the window is mapped where it belongs (or for two seconds at most), let the window
         # system catch up: the first picture then shows at once, not only with the camera's frames.
@@ -385,6 +406,21 @@ class Screen:
             cv2.waitKey(20)
             self._place()
             self.show(self.blank, Guidance.STARTING, status)
+
+    def meanwhile(self, work: Callable[[], T]) -> T:
+        """``work``'s result (or its exception), worked out on a thread of its own while this
+        window keeps saying the kiosk is starting and answering the window system: a sync or a
+        model load takes seconds, and a window whose events nobody handles in that time is not
+        repainted when uncovered (and a window manager calls it not responding)."""
+        with ThreadPoolExecutor(1, thread_name_prefix="starting") as worker:
+            done = worker.submit(work)
+            drawn_at = time.monotonic()
+            while not done.done():
+                cv2.waitKey(50)
+                if time.monotonic() >= drawn_at + 1.0:
+                    self.show(self.blank, Guidance.STARTING, self.starting)
+                    drawn_at = time.monotonic()
+            return done.result()
 
     def placed(self) -> bool:
         """Whether the window covers the whole display, as the window system reports it."""
@@ -405,12 +441,18 @@ class Screen:
         self.shown = guidance
         portrait = self.size[1] > self.size[0]
         drawn = render(image, guidance, status, destination=destination, reasons=reasons, portrait=portrait)
-        screen = fit(drawn, self.size)
-        cv2.imshow(WINDOW, cv2.cvtColor(screen, cv2.COLOR_RGB2BGR))
+        self._last = fit(drawn, self.size)
+        cv2.imshow(WINDOW, cv2.cvtColor(self._last, cv2.COLOR_RGB2BGR))
         pressed = cv2.waitKey(1) & 0xFF
         if time.monotonic() >= self._checked_at + 1.0:
             self._keep_placed()
         return pressed not in (27, ord("q"))
+
+    def _open(self) -> None:
+        cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL | cv2.WINDOW_GUI_NORMAL)
+        cv2.setWindowProperty(WINDOW, cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN)
+        self._opened_at = time.monotonic()
+        self._place()
 
     def _place(self) -> None:
         cv2.resizeWindow(WINDOW, *self.size)
@@ -418,11 +460,32 @@ class Screen:
         self._checked_at = time.monotonic()
 
     def _keep_placed(self) -> None:
-        """Put the window back over the whole display if it is not (once a second): on a busy
+        """Once a second: put the window back over the whole display if it is not (on a busy
         machine with no window manager, the first resize can be applied before the window is
-        mapped and lost, leaving a small window with grey bands around it."""
+        mapped and lost, leaving a small window with grey bands around it); and until the display
+        has been seen showing the window's picture, open the window again if it stays black.
+
+        The second is for OpenCV's Qt windows on X: on a busy machine about one window in ten
+        never hears from the X server that it was mapped, so Qt never paints it and the display
+        stays black however often the picture changes (measured on Xvfb under load); a window
+        opened again is painted."""
         if not self.placed():
             self._place()
+        elif not self.painted and time.monotonic() >= self._opened_at + self._patience:
+            lit = display_lit()
+            if lit is False:
+                print(
+                    "hetao kiosk: the window stayed black on the display; opening it again", file=sys.stderr
+                )
+                cv2.destroyWindow(WINDOW)
+                cv2.waitKey(1)
+                self._open()
+                if self._last is not None:
+                    cv2.imshow(WINDOW, cv2.cvtColor(self._last, cv2.COLOR_RGB2BGR))
+                    cv2.waitKey(1)
+                self._patience = min(2 * self._patience, 60.0)  # a slow machine gets longer each time
+            else:
+                self.painted = True  # lit, or the display cannot be read (nothing more to learn)
         self._checked_at = time.monotonic()
 
     def close(self) -> None:

@@ -409,6 +409,29 @@ def bare_x_display(width: int, height: int) -> Iterator[str]:
             server.terminate()
 
 
+def x_windows(display: str) -> str:
+    """The display's windows as the X server has them (place, size, mapped or not), for a
+    failure message."""
+    xwininfo = shutil.which("xwininfo")
+    if xwininfo is None:
+        return "(xwininfo is not installed: apt-get install -y x11-utils)"
+    listed = subprocess.run(
+        [xwininfo, "-display", display, "-root", "-tree"], capture_output=True, text=True, timeout=60
+    )
+    windows = [line for line in listed.stdout.splitlines() if "Hetao" in line or "children" in line]
+    mapped = [
+        subprocess.run(
+            [xwininfo, "-display", display, "-id", line.split()[0]],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout
+        for line in listed.stdout.splitlines()
+        if "Hetao" in line
+    ]
+    return "\n".join(windows + [line for text in mapped for line in text.splitlines() if "Map State" in line])
+
+
 def test_the_kiosk_window_fills_a_display_with_no_window_manager(live: LiveServer, tmp_path: Path) -> None:
     """OpenCV's full-screen flag needs a window manager; on bare X it left a 400 x 300 window with
     grey bands. The station's window must cover the whole display, letterboxed in black."""
@@ -464,7 +487,7 @@ def test_the_kiosk_window_fills_a_display_with_no_window_manager(live: LiveServe
             assert matched, (
                 "the window does not show the panel (see kiosk-window.png): panel differs by "
                 f"{np.abs(shown[panel] - expected[panel]).mean():.1f} on average; lit pixels span {span}"
-                f"\nkiosk said:\n{output.since()}{said.read_text()}"
+                f"\nkiosk said:\n{output.since()}{said.read_text()}\nX windows:\n{x_windows(display)}"
             )
         finally:
             stop(kiosk)
@@ -504,19 +527,24 @@ def test_the_kiosk_shows_its_screen_while_it_waits_for_the_server(tmp_path: Path
             stderr=stderr,
             text=True,
         )
+        trickle = threading.Event()
+        talker: threading.Thread | None = None
+        connection: socket.socket | None = None
         try:
             slow_server.settimeout(300)
             connection, _ = slow_server.accept()  # the kiosk asks for its first whitelist page
             # The answer starts and never ends, a header line at a time, so the kiosk neither gets
             # its whitelist nor gives up waiting while the test looks at its screen.
-            trickle = threading.Event()
 
-            def answer_slowly() -> None:
-                connection.sendall(b"HTTP/1.1 200 OK\r\n")
-                while not trickle.wait(0.5):
-                    connection.sendall(b"X-Still-Thinking: yes\r\n")
+            def answer_slowly(connection: socket.socket) -> None:
+                try:
+                    connection.sendall(b"HTTP/1.1 200 OK\r\n")
+                    while not trickle.wait(0.5):
+                        connection.sendall(b"X-Still-Thinking: yes\r\n")
+                except OSError:
+                    return  # the kiosk hung up (it has ended): nothing more to say
 
-            talker = threading.Thread(target=answer_slowly, daemon=True)
+            talker = threading.Thread(target=answer_slowly, args=(connection,), daemon=True)
             talker.start()
             starting = STATUS_WORDS["en"]["starting"]
             expected = fit(
@@ -534,12 +562,18 @@ def test_the_kiosk_shows_its_screen_while_it_waits_for_the_server(tmp_path: Path
             Image.fromarray(shown.astype(np.uint8)).save(OUTPUT / "kiosk-window-starting.png")
             assert matched, (
                 f"no starting screen on the display (kiosk-window-starting.png): {said.read_text()}"
+                f"\nX windows:\n{x_windows(display)}"
             )
             trickle.set()
             talker.join(30)
             connection.close()  # no whitelist after all: the kiosk cannot know whom to clear
             assert kiosk.wait(120) == 2
         finally:
+            trickle.set()
+            if talker is not None:
+                talker.join(30)
+            if connection is not None:
+                connection.close()
             if kiosk.poll() is None:
                 kiosk.kill()
                 kiosk.wait(30)
