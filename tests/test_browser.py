@@ -450,6 +450,15 @@ def test_an_administrator_switches_off_a_stolen_kiosk_and_a_leaver_from_the_admi
     expect(phone.locator("#users")).to_be_visible()
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the admin page is {width} px wide on a 390 px phone"
+    # Every action is on the screen, not off to the right of a table that scrolls sideways.
+    for action in (
+        phone.locator("#kiosks tr[data-kiosk='East/east_to_hk']").get_by_role("button", name="New key"),
+        phone.locator("#users tr[data-user='enroller']").get_by_role("button", name="New password"),
+        phone.locator("#checkpoints tr").last.get_by_text("Edit"),
+    ):
+        # Where it is with nothing scrolled sideways (scrolling it into view would scroll its table).
+        right = action.evaluate("element => element.getBoundingClientRect().right")
+        assert right <= 390, f"an action ends {right:.0f} px from the left of a 390 px phone"
     screenshot(phone, "admin-page-phone")
 
 
@@ -561,6 +570,17 @@ def test_a_commuters_phone_pass_from_activation_to_a_lost_phone_with_the_network
         has_touch=True,
         locale="zh-HK",
     )
+    # The browser's storage API is watched (it is outside the project): the pass must ask the
+    # browser to keep its storage, since its keys cannot be exported.
+    phone_context.add_init_script(
+        """(() => {
+            window.persistAsked = 0;
+            if (navigator.storage && navigator.storage.persist) {
+                const persist = navigator.storage.persist.bind(navigator.storage);
+                navigator.storage.persist = () => { window.persistAsked += 1; return persist(); };
+            }
+        })()"""
+    )
     phone = phone_context.new_page()
     # The connection drops as the phone activates: it says so and tries again when asked.
     phone.route("**/api/v1/pass/activate", lambda route: route.abort())
@@ -571,6 +591,7 @@ def test_a_commuters_phone_pass_from_activation_to_a_lost_phone_with_the_network
     code = phone.locator("#code")
     expect(code).to_have_attribute("data-code", re.compile(r"^HD1:"))
     assert "#" not in phone.url  # the token left the address bar and the history
+    assert phone.evaluate("window.persistAsked") == 1, "the pass did not ask to keep its storage"
     expect(phone.locator(".instruction")).to_have_text("請向自助機鏡頭出示此二維碼。二維碼每 30 秒更新一次。")
     expect(phone.locator("#holder")).to_contain_text(A.label)
     # It says where the pass lives and what to do when it is gone, and how to keep it at hand.
