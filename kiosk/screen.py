@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from functools import cache, partial
 from pathlib import Path
 from typing import TypeVar
@@ -411,16 +411,29 @@ class Screen:
         """``work``'s result (or its exception), worked out on a thread of its own while this
         window keeps saying the kiosk is starting and answering the window system: a sync or a
         model load takes seconds, and a window whose events nobody handles in that time is not
-        repainted when uncovered (and a window manager calls it not responding)."""
-        with ThreadPoolExecutor(1, thread_name_prefix="starting") as worker:
-            done = worker.submit(work)
-            drawn_at = time.monotonic()
-            while not done.done():
-                cv2.waitKey(50)
-                if time.monotonic() >= drawn_at + 1.0:
-                    self.show(self.blank, Guidance.STARTING, self.starting)
-                    drawn_at = time.monotonic()
-            return done.result()
+        repainted when uncovered (and a window manager calls it not responding).
+
+        The thread is a daemon: Ctrl-C stops the kiosk at once, not when a slow server answers."""
+        result: list[T] = []
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                result.append(work())
+            except BaseException as exc:  # handed to the caller's thread, raised there
+                failure.append(exc)
+
+        worker = threading.Thread(target=run, name="starting", daemon=True)
+        worker.start()
+        drawn_at = time.monotonic()
+        while worker.is_alive():
+            cv2.waitKey(50)
+            if time.monotonic() >= drawn_at + 1.0:
+                self.show(self.blank, Guidance.STARTING, self.starting)
+                drawn_at = time.monotonic()
+        if failure:
+            raise failure[0]
+        return result[0]
 
     def placed(self) -> bool:
         """Whether the window covers the whole display, as the window system reports it."""
