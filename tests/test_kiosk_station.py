@@ -9,6 +9,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -515,6 +516,12 @@ def test_the_kiosk_shows_its_screen_while_it_waits_for_the_server(tmp_path: Path
     ):
         kiosk = subprocess.Popen(
             [
+                # With Ctrl-C's default meaning: a process started by a pytest-xdist worker inherits
+                # the worker's "ignore SIGINT", which exec keeps and Python then respects.
+                sys.executable,
+                "-c",
+                "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                "os.execv(sys.argv[1], sys.argv[1:])",
                 HETAO,
                 "kiosk",
                 "--server",
