@@ -516,8 +516,9 @@ def test_the_kiosk_shows_its_screen_while_it_waits_for_the_server(tmp_path: Path
     ):
         kiosk = subprocess.Popen(
             [
-                # With Ctrl-C's default meaning: a process started by a pytest-xdist worker inherits
-                # the worker's "ignore SIGINT", which exec keeps and Python then respects.
+                # With Ctrl-C's default meaning: a suite started in the background (`./.ci/run &`)
+                # ignores SIGINT, every process it starts inherits that through exec, and Python
+                # then leaves it ignored.
                 sys.executable,
                 "-c",
                 "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
