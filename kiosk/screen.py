@@ -344,27 +344,30 @@ def _panel(
             y += round(line_font.size) + 10
 
 
-def display_size() -> tuple[int, int]:
-    """The display's size in pixels (its root window's), or ``SIZE`` where it cannot be read."""
+def _grab_display() -> Image.Image | None:
+    """What the display shows now (its root window), or None where it cannot be read."""
     try:
         from PIL import ImageGrab
 
-        width, height = ImageGrab.grab().size
+        return ImageGrab.grab()
     except OSError:
+        return None
+
+
+def display_size() -> tuple[int, int]:
+    """The display's size in pixels (its root window's), or ``SIZE`` where it cannot be read."""
+    shown = _grab_display()
+    if shown is None:
         return SIZE
+    width, height = shown.size
     return (width, height) if width > 0 and height > 0 else SIZE
 
 
 def display_lit() -> bool | None:
     """Whether anything on the display is lit (the kiosk's panel always is, in any state); None
     where the display cannot be read."""
-    try:
-        from PIL import ImageGrab
-
-        shown = np.asarray(ImageGrab.grab().convert("L"))
-    except OSError:
-        return None
-    return bool(shown.max() > 40)
+    shown = _grab_display()
+    return None if shown is None else bool(np.asarray(shown.convert("L")).max() > 40)
 
 
 def fit(screen: RGBImage, size: tuple[int, int]) -> RGBImage:
@@ -391,7 +394,8 @@ class Screen:
         self.painted = False
         """Whether the display has been seen showing this window's picture (or cannot be read)."""
         self._patience = 2.0
-        self._last: RGBImage | None = None
+        self._picture: np.ndarray | None = None
+        """The last picture shown, as the window takes it (BGR, display size)."""
         self._open()
         self.shown: Guidance | None = None
         self.blank = np.zeros((480, 640, 3), dtype=np.uint8)
@@ -454,8 +458,8 @@ class Screen:
         self.shown = guidance
         portrait = self.size[1] > self.size[0]
         drawn = render(image, guidance, status, destination=destination, reasons=reasons, portrait=portrait)
-        self._last = fit(drawn, self.size)
-        cv2.imshow(WINDOW, cv2.cvtColor(self._last, cv2.COLOR_RGB2BGR))
+        self._picture = cv2.cvtColor(fit(drawn, self.size), cv2.COLOR_RGB2BGR)
+        cv2.imshow(WINDOW, self._picture)
         pressed = cv2.waitKey(1) & 0xFF
         if time.monotonic() >= self._checked_at + 1.0:
             self._keep_placed()
@@ -493,8 +497,8 @@ class Screen:
                 cv2.destroyWindow(WINDOW)
                 cv2.waitKey(1)
                 self._open()
-                if self._last is not None:
-                    cv2.imshow(WINDOW, cv2.cvtColor(self._last, cv2.COLOR_RGB2BGR))
+                if self._picture is not None:
+                    cv2.imshow(WINDOW, self._picture)
                     cv2.waitKey(1)
                 self._patience = min(2 * self._patience, 60.0)  # a slow machine gets longer each time
             else:
