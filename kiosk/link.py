@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from clearance.core.wire import (
+    TEMPLATES_APART,
     CrossingBatch,
     KioskIdentity,
     PassageAnswer,
@@ -66,11 +67,13 @@ class ServerLink:
     ) -> WhitelistColumnsPage:
         """The whitelist's changes after ``since``, as columns; ``waiting`` tells the server how
         many crossings this kiosk holds undelivered (shown to officers)."""
-        params: dict[str, str | int] = {"since": since, "limit": limit, "layout": "columns"}
+        params: dict[str, str | int] = {"since": since, "limit": limit, "layout": "binary"}
         if waiting is not None:
             params["waiting"] = waiting
         body = self._call("GET", "/kiosk/whitelist", params=params)
-        return WhitelistColumnsPage.model_validate_json(body)
+        # The page's JSON on one line (JSON text holds no raw newline), then its templates' bytes.
+        head, _newline, templates = body.partition(b"\n")
+        return WhitelistColumnsPage.model_validate_json(head, context={TEMPLATES_APART: templates})
 
     def deliver(self, batch: CrossingBatch) -> UploadResults:
         body = self._call("POST", "/kiosk/crossings", content=batch.model_dump_json(), headers=_JSON)

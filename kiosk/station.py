@@ -143,8 +143,8 @@ class StoreBook:
     def public_keys(self) -> Mapping[str, Ed25519PublicKey]:
         return {kid: credentials.public_key_from_raw(raw) for kid, raw in self.store.public_keys().items()}
 
-    def credential(self, credential_id: uuid.UUID) -> KnownCredential | None:
-        entry = self.store.credential(credential_id)
+    def credential(self, credential_id: uuid.UUID, *, holder_id: uuid.UUID) -> KnownCredential | None:
+        entry = self.store.credential(credential_id, holder_id=holder_id)
         if entry is None:
             return None
         return KnownCredential(entry.id, entry.commuter_id, entry.revoked, entry.secret, entry.last_step)
@@ -189,6 +189,11 @@ class StationState:
     """Source time and perf_counter() of the frame being looked at."""
     outcome_at: float | None = None
     """Source time at which the outcome on the screen was decided, while it is held there."""
+    decided_at: float | None = None
+    """Source time of the decision of the person at the lane, until they leave the view."""
+    left_ms: float | None = None
+    """The time to leave of the person decided last (from their decision to the last frame that
+    showed them), for the next record to carry."""
 
 
 class Station:
@@ -256,7 +261,11 @@ class Station:
             # The person has left: whatever was pending is decided, and the next one starts fresh.
             # An outcome they saw stays up for its time; one decided only now, as they leave, is
             # seen by nobody and is not shown.
+            decided_at, last_seen = state.decided_at, state.last_presence
             decision = self._finish_pending()
+            if decision is None and decided_at is not None and last_seen >= decided_at:
+                state.left_ms = round((last_seen - decided_at) * 1000, 1)
+            state.decided_at = None
             state.decided_text, state.last_presence, state.face_streak = None, None, []
             state.arrived = None
             if decision is not None or state.outcome_at is None:
@@ -409,6 +418,7 @@ class Station:
         with attempt.timings.step("local_write"):
             record.duration_ms = round((time.perf_counter() - attempt.started) * 1000, 2)
             record.clear_ms = self._clear_ms()
+            record.previous_left_ms = self.state.left_ms
             self.store.record_decision(
                 record,
                 new_side=DESTINATION[self.direction].value if cleared else None,
@@ -420,7 +430,8 @@ class Station:
         state.arrived = None
         state.decided_text = attempt.qr_text
         state.guidance = guidance_for(outcome.decision, list(outcome.reasons))
-        state.outcome_at = state.frame[0]
+        state.outcome_at = state.decided_at = state.frame[0]
+        state.left_ms = None
         decision = {
             "crossing_id": str(record.id),
             "commuter_id": str(record.commuter_id) if record.commuter_id else None,
@@ -429,6 +440,7 @@ class Station:
             "distance": record.distance,
             "ms": round((time.perf_counter() - attempt.started) * 1000, 1),
             "clear_ms": record.clear_ms,
+            "previous_left_ms": record.previous_left_ms,
             "server_reachable": self.status.reachable,
             "steps_ms": attempt.timings.rounded(),
         }

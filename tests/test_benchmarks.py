@@ -41,7 +41,7 @@ ARGUMENTS: dict[str, list[str]] = {
     "pad": ["--faces", FACES, "--dev", FACES, "--every", "1", "--plots", "{tmp}", "--workers", "1"],
     "search": ["--sizes", "100,1000", "--probes", "3"],
     "verify": ["--runs", "2"],
-    "whitelist_sync": ["--commuters", "50"],
+    "whitelist_sync": ["--commuters", "50", "--runs", "2"],
     "working_size": ["--faces", FACES],
 }
 pytestmark = pytest.mark.slow

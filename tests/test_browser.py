@@ -707,7 +707,8 @@ def test_a_phone_whose_clock_is_ten_minutes_fast_still_shows_a_code_the_kiosk_cl
 
 def test_an_officer_reads_the_mornings_flow_per_bridge_and_hour(live: LiveServer, browser: Browser) -> None:
     # Yesterday morning at the east bridge into Hong Kong, as its kiosk delivered it (with the
-    # time to clear it measured), and one attempt at the west bridge the other way.
+    # time to clear it measured, and each record the time to leave of the person before), and one
+    # attempt at the west bridge the other way.
     day = local_today() - timedelta(days=1)
 
     def at(hh: int, mm: int) -> str:
@@ -715,11 +716,12 @@ def test_an_officer_reads_the_mornings_flow_per_bridge_and_hour(live: LiveServer
 
     east = [
         {"id": str(uuid.uuid4()), "decided_at": at(8, m), "decision": d, "reasons": r, "clear_ms": ms}
-        for m, d, r, ms in [
-            (2, "cleared", [], 1400.0),
-            (4, "cleared", [], 2200.0),
-            (6, "refer", ["face_uncertain"], 8000.0),
-            (31, "cleared", [], 1600.0),
+        | ({"previous_left_ms": left} if left else {})
+        for m, d, r, ms, left in [
+            (2, "cleared", [], 1400.0, None),
+            (4, "cleared", [], 2200.0, 1200.0),
+            (6, "refer", ["face_uncertain"], 8000.0, 600.0),
+            (31, "cleared", [], 1600.0, 2600.0),
         ]
     ]
     west = [
@@ -741,7 +743,7 @@ def test_an_officer_reads_the_mornings_flow_per_bridge_and_hour(live: LiveServer
     expect(rows).to_have_count(1)  # the last seven days by default: yesterday is in them
     expect(rows.first).to_contain_text("08:00")
     cells = [text.strip() for text in rows.first.locator("td").all_inner_texts()]
-    assert cells[1:] == ["East footbridge", "to Hong Kong", "4", "25.0 %", "1.6 s", "8.0 s"]
+    assert cells[1:] == ["East footbridge", "to Hong Kong", "4", "25.0 %", "1.6 s", "8.0 s", "1.2 s", "2.6 s"]
     expect(page.locator("#busiest")).to_contain_text("08:00 (3 crossings)")
     expect(page.locator("svg.chart polyline")).to_have_count(2)  # one line per bridge and direction
     screenshot(page, "flow-page")
@@ -750,7 +752,10 @@ def test_an_officer_reads_the_mornings_flow_per_bridge_and_hour(live: LiveServer
         page.get_by_role("link", name="Download CSV").click()
     lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("bridge,direction,hour,crossings")
-    assert any(line.startswith("east,to_hk,") and ",4,3,1,0,0.25,4,1600.0,8000.0" in line for line in lines)
+    assert any(
+        line.startswith("east,to_hk,") and ",4,3,1,0,0.25,4,1600.0,8000.0,3,1200.0,2600.0" in line
+        for line in lines
+    )
 
     phone = browser.new_page(viewport={"width": 390, "height": 844})
     phone.context.add_cookies(page.context.cookies())
@@ -758,6 +763,10 @@ def test_an_officer_reads_the_mornings_flow_per_bridge_and_hour(live: LiveServer
     expect(phone.locator("h1")).to_contain_text("Flow of commuters")
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the flow page is {width} px wide on a 390 px phone"
+    # Each hour is a block on a phone, every figure under its name, none off to the side.
+    last = phone.locator("#flow-hours tbody tr[data-bridge='east'] td").last
+    expect(last).to_contain_text("2.6 s")
+    assert last.evaluate("e => e.getBoundingClientRect().right") <= 390
     screenshot(phone, "flow-page-phone")
 
 

@@ -276,7 +276,6 @@ def test_a_kiosk_store_from_before_face_models_is_upgraded_in_place(tmp_path: Pa
     key = vault.DataKey(os.urandom(32))
     LocalStore(path, data_key=key)
     with sqlite3.connect(path) as db:  # as a kiosk of schema 1 left it: names kept, no model
-        db.execute("DROP TABLE credentials")
         db.execute("DROP TABLE whitelist")
         db.execute(
             "CREATE TABLE whitelist (commuter_id TEXT PRIMARY KEY, version INTEGER NOT NULL, "
@@ -292,11 +291,25 @@ def test_a_kiosk_store_from_before_face_models_is_upgraded_in_place(tmp_path: Pa
             "INSERT INTO whitelist VALUES ('00000000-0000-0000-0000-000000000001', 1, 'A Name', "
             "'2030-01-01', 1, x'00', NULL, NULL)"
         )
+        db.execute(
+            "INSERT INTO credentials VALUES ('00000000-0000-0000-0000-00000000000c', "
+            "'00000000-0000-0000-0000-000000000001', 'static', 1, '2030-01-01T00:00:00+00:00', NULL)"
+        )
+        dynamic = "00000000-0000-0000-0000-00000000000d"
+        secret = vault.seal(key, b"code key", context=f"kiosk.secret:{dynamic}".encode())
+        db.execute(
+            "INSERT INTO credentials VALUES (?, '00000000-0000-0000-0000-000000000001', 'dynamic', 0, "
+            "'2030-01-01T00:00:00+00:00', ?)",
+            (dynamic, secret),
+        )
         db.execute("PRAGMA user_version = 1")
     store = LocalStore(path, data_key=key, model=TINY, model_size=16)
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (3,)
+        assert db.execute("PRAGMA user_version").fetchone() == (4,)
         assert db.execute("SELECT model FROM whitelist").fetchall() == [(DLIB,)]
+        # Schema 4 keeps a commuter's credentials in their row.
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert "credentials" not in tables
         # A kiosk keeps no names: the column is gone, and its bytes with it.
         columns = [row[1] for row in db.execute("PRAGMA table_info(whitelist)")]
         assert "full_name" not in columns
@@ -304,4 +317,12 @@ def test_a_kiosk_store_from_before_face_models_is_upgraded_in_place(tmp_path: Pa
     # The kiosk runs another model now: the old template is kept but not opened for matching.
     entry = store.commuter(uuid.UUID(int=1))
     assert entry is not None and entry.template is None
+    credential = store.credential(uuid.UUID(int=12), holder_id=uuid.UUID(int=1))
+    assert credential is not None and (credential.kind, credential.revoked, credential.secret) == (
+        "static",
+        True,
+        None,
+    )
+    held = store.credential(uuid.UUID(dynamic), holder_id=uuid.UUID(int=1))
+    assert held is not None and (held.kind, held.revoked, held.secret) == ("dynamic", False, b"code key")
     assert store.face_only_gallery().commuter_ids == []

@@ -40,6 +40,11 @@ def test_a_record_from_a_kiosk_that_never_measured_time_to_clear_hashes_as_it_al
     timed = chain.record_hash({**record, "clear_ms": 2400.0})
     assert timed != before
     assert chain.record_hash({**record, "clear_ms": 900.0}) != timed
+    # So is the time to leave of the person before, which the next record carries.
+    assert chain.record_hash({**record, "previous_left_ms": None}) == before
+    left = chain.record_hash({**record, "clear_ms": 2400.0, "previous_left_ms": 1200.0})
+    assert left not in (before, timed)
+    assert chain.record_hash({**record, "clear_ms": 2400.0, "previous_left_ms": 1300.0}) != left
 
 
 def moment(day_offset: int, hh: int, mm: int) -> str:
@@ -50,15 +55,16 @@ def moment(day_offset: int, hh: int, mm: int) -> str:
 @pytest.fixture
 def morning(client: TestClient, world: World) -> None:
     """Yesterday morning at the east bridge into Hong Kong, as its kiosk delivered it."""
-    for hh, mm, decision, clear_ms in [
-        (8, 1, "cleared", 1500.0),
-        (8, 5, "cleared", 2500.0),
-        (8, 7, "refer", 9000.0),
-        (8, 20, "cleared", 1800.0),
-        (9, 10, "rejected", None),  # an older kiosk: no time to clear
+    for hh, mm, decision, clear_ms, left_ms in [
+        (8, 1, "cleared", 1500.0, None),  # the first of the morning: nobody before to have left
+        (8, 5, "cleared", 2500.0, 1100.0),
+        (8, 7, "refer", 9000.0, 700.0),
+        (8, 20, "cleared", 1800.0, 3000.0),
+        (9, 10, "rejected", None, None),  # an older kiosk: no time to clear or to leave
     ]:
         reasons = {"cleared": [], "refer": ["face_uncertain"], "rejected": ["no_qr"]}[decision]
         extra = {} if clear_ms is None else {"clear_ms": clear_ms}
+        extra |= {} if left_ms is None else {"previous_left_ms": left_ms}
         deliver(client, world, decided_at=moment(1, hh, mm), decision=decision, reasons=reasons, **extra)
 
 
@@ -76,6 +82,8 @@ def test_officers_read_the_flow_per_bridge_direction_and_hour(
     assert (eight["crossings"], eight["cleared"], eight["referred"], eight["timed"]) == (4, 3, 1, 4)
     assert eight["referred_share"] == 0.25
     assert (eight["clear_p50_ms"], eight["clear_p95_ms"]) == (1800.0, 9000.0)
+    assert (eight["left_timed"], eight["left_p50_ms"], eight["left_p95_ms"]) == (3, 1100.0, 3000.0)
+    assert (nine["left_timed"], nine["left_p50_ms"]) == (0, None)
     assert (nine["crossings"], nine["rejected"], nine["timed"], nine["clear_p50_ms"]) == (1, 1, 0, None)
     (busiest,) = report["busiest_15_minutes"]
     assert (busiest["start"][11:16], busiest["crossings"]) == ("08:00", 3)
@@ -84,7 +92,7 @@ def test_officers_read_the_flow_per_bridge_direction_and_hour(
     assert csv.headers["content-type"].startswith("text/csv")
     lines = csv.text.splitlines()
     assert lines[0].startswith("bridge,direction,hour,crossings,cleared,referred,rejected")
-    assert lines[1].endswith(",4,3,1,0,0.25,4,1800.0,9000.0")
+    assert lines[1].endswith(",4,3,1,0,0.25,4,1800.0,9000.0,3,1100.0,3000.0")
     # Counts for officers: enrolment staff are not shown them; a range beyond a quarter is refused.
     refused = client.get(f"{API}/flow", headers=world.enroller_a.headers, params=params)
     assert refused.status_code == 403

@@ -1,6 +1,7 @@
 """The kiosk-facing API: whitelist feed, idempotent crossing delivery, presence, dynamic codes."""
 
 import base64
+import json
 import os
 import uuid
 from datetime import timedelta
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from clearance.alerts import service as alerts
 from clearance.cli.samples import SAMPLE_COMMUTERS
 from clearance.core import credentials, vault
-from clearance.core.wire import WhitelistColumns, WhitelistColumnsPage, WhitelistPage
+from clearance.core.wire import TEMPLATES_APART, WhitelistColumns, WhitelistColumnsPage, WhitelistPage
 from clearance.core.zone import utcnow
 from clearance.db.engine import session_scope
 from clearance.db.models import Alert, Crossing
@@ -82,6 +83,16 @@ def test_the_columns_layout_carries_what_the_entries_layout_carries(
         by_entries.apply_whitelist_page(WhitelistPage.model_validate_json(entries.content))
         page = WhitelistColumnsPage.model_validate_json(columns.content)
         by_columns.apply_whitelist_page(page)
+        # layout=binary, as kiosks ask now: the same page, its templates as raw bytes after the JSON.
+        binary = client.get(
+            f"{API}/kiosk/whitelist", headers=world.kiosk, params=since | {"layout": "binary"}
+        )
+        assert binary.status_code == 200 and binary.headers["content-type"] == "application/octet-stream"
+        head, newline, block = binary.content.partition(b"\n")
+        assert newline and json.loads(head)["columns"]["templates"] == ""
+        assert WhitelistColumnsPage.model_validate_json(head, context={TEMPLATES_APART: block}).columns == (
+            page.columns
+        )
         return page
 
     def same() -> None:
@@ -101,9 +112,10 @@ def test_the_columns_layout_carries_what_the_entries_layout_carries(
                 other.face_only,
                 other.last_side,
             )
-        for credential in (credential_a, dynamic.json()):
-            assert by_entries.credential(uuid.UUID(credential["id"])) == by_columns.credential(
-                uuid.UUID(credential["id"])
+        for holder, credential in ((a, credential_a), (b, dynamic.json())):
+            asked = uuid.UUID(credential["id"]), uuid.UUID(holder["id"])
+            assert by_entries.credential(asked[0], holder_id=asked[1]) == by_columns.credential(
+                asked[0], holder_id=asked[1]
             )
 
     snapshot = sync()
@@ -111,7 +123,9 @@ def test_the_columns_layout_carries_what_the_entries_layout_carries(
     assert len(snapshot.columns.templates) == 2 * 4 * 256  # one 256-float row each, in one block
     assert sum(secret is not None for secret in snapshot.columns.credential_secret) == 1  # the dynamic code's
     same()
-    assert by_columns.credential(uuid.UUID(dynamic.json()["id"])).secret  # type: ignore[union-attr]
+    held = by_columns.credential(uuid.UUID(dynamic.json()["id"]), holder_id=uuid.UUID(b["id"]))
+    assert held is not None and held.secret
+    assert by_columns.credential(uuid.UUID(dynamic.json()["id"]), holder_id=uuid.UUID(a["id"])) is None
     # A removal and a change: both stores follow.
     client.post(f"{API}/commuters/{a['id']}/suspend", headers=world.officer.headers, json={"reason": "check"})
     change = sync()
@@ -144,15 +158,22 @@ def test_a_columns_page_whose_columns_disagree_is_refused() -> None:
         "credential_secret": [None],
     }
     assert WhitelistColumns.model_validate(good).template_bytes == [4]
+    apart = {TEMPLATES_APART: b"abcd"}
+    assert WhitelistColumns.model_validate(good | {"templates": ""}, context=apart).templates == b"abcd"
     for broken in (
         {"version": [1, 2]},
         {"template_bytes": [5]},
         {"credential_owner": [1]},
         {"credential_kind": []},
         {"removed": [True]},  # a removed commuter holds no credential
+        {"commuter_id": [str(uuid.uuid4()).upper()]},  # ids in their canonical text only
+        {"credential_id": ["not-an-id"]},
     ):
         with pytest.raises(ValidationError):
             WhitelistColumns.model_validate(good | broken)
+    for templates, context in ((base64.b64encode(b"abcd").decode(), apart), ("", {TEMPLATES_APART: b"abc"})):
+        with pytest.raises(ValidationError):  # templates in both places; a block that does not add up
+            WhitelistColumns.model_validate(good | {"templates": templates}, context=context)
 
 
 def test_crossing_delivery_is_idempotent_and_checks_each_item(

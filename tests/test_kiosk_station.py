@@ -102,6 +102,13 @@ def test_one_decision_per_attempt_from_a_folder(live: LiveServer, tmp_path: Path
     assert [stored[d["crossing_id"]]["clear_ms"] for d in decisions] == [d["clear_ms"] for d in decisions]
     assert all(d["clear_ms"] > 0 for d in decisions)
     assert decisions[3]["clear_ms"] >= 4000
+    # Time to leave goes with the next record: the person cleared, and the one refused, each
+    # walked on and left the view before the next stepped up; the one with several faces was
+    # decided only as they left (nothing to measure), and nobody came after the last.
+    left = [stored[d["crossing_id"]]["previous_left_ms"] for d in decisions]
+    assert left == [d["previous_left_ms"] for d in decisions]
+    assert [ms is not None for ms in left] == [False, True, True, False]
+    assert all(ms > 0 for ms in left if ms is not None)
     # Officers and planners read it per bridge, direction and hour, on the command line too.
     today = local_today()
     flow = subprocess.run(
@@ -115,6 +122,7 @@ def test_one_decision_per_attempt_from_a_folder(live: LiveServer, tmp_path: Path
         h for h in json.loads(flow.stdout)["hours"] if (h["bridge"], h["direction"]) == ("east", "to_hk")
     ]
     assert sum(h["crossings"] for h in hours) == sum(h["timed"] for h in hours) == 4
+    assert sum(h["left_timed"] for h in hours) == 2
     assert sum(h["referred"] for h in hours) == 2
 
 

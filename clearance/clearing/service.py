@@ -50,7 +50,7 @@ class DatabaseBook:
     def public_keys(self) -> Mapping[str, Ed25519PublicKey]:
         return keys.load_public_keys(self.session)
 
-    def credential(self, credential_id: uuid.UUID) -> KnownCredential | None:
+    def credential(self, credential_id: uuid.UUID, *, holder_id: uuid.UUID) -> KnownCredential | None:
         row = self.session.get(Credential, credential_id)
         if row is None:
             return None

@@ -35,7 +35,18 @@ def cmd_flow(args: argparse.Namespace) -> int:
         print(flow_csv(report), end="")
         return 0
     print(f"crossings from {args.since} to {until_day} (zone time, UTC+8)")
-    header = ("bridge", "direction", "hour", "crossings", "referred", "clear p50", "clear p95", "timed")
+    header = (
+        "bridge",
+        "direction",
+        "hour",
+        "crossings",
+        "referred",
+        "clear p50",
+        "clear p95",
+        "timed",
+        "leave p50",
+        "leave p95",
+    )
     rows: list[tuple[Any, ...]] = [
         (
             r["bridge"],
@@ -46,6 +57,8 @@ def cmd_flow(args: argparse.Namespace) -> int:
             _ms(r["clear_p50_ms"]),
             _ms(r["clear_p95_ms"]),
             r["timed"],
+            _ms(r["left_p50_ms"]),
+            _ms(r["left_p95_ms"]),
         )
         for r in report["hours"]
     ]

@@ -37,7 +37,7 @@ HASHED_FIELDS = (
     "seq",
     "prev_hash",
 )
-OPTIONAL_HASHED_FIELDS = ("clear_ms",)
+OPTIONAL_HASHED_FIELDS = ("clear_ms", "previous_left_ms")
 """Fields added after kiosks were chaining records: hashed when a record carries them, so a record
 from a kiosk that never sent them hashes exactly as it always did."""
 

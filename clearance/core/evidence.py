@@ -82,7 +82,10 @@ class CredentialBook(Protocol):
 
     def public_keys(self) -> Mapping[str, Ed25519PublicKey]: ...
 
-    def credential(self, credential_id: uuid.UUID) -> KnownCredential | None: ...
+    def credential(self, credential_id: uuid.UUID, *, holder_id: uuid.UUID) -> KnownCredential | None:
+        """The credential ``credential_id``, issued to ``holder_id`` (as its QR says); None if
+        there is none (a kiosk looks it up among the holder's)."""
+        ...
 
     def holder(self, commuter_id: uuid.UUID) -> KnownHolder | None: ...
 
@@ -111,7 +114,7 @@ def credential_evidence(text: str | None, *, book: CredentialBook, now: datetime
         return CredentialFindings(
             rules.Evidence(qr_seen=True, credential_problem=verification.problem), claims, None
         )
-    known = book.credential(claims.credential_id)
+    known = book.credential(claims.credential_id, holder_id=claims.commuter_id)
     if known is None or known.commuter_id != claims.commuter_id:
         removed = known is None and book.was_removed(claims.credential_id)
         return CredentialFindings(rules.Evidence(qr_seen=True, credential_known=removed), claims, None)

@@ -12,7 +12,17 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Base64Bytes, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    Base64Bytes,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 
 from clearance.core.enums import Decision, Direction, Park
 from clearance.core.zone import Instant
@@ -39,6 +49,12 @@ class CrossingRecord(BaseModel):
     clear_ms: float | None = Field(default=None, ge=0, le=3_600_000)
     """Time to clear: from the first frame that showed the person at the lane (their QR, or their
     face once the one before had left) to the decision recorded. Kiosks before 2026-12 send none."""
+    previous_left_ms: float | None = Field(default=None, ge=0, le=3_600_000)
+    """Time to leave, of the person decided in the record before this one (``seq`` − 1): from
+    that decision to the last frame that showed them, once they had left the view. A record is
+    chained as its decision is made, before the person walks off, so their time to leave travels
+    with the kiosk's next record. None when they had not left before the next person stepped up,
+    or were decided only as they left; kiosks before 2026-12-04 send none."""
     seq: int | None = Field(default=None, ge=1, le=2**62)
     """Position in the kiosk's chain of records (clearance/core/chain.py)."""
     prev_hash: str | None = Field(default=None, pattern=CHAIN_HASH)
@@ -146,15 +162,27 @@ class WhitelistPage(BaseModel):
     entries: list[WhitelistEntry]
 
 
+UuidText = Annotated[
+    str, StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+]
+"""A UUID as its canonical text (lower case, with hyphens), kept as text: a kiosk stores and
+seals ids as text, and 200,000 UUID objects made only to be printed again cost a snapshot 0.3 s."""
+
+TEMPLATES_APART = "templates"
+"""The validation context key under which a ``layout=binary`` page's templates are passed: the
+block that follows the page's JSON line (see ``WhitelistColumns.templates``)."""
+
+
 class WhitelistColumns(BaseModel):
     """A page's entries as columns, one list per field of WhitelistEntry (position i of each is
-    entry i) and the templates as one base64 block: what a kiosk asks for with
-    ``layout=columns``. A snapshot of 100,000 commuters as per-entry objects spent most of its
-    time making and reading objects and base64 strings one by one."""
+    entry i) and the templates as one block: what a kiosk asks for with ``layout=columns``
+    (the block in base64) or ``layout=binary`` (the block as raw bytes after the JSON). A
+    snapshot of 100,000 commuters as per-entry objects spent most of its time making and reading
+    objects and base64 strings one by one."""
 
     model_config = ConfigDict(extra="forbid")
 
-    commuter_id: list[uuid.UUID]
+    commuter_id: list[UuidText]
     version: list[int]
     removed: list[bool]
     valid_until: list[date | None]
@@ -167,16 +195,27 @@ class WhitelistColumns(BaseModel):
     )
     templates: Base64Bytes = Field(
         description="Every entry's template (rows of little-endian float32, as in WhitelistEntry) "
-        "one after the other, base64"
+        'one after the other, base64; with layout=binary "" (the block follows the JSON line)'
     )
     credential_owner: list[Annotated[int, Field(ge=0)]] = Field(
         description="For each credential, the position of its commuter's entry"
     )
-    credential_id: list[uuid.UUID]
+    credential_id: list[UuidText]
     credential_kind: list[str]
     credential_revoked: list[bool]
     credential_expires_at: list[datetime]
     credential_secret: list[str | None] = Field(description="As WhitelistCredential.secret")
+
+    @field_validator("templates", mode="wrap")
+    @classmethod
+    def _templates_apart(cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+        """A binary page's templates come apart from its JSON: in the validation context."""
+        block = (info.context or {}).get(TEMPLATES_APART)
+        if block is None:
+            return handler(value)
+        if value != "":
+            raise ValueError("the templates are both in the page and after it")
+        return bytes(block)
 
     @model_validator(mode="after")
     def _aligned(self) -> WhitelistColumns:

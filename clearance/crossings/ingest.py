@@ -207,6 +207,7 @@ def insert_crossings(
             "distance": upload.distance,
             "duration_ms": upload.duration_ms,
             "clear_ms": upload.clear_ms,
+            "previous_left_ms": upload.previous_left_ms,
             "decided_at": checked.server_times[upload.id],
             "kiosk_decided_at": upload.decided_at
             if checked.server_times[upload.id] != upload.decided_at

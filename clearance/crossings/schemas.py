@@ -25,6 +25,11 @@ class CrossingOut(ORMModel):
     clear_ms: float | None = Field(
         default=None, description="time to clear, from the first frame showing the person to the decision"
     )
+    previous_left_ms: float | None = Field(
+        default=None,
+        description="time to leave of the person in this kiosk's record before this one, from that "
+        "decision to the last frame showing them (it travels with the next record)",
+    )
     decided_at: datetime
     recorded_at: datetime
 

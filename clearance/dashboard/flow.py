@@ -1,7 +1,9 @@
 """The flow of commuters, for officers and planners: per bridge, direction and hour (zone time),
 how many attempts, how many referred, and how long people stood at the lane before the kiosk
-decided (time to clear, measured by the kiosk from the first frame that showed them); and the
-busiest 15 minutes of each bridge and direction. Counts and times only: nothing names anyone.
+decided (time to clear, measured by the kiosk from the first frame that showed them) and how
+long they took to leave the view after it (time to leave, counted in the hour of the kiosk's next
+record, which carries it); and the busiest 15 minutes of each bridge and direction. Counts and
+times only: nothing names anyone.
 
     report = flow_report(session, since=..., until=...)   # the JSON of GET /api/v1/flow
     flow_csv(report)                                      # the same rows as CSV
@@ -39,6 +41,9 @@ CSV_COLUMNS = (
     "timed",
     "clear_p50_ms",
     "clear_p95_ms",
+    "left_timed",
+    "left_p50_ms",
+    "left_p95_ms",
 )
 
 
@@ -60,25 +65,32 @@ def flow_report(session: Session, *, since: datetime, until: datetime) -> dict[s
         )
     rows = session.execute(
         select(
-            Checkpoint.bridge, Crossing.direction, Crossing.decided_at, Crossing.decision, Crossing.clear_ms
+            Checkpoint.bridge,
+            Crossing.direction,
+            Crossing.decided_at,
+            Crossing.decision,
+            Crossing.clear_ms,
+            Crossing.previous_left_ms,
         )
         .join(Checkpoint, Crossing.checkpoint_id == Checkpoint.id)
         .where(Crossing.decided_at >= since, Crossing.decided_at < until)
     )
     hours: dict[tuple[str, str, str], dict[str, Any]] = {}
     quarters: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-    for bridge, direction, decided_at, decision, clear_ms in rows:
+    for bridge, direction, decided_at, decision, clear_ms, left_ms in rows:
         local = decided_at.astimezone(ZONE_TIME)
         key = (bridge.value, direction.value, f"{local:%Y-%m-%dT%H}:00+08:00")
-        hour = hours.setdefault(key, {"decisions": Counter(), "times": []})
+        hour = hours.setdefault(key, {"decisions": Counter(), "times": [], "left": []})
         hour["decisions"][decision.value] += 1
         if clear_ms is not None:
             hour["times"].append(clear_ms)
+        if left_ms is not None:
+            hour["left"].append(left_ms)
         quarter = local.replace(minute=local.minute - local.minute % 15, second=0, microsecond=0)
         quarters[key[:2]][quarter.isoformat()] += 1
     report_rows = []
     for (bridge_name, direction_name, hour_start), hour in sorted(hours.items()):
-        decisions, times = hour["decisions"], hour["times"]
+        decisions, times, left = hour["decisions"], hour["times"], hour["left"]
         total = sum(decisions.values())
         report_rows.append(
             {
@@ -93,6 +105,9 @@ def flow_report(session: Session, *, since: datetime, until: datetime) -> dict[s
                 "timed": len(times),
                 "clear_p50_ms": percentile(times, 50),
                 "clear_p95_ms": percentile(times, 95),
+                "left_timed": len(left),
+                "left_p50_ms": percentile(left, 50),
+                "left_p95_ms": percentile(left, 95),
             }
         )
     busiest = [

@@ -271,6 +271,9 @@ class Crossing(Base):
     duration_ms: Mapped[float | None]
     clear_ms: Mapped[float | None]
     """Time to clear, as the kiosk measured it (clearance/core/wire.py); None before 2026-12."""
+    previous_left_ms: Mapped[float | None]
+    """Time to leave of the person in the kiosk's record before this one (``chain_seq`` − 1), which
+    this record carries (clearance/core/wire.py); None before 2026-12-04."""
     decided_at: Mapped[datetime] = mapped_column(index=True)
     """When the attempt was decided, by the server's clock."""
     kiosk_decided_at: Mapped[datetime | None]

@@ -97,6 +97,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "Referred": ("轉介", "转介"),
     "Time to clear, median": ("通關時間中位數", "通关时间中位数"),
     "Time to clear, 95th percentile": ("通關時間第 95 百分位", "通关时间第 95 百分位"),
+    "Time to leave, median": ("離開時間中位數", "离开时间中位数"),
+    "Time to leave, 95th percentile": ("離開時間第 95 百分位", "离开时间第 95 百分位"),
+    "Time to leave: from the decision to the last frame that showed them, counted in the hour of the "
+    "kiosk's next crossing, which reports it.": (
+        "離開時間：由自助機作出決定至最後一次拍到該人，計入自助機下一次通關記錄所在的小時（由該記錄報告）。",
+        "离开时间：由自助机作出决定至最后一次拍到该人，计入自助机下一次通关记录所在的小时（由该记录报告）。",
+    ),
     "No crossings in these days.": ("這些日子沒有通關記錄。", "这些日子没有通关记录。"),
     "Sign in": ("登入", "登录"),
     "Sign out": ("登出", "退出登录"),

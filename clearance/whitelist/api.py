@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Query, Response
@@ -38,16 +38,26 @@ def kiosk_whitelist(
         ),
     ] = None,
     layout: Annotated[
-        Literal["entries", "columns"],
+        Literal["entries", "columns", "binary"],
         Query(
             description="entries: one object per commuter (WhitelistPage); columns: one list per "
-            "field and the templates in one block (WhitelistColumnsPage), as kiosks since 2026-12 ask"
+            "field and the templates in one base64 block (WhitelistColumnsPage); binary: as columns, "
+            'but the body (application/octet-stream) is the page\'s JSON with `templates` "" on one '
+            "line, a newline, then the templates' raw bytes, as kiosks since 2026-12-04 ask"
         ),
     ] = "entries",
 ) -> Response:
     """Whitelist changes after a cursor (removals included), oldest first, with the public keys."""
-    read = whitelist.columns_since if layout == "columns" else whitelist.changes_since
-    entries, cursor, more = read(session, since=since, limit=limit, data_key=context.keyring.data_key)
+    data_key = context.keyring.data_key
+    block = b""
+    changes: list[dict[str, Any]] | dict[str, Any]
+    if layout == "entries":
+        changes, cursor, more = whitelist.changes_since(session, since=since, limit=limit, data_key=data_key)
+    else:
+        columns, cursor, more = whitelist.columns_since(session, since=since, limit=limit, data_key=data_key)
+        block = columns["templates"]
+        columns["templates"] = "" if layout == "binary" else base64.b64encode(block).decode()
+        changes = columns
     if not more:
         kiosk.whitelist_synced_at = utcnow()
     if waiting is not None:
@@ -67,7 +77,9 @@ def kiosk_whitelist(
             {"kid": kid, "algorithm": keys.ALGORITHM, "public_key": base64.b64encode(raw).decode()}
             for kid, raw in keys.load_public_key_bytes(session).items()
         ],
-        layout: entries,
+        "entries" if layout == "entries" else "columns": changes,
     }
     # Serialised by hand: a 100,000-commuter snapshot is too large for response models.
+    if layout == "binary":
+        return Response(orjson.dumps(body) + b"\n" + block, media_type="application/octet-stream")
     return Response(orjson.dumps(body), media_type="application/json")

@@ -11,17 +11,17 @@ the order they were handed out and a cursor never steps over a change still bein
 from __future__ import annotations
 
 import base64
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ClauseElement
 
 from clearance.core import vault
 from clearance.core.enums import CommuterStatus
-from clearance.core.wire import CREDENTIAL_COLUMNS, ENTRY_COLUMNS
 from clearance.db.engine import dialect_insert
 from clearance.db.models import Commuter, Credential, FaceTemplate, SyncCounter
 
@@ -50,38 +50,74 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def _raw(column: Any) -> Any:
-    """``column`` read as the driver gives it, without the ORM's conversion."""
-    return type_coerce(column, String).label(column.key)
+def _driver_rows(session: Session, statement: ClauseElement) -> list[tuple[Any, ...]]:
+    """The rows of ``statement`` (whose only parameters are integers) as the database driver gives
+    them, in the session's transaction: tuples of raw values, without SQLAlchemy's result objects
+    and conversions (a snapshot of 100,000 spent most of its time making objects only to print
+    them). Ids are to be read as text (``cast(id, String)``): their form differs by driver."""
+    connection = session.connection()
+    sql = str(statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
-def _id_text(raw: Any) -> str:
-    """An id read raw, as the wire and the seals write it: SQLite keeps 32 hex digits, PostgreSQL's
-    driver gives a UUID. (A snapshot of 100,000 spent a fifth of its time making UUID objects only
-    to print them.)"""
-    if isinstance(raw, str):
-        return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}" if len(raw) == 32 else raw
-    return str(raw)
+def _id_texts(raw: Sequence[Any]) -> list[str]:
+    """Ids read as text (``CAST(id AS VARCHAR)``), as the wire and the seals write them: PostgreSQL
+    gives them so, SQLite keeps 32 hex digits."""
+    return [f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}" if len(h) == 32 else h for h in raw]
+
+
+def _iso_dates(raw: Sequence[Any]) -> list[str | None]:
+    """Dates read raw as ISO text: SQLite keeps the text, PostgreSQL's driver gives dates."""
+    return [None if d is None else d if isinstance(d, str) else d.isoformat() for d in raw]
+
+
+def _iso_instants(raw: Sequence[Any]) -> list[str | None]:
+    """UTC timestamps read raw as ISO text with their offset: SQLite keeps ``YYYY-MM-DD
+    HH:MM:SS.ffffff`` in UTC (see ``UTCDateTime``), PostgreSQL's driver gives aware datetimes."""
+    return [
+        None
+        if t is None
+        else f"{t[:10]}T{t[11:]}+00:00"
+        if isinstance(t, str)
+        else t.astimezone(UTC).isoformat()
+        for t in raw
+    ]
 
 
 @dataclass
 class _Page:
-    rows: Sequence[Any]
-    """Commuter rows read raw, oldest change first."""
-    credentials: dict[Any, list[Any]]
-    """The credential rows of each active commuter of the page, by raw commuter id."""
-    active: set[Any]
+    """One page of the feed, column by column: position i of each list is one commuter, oldest
+    change first. Every value is as the wire writes it."""
+
+    commuter_id: list[str]
+    version: list[int]
+    removed: list[bool]
+    """No longer whitelisted (not active, or no template): the kiosk drops the commuter."""
+    valid_until: list[str | None]
+    face_only: list[bool]
+    last_side: list[str | None]
+    last_crossed_at: list[str | None]
+    model: list[str | None]
+    sealed_template: list[bytes | None]
+    credentials: dict[str, list[Any]]
+    """The active commuters' credentials, a column each (``credential_owner`` is the position of
+    the commuter)."""
     cursor: int
     more: bool
 
 
 def _read_page(session: Session, *, since: int, limit: int) -> _Page:
-    """Commuters changed after ``since`` (at most ``limit``) and their credentials, as rows read
-    straight off the connection: a 100,000-commuter snapshot goes through here."""
-    connection = session.connection()
-    rows = connection.execute(
+    """Commuters changed after ``since`` (at most ``limit``) and their credentials. A snapshot of
+    100,000 goes through here, so the rows are read raw and turned into columns whole."""
+    rows = _driver_rows(
+        session,
         select(
-            _raw(Commuter.id),
+            cast(Commuter.id, String),
             Commuter.sync_version,
             Commuter.status,
             Commuter.valid_until,
@@ -92,126 +128,180 @@ def _read_page(session: Session, *, since: int, limit: int) -> _Page:
             FaceTemplate.model,
         )
         .outerjoin(FaceTemplate, FaceTemplate.commuter_id == Commuter.id)
-        .where(Commuter.sync_version > since)
+        .where(Commuter.sync_version > int(since))
         .order_by(Commuter.sync_version)
-        .limit(limit + 1)
-    ).all()
+        .limit(int(limit) + 1),
+    )
     more = len(rows) > limit
     rows = rows[:limit]
-    cursor = rows[-1].sync_version if rows else since
-    active = {row.id for row in rows if row.status is CommuterStatus.ACTIVE and row.sealed_encoding}
-    credentials: dict[Any, list[Any]] = defaultdict(list)
-    if active:
-        for credential in connection.execute(
+    cursor = rows[-1][1] if rows else since
+    ids, versions, statuses, valid_until, face_only, last_side, last_crossed_at, sealed, model = [
+        list(column) for column in zip(*rows, strict=True)
+    ] or [[] for _ in range(9)]
+    active = CommuterStatus.ACTIVE.value
+    removed = [status != active or not blob for status, blob in zip(statuses, sealed, strict=True)]
+    credentials: dict[str, list[Any]] = {name: [] for name in ("credential_owner", *_CREDENTIAL_READ)}
+    if not all(removed):
+        position = {raw: i for i, raw in enumerate(ids) if not removed[i]}
+        found = _driver_rows(
+            session,
             select(
-                _raw(Credential.id),
-                _raw(Credential.commuter_id),
+                cast(Credential.commuter_id, String),
+                cast(Credential.id, String),
                 Credential.kind,
-                Credential.revoked_at,
+                Credential.revoked_at.is_not(None),
                 Credential.expires_at,
                 Credential.sealed_secret,
             )
             .join(Commuter, Commuter.id == Credential.commuter_id)
-            .where(Commuter.sync_version > since, Commuter.sync_version <= cursor)
-        ):
-            if credential.commuter_id in active:
-                credentials[credential.commuter_id].append(credential)
-    return _Page(rows=rows, credentials=credentials, active=active, cursor=cursor, more=more)
+            .where(Commuter.sync_version > int(since), Commuter.sync_version <= int(cursor)),
+        )
+        owned = [(position[row[0]], *row[1:]) for row in found if row[0] in position]
+        for name, column in zip(credentials, zip(*owned, strict=True), strict=False):
+            credentials[name] = list(column)
+        credentials["credential_id"] = _id_texts(credentials["credential_id"])
+        credentials["credential_expires_at"] = _iso_instants(credentials["credential_expires_at"])
+    return _Page(
+        commuter_id=_id_texts(ids),
+        version=versions,
+        removed=removed,
+        valid_until=_iso_dates(valid_until),
+        face_only=[bool(flag) for flag in face_only],
+        last_side=last_side,
+        last_crossed_at=_iso_instants(last_crossed_at),
+        model=model,
+        sealed_template=sealed,
+        credentials=credentials,
+        cursor=cursor,
+        more=more,
+    )
 
 
-def _secret(data_key: vault.DataKey, credential: Any, credential_id: str) -> str | None:
-    secret = credential.sealed_secret
-    if not secret:
-        return None
-    return _b64(vault.unseal(data_key, secret, context=vault.secret_context(credential_id)))
+_CREDENTIAL_READ = (
+    "credential_id",
+    "credential_kind",
+    "credential_revoked",
+    "credential_expires_at",
+    "credential_sealed_secret",
+)
 
 
-def _template(data_key: vault.DataKey, row: Any, commuter_id: str) -> bytes:
-    return vault.unseal(
-        data_key, row.sealed_encoding, context=vault.template_context(commuter_id, "encoding")
+def columns_since(
+    session: Session, *, since: int, limit: int, data_key: vault.DataKey
+) -> tuple[dict[str, Any], int, bool]:
+    """Changes after ``since`` as the columns of ``WhitelistColumns`` (JSON-ready but for
+    ``templates``, the raw block), oldest change first; the new cursor; and whether more remain.
+    With ``since`` 0 (a fresh kiosk) removals are left out."""
+    page = _read_page(session, since=since, limit=limit)
+    keep = [i for i, gone in enumerate(page.removed) if not (gone and since == 0)]
+    if len(keep) < len(page.removed):  # a snapshot: only the whitelisted, so owners move up
+        page = _only(page, keep)
+    whitelisted = [i for i, gone in enumerate(page.removed) if not gone]
+    templates = vault.unseal_many(
+        data_key,
+        [page.sealed_template[i] or b"" for i in whitelisted],
+        contexts=[vault.template_context(page.commuter_id[i], "encoding") for i in whitelisted],
+    )
+    template_bytes = [0] * len(page.removed)
+    for i, template in zip(whitelisted, templates, strict=True):
+        template_bytes[i] = len(template)
+    credentials = page.credentials
+    secrets = [
+        _b64(vault.unseal(data_key, sealed, context=vault.secret_context(credential_id))) if sealed else None
+        for credential_id, sealed in zip(
+            credentials["credential_id"], credentials["credential_sealed_secret"], strict=True
+        )
+    ]
+
+    def blank_removed(values: list[Any]) -> list[Any]:
+        return [None if gone else value for value, gone in zip(values, page.removed, strict=True)]
+
+    columns = {
+        "commuter_id": page.commuter_id,
+        "version": page.version,
+        "removed": page.removed,
+        "valid_until": blank_removed(page.valid_until),
+        "face_only": blank_removed(page.face_only),
+        "model": blank_removed(page.model),
+        "last_side": blank_removed(page.last_side),
+        "last_crossed_at": blank_removed(page.last_crossed_at),
+        "template_bytes": template_bytes,
+        "templates": b"".join(templates),
+        "credential_owner": credentials["credential_owner"],
+        "credential_id": credentials["credential_id"],
+        "credential_kind": credentials["credential_kind"],
+        "credential_revoked": [bool(revoked) for revoked in credentials["credential_revoked"]],
+        "credential_expires_at": credentials["credential_expires_at"],
+        "credential_secret": secrets,
+    }
+    return columns, page.cursor, page.more
+
+
+def _only(page: _Page, keep: list[int]) -> _Page:
+    """``page`` with only the commuters at positions ``keep`` (every credential's owner is one)."""
+    moved = {old: new for new, old in enumerate(keep)}
+    credentials = dict(page.credentials)
+    credentials["credential_owner"] = [moved[owner] for owner in credentials["credential_owner"]]
+    return _Page(
+        commuter_id=[page.commuter_id[i] for i in keep],
+        version=[page.version[i] for i in keep],
+        removed=[page.removed[i] for i in keep],
+        valid_until=[page.valid_until[i] for i in keep],
+        face_only=[page.face_only[i] for i in keep],
+        last_side=[page.last_side[i] for i in keep],
+        last_crossed_at=[page.last_crossed_at[i] for i in keep],
+        model=[page.model[i] for i in keep],
+        sealed_template=[page.sealed_template[i] for i in keep],
+        credentials=credentials,
+        cursor=page.cursor,
+        more=page.more,
     )
 
 
 def changes_since(
     session: Session, *, since: int, limit: int, data_key: vault.DataKey
 ) -> tuple[list[dict[str, Any]], int, bool]:
-    """Entries (as JSON-ready dicts) for commuters changed after ``since``, oldest change first;
-    the new cursor; and whether more remain. With ``since`` 0 (a fresh kiosk) removals are left
-    out."""
-    page = _read_page(session, since=since, limit=limit)
+    """The same changes as ``columns_since``, one JSON-ready dict per commuter (the layout kiosks
+    before 2026-12 ask for)."""
+    columns, cursor, more = columns_since(session, since=since, limit=limit, data_key=data_key)
+    templates = columns["templates"]
+    credentials: list[list[dict[str, Any]]] = [[] for _ in columns["commuter_id"]]
+    for owner, credential_id, kind, revoked, expires_at, secret in zip(
+        columns["credential_owner"],
+        columns["credential_id"],
+        columns["credential_kind"],
+        columns["credential_revoked"],
+        columns["credential_expires_at"],
+        columns["credential_secret"],
+        strict=True,
+    ):
+        credentials[owner].append(
+            {
+                "id": credential_id,
+                "kind": kind,
+                "revoked": revoked,
+                "expires_at": expires_at,
+                "secret": secret,
+            }
+        )
     entries: list[dict[str, Any]] = []
-    for row in page.rows:
-        commuter_id = _id_text(row.id)  # once: the id's text is the wire's and the seal's context
-        if row.id not in page.active:
-            if since > 0:
-                entries.append({"commuter_id": commuter_id, "version": row.sync_version, "removed": True})
+    offset = 0
+    for i, commuter_id in enumerate(columns["commuter_id"]):
+        if columns["removed"][i]:
+            entries.append({"commuter_id": commuter_id, "version": columns["version"][i], "removed": True})
             continue
-        credentials = []
-        for credential in page.credentials[row.id]:
-            credential_id = _id_text(credential.id)
-            credentials.append(
-                {
-                    "id": credential_id,
-                    "kind": credential.kind.value,
-                    "revoked": credential.revoked_at is not None,
-                    "expires_at": credential.expires_at.isoformat(),
-                    "secret": _secret(data_key, credential, credential_id),
-                }
-            )
+        start, offset = offset, offset + columns["template_bytes"][i]
         entries.append(
             {
                 "commuter_id": commuter_id,
-                "version": row.sync_version,
+                "version": columns["version"][i],
                 "removed": False,
-                "valid_until": row.valid_until.isoformat(),
-                "face_only": row.face_only,
-                "template": _b64(_template(data_key, row, commuter_id)),
-                "model": row.model,
-                "credentials": credentials,
-                "last_side": row.last_side.value if row.last_side else None,
-                "last_crossed_at": row.last_crossed_at.isoformat() if row.last_crossed_at else None,
+                **{name: columns[name][i] for name in _ENTRY_FIELDS},
+                "template": _b64(templates[start:offset]),
+                "credentials": credentials[i],
             }
         )
-    return entries, page.cursor, page.more
+    return entries, cursor, more
 
 
-def columns_since(
-    session: Session, *, since: int, limit: int, data_key: vault.DataKey
-) -> tuple[dict[str, Any], int, bool]:
-    """The same changes as ``changes_since``, as the columns of ``WhitelistColumns`` (JSON-ready);
-    the new cursor; and whether more remain."""
-    page = _read_page(session, since=since, limit=limit)
-    names = ("commuter_id", *ENTRY_COLUMNS, "credential_id", *CREDENTIAL_COLUMNS)
-    columns: dict[str, list[Any]] = {name: [] for name in names}
-    templates: list[bytes] = []
-    for row in page.rows:
-        commuter_id = _id_text(row.id)
-        removed = row.id not in page.active
-        if removed and since == 0:
-            continue
-        owner = len(columns["commuter_id"])
-        columns["commuter_id"].append(commuter_id)
-        columns["version"].append(row.sync_version)
-        columns["removed"].append(removed)
-        if removed:
-            for name in ("valid_until", "face_only", "model", "last_side", "last_crossed_at"):
-                columns[name].append(None)
-            columns["template_bytes"].append(0)
-            continue
-        template = _template(data_key, row, commuter_id)
-        templates.append(template)
-        columns["template_bytes"].append(len(template))
-        columns["valid_until"].append(row.valid_until.isoformat())
-        columns["face_only"].append(row.face_only)
-        columns["model"].append(row.model)
-        columns["last_side"].append(row.last_side.value if row.last_side else None)
-        columns["last_crossed_at"].append(row.last_crossed_at.isoformat() if row.last_crossed_at else None)
-        for credential in page.credentials[row.id]:
-            credential_id = _id_text(credential.id)
-            columns["credential_owner"].append(owner)
-            columns["credential_id"].append(credential_id)
-            columns["credential_kind"].append(credential.kind.value)
-            columns["credential_revoked"].append(credential.revoked_at is not None)
-            columns["credential_expires_at"].append(credential.expires_at.isoformat())
-            columns["credential_secret"].append(_secret(data_key, credential, credential_id))
-    return {**columns, "templates": _b64(b"".join(templates))}, page.cursor, page.more
+_ENTRY_FIELDS = ("valid_until", "face_only", "model", "last_side", "last_crossed_at")
