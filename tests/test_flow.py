@@ -10,13 +10,14 @@ from datetime import datetime, time, timedelta
 import orjson
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from clearance.core import chain
 from clearance.core.zone import ZONE_TIME, local_today
 from clearance.db.models import Alert
-from tests.support import API, World, deliver
+from tests.support import API, METRICS, World, deliver
 
 
 def test_a_record_from_a_kiosk_that_never_measured_time_to_clear_hashes_as_it_always_did() -> None:
@@ -45,6 +46,25 @@ def test_a_record_from_a_kiosk_that_never_measured_time_to_clear_hashes_as_it_al
     left = chain.record_hash({**record, "clear_ms": 2400.0, "previous_left_ms": 1200.0})
     assert left not in (before, timed)
     assert chain.record_hash({**record, "clear_ms": 2400.0, "previous_left_ms": 1300.0}) != left
+
+
+def test_times_to_clear_and_to_leave_are_counted_for_prometheus(client: TestClient, world: World) -> None:
+    def counts() -> tuple[float, float]:
+        samples = {
+            family.name: {(s.name, tuple(sorted(s.labels.items()))): s.value for s in family.samples}
+            for family in text_string_to_metric_families(client.get("/metrics", headers=METRICS).text)
+        }
+        to_hk = (("direction", "to_hk"),)
+        clear = samples["hetao_time_to_clear_seconds"].get(
+            ("hetao_time_to_clear_seconds_count", (("decision", "cleared"), *to_hk)), 0.0
+        )
+        leave = samples["hetao_time_to_leave_seconds"].get(("hetao_time_to_leave_seconds_count", to_hk), 0.0)
+        return clear, leave
+
+    before = counts()
+    deliver(client, world, decision="cleared", reasons=[], clear_ms=1500.0)  # the first: nobody before
+    deliver(client, world, decision="cleared", reasons=[], clear_ms=1700.0, previous_left_ms=900.0)
+    assert counts() == (before[0] + 2, before[1] + 1)
 
 
 def moment(day_offset: int, hh: int, mm: int) -> str:

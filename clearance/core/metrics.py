@@ -50,6 +50,14 @@ class Metrics:
             buckets=CLEAR_BUCKETS,
             registry=self.registry,
         )
+        self.time_to_leave = Histogram(
+            "hetao_time_to_leave_seconds",
+            "Time to leave as kiosks measured it (a decision to the last frame showing the person), "
+            "counted when the record that carries it, the kiosk's next, is delivered",
+            ["direction"],
+            buckets=CLEAR_BUCKETS,
+            registry=self.registry,
+        )
         self.enrolments = Counter(
             "hetao_enrolments", "Enrolment attempts", ["outcome"], registry=self.registry
         )

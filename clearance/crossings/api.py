@@ -143,6 +143,9 @@ def kiosk_crossings(
                 context.metrics.time_to_clear.labels(
                     direction=kiosk.direction.value, decision=decision
                 ).observe(clear_ms / 1000)
+            left_ms = item.get("previous_left_ms")
+            if isinstance(left_ms, int | float):
+                context.metrics.time_to_leave.labels(direction=kiosk.direction.value).observe(left_ms / 1000)
     return UploadResults(
         results=delivery.results, server_time=now, clock_offset_seconds=delivery.clock_offset
     )
