@@ -16,7 +16,7 @@ from clearance.cli.main import main
 from clearance.core.enums import Bridge, Direction
 from clearance.core.zone import ZONE_TIME, local_today
 from clearance.planning import arrivals, queueing, simulation
-from clearance.planning.recorded import recorded_profile
+from clearance.planning.recorded import recorded_profile, recorded_service_times
 from tests.support import World, deliver
 
 
@@ -160,3 +160,35 @@ def test_arrivals_recorded_at_a_bridge_are_counted_per_quarter_hour(
             for direction in Direction
         }
     assert counts == {Direction.TO_HK: (2, 1, 0, 0), Direction.TO_SZ: (0, 0, 0, 0)}
+
+
+def test_service_times_are_the_recorded_time_to_clear_and_to_leave_of_each_person(
+    client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    """A person holds their lane for their time to clear, then their time to leave, which the
+    kiosk's next record carries: the plan can run on what the lanes measured."""
+    yesterday = local_today() - timedelta(days=1)
+
+    def at(hh: int, mm: int) -> str:
+        return datetime.combine(yesterday, time(hh, mm), ZONE_TIME).isoformat()
+
+    for mm, clear_ms, left_ms in [
+        (1, 2000.0, None),  # the first: nobody before it to have left
+        (2, 3000.0, 1500.0),  # the 08:01 person took 1.5 s to leave: held the lane 3.5 s
+        (3, None, 500.0),  # an attempt without a time to clear; the 08:02 person left in 0.5 s
+        (4, 1000.0, 700.0),  # the 08:03 person had no time to clear: left out
+        (5, 4000.0, None),  # the 08:04 person stepped aside as the next came up: not measured
+    ]:
+        times = {"clear_ms": clear_ms} if clear_ms else {}
+        times |= {"previous_left_ms": left_ms} if left_ms else {}
+        deliver(client, world, decided_at=at(8, mm), decision="cleared", reasons=[], **times)
+    with sessions() as session:
+        seconds = recorded_service_times(
+            session, bridge=Bridge.EAST, direction=Direction.TO_HK, since=yesterday, until=yesterday
+        )
+        other_way = recorded_service_times(
+            session, bridge=Bridge.EAST, direction=Direction.TO_SZ, since=yesterday, until=yesterday
+        )
+    assert sorted(seconds) == [3.5, 3.5] and other_way == []
+    with pytest.raises(SystemExit, match="--recorded-service needs --bridge, --direction and --since"):
+        main(["plan", "--recorded-service", "--population", "100"])

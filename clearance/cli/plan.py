@@ -57,6 +57,35 @@ def _profile(args: argparse.Namespace) -> Any:
     )
 
 
+def _recorded_service(args: argparse.Namespace) -> Any:
+    from clearance.cli.context import unit_of_work
+    from clearance.planning.recorded import recorded_service_times
+    from clearance.planning.simulation import ServiceTimes
+
+    if not (args.bridge and args.direction and args.since):
+        raise SystemExit("hetao: --recorded-service needs --bridge, --direction and --since")
+    until = args.until or args.since
+    with unit_of_work("read recorded times at the lanes") as session:
+        seconds = recorded_service_times(
+            session,
+            bridge=Bridge(args.bridge),
+            direction=Direction(args.direction),
+            since=args.since,
+            until=until,
+        )
+    if not seconds:
+        raise SystemExit(
+            f"hetao: no person at the {args.bridge} footbridge, {args.direction}, {args.since} to {until} "
+            "has both a time to clear and a time to leave recorded (kiosks measure them since "
+            "2026-12-04): give --service-times or --service-mean"
+        )
+    return ServiceTimes.from_samples(
+        seconds,
+        source=f"the kiosks at the {args.bridge} footbridge, {args.direction}, {args.since} to {until} "
+        "(time to clear + time to leave)",
+    )
+
+
 def cmd_plan(args: argparse.Namespace) -> int:
     from clearance.planning import simulation
     from clearance.planning.chart import plan_chart
@@ -64,6 +93,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     profile = _profile(args)
     if args.service_times:
         service = simulation.ServiceTimes.read(args.service_times)
+    elif args.recorded_service:
+        service = _recorded_service(args)
     else:
         service = simulation.ServiceTimes(args.service_mean, args.service_cv, source="--service-mean")
     busiest, people = profile.busiest()
@@ -152,7 +183,14 @@ def add_commands(commands: Any) -> None:
     parser.add_argument("--direction", choices=[d.value for d in Direction])
     parser.add_argument("--since", type=date.fromisoformat, help="first day of recorded crossings")
     parser.add_argument("--until", type=date.fromisoformat, help="last day (default: --since)")
-    parser.add_argument("--service-times", type=Path, help="measured seconds at a lane, one per line")
+    service = parser.add_mutually_exclusive_group()
+    service.add_argument("--service-times", type=Path, help="measured seconds at a lane, one per line")
+    service.add_argument(
+        "--recorded-service",
+        action="store_true",
+        help="seconds at a lane as the kiosks at --bridge and --direction measured them from --since to "
+        "--until: each person's time to clear plus their time to leave",
+    )
     parser.add_argument(
         "--service-mean",
         type=float,

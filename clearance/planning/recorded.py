@@ -1,13 +1,14 @@
-"""Arrival profiles from what the kiosks recorded: every attempt at a lane group (a bridge, a
-direction) is someone who stood at a lane, counted per 15 minutes of zone time and averaged over
-the days asked for. Counts only: nothing here names anyone."""
+"""Arrival profiles and service times from what the kiosks recorded: every attempt at a lane
+group (a bridge, a direction) is someone who stood at a lane, counted per 15 minutes of zone time
+and averaged over the days asked for; and each person held their lane for their time to clear and
+then their time to leave. Counts and times only: nothing here names anyone."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from clearance.core.enums import Bridge, Direction
 from clearance.core.zone import ZONE_TIME, days_span
@@ -53,3 +54,29 @@ def recorded_profile(
         source=f"{len(moments):,} attempts recorded at the {bridge.value} footbridge, {direction.value}, "
         f"{since} to {until} ({days} day(s))",
     )
+
+
+def recorded_service_times(
+    session: Session, *, bridge: Bridge, direction: Direction, since: date, until: date
+) -> list[float]:
+    """Seconds each person held a lane at the lane group from ``since`` to ``until`` (zone days,
+    inclusive): their time to clear plus their time to leave, the latter carried by the next record
+    of the same kiosk (``chain_seq`` + 1). People one of the two was not measured for are left out."""
+    if until < since:
+        raise ValueError("--until is before --since")
+    start, end = days_span(since, until)
+    after = aliased(Crossing)
+    rows = session.execute(
+        select(Crossing.clear_ms, after.previous_left_ms)
+        .join(Checkpoint, Checkpoint.id == Crossing.checkpoint_id)
+        .join(after, (after.kiosk_id == Crossing.kiosk_id) & (after.chain_seq == Crossing.chain_seq + 1))
+        .where(
+            Checkpoint.bridge == bridge,
+            Crossing.direction == direction,
+            Crossing.decided_at >= start,
+            Crossing.decided_at < end,
+            Crossing.clear_ms.is_not(None),
+            after.previous_left_ms.is_not(None),
+        )
+    ).all()
+    return [(clear + left) / 1000 for clear, left in rows if clear is not None and left is not None]
