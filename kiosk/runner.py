@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import queue
 import signal
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from clearance.core import chain, keyfiles
 from clearance.core.enums import DESTINATION, Direction
 from clearance.core.settings import Settings
-from clearance.core.wire import CrossingBatch, UploadStatus
+from clearance.core.wire import CrossingBatch, UploadStatus, WhitelistColumnsPage
 from clearance.core.zone import utcnow
 from clearance.vision.stack import face_stack
 from kiosk import sources
@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 BATCH = 100
+PAGES_AHEAD = 2
+"""Whitelist pages fetched and waiting to be applied, at most (each about 6 MB at 5,000 commuters)."""
 MAX_BACKOFF = 30.0
 
 
@@ -77,33 +79,69 @@ class Worker(threading.Thread):
 
 
 class Syncer(Worker):
-    def __init__(self, store: LocalStore, link: ServerLink, *, interval: float, status: LinkStatus) -> None:
+    def __init__(
+        self,
+        store: LocalStore,
+        link: ServerLink,
+        *,
+        interval: float,
+        status: LinkStatus,
+        page_size: int = 5000,
+    ) -> None:
         super().__init__("whitelist-sync", interval=interval, status=status)
-        self.store, self.link = store, link
+        self.store, self.link, self.page_size = store, link, page_size
 
     def step(self) -> bool:
         self.sync_all()
         return False
 
     def sync_all(self) -> None:
-        """Pull every page after the cursor; the next page is fetched while this one is applied.
-        The first page's time tells how far this kiosk's clock is off."""
-        with ThreadPoolExecutor(1, thread_name_prefix="whitelist-fetch") as fetcher:
-            asked = utcnow()
-            page = self.link.whitelist_page(
-                since=self.store.cursor, waiting=self.store.outbox_counts()["pending"]
-            )
-            answered = utcnow()
-            if page.server_time is not None:
-                self.status.clock_offset = (
-                    (asked + (answered - asked) / 2) - page.server_time
-                ).total_seconds()
-            while True:
-                following = fetcher.submit(self.link.whitelist_page, since=page.cursor) if page.more else None
-                self.store.apply_whitelist_page(page)
-                if following is None:
+        """Pull every page after the cursor. The first page's time tells how far this kiosk's clock
+        is off; after it a fetcher thread keeps up to ``PAGES_AHEAD`` pages waiting while this one
+        applies them, so the server is seldom idle while the kiosk writes."""
+        asked = utcnow()
+        page = self.link.whitelist_page(
+            since=self.store.cursor, limit=self.page_size, waiting=self.store.outbox_counts()["pending"]
+        )
+        answered = utcnow()
+        if page.server_time is not None:
+            self.status.clock_offset = ((asked + (answered - asked) / 2) - page.server_time).total_seconds()
+        if not page.more:
+            self.store.apply_whitelist_page(page)
+            return
+        ahead: queue.Queue[WhitelistColumnsPage | BaseException] = queue.Queue(maxsize=PAGES_AHEAD)
+        done = threading.Event()
+
+        def hand_over(item: WhitelistColumnsPage | BaseException) -> None:
+            while not done.is_set():
+                try:
+                    ahead.put(item, timeout=0.1)
                     return
-                page = following.result()
+                except queue.Full:
+                    continue
+
+        def fetch(last: WhitelistColumnsPage) -> None:
+            try:
+                while last.more and not done.is_set():
+                    last = self.link.whitelist_page(since=last.cursor, limit=self.page_size)
+                    hand_over(last)
+            except BaseException as exc:  # raised where the pages are applied
+                hand_over(exc)
+
+        fetcher = threading.Thread(target=fetch, args=(page,), name="whitelist-fetch", daemon=True)
+        fetcher.start()
+        try:
+            while True:
+                self.store.apply_whitelist_page(page)
+                if not page.more:
+                    return
+                following = ahead.get()
+                if isinstance(following, BaseException):
+                    raise following
+                page = following
+        finally:
+            done.set()
+            fetcher.join()
 
 
 class Deliverer(Worker):

@@ -3,12 +3,16 @@
 import base64
 import json
 import os
+import threading
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -21,6 +25,9 @@ from clearance.core.wire import TEMPLATES_APART, WhitelistColumns, WhitelistColu
 from clearance.core.zone import utcnow
 from clearance.db.engine import session_scope
 from clearance.db.models import Alert, Crossing
+from kiosk.link import Refused, ServerLink
+from kiosk.runner import Syncer
+from kiosk.station import LinkStatus
 from kiosk.store import LocalStore
 from tests.support import API, METRICS, KioskSigner, World, enrol_active, frame_jpeg, verify_frame
 
@@ -134,6 +141,53 @@ def test_the_columns_layout_carries_what_the_entries_layout_carries(
     assert by_columns.commuter(uuid.UUID(a["id"])) is None and by_columns.was_removed(
         uuid.UUID(credential_a["id"])
     )
+
+
+# The kiosk's link passes its own timeouts, which the test client only warns about.
+@pytest.mark.filterwarnings("ignore:You should not use the 'timeout' argument")
+def test_a_kiosk_pages_through_the_whitelist_and_stops_cleanly_when_refused_midway(
+    app: FastAPI, client: TestClient, world: World, tmp_path: Path
+) -> None:
+    """A snapshot of more than a page is fetched ahead while the kiosk applies it; when the
+    server refuses the kiosk half-way (its key replaced), the sync stops with the refusal, keeps
+    the pages it applied, and leaves no fetcher running."""
+    ids = {enrol_active(client, world, person)[0]["id"] for person in (A, B, SAMPLE_COMMUTERS[2])}
+    model = whitelist(client, world)["entries"][0]["model"]
+
+    def fresh_store(name: str) -> LocalStore:
+        return LocalStore(
+            tmp_path / name, data_key=vault.DataKey(os.urandom(32)), model=model, model_size=256
+        )
+
+    def kiosk_link(after_first_page: Callable[[], None] = lambda: None) -> ServerLink:
+        class Link(ServerLink):
+            def whitelist_page(self, **asked: Any) -> WhitelistColumnsPage:
+                page = super().whitelist_page(**asked)
+                after_first_page()
+                return page
+
+        link = Link("http://testserver", key="unused")
+        link.client = TestClient(app, headers=world.kiosk)
+        return link
+
+    whole = fresh_store("whole.sqlite3")
+    Syncer(whole, kiosk_link(), interval=60, status=LinkStatus(), page_size=1).sync_all()
+    assert {str(whole.commuter(uuid.UUID(i)).commuter_id) for i in ids} == ids  # type: ignore[union-attr]
+    assert whole.count_whitelist() == 3
+
+    rekeyed: list[int] = []
+
+    def rekey_once() -> None:
+        if not rekeyed:
+            answer = client.post(f"{API}/kiosks/{world.kiosk_id}/rekey", headers=world.admin.headers)
+            rekeyed.append(answer.status_code)
+
+    cut = fresh_store("cut.sqlite3")
+    with pytest.raises(Refused, match="401"):
+        Syncer(cut, kiosk_link(rekey_once), interval=60, status=LinkStatus(), page_size=1).sync_all()
+    assert rekeyed == [200]
+    assert cut.count_whitelist() == 1 and cut.cursor > 0  # the first page, applied whole
+    assert not [t for t in threading.enumerate() if t.name == "whitelist-fetch"]
 
 
 def test_a_columns_page_whose_columns_disagree_is_refused() -> None:
