@@ -54,10 +54,14 @@ def _driver_rows(session: Session, statement: ClauseElement) -> list[tuple[Any, 
     """The rows of ``statement`` (whose only parameters are integers) as the database driver gives
     them, in the session's transaction: tuples of raw values, without SQLAlchemy's result objects
     and conversions (a snapshot of 100,000 spent most of its time making objects only to print
-    them). Ids are to be read as text (``cast(id, String)``): their form differs by driver."""
+    them). Ids are to be read as text (``cast(id, String)``): their form differs by driver. On
+    PostgreSQL the rows come in binary form."""
     connection = session.connection()
     sql = str(statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-    cursor = connection.connection.cursor()
+    # psycopg sends results as text unless asked: a template then travels as hex, twice its size,
+    # encoded by the server and decoded here (0.4 s of a 100,000 snapshot).
+    binary = {"binary": True} if connection.dialect.driver == "psycopg" else {}
+    cursor = connection.connection.cursor(**binary)
     try:
         cursor.execute(sql)
         return list(cursor.fetchall())
