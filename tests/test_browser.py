@@ -745,6 +745,7 @@ def test_an_officer_reads_the_mornings_flow_per_bridge_and_hour(live: LiveServer
     cells = [text.strip() for text in rows.first.locator("td").all_inner_texts()]
     assert cells[1:] == ["East footbridge", "to Hong Kong", "4", "25.0 %", "1.6 s", "8.0 s", "1.2 s", "2.6 s"]
     expect(page.locator("#busiest")).to_contain_text("08:00 (3 crossings)")
+    expect(page.locator("#busiest")).to_contain_text("18:00 (1 crossing)")
     expect(page.locator("svg.chart polyline")).to_have_count(2)  # one line per bridge and direction
     screenshot(page, "flow-page")
     # The CSV the page offers is the same figures.

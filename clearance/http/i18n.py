@@ -84,6 +84,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "Crossings by hour of the day": ("每日各小時的通關次數", "每日各小时的通关次数"),
     "Busiest 15 minutes": ("最繁忙的 15 分鐘", "最繁忙的 15 分钟"),
     "{count} crossings": ("{count} 次通關", "{count} 次通关"),
+    "1 crossing": ("1 次通關", "1 次通关"),
     "Hour by hour": ("逐小時", "逐小时"),
     (
         "Time to clear: from the first frame that showed the person at the lane to the kiosk's decision, "
