@@ -134,6 +134,20 @@ def test_a_message_names_machine_words_in_the_readers_language() -> None:
     )
 
 
+def test_english_counts_one_in_the_singular_and_chinese_as_before() -> None:
+    english, chinese = i18n.translator("en"), i18n.translator("zh-Hant")
+    assert english("{n} crossings waiting", n=1) == "1 crossing waiting"
+    assert english("{n} crossings waiting", n=0) == "0 crossings waiting"
+    assert english("{count} crossings", count=3) == "3 crossings"
+    opted_in = "{n} commuters have opted in; face-only walk-through is safe for at most {bound}."
+    assert english(opted_in, n=1, bound=2000).startswith("1 commuter has opted in;")
+    assert chinese("{count} crossings", count=1) == "1 次通關"
+    # Every message with a form for one is a counting message with its value, translated.
+    for template, (counted, one) in i18n.ENGLISH_ONE.items():
+        assert "{" + counted + "}" in template and template in i18n.MESSAGES
+        assert _names(one) == _names(template) - {counted}
+
+
 def _visible_text(page: str) -> str:
     main = page.split("<main>", 1)[-1].split("</main>", 1)[0]
     main = re.sub(r"<(script|style)\b.*?</\1>", " ", main, flags=re.S)

@@ -84,7 +84,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "Crossings by hour of the day": ("每日各小時的通關次數", "每日各小时的通关次数"),
     "Busiest 15 minutes": ("最繁忙的 15 分鐘", "最繁忙的 15 分钟"),
     "{count} crossings": ("{count} 次通關", "{count} 次通关"),
-    "1 crossing": ("1 次通關", "1 次通关"),
     "Hour by hour": ("逐小時", "逐小时"),
     (
         "Time to clear: from the first frame that showed the person at the lane to the kiosk's decision, "
@@ -860,12 +859,25 @@ ENGLISH: dict[str, str] = {
 }
 
 
+# English says one of a thing in the singular (Chinese has no plural): the message counting, the
+# value that counts, and the message for one.
+ENGLISH_ONE: dict[str, tuple[str, str]] = {
+    "{count} crossings": ("count", "1 crossing"),
+    "{n} crossings waiting": ("n", "1 crossing waiting"),
+    "{n} commuters have opted in; face-only walk-through is safe for at most {bound}.": (
+        "n",
+        "1 commuter has opted in; face-only walk-through is safe for at most {bound}.",
+    ),
+}
+
+
 def translate(language: str, text: str, **values: Any) -> str:
     """``text`` in ``language`` (English if there is no translation), with ``{name}`` filled in."""
     if language != DEFAULT_LANGUAGE and text in MESSAGES:
         text = MESSAGES[text][0 if language == "zh-Hant" else 1]
     elif language == DEFAULT_LANGUAGE:
-        text = ENGLISH.get(text, text)
+        counted, one = ENGLISH_ONE.get(text, ("", ""))
+        text = one if counted and values.get(counted) == 1 else ENGLISH.get(text, text)
     return text.format(**values) if values else text
 
 
